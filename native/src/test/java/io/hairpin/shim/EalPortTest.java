@@ -1,0 +1,71 @@
+package io.hairpin.shim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.junit.jupiter.api.Test;
+
+/** Real DPDK: EAL without hugepages or PCI, a net_ring loopback port, packets through it. */
+class EalPortTest {
+
+    @Test
+    void packetsGoThroughARingPortAndComeBackIntact() {
+        TestEal.ensure();
+        Mempool pool = Mempool.create("t_ring_pool", 1023, 32, 2048);
+        EthPort port = EthPort.open("net_ring_t0");
+        try {
+            port.configure(1, 1, 256, 256, pool);
+            port.start();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment pkts = arena.allocate(ValueLayout.ADDRESS, 4);
+                assertEquals(0, Shim.hp_mbuf_alloc_bulk(pool.segment(), pkts, 4));
+                for (int i = 0; i < 4; i++) {
+                    long m = pkts.getAtIndex(ValueLayout.ADDRESS, i).address();
+                    Mbuf.setLength(m, 60 + i);
+                    Mem.i32(Mbuf.data(m), 0xCAFE0000 | i);
+                }
+                assertEquals(4, Shim.hp_tx_burst_or_free(port.id(), (short) 0, pkts, (short) 4));
+                MemorySegment rx = arena.allocate(ValueLayout.ADDRESS, 32);
+                int n = Shim.hp_rx_burst(port.id(), (short) 0, rx, (short) 32);
+                assertEquals(4, n);
+                for (int i = 0; i < n; i++) {
+                    long m = rx.getAtIndex(ValueLayout.ADDRESS, i).address();
+                    assertEquals(60 + i, Mbuf.dataLen(m));
+                    assertEquals(60 + i, Mbuf.pktLen(m));
+                    assertEquals(0xCAFE0000 | i, Mem.i32(Mbuf.data(m)));
+                }
+                Shim.hp_mbuf_free_bulk(rx, n);
+            }
+            assertEquals(1023, pool.available());
+        } finally {
+            port.close();
+            pool.free();
+        }
+    }
+
+    @Test
+    void anUnknownPciDeviceIsReportedClearly() {
+        TestEal.ensure();
+        DpdkException e = assertThrows(DpdkException.class, () -> EthPort.open("0000:7f:00.0"));
+        assertTrue(e.getMessage().contains("was not found by DPDK"), e.getMessage());
+    }
+
+    @Test
+    void aVirtualDeviceNamingAMissingInterfaceIsReportedClearly() {
+        TestEal.ensure();
+        DpdkException e = assertThrows(DpdkException.class,
+                () -> EthPort.open("net_af_packet_t9,iface=hp-does-not-exist"));
+        assertTrue(e.getMessage().startsWith("Device 'net_af_packet_t9,iface=hp-does-not-exist' could not be created"),
+                e.getMessage());
+    }
+
+    @Test
+    void aSecondInitialisationIsRefused() {
+        TestEal.ensure();
+        assertThrows(DpdkException.class, () -> Eal.init(java.util.List.of("--no-pci")));
+    }
+}
