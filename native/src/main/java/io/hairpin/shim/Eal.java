@@ -42,6 +42,37 @@ public final class Eal {
         initArgs = List.copyOf(args);
     }
 
+    /**
+     * Releases EAL's resources and removes its runtime folder (/var/run/dpdk/PREFIX), so a
+     * stopped appliance leaves nothing behind. DPDK cannot be initialised again afterwards.
+     */
+    public static synchronized void cleanup() {
+        if (initArgs == null) {
+            return;
+        }
+        Shim.hp_eal_cleanup();
+        int i = initArgs.indexOf("--file-prefix");
+        String prefix = i >= 0 && i + 1 < initArgs.size() ? initArgs.get(i + 1) : "rte";
+        for (String a : initArgs) {
+            if (a.startsWith("--file-prefix=")) {
+                prefix = a.substring("--file-prefix=".length());
+            }
+        }
+        deleteRuntimeDir(java.nio.file.Path.of("/var/run/dpdk", prefix));
+    }
+
+    /** Removes a DPDK runtime folder; a missing one is fine. */
+    public static void deleteRuntimeDir(java.nio.file.Path dir) {
+        if (!java.nio.file.Files.isDirectory(dir)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+            System.err.println("hairpin: could not remove " + dir + ": " + e.getMessage());
+        }
+    }
+
     static String explainInitFailure(int errno, List<String> args) {
         return switch (errno) {
             case Errno.EACCES, Errno.EPERM -> "DPDK could not start: permission denied; run Hairpin as root "

@@ -1,0 +1,42 @@
+package io.hairpin.control.cli;
+
+import io.hairpin.control.config.ConfigError;
+import io.hairpin.control.config.ConfigException;
+import io.hairpin.control.config.ConfigLoader;
+import io.hairpin.control.config.ConfigSummary;
+import io.hairpin.control.config.LoadedConfig;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "check", description = "Validate a config file and print what it compiles to; nothing is started.")
+public final class CheckCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, description = "the config file")
+    Path config;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LoadedConfig loaded;
+        try {
+            loaded = ConfigLoader.loadAndValidate(config);
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            err.println("hairpin: " + config + " has " + e.errors().size() + " error(s); nothing was applied.");
+            return 2;
+        }
+        for (ConfigError w : loaded.warnings()) {
+            err.println(w.render().replaceFirst(": ", ": warning: "));
+        }
+        out.print(ConfigSummary.render(loaded.config()));
+        out.println(config + ": OK");
+        return 0;
+    }
+}

@@ -1,0 +1,31 @@
+package io.hairpin.control.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code hairpin} binary: the appliance daemon and its client, one picocli command tree. */
+@Command(name = "hairpin", mixinStandardHelpOptions = true, version = "hairpin 0.1.0",
+        description = "A DPDK NAT appliance: 1:1 NAT, port forwards, outbound NAT and hairpin NAT at line rate.",
+        subcommands = {RunCommand.class, CheckCommand.class, LabCommand.class, CommandLine.HelpCommand.class})
+public final class HairpinCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new HairpinCli());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("hairpin: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

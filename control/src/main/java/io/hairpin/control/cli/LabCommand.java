@@ -1,0 +1,47 @@
+package io.hairpin.control.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Builds the namespace lab (deploy/lab/lab.sh), starts this appliance in it on the embedded lab
+ * config, shows the checks passing and tears everything down again.
+ */
+@Command(name = "lab", description = "Build a namespace lab, run the appliance in it, show it working, clean up.")
+public final class LabCommand implements Callable<Integer> {
+    @Option(names = "--config", description = "appliance config to run in the lab (default: deploy/lab/lab-router.yaml)")
+    Path config;
+
+    @Option(names = "--linux", description = "use Linux forwarding instead of Hairpin (the comparison)")
+    boolean linux;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Path home = Path.of(System.getProperty("hairpin.home", "."));
+        Path script = home.resolve("deploy/lab/lab.sh");
+        Path launcher = home.resolve("deploy/hairpin");
+        if (!Files.isRegularFile(script) || !Files.isRegularFile(launcher)) {
+            spec.commandLine().getErr().println("hairpin: the lab scripts were not found under " + home.toAbsolutePath()
+                    + "; run 'hairpin lab' from a Hairpin checkout (its deploy/ directory).");
+            return 1;
+        }
+        List<String> cmd = new ArrayList<>(List.of("bash", script.toString(), "demo", "--"));
+        if (linux) {
+            cmd.add("linux");
+        } else {
+            Path cfg = config != null ? config : home.resolve("deploy/lab/lab-router.yaml");
+            cmd.addAll(List.of(launcher.toString(), "run", "--config", cfg.toAbsolutePath().toString()));
+        }
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        return p.waitFor();
+    }
+}

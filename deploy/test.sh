@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then runs the three tiers —
+# unit and DPDK integration tests (Maven), then the namespace lab with the real appliance.
+set -euo pipefail
+
+HAIRPIN_HOME=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+cd "$HAIRPIN_HOME"
+"$HAIRPIN_HOME/deploy/setup.sh" test
+. "$HAIRPIN_HOME/deploy/env.sh"
+
+echo "== tiers 1 and 2: unit and DPDK integration tests"
+mvn -B -ntp install
+
+echo "== tier 3: namespace lab with the appliance"
+bash "$HAIRPIN_HOME/deploy/lab/lab.sh" test -- "$HAIRPIN_HOME/deploy/hairpin" run --config "$HAIRPIN_HOME/deploy/lab/lab-router.yaml"

@@ -1,0 +1,31 @@
+package io.hairpin.engine;
+
+import java.util.List;
+
+/**
+ * What the engine runs, as the control plane hands it over (it knows no YAML). Addresses are
+ * IPv4 ints, first octet most significant.
+ */
+public record EngineConfig(int workers, List<String> eal, List<Interface> interfaces, List<StaticRoute> routes,
+                           boolean exceptionPath) {
+
+    public EngineConfig {
+        eal = List.copyOf(eal);
+        interfaces = List.copyOf(interfaces);
+        routes = List.copyOf(routes);
+    }
+
+    /** One interface: a DPDK device, or a VLAN on one (vlan 0 = untagged); gateway 0 = none. */
+    public record Interface(String name, boolean external, String device, int vlan, List<Address> addresses, int gateway,
+                            int mtu, boolean antiSpoofing) {
+        public Interface {
+            addresses = List.copyOf(addresses);
+        }
+    }
+
+    public record Address(int address, int prefixLength) {
+    }
+
+    public record StaticRoute(int prefix, int prefixLength, int via) {
+    }
+}

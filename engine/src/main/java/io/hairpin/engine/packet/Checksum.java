@@ -1,0 +1,40 @@
+package io.hairpin.engine.packet;
+
+import io.hairpin.shim.Mem;
+
+/** The Internet checksum (RFC 1071) over native memory, computed in full. */
+public final class Checksum {
+    private Checksum() {
+    }
+
+    /** Adds len bytes at addr, as big-endian 16-bit words, to a running 32-bit-or-wider sum. */
+    public static long sum(long addr, int len, long initial) {
+        long s = initial;
+        int i = 0;
+        for (; i + 4 <= len; i += 4) {
+            s += Mem.i32(addr + i) & 0xffffffffL;
+        }
+        if (i + 2 <= len) {
+            s += Mem.u16(addr + i);
+            i += 2;
+        }
+        if (i < len) {
+            s += Mem.u8(addr + i) << 8;
+        }
+        return s;
+    }
+
+    /** Folds a wide sum to 16 bits (end-around carry). */
+    public static int fold(long sum) {
+        long s = sum;
+        while ((s >>> 16) != 0) {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int) s;
+    }
+
+    /** The checksum field value for a sum: the complement of the folded sum. */
+    public static int finish(long sum) {
+        return ~fold(sum) & 0xffff;
+    }
+}

@@ -1,0 +1,96 @@
+package io.hairpin.engine.worker;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One worker's counters: per-port traffic and per-reason drops in one long[] that only the
+ * worker writes (plain stores) and others read with opaque loads; monotonic, never reset.
+ */
+public final class Counters {
+    // per port, at port * PORT_STRIDE
+    public static final int RX_PACKETS = 0;
+    public static final int RX_BYTES = 1;
+    public static final int TX_PACKETS = 2;
+    public static final int TX_BYTES = 3;
+    public static final int TX_FULL = 4;
+    public static final int PORT_STRIDE = 5;
+    public static final String[] PORT_NAMES = {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "tx_full"};
+
+    // events and drops, after the port block
+    public static final int TRUNCATED = 0;
+    public static final int BAD_VERSION = 1;
+    public static final int BAD_IHL = 2;
+    public static final int BAD_TOTAL_LENGTH = 3;
+    public static final int BAD_IP_CHECKSUM = 4;
+    public static final int NOT_FOR_US = 5;
+    public static final int UNKNOWN_ETHERTYPE = 6;
+    public static final int UNKNOWN_VLAN = 7;
+    public static final int MARTIAN_SOURCE = 8;
+    public static final int MARTIAN_DESTINATION = 9;
+    public static final int SPOOFED_SOURCE = 10;
+    public static final int NO_ROUTE = 11;
+    public static final int TTL_EXPIRED = 12;
+    public static final int TOO_BIG_DF = 13;
+    public static final int TOO_BIG_NO_FRAGMENTATION = 14;
+    public static final int NEIGHBOR_UNRESOLVED = 15;
+    public static final int NEIGHBOR_QUEUE_FULL = 16;
+    public static final int ARP_INVALID = 17;
+    public static final int ARP_NOT_FOR_US = 18;
+    public static final int BAD_ICMP_CHECKSUM = 19;
+    public static final int LOCAL_UNHANDLED = 20;
+    public static final int MULTI_SEGMENT = 21;
+    public static final int MBUF_EXHAUSTED = 22;
+    public static final int NEIGHBOR_TABLE_FULL = 23;
+    public static final int FORWARDED = 24;
+    public static final int ECHO_REPLIED = 25;
+    public static final int ICMP_ERRORS_SENT = 26;
+    public static final int ICMP_RATE_LIMITED = 27;
+    public static final int ARP_REPLIED = 28;
+    public static final int ARP_REQUESTS_SENT = 29;
+    public static final int TO_KERNEL = 30;
+    public static final int FROM_KERNEL = 31;
+    public static final int EVENT_COUNT = 32;
+
+    /** Names for display, indexed like the constants above; the first NEIGHBOR_TABLE_FULL + 1 are drops. */
+    public static final String[] EVENT_NAMES = {
+        "truncated", "bad_version", "bad_ihl", "bad_total_length", "bad_ip_checksum", "not_for_us",
+        "unknown_ethertype", "unknown_vlan", "martian_source", "martian_destination", "spoofed_source", "no_route",
+        "ttl_expired", "too_big_df", "too_big_no_fragmentation", "neighbor_unresolved", "neighbor_queue_full",
+        "arp_invalid", "arp_not_for_us", "bad_icmp_checksum", "local_unhandled", "multi_segment", "mbuf_exhausted",
+        "neighbor_table_full", "forwarded", "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied",
+        "arp_requests_sent", "to_kernel", "from_kernel"};
+    public static final int DROP_REASONS = NEIGHBOR_TABLE_FULL + 1;
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+    private final int ports;
+    final long[] values;
+
+    public Counters(int ports) {
+        this.ports = ports;
+        values = new long[ports * PORT_STRIDE + EVENT_COUNT];
+    }
+
+    public int ports() {
+        return ports;
+    }
+
+    void add(int port, int counter, long delta) {
+        values[port * PORT_STRIDE + counter] += delta;
+    }
+
+    void count(int event) {
+        values[ports * PORT_STRIDE + event]++;
+    }
+
+    /** Reads a port counter from another thread. */
+    public long port(int port, int counter) {
+        return (long) LONGS.getOpaque(values, port * PORT_STRIDE + counter);
+    }
+
+    /** Reads an event counter from another thread. */
+    public long event(int event) {
+        return (long) LONGS.getOpaque(values, ports * PORT_STRIDE + event);
+    }
+}

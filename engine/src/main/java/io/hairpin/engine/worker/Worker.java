@@ -1,0 +1,695 @@
+package io.hairpin.engine.worker;
+
+import io.hairpin.engine.Snapshot;
+import io.hairpin.engine.neighbor.NeighborTable;
+import io.hairpin.engine.packet.Arp;
+import io.hairpin.engine.packet.Checksum;
+import io.hairpin.engine.packet.ChecksumDelta;
+import io.hairpin.engine.packet.Ethernet;
+import io.hairpin.engine.packet.Icmp;
+import io.hairpin.engine.packet.Ipv4;
+import io.hairpin.engine.route.RouteTable;
+import io.hairpin.shim.Mbuf;
+import io.hairpin.shim.Mem;
+import io.hairpin.shim.Shim;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import org.agrona.concurrent.Agent;
+
+/**
+ * One poll-mode worker: owns RX/TX queue {@code id} of every port and of every exception-path
+ * TAP, its pending-ARP queue and its counters. Each {@link #doWork()} picks up the current
+ * snapshot, then for each port: RX burst, per packet parse → classify → route → rewrite, then
+ * TX bursts and a bulk free of what was dropped. Nothing here allocates once started.
+ */
+public final class Worker implements Agent {
+    public static final int BURST = 32;
+    static final int PENDING_CAPACITY = 256;
+    static final long ARP_RETRY_NANOS = 1_000_000_000L;
+    static final long PENDING_TIMEOUT_NANOS = 3_000_000_000L;
+    static final long HOUSEKEEPING_NANOS = 1_000_000L;
+    static final int ICMP_ERRORS_PER_SECOND = 1000;
+    static final int ICMP_ERRORS_BURST = 100;
+    /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
+    static final int ICMP_ERROR_MAX_IP_LEN = 576;
+    static final int DEFAULT_TTL = 64;
+
+    private final int id;
+    private final short queue;
+    private final SnapshotHolder snapshots;
+    private final NeighborTable neighbors;
+    private final MemorySegment mempool;
+    private final Counters counters;
+    /** DPDK port ids: physical ports first, then one TAP per interface (-1 when there is none). */
+    private final short[] txPortId;
+    private final int physicalPorts;
+
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment rx;
+    private final long rxAddr;
+    private final MemorySegment[] tx;
+    private final long[] txAddr;
+    private final int[] txCount;
+    private final MemorySegment drops;
+    private final long dropsAddr;
+    private int dropCount;
+    private final MemorySegment one;
+    private final long oneAddr;
+
+    private final long[] pendingMbuf = new long[PENDING_CAPACITY];
+    private final int[] pendingIface = new int[PENDING_CAPACITY];
+    private final int[] pendingNextHop = new int[PENDING_CAPACITY];
+    private final long[] pendingSince = new long[PENDING_CAPACITY];
+    private int pendingCount;
+    private long pendingSeenVersion = -1;
+
+    private Snapshot snap;
+    private long now;
+    private long nextHousekeeping;
+    private long icmpTokens = ICMP_ERRORS_BURST;
+    private long icmpRefilledAt;
+    private int ipId;
+    private boolean announced;
+    private final int cpu;
+
+    /**
+     * @param txPortId DPDK port ids, physical ports in engine port order followed by one TAP per
+     *                 interface in interface order (-1 where the exception path is off)
+     * @param cpu      the CPU to pin to, or -1 to leave the thread unpinned
+     */
+    public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
+                  int physicalPorts, int cpu) {
+        this.id = id;
+        this.queue = (short) id;
+        this.snapshots = snapshots;
+        this.neighbors = neighbors;
+        this.mempool = mempool;
+        this.txPortId = txPortId.clone();
+        this.physicalPorts = physicalPorts;
+        this.cpu = cpu;
+        this.counters = new Counters(txPortId.length);
+        rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
+        rxAddr = rx.address();
+        tx = new MemorySegment[txPortId.length];
+        txAddr = new long[txPortId.length];
+        txCount = new int[txPortId.length];
+        for (int i = 0; i < tx.length; i++) {
+            tx[i] = arena.allocate(ValueLayout.JAVA_LONG, BURST);
+            txAddr[i] = tx[i].address();
+        }
+        drops = arena.allocate(ValueLayout.JAVA_LONG, BURST * 2);
+        dropsAddr = drops.address();
+        one = arena.allocate(ValueLayout.JAVA_LONG, 1);
+        oneAddr = one.address();
+    }
+
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public String roleName() {
+        return "hairpin-worker-" + id;
+    }
+
+    @Override
+    public void onStart() {
+        Shim.hp_thread_register();
+        if (cpu >= 0) {
+            Shim.hp_thread_pin(cpu);
+        }
+    }
+
+    @Override
+    public void onClose() {
+        for (int i = 0; i < pendingCount; i++) {
+            drop(pendingMbuf[i], Counters.NEIGHBOR_UNRESOLVED);
+        }
+        pendingCount = 0;
+        for (int p = 0; p < tx.length; p++) {
+            flush(p);
+        }
+        freeDrops();
+        Shim.hp_thread_unregister();
+    }
+
+    @Override
+    public int doWork() {
+        Snapshot s = snapshots.current();
+        if (s != snap) {
+            snap = s;
+            snapshots.acknowledge(id, s.version);
+        }
+        now = System.nanoTime();
+        if (!announced) {
+            announced = true;
+            if (id == 0) {
+                announceAddresses();
+            }
+        }
+        int work = 0;
+        for (int p = 0; p < physicalPorts; p++) {
+            int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
+            for (int i = 0; i < n; i++) {
+                fromWire(Mem.nativeLong(rxAddr + 8L * i), p);
+            }
+            work += n;
+        }
+        for (int t = physicalPorts; t < txPortId.length; t++) {
+            if (txPortId[t] < 0) {
+                continue;
+            }
+            int n = Shim.hp_rx_burst(txPortId[t], queue, rx, (short) BURST) & 0xffff;
+            for (int i = 0; i < n; i++) {
+                fromKernel(Mem.nativeLong(rxAddr + 8L * i), t - physicalPorts);
+            }
+            work += n;
+        }
+        for (int p = 0; p < tx.length; p++) {
+            flush(p);
+        }
+        freeDrops();
+        if (now >= nextHousekeeping) {
+            nextHousekeeping = now + HOUSEKEEPING_NANOS;
+            housekeeping();
+        }
+        return work;
+    }
+
+    // ---- ingress ----------------------------------------------------------------------------
+
+    private void fromWire(long m, int port) {
+        int len = Mbuf.dataLen(m);
+        counters.add(port, Counters.RX_PACKETS, 1);
+        counters.add(port, Counters.RX_BYTES, len);
+        if (Mbuf.nbSegs(m) != 1) {
+            drop(m, Counters.MULTI_SEGMENT);
+            return;
+        }
+        long f = Mbuf.data(m);
+        if (len < Ethernet.HEADER_LEN) {
+            drop(m, Counters.TRUNCATED);
+            return;
+        }
+        int type = Mem.u16(f + Ethernet.OFF_TYPE);
+        int l2 = Ethernet.HEADER_LEN;
+        int vid = 0;
+        if (type == Ethernet.TPID_VLAN) {
+            if (len < Ethernet.HEADER_LEN + Ethernet.VLAN_TAG_LEN) {
+                drop(m, Counters.TRUNCATED);
+                return;
+            }
+            vid = Mem.u16(f + 14) & 0xfff;
+            type = Mem.u16(f + 16);
+            l2 += Ethernet.VLAN_TAG_LEN;
+        }
+        int iface = snap.interfaceOf(port, vid);
+        if (iface < 0) {
+            drop(m, Counters.UNKNOWN_VLAN);
+            return;
+        }
+        long dmac = Ethernet.dst(f);
+        if (dmac != snap.mac[iface] && !(dmac == Ethernet.BROADCAST && type == Ethernet.TYPE_ARP)) {
+            drop(m, Counters.NOT_FOR_US);
+            return;
+        }
+        if (type == Ethernet.TYPE_IPV4) {
+            ipv4(m, f, l2, len, iface);
+        } else if (type == Ethernet.TYPE_ARP) {
+            arp(m, f, l2, len, iface);
+        } else {
+            drop(m, Counters.UNKNOWN_ETHERTYPE);
+        }
+    }
+
+    private void arp(long m, long f, int l2, int len, int iface) {
+        if (len < l2 + Arp.LEN) {
+            drop(m, Counters.TRUNCATED);
+            return;
+        }
+        long a = f + l2;
+        if (!Arp.isEthernetIpv4(a)) {
+            drop(m, Counters.ARP_INVALID);
+            return;
+        }
+        int op = Arp.op(a);
+        int spa = Arp.senderIp(a);
+        long sha = Arp.senderMac(a);
+        int tpa = Arp.targetIp(a);
+        if ((op != Arp.OP_REQUEST && op != Arp.OP_REPLY) || Ethernet.isMulticast(sha) || !onLink(iface, spa)
+                || isLocal(spa)) {
+            drop(m, Counters.ARP_INVALID);
+            return;
+        }
+        if (!isLocalOn(iface, tpa)) {
+            neighbors.refreshIfKnown(spa, sha, now);
+            drop(m, Counters.ARP_NOT_FOR_US);
+            return;
+        }
+        if (!neighbors.learn(spa, sha, now)) {
+            counters.count(Counters.NEIGHBOR_TABLE_FULL);
+        }
+        if (op == Arp.OP_REQUEST) {
+            long mine = snap.mac[iface];
+            Ethernet.dst(f, sha);
+            Ethernet.src(f, mine);
+            Arp.write(a, Arp.OP_REPLY, mine, tpa, sha, spa);
+            Mbuf.setLength(m, Math.max(l2 + Arp.LEN, 60));
+            counters.count(Counters.ARP_REPLIED);
+            enqueue(snap.port[iface], m);
+        } else {
+            // The kernel behind the TAP learns neighbours from replies to its own requests.
+            toKernel(m, f, l2, iface);
+        }
+    }
+
+    private void ipv4(long m, long f, int l2, int len, int iface) {
+        long ip = f + l2;
+        int avail = len - l2;
+        if (avail < Ipv4.MIN_HEADER_LEN) {
+            drop(m, Counters.TRUNCATED);
+            return;
+        }
+        int vihl = Mem.u8(ip);
+        if ((vihl >>> 4) != 4) {
+            drop(m, Counters.BAD_VERSION);
+            return;
+        }
+        int ihl = (vihl & 0xf) << 2;
+        if (ihl < Ipv4.MIN_HEADER_LEN) {
+            drop(m, Counters.BAD_IHL);
+            return;
+        }
+        if (ihl > avail) {
+            drop(m, Counters.TRUNCATED);
+            return;
+        }
+        int total = Ipv4.totalLen(ip);
+        if (total < ihl || total > avail) {
+            drop(m, Counters.BAD_TOTAL_LENGTH);
+            return;
+        }
+        if (!Ipv4.headerChecksumOk(ip, ihl)) {
+            drop(m, Counters.BAD_IP_CHECKSUM);
+            return;
+        }
+        if (total < avail) {
+            Mbuf.setLength(m, l2 + total); // drop Ethernet padding
+        }
+        int src = Ipv4.src(ip);
+        int dst = Ipv4.dst(ip);
+        RouteTable routes = snap.routes;
+        if (Ipv4.isMartianSource(src) || src == dst) {
+            drop(m, Counters.MARTIAN_SOURCE);
+            return;
+        }
+        int back = routes.lookup(src);
+        if (back >= 0 && routes.kind(back) == RouteTable.KIND_LOCAL) {
+            drop(m, Counters.MARTIAN_SOURCE);
+            return;
+        }
+        if (snap.antiSpoofing[iface] && (back < 0 || routes.egressInterface(back) != iface)) {
+            drop(m, Counters.SPOOFED_SOURCE);
+            return;
+        }
+        if (Ipv4.isMartianDestination(dst) || Ipv4.isMulticast(dst)) {
+            drop(m, Counters.MARTIAN_DESTINATION);
+            return;
+        }
+        int r = routes.lookup(dst);
+        if (r < 0) {
+            icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE, Icmp.CODE_NET_UNREACHABLE, 0);
+            drop(m, Counters.NO_ROUTE);
+            return;
+        }
+        if (routes.kind(r) == RouteTable.KIND_LOCAL) {
+            local(m, f, l2, ip, ihl, total, iface);
+            return;
+        }
+        if (isDirectedBroadcast(routes, r, dst)) {
+            drop(m, Counters.MARTIAN_DESTINATION);
+            return;
+        }
+        int egress = routes.egressInterface(r);
+        if (Ipv4.ttl(ip) <= 1) {
+            icmpError(m, ip, ihl, total, iface, Icmp.TYPE_TIME_EXCEEDED, Icmp.CODE_TTL_EXCEEDED, 0);
+            drop(m, Counters.TTL_EXPIRED);
+            return;
+        }
+        if (total > snap.mtu[egress]) {
+            if ((Ipv4.fragField(ip) & Ipv4.FLAG_DF) != 0) {
+                icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE, Icmp.CODE_FRAGMENTATION_NEEDED,
+                        snap.mtu[egress]);
+                drop(m, Counters.TOO_BIG_DF);
+            } else {
+                drop(m, Counters.TOO_BIG_NO_FRAGMENTATION);
+            }
+            return;
+        }
+        Ipv4.decrementTtl(ip);
+        int gw = routes.gateway(r);
+        counters.count(Counters.FORWARDED);
+        output(m, l2, egress, gw != 0 ? gw : dst);
+    }
+
+    private static boolean isDirectedBroadcast(RouteTable routes, int r, int dst) {
+        int len = routes.prefixLength(r);
+        return routes.kind(r) == RouteTable.KIND_CONNECTED && len <= 30 && (dst | (-1 << (32 - len))) == -1;
+    }
+
+    /** Traffic to one of the appliance's addresses: echo is answered here, the rest goes to the kernel. */
+    private void local(long m, long f, int l2, long ip, int ihl, int total, int iface) {
+        if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && (Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK)) == 0
+                && total - ihl >= Icmp.HEADER_LEN && Icmp.type(ip + ihl) == Icmp.TYPE_ECHO_REQUEST
+                && Icmp.code(ip + ihl) == 0) {
+            long icmp = ip + ihl;
+            if (!Icmp.checksumOk(icmp, total - ihl)) {
+                drop(m, Counters.BAD_ICMP_CHECKSUM);
+                return;
+            }
+            int src = Ipv4.src(ip);
+            int r = snap.routes.lookup(src);
+            if (r < 0) {
+                drop(m, Counters.NO_ROUTE);
+                return;
+            }
+            Mem.u8(icmp, Icmp.TYPE_ECHO_REPLY);
+            Mem.u16(icmp + 2, ChecksumDelta.update16(Mem.u16(icmp + 2), Icmp.TYPE_ECHO_REQUEST << 8, 0));
+            int oldTtlWord = Mem.u16(ip + Ipv4.OFF_TTL);
+            int newTtlWord = (DEFAULT_TTL << 8) | Ipv4.PROTO_ICMP;
+            Mem.u16(ip + Ipv4.OFF_TTL, newTtlWord);
+            Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.update16(Ipv4.checksum(ip), oldTtlWord, newTtlWord));
+            // Swapping source and destination leaves the header sum unchanged.
+            Ipv4.src(ip, Ipv4.dst(ip));
+            Ipv4.dst(ip, src);
+            counters.count(Counters.ECHO_REPLIED);
+            int gw = snap.routes.gateway(r);
+            output(m, l2, snap.routes.egressInterface(r), gw != 0 ? gw : src);
+            return;
+        }
+        if (txPortId[physicalPorts + iface] < 0) {
+            int proto = Ipv4.protocol(ip);
+            icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE,
+                    proto == Ipv4.PROTO_UDP ? Icmp.CODE_PORT_UNREACHABLE : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
+            drop(m, Counters.LOCAL_UNHANDLED);
+            return;
+        }
+        toKernel(m, f, l2, iface);
+    }
+
+    /** Hands a frame to the interface's TAP, untagged, MAC addresses kept. */
+    private void toKernel(long m, long f, int l2, int iface) {
+        int slot = physicalPorts + iface;
+        if (txPortId[slot] < 0) {
+            drop(m, Counters.LOCAL_UNHANDLED);
+            return;
+        }
+        if (l2 != Ethernet.HEADER_LEN) {
+            Mem.copy(f, f + Ethernet.VLAN_TAG_LEN, 12);
+            Mbuf.adjustFront(m, Ethernet.VLAN_TAG_LEN);
+        }
+        counters.count(Counters.TO_KERNEL);
+        enqueue(slot, m);
+    }
+
+    /** A frame the kernel sent through an interface's TAP goes out on that interface as it is. */
+    private void fromKernel(long m, int iface) {
+        int len = Mbuf.dataLen(m);
+        counters.add(physicalPorts + iface, Counters.RX_PACKETS, 1);
+        counters.add(physicalPorts + iface, Counters.RX_BYTES, len);
+        if (len < Ethernet.HEADER_LEN || Mbuf.nbSegs(m) != 1) {
+            drop(m, Counters.TRUNCATED);
+            return;
+        }
+        int vid = snap.vlan[iface];
+        if (vid != 0) {
+            if (Mbuf.dataOff(m) < Ethernet.VLAN_TAG_LEN) {
+                drop(m, Counters.MBUF_EXHAUSTED);
+                return;
+            }
+            long f = Mbuf.data(m);
+            int type = Mem.u16(f + Ethernet.OFF_TYPE);
+            Mbuf.adjustFront(m, -Ethernet.VLAN_TAG_LEN);
+            long nf = f - Ethernet.VLAN_TAG_LEN;
+            Mem.copy(f, nf, 12);
+            Mem.u16(nf + 12, Ethernet.TPID_VLAN);
+            Mem.u16(nf + 14, vid);
+            Mem.u16(nf + 16, type);
+        }
+        counters.count(Counters.FROM_KERNEL);
+        enqueue(snap.port[iface], m);
+    }
+
+    // ---- egress -----------------------------------------------------------------------------
+
+    /** Sends an IPv4 packet (whose L2 header is l2 bytes) towards nextHop on egress, resolving it first if needed. */
+    private void output(long m, int l2, int egress, int nextHop) {
+        long mac = neighbors.mac(nextHop);
+        if (mac == NeighborTable.UNKNOWN) {
+            requestIfDue(egress, nextHop);
+            if (pendingCount == PENDING_CAPACITY) {
+                drop(m, Counters.NEIGHBOR_QUEUE_FULL);
+                return;
+            }
+            long f = Mbuf.data(m);
+            if (l2 != Ethernet.HEADER_LEN) { // park it untagged; send() re-tags for the egress interface
+                Mem.copy(f, f + Ethernet.VLAN_TAG_LEN, 12);
+                Mbuf.adjustFront(m, Ethernet.VLAN_TAG_LEN);
+            }
+            pendingMbuf[pendingCount] = m;
+            pendingIface[pendingCount] = egress;
+            pendingNextHop[pendingCount] = nextHop;
+            pendingSince[pendingCount] = now;
+            pendingCount++;
+            return;
+        }
+        if (neighbors.isStale(nextHop, now)) {
+            requestIfDue(egress, nextHop);
+        }
+        send(m, l2, egress, mac);
+    }
+
+    /** Writes the L2 header for egress (adding or removing the 802.1Q tag as needed) and queues the frame. */
+    private void send(long m, int l2, int egress, long dstMac) {
+        int vid = snap.vlan[egress];
+        int want = vid != 0 ? Ethernet.HEADER_LEN + Ethernet.VLAN_TAG_LEN : Ethernet.HEADER_LEN;
+        if (want != l2) {
+            if (l2 - want < 0 && Mbuf.dataOff(m) < want - l2) {
+                drop(m, Counters.MBUF_EXHAUSTED);
+                return;
+            }
+            Mbuf.adjustFront(m, l2 - want);
+        }
+        long f = Mbuf.data(m);
+        Ethernet.dst(f, dstMac);
+        Ethernet.src(f, snap.mac[egress]);
+        if (vid != 0) {
+            Mem.u16(f + 12, Ethernet.TPID_VLAN);
+            Mem.u16(f + 14, vid);
+            Mem.u16(f + 16, Ethernet.TYPE_IPV4);
+        } else {
+            Mem.u16(f + 12, Ethernet.TYPE_IPV4);
+        }
+        enqueue(snap.port[egress], m);
+    }
+
+    private void enqueue(int slot, long m) {
+        int c = txCount[slot];
+        Mem.nativeLong(txAddr[slot] + 8L * c, m);
+        counters.add(slot, Counters.TX_PACKETS, 1);
+        counters.add(slot, Counters.TX_BYTES, Mbuf.dataLen(m));
+        txCount[slot] = ++c;
+        if (c == BURST) {
+            flush(slot);
+        }
+    }
+
+    private void flush(int slot) {
+        int c = txCount[slot];
+        if (c == 0) {
+            return;
+        }
+        txCount[slot] = 0;
+        int sent = Shim.hp_tx_burst_or_free(txPortId[slot], queue, tx[slot], (short) c) & 0xffff;
+        if (sent < c) {
+            counters.add(slot, Counters.TX_PACKETS, sent - c);
+            counters.add(slot, Counters.TX_FULL, c - sent);
+        }
+    }
+
+    private void drop(long m, int reason) {
+        counters.count(reason);
+        Mem.nativeLong(dropsAddr + 8L * dropCount, m);
+        if (++dropCount == BURST * 2) {
+            freeDrops();
+        }
+    }
+
+    private void freeDrops() {
+        if (dropCount > 0) {
+            Shim.hp_mbuf_free_bulk(drops, dropCount);
+            dropCount = 0;
+        }
+    }
+
+    private long allocate() {
+        if (Shim.hp_mbuf_alloc_bulk(mempool, one, 1) != 0) {
+            counters.count(Counters.MBUF_EXHAUSTED);
+            return 0;
+        }
+        return Mem.nativeLong(oneAddr);
+    }
+
+    // ---- generated packets ------------------------------------------------------------------
+
+    /**
+     * Sends an ICMP error about the packet at ip back to its source (RFC 1812 4.3.2.7: never about
+     * an ICMP error, a non-first fragment or a broadcast), rate-limited per worker.
+     */
+    private void icmpError(long m, long ip, int ihl, int total, int iface, int type, int code, int mtu) {
+        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+            return;
+        }
+        if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && total - ihl >= 1 && Icmp.isError(Icmp.type(ip + ihl))) {
+            return;
+        }
+        if (icmpTokens == 0) {
+            counters.count(Counters.ICMP_RATE_LIMITED);
+            return;
+        }
+        int origSrc = Ipv4.src(ip);
+        int r = snap.routes.lookup(origSrc);
+        if (r < 0 || snap.routes.kind(r) == RouteTable.KIND_LOCAL) {
+            return;
+        }
+        long n = allocate();
+        if (n == 0) {
+            return;
+        }
+        icmpTokens--;
+        int quote = Math.min(total, ICMP_ERROR_MAX_IP_LEN - Ipv4.MIN_HEADER_LEN - Icmp.HEADER_LEN);
+        int ipLen = Ipv4.MIN_HEADER_LEN + Icmp.HEADER_LEN + quote;
+        long f = Mbuf.data(n);
+        long nip = f + Ethernet.HEADER_LEN;
+        long icmp = nip + Ipv4.MIN_HEADER_LEN;
+        Mem.u8(icmp, type);
+        Mem.u8(icmp + 1, code);
+        Mem.u16(icmp + 2, 0);
+        Mem.u16(icmp + 4, 0);
+        Mem.u16(icmp + 6, mtu);
+        Mem.copy(ip, icmp + Icmp.HEADER_LEN, quote);
+        Mem.u16(icmp + 2, Checksum.finish(Checksum.sum(icmp, Icmp.HEADER_LEN + quote, 0)));
+        Ipv4.writeHeader(nip, 0xc0, ipLen, ++ipId & 0xffff, 0, DEFAULT_TTL, Ipv4.PROTO_ICMP,
+                snap.sourceAddressFor(iface, origSrc), origSrc);
+        Mbuf.setLength(n, Ethernet.HEADER_LEN + ipLen);
+        counters.count(Counters.ICMP_ERRORS_SENT);
+        int gw = snap.routes.gateway(r);
+        output(n, Ethernet.HEADER_LEN, snap.routes.egressInterface(r), gw != 0 ? gw : origSrc);
+    }
+
+    private void requestIfDue(int egress, int target) {
+        if (neighbors.shouldRequest(target, now, ARP_RETRY_NANOS)) {
+            sendArpRequest(egress, snap.sourceAddressFor(egress, target), target);
+        }
+    }
+
+    /** A broadcast ARP request; with senderIp == target it is a gratuitous announcement. */
+    private void sendArpRequest(int iface, int senderIp, int target) {
+        long n = allocate();
+        if (n == 0) {
+            return;
+        }
+        long f = Mbuf.data(n);
+        int vid = snap.vlan[iface];
+        int l2 = vid != 0 ? Ethernet.HEADER_LEN + Ethernet.VLAN_TAG_LEN : Ethernet.HEADER_LEN;
+        long mine = snap.mac[iface];
+        Ethernet.dst(f, Ethernet.BROADCAST);
+        Ethernet.src(f, mine);
+        if (vid != 0) {
+            Mem.u16(f + 12, Ethernet.TPID_VLAN);
+            Mem.u16(f + 14, vid);
+        }
+        Mem.u16(f + l2 - 2, Ethernet.TYPE_ARP);
+        Arp.write(f + l2, Arp.OP_REQUEST, mine, senderIp, 0, target);
+        int len = Math.max(l2 + Arp.LEN, 60);
+        for (int i = l2 + Arp.LEN; i < len; i++) {
+            Mem.u8(f + i, 0);
+        }
+        Mbuf.setLength(n, len);
+        counters.count(Counters.ARP_REQUESTS_SENT);
+        enqueue(snap.port[iface], n);
+    }
+
+    /** Gratuitous ARP for every address at start, so neighbours update stale caches. */
+    private void announceAddresses() {
+        for (int i = 0; i < snap.interfaceCount; i++) {
+            for (int a : snap.addresses[i]) {
+                sendArpRequest(i, a, a);
+            }
+        }
+    }
+
+    // ---- housekeeping -----------------------------------------------------------------------
+
+    private void housekeeping() {
+        long elapsed = now - icmpRefilledAt;
+        long refill = elapsed * ICMP_ERRORS_PER_SECOND / 1_000_000_000L;
+        if (refill > 0) {
+            icmpTokens = Math.min(ICMP_ERRORS_BURST, icmpTokens + refill);
+            icmpRefilledAt = now;
+        }
+        if (pendingCount > 0) {
+            long v = neighbors.version();
+            boolean changed = v != pendingSeenVersion;
+            pendingSeenVersion = v;
+            servicePending(changed);
+        }
+    }
+
+    /** Sends parked packets whose next hop got resolved, drops those that waited too long. */
+    private void servicePending(boolean neighborsChanged) {
+        int kept = 0;
+        for (int i = 0; i < pendingCount; i++) {
+            long m = pendingMbuf[i];
+            int nh = pendingNextHop[i];
+            long mac = neighborsChanged ? neighbors.mac(nh) : NeighborTable.UNKNOWN;
+            if (mac != NeighborTable.UNKNOWN) {
+                send(m, Ethernet.HEADER_LEN, pendingIface[i], mac);
+            } else if (now - pendingSince[i] > PENDING_TIMEOUT_NANOS) {
+                drop(m, Counters.NEIGHBOR_UNRESOLVED);
+            } else {
+                requestIfDue(pendingIface[i], nh);
+                pendingMbuf[kept] = m;
+                pendingIface[kept] = pendingIface[i];
+                pendingNextHop[kept] = nh;
+                pendingSince[kept] = pendingSince[i];
+                kept++;
+            }
+        }
+        pendingCount = kept;
+    }
+
+    // ---- lookups ----------------------------------------------------------------------------
+
+    private boolean isLocal(int addr) {
+        int r = snap.routes.lookup(addr);
+        return r >= 0 && snap.routes.kind(r) == RouteTable.KIND_LOCAL;
+    }
+
+    private boolean isLocalOn(int iface, int addr) {
+        int r = snap.routes.lookup(addr);
+        return r >= 0 && snap.routes.kind(r) == RouteTable.KIND_LOCAL && snap.routes.egressInterface(r) == iface;
+    }
+
+    /** True when addr lies in one of the interface's connected prefixes. */
+    private boolean onLink(int iface, int addr) {
+        int r = snap.routes.lookup(addr);
+        return r >= 0 && snap.routes.egressInterface(r) == iface && snap.routes.kind(r) != RouteTable.KIND_STATIC;
+    }
+
+    /** Frees the worker's native arrays; call after the agent has closed. */
+    public void release() {
+        arena.close();
+    }
+}
