@@ -113,9 +113,14 @@ public final class Engine implements AutoCloseable {
                 if (mtu > 1500 && !port.setMtu(mtu)) {
                     throw new DpdkException("Device '" + dev + "' does not accept MTU " + mtu + ".");
                 }
+                long wantedMac = config.interfaces().stream().filter(i -> i.device().equals(dev))
+                        .mapToLong(EngineConfig.Interface::mac).filter(m -> m != 0).findFirst().orElse(0);
+                // Ports run promiscuous, so a driver that cannot change its address (net_pcap)
+                // still receives frames sent to the configured one: the data plane filters on it.
+                boolean macSet = wantedMac != 0 && port.setMac(wantedMac);
                 port.start();
                 port.promiscuous(true);
-                macs.put(dev, port.mac());
+                macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
             Snapshot first = Snapshot.compile(1, config, macs);
             if (config.exceptionPath()) {

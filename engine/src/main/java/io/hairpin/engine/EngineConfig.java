@@ -15,11 +15,19 @@ public record EngineConfig(int workers, List<String> eal, List<Interface> interf
         routes = List.copyOf(routes);
     }
 
-    /** One interface: a DPDK device, or a VLAN on one (vlan 0 = untagged); gateway 0 = none. */
+    /**
+     * One interface: a DPDK device, or a VLAN on one (vlan 0 = untagged); gateway 0 = none;
+     * mac 0 = the device's own address, otherwise the address the device is given at start.
+     */
     public record Interface(String name, boolean external, String device, int vlan, List<Address> addresses, int gateway,
-                            int mtu, boolean antiSpoofing) {
+                            int mtu, boolean antiSpoofing, long mac) {
         public Interface {
             addresses = List.copyOf(addresses);
+        }
+
+        public Interface(String name, boolean external, String device, int vlan, List<Address> addresses, int gateway,
+                         int mtu, boolean antiSpoofing) {
+            this(name, external, device, vlan, addresses, gateway, mtu, antiSpoofing, 0);
         }
     }
 
