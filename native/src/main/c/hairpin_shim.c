@@ -15,6 +15,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_eth_ring.h>
+#include <rte_ring.h>
 #include <rte_version.h>
 
 #include "hairpin_shim.h"
@@ -238,6 +240,34 @@ void *hp_mbuf_clone_copy(void *mp, void *src)
 {
     return rte_pktmbuf_copy((struct rte_mbuf *)src, (struct rte_mempool *)mp, 0, UINT32_MAX);
 }
+
+/* Rings, and ethdev ports made of them: a port whose RX and TX are two distinct rings lets a
+ * benchmark or test wire ports together (or through a mirror) without a NIC. */
+void *hp_ring_create(const char *name, uint32_t size)
+{
+    return rte_ring_create(name, size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+}
+
+void hp_ring_free(void *ring) { rte_ring_free((struct rte_ring *)ring); }
+
+int hp_ring_port_create(const char *name, void *rx_ring, void *tx_ring)
+{
+    struct rte_ring *rx = (struct rte_ring *)rx_ring;
+    struct rte_ring *tx = (struct rte_ring *)tx_ring;
+    return rte_eth_from_rings(name, &rx, 1, &tx, 1, (unsigned)rte_socket_id());
+}
+
+uint32_t hp_ring_enqueue_burst(void *ring, void **objs, uint32_t n)
+{
+    return rte_ring_enqueue_burst((struct rte_ring *)ring, objs, n, NULL);
+}
+
+uint32_t hp_ring_dequeue_burst(void *ring, void **objs, uint32_t n)
+{
+    return rte_ring_dequeue_burst((struct rte_ring *)ring, objs, n, NULL);
+}
+
+uint32_t hp_ring_count(void *ring) { return rte_ring_count((struct rte_ring *)ring); }
 
 int hp_thread_register(void) { return rte_thread_register() < 0 ? -rte_errno : (int)rte_lcore_id(); }
 void hp_thread_unregister(void) { rte_thread_unregister(); }

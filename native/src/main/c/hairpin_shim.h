@@ -69,6 +69,13 @@ void hp_mbuf_free_bulk(void **pkts, uint32_t n);
 int hp_mbuf_alloc_bulk(void *mp, void **pkts, uint32_t n);
 void *hp_mbuf_clone_copy(void *mp, void *src);
 
+void *hp_ring_create(const char *name, uint32_t size);
+void hp_ring_free(void *ring);
+int hp_ring_port_create(const char *name, void *rx_ring, void *tx_ring);
+uint32_t hp_ring_enqueue_burst(void *ring, void **objs, uint32_t n);
+uint32_t hp_ring_dequeue_burst(void *ring, void **objs, uint32_t n);
+uint32_t hp_ring_count(void *ring);
+
 int hp_thread_register(void);
 void hp_thread_unregister(void);
 int hp_lcore_id(void);

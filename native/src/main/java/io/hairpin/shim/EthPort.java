@@ -45,6 +45,17 @@ public final class EthPort {
         }
     }
 
+    /** A port that receives from rx and transmits into tx (rte_eth_from_rings), for wiring ports without a NIC. */
+    public static EthPort fromRings(String name, Ring rx, Ring tx) {
+        try (Arena arena = Arena.ofConfined()) {
+            int port = Shim.hp_ring_port_create(arena.allocateFrom(name), rx.segment(), tx.segment());
+            if (port < 0) {
+                throw new DpdkException("Cannot create ring port '" + name + "': " + Eal.lastError());
+            }
+            return new EthPort((short) port, name);
+        }
+    }
+
     public short id() {
         return id;
     }

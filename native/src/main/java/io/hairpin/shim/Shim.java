@@ -53,6 +53,12 @@ public final class Shim {
             "hp_mbuf_free_bulk",
             "hp_mbuf_alloc_bulk",
             "hp_mbuf_clone_copy",
+            "hp_ring_create",
+            "hp_ring_free",
+            "hp_ring_port_create",
+            "hp_ring_enqueue_burst",
+            "hp_ring_dequeue_burst",
+            "hp_ring_count",
             "hp_thread_register",
             "hp_thread_unregister",
             "hp_lcore_id",
@@ -463,6 +469,84 @@ public final class Shim {
     public static MemorySegment hp_mbuf_clone_copy(MemorySegment mp, MemorySegment src) {
         try {
             return (MemorySegment) hp_mbuf_clone_copy.HANDLE.invokeExact(mp, src);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = bind("hp_ring_create", DESC, false);
+    }
+
+    public static MemorySegment hp_ring_create(MemorySegment name, int size) {
+        try {
+            return (MemorySegment) hp_ring_create.HANDLE.invokeExact(name, size);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_free {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS);
+        static final MethodHandle HANDLE = bind("hp_ring_free", DESC, false);
+    }
+
+    public static void hp_ring_free(MemorySegment ring) {
+        try {
+            hp_ring_free.HANDLE.invokeExact(ring);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_port_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        static final MethodHandle HANDLE = bind("hp_ring_port_create", DESC, false);
+    }
+
+    public static int hp_ring_port_create(MemorySegment name, MemorySegment rxRing, MemorySegment txRing) {
+        try {
+            return (int) hp_ring_port_create.HANDLE.invokeExact(name, rxRing, txRing);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_enqueue_burst {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = bind("hp_ring_enqueue_burst", DESC, true);
+    }
+
+    public static int hp_ring_enqueue_burst(MemorySegment ring, MemorySegment objs, int n) {
+        try {
+            return (int) hp_ring_enqueue_burst.HANDLE.invokeExact(ring, objs, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_dequeue_burst {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = bind("hp_ring_dequeue_burst", DESC, true);
+    }
+
+    public static int hp_ring_dequeue_burst(MemorySegment ring, MemorySegment objs, int n) {
+        try {
+            return (int) hp_ring_dequeue_burst.HANDLE.invokeExact(ring, objs, n);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_ring_count {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, ADDRESS);
+        static final MethodHandle HANDLE = bind("hp_ring_count", DESC, true);
+    }
+
+    public static int hp_ring_count(MemorySegment ring) {
+        try {
+            return (int) hp_ring_count.HANDLE.invokeExact(ring);
         } catch (Throwable t) {
             throw rethrow(t);
         }
