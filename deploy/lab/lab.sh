@@ -35,6 +35,7 @@ SERVER_ECHO_PORT=8081       # echo_server.py on SERVER_IP (what the server sees)
 OUTSIDE_HTTP_PORT=8081      # http.server on OUTSIDE_IP  (file hello.txt)
 OUTSIDE_ECHO_PORT=8080      # echo_server.py on OUTSIDE_IP2 (what the Internet sees)
 UDP_PORT=9999               # socat UDP echo on OUTSIDE_IP
+ROUTER_ECHO_PORT=8090       # echo_server.py on the appliance's own LAN address (exception path)
 
 SERVER_BODY="hello from server"
 OUTSIDE_BODY="hello from outside"
@@ -455,6 +456,22 @@ run_checks() {
         "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$EXPECT_OUTBOUND_SRC" "outside saw"
     check_udp 7
     check_ttl_exceeded 8
+    check_host_service 9
+}
+
+# A host service in the router namespace on the appliance's own LAN address: with the DPDK
+# appliance, traffic to it crosses the exception path (the interface's TAP) both ways.
+check_host_service() {
+    local num=$1 what="inside -> host service on the appliance $LAN_ADDR:$ROUTER_ECHO_PORT (exception path)"
+    if ! wait_listen "$NS_ROUTER" tcp "$ROUTER_ECHO_PORT"; then
+        start_bg router-echo "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$LAN_ADDR" --port "$ROUTER_ECHO_PORT" \
+            >/dev/null 2>&1 || true
+        if ! wait_listen "$NS_ROUTER" tcp "$ROUTER_ECHO_PORT"; then
+            report FAIL "$num" "$what" "could not start a server on $LAN_ADDR:$ROUTER_ECHO_PORT in $NS_ROUTER: $(tail -n 3 "$STATE/logs/router-echo.log" 2>/dev/null | oneline)"
+            return
+        fi
+    fi
+    check_http "$num" "$what" "$NS_INSIDE" "http://$LAN_ADDR:$ROUTER_ECHO_PORT/" "$INSIDE_IP" "the appliance's host saw"
 }
 
 summary() { say "$PASS_N passed, $FAIL_N failed"; }
@@ -592,7 +609,7 @@ cmd_test() {
     fi
     if ((ready)); then
         run_checks
-        check_appliance_alive 9
+        check_appliance_alive 10
     else
         report FAIL 0 "appliance became ready (ping $LAN_ADDR from inside)" "exited or no answer within ${READY_TIMEOUT}s; log tail above"
     fi
@@ -600,7 +617,7 @@ cmd_test() {
     mapfile -t pids < <(recorded_pids)
     lab_down
     CLEANUP_ON_EXIT=0
-    check_torn_down 10 "${pids[@]}"
+    check_torn_down 11 "${pids[@]}"
     say "lab test: ${SECONDS}s"
     summary
     exit "$FAIL_N"

@@ -58,7 +58,15 @@ public final class Eal {
                 prefix = a.substring("--file-prefix=".length());
             }
         }
-        deleteRuntimeDir(java.nio.file.Path.of("/var/run/dpdk", prefix));
+        deleteRuntimeDir(runtimeDir(prefix));
+    }
+
+    /** Where EAL keeps a prefix's runtime files: /var/run/dpdk for root, else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk. */
+    public static java.nio.file.Path runtimeDir(String prefix) {
+        boolean root = "root".equals(System.getProperty("user.name"));
+        String xdg = System.getenv("XDG_RUNTIME_DIR");
+        String base = root ? "/var/run" : xdg != null && !xdg.isEmpty() ? xdg : "/tmp";
+        return java.nio.file.Path.of(base, "dpdk", prefix);
     }
 
     /** Removes a DPDK runtime folder; a missing one is fine. */

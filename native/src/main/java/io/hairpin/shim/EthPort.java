@@ -32,8 +32,7 @@ public final class EthPort {
             if (port < 0 && isVirtual(devargs)) {
                 int ret = Shim.hp_dev_probe(arena.allocateFrom(devargs));
                 if (ret < 0) {
-                    throw new DpdkException("Device '" + devargs + "' could not be created: " + Eal.strerror(-ret)
-                            + " (does the interface it names exist, and is the driver available?)");
+                    throw new DpdkException(explainProbeFailure(devargs, ret));
                 }
                 port = Shim.hp_port_by_name(arena.allocateFrom(name));
             }
@@ -54,6 +53,29 @@ public final class EthPort {
             }
             return new EthPort((short) port, name);
         }
+    }
+
+    /**
+     * Drivers such as af_packet report every probe failure as -1, so the cause is found the way
+     * an operator would: does the named kernel interface exist, and are we root?
+     */
+    static String explainProbeFailure(String devargs, int ret) {
+        String prefix = "Device '" + devargs + "' could not be created: ";
+        for (String arg : devargs.split(",")) {
+            if (arg.startsWith("iface=")) {
+                String iface = arg.substring("iface=".length());
+                if (iface.length() > 15) {
+                    return prefix + "the interface name '" + iface + "' is longer than 15 characters.";
+                }
+                if (!java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", iface))) {
+                    return prefix + "there is no network interface '" + iface + "' (in this network namespace).";
+                }
+            }
+        }
+        if (!"root".equals(System.getProperty("user.name"))) {
+            return prefix + "permission denied; run Hairpin as root (raw sockets and device access need it).";
+        }
+        return prefix + Eal.strerror(-ret) + " (is the driver available and the device free?)";
     }
 
     public short id() {

@@ -59,8 +59,8 @@ class EalPortTest {
         TestEal.ensure();
         DpdkException e = assertThrows(DpdkException.class,
                 () -> EthPort.open("net_af_packet_t9,iface=hp-does-not-exist"));
-        assertTrue(e.getMessage().startsWith("Device 'net_af_packet_t9,iface=hp-does-not-exist' could not be created"),
-                e.getMessage());
+        assertEquals("Device 'net_af_packet_t9,iface=hp-does-not-exist' could not be created: there is no network"
+                + " interface 'hp-does-not-exist' (in this network namespace).", e.getMessage());
     }
 
     @Test

@@ -1,0 +1,167 @@
+package io.hairpin.control.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The hairpin binary as an operator meets it: exit codes and the words on the terminal. */
+class HairpinCliTest {
+    static final String VALID = """
+            workers: 1
+            eal: [--no-huge, -m, "256"]
+            exception-path: false
+            interfaces:
+              - {name: wan, role: external, device: "net_af_packet0,iface=hp-no-such-if", addresses: [203.0.113.1/24], gateway: 203.0.113.254}
+              - {name: lan, role: internal, device: "net_af_packet1,iface=hp-no-such-if2", addresses: [192.168.1.1/24]}
+            routes:
+              - {prefix: 10.20.0.0/16, via: 192.168.1.254}
+            """;
+
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    private static Run inProcess(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = HairpinCli.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void checkPrintsTheCompiledTablesOfAValidConfig() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("ok.yaml"), VALID);
+        Run r = inProcess("check", "--config", cfg.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("net_af_packet0,iface=hp-no-such-if"), r.out());
+        assertTrue(r.out().contains("10.20.0.0/16"), r.out());
+        assertTrue(r.out().endsWith(cfg + ": OK\n"), r.out());
+    }
+
+    @Test
+    void checkRejectsABrokenConfigWithFileLineColumnAndExit2() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("bad.yaml"), """
+                workers: 1
+                interfaces:
+                  - {name: wan, role: outside, device: net_tap0, addresses: [203.0.113.1/24]}
+                  - {name: lan, role: internal, device: net_tap1, addresses: [192.168.1.1/33]}
+                """);
+        Run r = inProcess("check", "--config", cfg.toString());
+        assertEquals(2, r.exit());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(3, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith(cfg + ":3:23: interfaces[0].role: "), lines.get(0));
+        assertTrue(lines.get(1).startsWith(cfg + ":4:63: interfaces[1].addresses[0]: "), lines.get(1));
+        assertEquals("hairpin: " + cfg + " has 2 error(s); nothing was applied.", lines.get(2));
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void checkOfAMissingFileSaysSo() {
+        Run r = inProcess("check", "--config", dir.resolve("nope.yaml").toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("nope.yaml"), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+    }
+
+    /** A classpath copy everyone can read, so the CLI can also run as an unprivileged user. */
+    private Path readableClasspath() throws IOException, URISyntaxException {
+        Path cp = dir.resolve("cp");
+        Files.createDirectories(cp);
+        List<Class<?>> markers = List.of(HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
+                CommandLine.class, org.yaml.snakeyaml.Yaml.class, org.agrona.concurrent.Agent.class);
+        for (Class<?> c : markers) {
+            Path src = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(src)) {
+                try (Stream<Path> files = Files.walk(src)) {
+                    for (Path f : files.toList()) {
+                        Path to = cp.resolve("classes").resolve(src.relativize(f).toString());
+                        if (Files.isDirectory(f)) {
+                            Files.createDirectories(to);
+                        } else {
+                            Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+                        }
+                    }
+                }
+            } else {
+                Files.copy(src, cp.resolve(src.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.toList()) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return cp;
+    }
+
+    private Run subprocess(List<String> prefix, String... args) throws Exception {
+        Path cp = readableClasspath();
+        String classpath;
+        try (Stream<Path> entries = Files.list(cp)) {
+            classpath = String.join(":", entries.map(Path::toString).sorted().toList());
+        }
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", classpath, HairpinCli.class.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("hairpin did not exit within 60 s: " + cmd);
+        }
+        return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /** The operator-facing lines of stderr: DPDK's own log lines (EAL:, driver names) set aside. */
+    private static List<String> hairpinLines(String err) {
+        return err.lines().filter(l -> l.startsWith("hairpin:") || l.contains("Exception") || l.startsWith("\tat ")).toList();
+    }
+
+    @Test
+    void runWithAMissingDeviceFailsWithOneSentence() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "creating DPDK devices needs root");
+        Path cfg = Files.writeString(dir.resolve("missing-device.yaml"), VALID);
+        Run r = subprocess(List.of(), "run", "--config", cfg.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(List.of("hairpin: Device 'net_af_packet0,iface=hp-no-such-if' could not be created: "
+                + "there is no network interface 'hp-no-such-if' (in this network namespace)."), hairpinLines(r.err()));
+    }
+
+    @Test
+    void runWithoutPermissionFailsWithOneSentence() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "dropping to another user needs root");
+        Path cfg = Files.writeString(dir.resolve("unprivileged.yaml"), VALID.replace("hp-no-such-if", "lo"));
+        Files.setPosixFilePermissions(cfg, PosixFilePermissions.fromString("rw-r--r--"));
+        Run r = subprocess(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                "run", "--config", cfg.toString());
+        assertEquals(1, r.exit(), r.err());
+        assertEquals(List.of("hairpin: Device 'net_af_packet0,iface=lo' could not be created: permission denied;"
+                + " run Hairpin as root (raw sockets and device access need it)."), hairpinLines(r.err()));
+    }
+}
