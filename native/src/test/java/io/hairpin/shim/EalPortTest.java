@@ -58,9 +58,18 @@ class EalPortTest {
     void aVirtualDeviceNamingAMissingInterfaceIsReportedClearly() {
         TestEal.ensure();
         DpdkException e = assertThrows(DpdkException.class,
-                () -> EthPort.open("net_af_packet_t9,iface=hp-does-not-exist"));
-        assertEquals("Device 'net_af_packet_t9,iface=hp-does-not-exist' could not be created: there is no network"
-                + " interface 'hp-does-not-exist' (in this network namespace).", e.getMessage());
+                () -> EthPort.open("net_af_packet_t9,iface=hp-missing0"));
+        assertEquals("Device 'net_af_packet_t9,iface=hp-missing0' could not be created: there is no network"
+                + " interface 'hp-missing0' (in this network namespace).", e.getMessage());
+    }
+
+    @Test
+    void anOverlongInterfaceNameIsReportedClearly() {
+        TestEal.ensure();
+        DpdkException e = assertThrows(DpdkException.class,
+                () -> EthPort.open("net_af_packet_t8,iface=hp-does-not-exist"));
+        assertEquals("Device 'net_af_packet_t8,iface=hp-does-not-exist' could not be created: the interface name"
+                + " 'hp-does-not-exist' is longer than 15 characters.", e.getMessage());
     }
 
     @Test

@@ -1,8 +1,5 @@
 package io.hairpin.control.cli;
 
-import io.hairpin.control.config.ConfigError;
-import io.hairpin.control.config.ConfigException;
-import io.hairpin.control.config.ConfigLoader;
 import io.hairpin.control.config.ConfigSummary;
 import io.hairpin.control.config.LoadedConfig;
 import java.io.PrintWriter;
@@ -24,16 +21,9 @@ public final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        LoadedConfig loaded;
-        try {
-            loaded = ConfigLoader.loadAndValidate(config);
-        } catch (ConfigException e) {
-            err.println(e.getMessage());
-            err.println("hairpin: " + config + " has " + e.errors().size() + " error(s); nothing was applied.");
+        LoadedConfig loaded = ConfigFiles.loadOrReport(config, err, "nothing was applied");
+        if (loaded == null) {
             return 2;
-        }
-        for (ConfigError w : loaded.warnings()) {
-            err.println(w.render().replaceFirst(": ", ": warning: "));
         }
         out.print(ConfigSummary.render(loaded.config()));
         out.println(config + ": OK");

@@ -1,8 +1,5 @@
 package io.hairpin.control.cli;
 
-import io.hairpin.control.config.ConfigError;
-import io.hairpin.control.config.ConfigException;
-import io.hairpin.control.config.ConfigLoader;
 import io.hairpin.control.config.LoadedConfig;
 import io.hairpin.control.engine.EngineConfigs;
 import io.hairpin.engine.Engine;
@@ -31,15 +28,10 @@ public final class RunCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        LoadedConfig loaded;
-        try {
-            loaded = ConfigLoader.loadAndValidate(config);
-        } catch (ConfigException e) {
-            err.println(e.getMessage());
-            err.println("hairpin: " + config + " has " + e.errors().size() + " error(s); nothing was started.");
+        LoadedConfig loaded = ConfigFiles.loadOrReport(config, err, "nothing was started");
+        if (loaded == null) {
             return 2;
         }
-        loaded.warnings().forEach(w -> err.println(w.render().replaceFirst(": ", ": warning: ")));
         Engine engine;
         try {
             engine = Engine.start(EngineConfigs.from(loaded.config()));

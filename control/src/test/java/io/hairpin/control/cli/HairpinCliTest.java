@@ -80,6 +80,20 @@ class HairpinCliTest {
     }
 
     @Test
+    void checkShowsWarningsButPasses() throws IOException {
+        Path cfg = Files.writeString(dir.resolve("warn.yaml"), """
+                interfaces:
+                  - {name: lan, role: internal, device: net_tap0, addresses: [192.168.1.1/24]}
+                """);
+        Run r = inProcess("check", "--config", cfg.toString());
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.err().lines().toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.get(0).startsWith(cfg + ":1:1: warning: "), lines.get(0));
+        assertTrue(lines.get(0).contains("external"), lines.get(0));
+    }
+
+    @Test
     void checkOfAMissingFileSaysSo() {
         Run r = inProcess("check", "--config", dir.resolve("nope.yaml").toString());
         assertEquals(2, r.exit());
