@@ -11,5 +11,10 @@ cd "$HAIRPIN_HOME"
 echo "== tiers 1 and 2: unit and DPDK integration tests"
 mvn -B -ntp install
 
-echo "== tier 3: namespace lab with the appliance"
-bash "$HAIRPIN_HOME/deploy/lab/lab.sh" test -- "$HAIRPIN_HOME/deploy/hairpin" run --config "$HAIRPIN_HOME/deploy/lab/lab-router.yaml"
+failed=0
+for cfg in lab-router.yaml lab-router-2w.yaml; do
+    echo "== tier 3: namespace lab with the appliance ($cfg)"
+    bash "$HAIRPIN_HOME/deploy/lab/lab.sh" test -- \
+        "$HAIRPIN_HOME/deploy/hairpin" run --config "$HAIRPIN_HOME/deploy/lab/$cfg" || failed=$((failed + 1))
+done
+exit "$failed"
