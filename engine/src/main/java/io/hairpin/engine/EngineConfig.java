@@ -7,12 +7,19 @@ import java.util.List;
  * IPv4 ints, first octet most significant.
  */
 public record EngineConfig(int workers, List<String> eal, List<Interface> interfaces, List<StaticRoute> routes,
-                           boolean exceptionPath) {
+                           boolean exceptionPath, io.hairpin.engine.nat.NatConfig nat) {
 
     public EngineConfig {
         eal = List.copyOf(eal);
         interfaces = List.copyOf(interfaces);
         routes = List.copyOf(routes);
+        nat = nat == null ? io.hairpin.engine.nat.NatConfig.none() : nat;
+    }
+
+    /** A plain router: no NAT rules. */
+    public EngineConfig(int workers, List<String> eal, List<Interface> interfaces, List<StaticRoute> routes,
+                        boolean exceptionPath) {
+        this(workers, eal, interfaces, routes, exceptionPath, null);
     }
 
     /**
