@@ -30,6 +30,7 @@ public final class Snapshot {
     public final int[][] addresses;
     public final int[][] prefixLengths;
     public final RouteTable routes;
+    public final io.hairpin.engine.nat.NatRules nat;
     /** The devices, one per engine port, in port order. */
     public final List<String> devices;
     private final int[] interfaceByPortVlan;
@@ -83,6 +84,11 @@ public final class Snapshot {
             }
         }
         routes = RouteTable.build(routeList);
+        int[] firstAddress = new int[interfaceCount];
+        for (int i = 0; i < interfaceCount; i++) {
+            firstAddress[i] = addresses[i][0];
+        }
+        nat = io.hairpin.engine.nat.NatRules.compile(config.nat(), firstAddress);
     }
 
     /**

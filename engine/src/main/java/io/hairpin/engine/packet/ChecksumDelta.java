@@ -12,6 +12,35 @@ public final class ChecksumDelta {
         return ~s & 0xffff;
     }
 
+    /**
+     * The one's-complement difference a 32-bit field change makes to any checksum covering it,
+     * folded to 16 bits; several deltas add (then fold) before one {@link #apply}.
+     */
+    public static int delta32(int oldValue, int newValue) {
+        int s = (~oldValue >>> 16 & 0xffff) + (~oldValue & 0xffff) + (newValue >>> 16 & 0xffff) + (newValue & 0xffff);
+        s = (s & 0xffff) + (s >>> 16);
+        return (s & 0xffff) + (s >>> 16);
+    }
+
+    public static int delta16(int oldValue, int newValue) {
+        int s = (~oldValue & 0xffff) + (newValue & 0xffff);
+        return (s & 0xffff) + (s >>> 16);
+    }
+
+    /** Sum of two deltas, folded. */
+    public static int add(int a, int b) {
+        int s = a + b;
+        return (s & 0xffff) + (s >>> 16);
+    }
+
+    /** Applies a delta to a checksum field: HC' = ~(~HC + delta). */
+    public static int apply(int checksum, int delta) {
+        int s = (~checksum & 0xffff) + delta;
+        s = (s & 0xffff) + (s >>> 16);
+        s = (s & 0xffff) + (s >>> 16);
+        return ~s & 0xffff;
+    }
+
     public static int update32(int checksum, int oldValue, int newValue) {
         int s = (~checksum & 0xffff) + (~oldValue >>> 16 & 0xffff) + (~oldValue & 0xffff)
                 + (newValue >>> 16 & 0xffff) + (newValue & 0xffff);
