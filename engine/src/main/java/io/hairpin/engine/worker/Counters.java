@@ -42,25 +42,35 @@ public final class Counters {
     public static final int MULTI_SEGMENT = 21;
     public static final int MBUF_EXHAUSTED = 22;
     public static final int NEIGHBOR_TABLE_FULL = 23;
-    public static final int FORWARDED = 24;
-    public static final int ECHO_REPLIED = 25;
-    public static final int ICMP_ERRORS_SENT = 26;
-    public static final int ICMP_RATE_LIMITED = 27;
-    public static final int ARP_REPLIED = 28;
-    public static final int ARP_REQUESTS_SENT = 29;
-    public static final int TO_KERNEL = 30;
-    public static final int FROM_KERNEL = 31;
-    public static final int EVENT_COUNT = 32;
+    public static final int NAT_NO_MAPPING = 24;
+    public static final int NAT_NOT_ADMITTED = 25;
+    public static final int NAT_REFLECTION_DISABLED = 26;
+    public static final int NAT_UNTRANSLATED_SOURCE = 27;
+    public static final int NAT_SESSIONS_FULL = 28;
+    public static final int NAT_PORTS_EXHAUSTED = 29;
+    public static final int NAT_BAD_QUOTE = 30;
+    public static final int FORWARDED = 31;
+    public static final int ECHO_REPLIED = 32;
+    public static final int ICMP_ERRORS_SENT = 33;
+    public static final int ICMP_RATE_LIMITED = 34;
+    public static final int ARP_REPLIED = 35;
+    public static final int ARP_REQUESTS_SENT = 36;
+    public static final int TO_KERNEL = 37;
+    public static final int FROM_KERNEL = 38;
+    public static final int NAT_TRANSLATED = 39;
+    public static final int EVENT_COUNT = 40;
 
-    /** Names for display, indexed like the constants above; the first NEIGHBOR_TABLE_FULL + 1 are drops. */
+    /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
         "truncated", "bad_version", "bad_ihl", "bad_total_length", "bad_ip_checksum", "not_for_us",
         "unknown_ethertype", "unknown_vlan", "martian_source", "martian_destination", "spoofed_source", "no_route",
         "ttl_expired", "too_big_df", "too_big_no_fragmentation", "neighbor_unresolved", "neighbor_queue_full",
         "arp_invalid", "arp_not_for_us", "bad_icmp_checksum", "local_unhandled", "multi_segment", "mbuf_exhausted",
-        "neighbor_table_full", "forwarded", "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied",
-        "arp_requests_sent", "to_kernel", "from_kernel"};
-    public static final int DROP_REASONS = NEIGHBOR_TABLE_FULL + 1;
+        "neighbor_table_full", "nat_no_mapping", "nat_not_admitted", "nat_reflection_disabled",
+        "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "forwarded",
+        "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
+        "from_kernel", "nat_translated"};
+    public static final int DROP_REASONS = NAT_BAD_QUOTE + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 

@@ -41,6 +41,7 @@ public final class Worker implements Agent {
     private final NeighborTable neighbors;
     private final MemorySegment mempool;
     private final Counters counters;
+    private final Nat44 nat;
     /** DPDK port ids: physical ports first, then one TAP per interface (-1 when there is none). */
     private final short[] txPortId;
     private final int physicalPorts;
@@ -89,6 +90,7 @@ public final class Worker implements Agent {
         this.physicalPorts = physicalPorts;
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
+        this.nat = new Nat44(counters);
         rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
         rxAddr = rx.address();
         tx = new MemorySegment[txPortId.length];
@@ -242,7 +244,7 @@ public final class Worker implements Agent {
             drop(m, Counters.ARP_INVALID);
             return;
         }
-        if (!isLocalOn(iface, tpa)) {
+        if (!isLocalOn(iface, tpa) && snap.nat.proxyArpInterface(tpa) != iface) {
             neighbors.refreshIfKnown(spa, sha, now);
             drop(m, Counters.ARP_NOT_FOR_US);
             return;
@@ -317,13 +319,29 @@ public final class Worker implements Agent {
             drop(m, Counters.MARTIAN_DESTINATION);
             return;
         }
+        boolean natRules = snap.nat.hasRules;
+        boolean translate = false;
+        if (natRules) {
+            if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && !icmpIntact(ip, ihl, total)) {
+                drop(m, Counters.BAD_ICMP_CHECKSUM);
+                return;
+            }
+            int v = nat.inbound(ip, ihl, total, iface, snap);
+            if (v == Nat44.TRANSLATE) {
+                translate = true;
+                dst = nat.newDst;
+            } else if (v != Nat44.PASS) {
+                drop(m, v);
+                return;
+            }
+        }
         int r = routes.lookup(dst);
         if (r < 0) {
             icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE, Icmp.CODE_NET_UNREACHABLE, 0);
             drop(m, Counters.NO_ROUTE);
             return;
         }
-        if (routes.kind(r) == RouteTable.KIND_LOCAL) {
+        if (routes.kind(r) == RouteTable.KIND_LOCAL && !translate) {
             local(m, f, l2, ip, ihl, total, iface);
             return;
         }
@@ -347,10 +365,39 @@ public final class Worker implements Agent {
             }
             return;
         }
+        if (natRules) {
+            if (!translate) {
+                int v = nat.outbound(ip, ihl, total, iface, egress, snap);
+                if (v == Nat44.TRANSLATE) {
+                    translate = true;
+                } else if (v != Nat44.PASS) {
+                    drop(m, v);
+                    return;
+                }
+            }
+            if (translate) {
+                int oldSrc = Ipv4.src(ip);
+                int oldDst = Ipv4.dst(ip);
+                nat.apply(ip, ihl, total);
+                if (!nat.applyToQuote(ip, ihl, total, oldSrc, oldDst)) {
+                    drop(m, Counters.NAT_BAD_QUOTE);
+                    return;
+                }
+                counters.count(Counters.NAT_TRANSLATED);
+            }
+        }
         Ipv4.decrementTtl(ip);
         int gw = routes.gateway(r);
         counters.count(Counters.FORWARDED);
         output(m, l2, egress, gw != 0 ? gw : dst);
+    }
+
+    /** ICMP errors crossing the NAT must have a good checksum (RFC 5508 REQ-4); other ICMP is not checked here. */
+    private static boolean icmpIntact(long ip, int ihl, int total) {
+        if ((Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK)) != 0 || total - ihl < Icmp.HEADER_LEN) {
+            return true;
+        }
+        return !Icmp.isError(Icmp.type(ip + ihl)) || Icmp.checksumOk(ip + ihl, total - ihl);
     }
 
     private static boolean isDirectedBroadcast(RouteTable routes, int r, int dst) {

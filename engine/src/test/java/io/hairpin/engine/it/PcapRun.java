@@ -61,6 +61,12 @@ public final class PcapRun {
      */
     public static Result run(Path dir, List<Port> ports, List<String> devices, Map<String, List<byte[]>> input,
                              List<EngineConfig.StaticRoute> routes) throws IOException, InterruptedException {
+        return run(dir, ports, devices, input, routes, null);
+    }
+
+    public static Result run(Path dir, List<Port> ports, List<String> devices, Map<String, List<byte[]>> input,
+                             List<EngineConfig.StaticRoute> routes, io.hairpin.engine.nat.NatConfig nat)
+            throws IOException, InterruptedException {
         EalForTests.ensure();
         int run = RUNS.incrementAndGet();
         Map<String, String> devArgs = new LinkedHashMap<>();
@@ -79,7 +85,7 @@ public final class PcapRun {
                     p.gateway(), p.mtu(), p.antiSpoofing(), macOf(devices.get(i))));
         }
         long expected = input.values().stream().mapToLong(List::size).sum();
-        Engine engine = Engine.start(new EngineConfig(1, List.of(), ifs, routes, false));
+        Engine engine = Engine.start(new EngineConfig(1, List.of(), ifs, routes, false, nat));
         Map<String, Long> events;
         try {
             waitUntilQuiet(engine, expected);

@@ -1,0 +1,195 @@
+package io.hairpin.engine.it;
+
+import static io.hairpin.engine.testing.Frames.ip;
+import static io.hairpin.engine.testing.Frames.mac;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.nat.NatConfig.Destination;
+import io.hairpin.engine.nat.NatConfig.OneToOne;
+import io.hairpin.engine.nat.NatConfig.Reflection;
+import io.hairpin.engine.testing.Decoded;
+import io.hairpin.engine.testing.Frames;
+import io.hairpin.engine.worker.Counters;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** 1:1 NAT on real DPDK: crafted frames in through net_pcap, translated frames checked by the oracle. */
+class BinatPcapTest {
+    static final int WAN_IP = ip("198.51.100.1");
+    static final int LAN_IP = ip("10.3.1.1");
+    static final int SERVER = ip("10.3.1.15");
+    static final int SERVER_PUBLIC = ip("198.51.100.210");
+    static final int CLIENT = ip("10.3.1.30");
+    static final int CLIENT_PUBLIC = ip("198.51.100.230");
+    static final int REMOTE = ip("198.51.100.254");
+    static final long WAN_MAC = PcapRun.macOf("w");
+    static final long LAN_MAC = PcapRun.macOf("l");
+    static final long REMOTE_MAC = mac("02:00:00:00:02:54");
+    static final long SERVER_MAC = mac("02:00:00:00:01:15");
+    static final long CLIENT_MAC = mac("02:00:00:00:01:30");
+    static final byte[] PAYLOAD = "one to one".getBytes(StandardCharsets.US_ASCII);
+
+    @TempDir
+    Path dir;
+
+    static OneToOne binat(int external, int internal, int len, List<NatConfig.InboundAllow> inbound) {
+        return new OneToOne(0, external, internal, len, false, Destination.ANY, Reflection.DEFAULT, null, true, inbound, "");
+    }
+
+    private PcapRun.Result run(List<OneToOne> rules, List<byte[]> wanIn, List<byte[]> lanIn) throws Exception {
+        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 1000, 0, rules, List.of(), List.of());
+        return PcapRun.run(dir, List.of(PcapRun.Port.of("wan", true, "198.51.100.1/24"),
+                PcapRun.Port.of("lan", false, "10.3.1.1/24")), List.of("w", "l"),
+                Map.of("w", wanIn, "l", lanIn), List.of(), nat);
+    }
+
+    private static List<Decoded.Frame> sent(List<byte[]> frames) {
+        return frames.stream().map(Decoded::frame)
+                .filter(f -> !(f.arp() != null && f.arp().op() == Frames.ARP_REQUEST && f.arp().spa() == f.arp().tpa()))
+                .toList();
+    }
+
+    private static void assertValid(Decoded.Ipv4 p) {
+        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
+        if (p.udp() != null) {
+            assertTrue(p.udp().checksumValid(), "UDP checksum");
+        }
+        if (p.tcp() != null) {
+            assertTrue(p.tcp().checksumValid(), "TCP checksum");
+        }
+        if (p.icmp() != null) {
+            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
+        }
+    }
+
+    @Test
+    void translatesInboundAndOutboundAndAnswersArpForThePublicAddress() throws Exception {
+        List<byte[]> wanIn = List.of(
+                Frames.arpRequest(REMOTE_MAC, REMOTE, SERVER_PUBLIC),
+                Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, PAYLOAD).build(),
+                Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4001, 80, 7, 0, Frames.TCP_SYN, new byte[0]).build(),
+                Frames.icmpEcho4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, Frames.ICMP_ECHO_REQUEST, 9, 1, PAYLOAD).build());
+        List<byte[]> lanIn = List.of(
+                Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP),
+                Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 53, 4000, PAYLOAD).build());
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null)), wanIn, lanIn);
+
+        List<Decoded.Frame> wan = sent(r.out("w"));
+        Decoded.Frame arpReply = wan.get(0);
+        assertEquals(Frames.ARP_REPLY, arpReply.arp().op(), "proxy ARP for the 1:1 address");
+        assertEquals(SERVER_PUBLIC, arpReply.arp().spa());
+        assertEquals(WAN_MAC, arpReply.arp().sha());
+        // the server's reply leaves with its public address (and the remote must be resolved first)
+        Decoded.Frame out = wan.stream().filter(f -> f.ipv4() != null).findFirst().orElseThrow();
+        assertEquals(SERVER_PUBLIC, out.ipv4().src());
+        assertEquals(REMOTE, out.ipv4().dst());
+        assertEquals(53, out.ipv4().udp().sport(), "1:1 never changes ports");
+        assertValid(out.ipv4());
+        assertArrayEquals(PAYLOAD, out.ipv4().udp().payload());
+
+        List<Decoded.Ipv4> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(3, lan.size());
+        for (Decoded.Ipv4 p : lan) {
+            assertEquals(REMOTE, p.src(), "1:1 inbound keeps the remote source");
+            assertEquals(SERVER, p.dst());
+            assertEquals(63, p.ttl());
+            assertValid(p);
+        }
+        assertEquals(4000, lan.get(0).udp().sport());
+        assertEquals(Frames.TCP_SYN, lan.get(1).tcp().flags());
+        assertEquals(Frames.ICMP_ECHO_REQUEST, lan.get(2).icmp().type());
+        assertEquals(4, r.event(Counters.NAT_TRANSLATED));
+    }
+
+    @Test
+    void subnetRulesKeepHostBits() throws Exception {
+        int extBase = ip("198.51.100.64");
+        int intBase = ip("10.3.1.200");
+        List<byte[]> wanIn = List.of(Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP),
+                Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, extBase + 2, 1, 2, PAYLOAD).build());
+        List<byte[]> lanIn = List.of(
+                Frames.arpReply(SERVER_MAC, intBase + 2, LAN_MAC, LAN_IP),
+                Frames.udp4(SERVER_MAC, LAN_MAC, intBase + 3, REMOTE, 2, 1, PAYLOAD).build());
+        PcapRun.Result r = run(List.of(binat(extBase, intBase, 30, null)), wanIn, lanIn);
+        Decoded.Ipv4 in = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).findFirst().orElseThrow().ipv4();
+        assertEquals(intBase + 2, in.dst());
+        assertValid(in);
+        Decoded.Ipv4 out = sent(r.out("w")).stream().filter(f -> f.ipv4() != null).findFirst().orElseThrow().ipv4();
+        assertEquals(extBase + 3, out.src());
+        assertValid(out);
+    }
+
+    @Test
+    void icmpErrorsHaveTheirQuoteTranslatedAndBadOnesAreDropped() throws Exception {
+        // The server sent UDP from its public address to REMOTE; a router on the way reports it unreachable.
+        byte[] sentByServer = Frames.udp4(WAN_MAC, REMOTE_MAC, SERVER_PUBLIC, REMOTE, 53, 4000, PAYLOAD).ttl(63).packet();
+        int router = ip("198.51.100.253");
+        long routerMac = mac("02:00:00:00:02:53");
+        byte[] error = Frames.icmpError4(routerMac, WAN_MAC, router, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 1, 0,
+                sentByServer).build();
+        byte[] badError = Frames.icmpError4(routerMac, WAN_MAC, router, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 1, 0,
+                sentByServer).corruptL4Checksum().build();
+        List<byte[]> lanIn = List.of(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP));
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null)), List.of(error, badError), lanIn);
+        List<Decoded.Ipv4> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(1, lan.size());
+        Decoded.Ipv4 p = lan.get(0);
+        assertEquals(router, p.src());
+        assertEquals(SERVER, p.dst());
+        assertValid(p);
+        Decoded.Ipv4 quoted = p.icmp().quoted();
+        assertEquals(SERVER, quoted.src(), "the quote shows the packet as the server sent it");
+        assertEquals(REMOTE, quoted.dst());
+        assertTrue(quoted.headerChecksumValid());
+        assertEquals(1, r.event(Counters.BAD_ICMP_CHECKSUM));
+    }
+
+    @Test
+    void hairpinBetweenTwoOneToOneHostsShowsTheClientsPublicAddress() throws Exception {
+        List<byte[]> lanIn = List.of(
+                Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP),
+                Frames.arpReply(CLIENT_MAC, CLIENT, LAN_MAC, LAN_IP),
+                Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, 40000, 443, 1, 0, Frames.TCP_SYN, new byte[0]).build(),
+                Frames.tcp4(SERVER_MAC, LAN_MAC, SERVER, CLIENT_PUBLIC, 443, 40000, 9, 2, Frames.TCP_SYN | Frames.TCP_ACK,
+                        new byte[0]).build());
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null), binat(CLIENT_PUBLIC, CLIENT, 32, null)),
+                List.of(), lanIn);
+        List<Decoded.Frame> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).toList();
+        assertEquals(2, lan.size());
+        Decoded.Ipv4 syn = lan.get(0).ipv4();
+        assertEquals(SERVER_MAC, lan.get(0).dstMac());
+        assertEquals(CLIENT_PUBLIC, syn.src(), "the server sees the client's public identity");
+        assertEquals(SERVER, syn.dst());
+        assertValid(syn);
+        Decoded.Ipv4 synAck = lan.get(1).ipv4();
+        assertEquals(CLIENT_MAC, lan.get(1).dstMac());
+        assertEquals(SERVER_PUBLIC, synAck.src(), "the client hears back from the address it called");
+        assertEquals(CLIENT, synAck.dst());
+        assertValid(synAck);
+        assertEquals(0, sent(r.out("w")).size(), "hairpin traffic never leaves on the WAN");
+    }
+
+    @Test
+    void neverLeaksAnUntranslatedInternalSourceAndHonoursTheInboundList() throws Exception {
+        List<byte[]> lanIn = List.of(
+                Frames.udp4(CLIENT_MAC, LAN_MAC, ip("10.3.1.99"), REMOTE, 1, 2, PAYLOAD).build());
+        List<byte[]> wanIn = List.of(Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP),
+                Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 5, 22, 1, 0, Frames.TCP_SYN, new byte[0]).build(),
+                Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 5, 80, 1, 0, Frames.TCP_SYN, new byte[0]).build());
+        List<NatConfig.InboundAllow> webOnly = List.of(new NatConfig.InboundAllow(6, 80, 80));
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, webOnly)), wanIn, lanIn);
+        assertEquals(0, sent(r.out("w")).stream().filter(f -> f.ipv4() != null).count());
+        assertEquals(1, r.event(Counters.NAT_UNTRANSLATED_SOURCE));
+        assertEquals(1, r.event(Counters.NAT_NOT_ADMITTED));
+        List<Decoded.Frame> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null || f.arp() != null).toList();
+        assertEquals(ip("10.3.1.15"), lan.get(0).arp().tpa(), "port 80 is admitted: the server gets resolved");
+    }
+}
