@@ -2,7 +2,8 @@
 # Hairpin namespace lab: real Linux hosts talking through the appliance.
 #
 #   lab.sh up | down | start-appliance CMD... | start-linux-router | checks
-#   lab.sh demo -- CMD... | lab.sh test -- CMD...      (CMD may be "linux")
+#   lab.sh demo -- CMD... | lab.sh test -- CMD...      (CMD may be "linux" or "linux-nat")
+#   lab.sh test --nat [--reflection-source mapped|interface] -- CMD...   (the NAT lab)
 #
 # See deploy/lab/README.md. Everything this script creates lives in network
 # namespaces named "${HP_LAB_PREFIX:-hp-}{router,lanbr,inside,server,outside}";
@@ -29,6 +30,7 @@ SERVER_IP=192.168.1.20
 OUTSIDE_IP=203.0.113.254    # the "Internet" host, primary address
 OUTSIDE_IP2=203.0.113.253   # ... and its second address
 LAN_NET=192.168.1.0/24
+PRIVATE_NET=192.168.0.0/16  # must never appear as a source on the external side in NAT mode
 
 SERVER_HTTP_PORT=8080       # http.server on SERVER_IP   (file hello.txt)
 SERVER_ECHO_PORT=8081       # echo_server.py on SERVER_IP (what the server sees)
@@ -40,8 +42,31 @@ ROUTER_ECHO_PORT=8090       # echo_server.py on the appliance's own LAN address 
 SERVER_BODY="hello from server"
 OUTSIDE_BODY="hello from outside"
 # Source address the Internet is expected to see when inside connects out.
-# Plain router: the client's own address. (NAT configs will change this.)
+# Plain router: the client's own address. (NAT mode has its own checks.)
 EXPECT_OUTBOUND_SRC=${HP_LAB_EXPECT_OUTBOUND_SRC:-$INSIDE_IP}
+
+# --- NAT mode (lab-nat.yaml) ---------------------------------------------------
+# Topology: "router" (plain routing; outside routes the LAN via the appliance) or "nat" (outside
+# has no route to private space; the NAT rules below make the server reachable). Chosen by
+# --nat/--router or HP_LAB_MODE; `up` records it in $STATE/topology for later subcommands.
+LAB_MODE_REQ=${HP_LAB_MODE:-}
+LAB_MODE=router
+# The source the server sees for reflected (hairpin) traffic: "mapped" (the client's public
+# mapping) or "interface" (the appliance's LAN address). --reflection-source or
+# HP_LAB_REFLECTION_SOURCE; otherwise read from the appliance's --config file; default mapped.
+REFL_REQ=${HP_LAB_REFLECTION_SOURCE:-}
+REFL=mapped
+REFL_WHY=default
+
+ONE_TO_ONE_EXT=203.0.113.20 # 1:1: 203.0.113.20 <-> SERVER_IP, all protocols
+PF_TCP_PORT=8080            # port forward tcp WAN_ADDR:8080 -> SERVER_IP:8080
+PF_UDP_PORT=5353            # port forward udp WAN_ADDR:5353 -> SERVER_IP:5353
+NAT_SERVER_ECHO_PF_PORT=8080  # NAT mode: echo_server.py on SERVER_IP:8080 (the port forward's target)
+NAT_SERVER_FILE_PORT=8082     # NAT mode: the file server moves here (hello.txt, blob.bin)
+NAT_SERVER_UDP_PORT=5353      # NAT mode: socat UDP echo on SERVER_IP:5353
+BLOB_KIB=256                  # size of blob.bin, fetched through 1:1 (many full-size segments)
+CAPTURE_MAX=${HP_LAB_CAPTURE_MAX:-180}   # seconds: upper bound for the external-side capture
+NFT_TABLE=hairpin_lab         # the Linux NAT stand-in's nftables table (router namespace only)
 
 PY=/usr/bin/python3
 PASS_N=0
@@ -85,18 +110,28 @@ ensure_tools() {
     [[ -x /usr/bin/python3 ]]          || missing+=(python3)
     command -v setsid  >/dev/null 2>&1 || missing+=(util-linux)
     command -v timeout >/dev/null 2>&1 || missing+=(coreutils)
-    if ((${#missing[@]})); then
-        local -a pkgs
-        mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
-        [[ $(id -u) -eq 0 ]] || die "missing packages: ${pkgs[*]} (run as root to install them)"
-        command -v apt-get >/dev/null 2>&1 || die "missing packages: ${pkgs[*]} (no apt-get to install them)"
-        info "installing: ${pkgs[*]}"
-        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null; then
-            DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
-        fi
+    if [[ "$LAB_MODE" == nat ]]; then   # check (k): capture and checksum validation
+        command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+        command -v tshark  >/dev/null 2>&1 || missing+=(tshark)
     fi
+    apt_install "${missing[@]}"
     if [[ -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=$(command -v python3); fi
+}
+
+# apt_install PKG... : install the given Debian packages (nothing when none are given)
+apt_install() {
+    (($#)) || return 0
+    local -a pkgs
+    mapfile -t pkgs < <(printf '%s\n' "$@" | sort -u)
+    [[ $(id -u) -eq 0 ]] || die "missing packages: ${pkgs[*]} (run as root to install them)"
+    command -v apt-get >/dev/null 2>&1 || die "missing packages: ${pkgs[*]} (no apt-get to install them)"
+    info "installing: ${pkgs[*]}"
+    # tshark would otherwise ask whether non-root users may capture, and wait forever
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+    fi
 }
 
 # State directory: pids/, logs/, www/, mode. A marker file guards against
@@ -201,7 +236,7 @@ lab_down() {
             ip netns del "$ns" 2>/dev/null || warn "could not delete namespace $ns"
         fi
     done
-    rm -f -- "$STATE/mode"
+    rm -f -- "$STATE/mode" "$STATE/topology" "$STATE/reflection-source"
 }
 
 # --- up -----------------------------------------------------------------------
@@ -234,6 +269,9 @@ lab_up() {
     mkdir -p -- "$STATE/logs" "$STATE/www/server" "$STATE/www/outside"
     printf '%s\n' "$SERVER_BODY"  >"$STATE/www/server/hello.txt"
     printf '%s\n' "$OUTSIDE_BODY" >"$STATE/www/outside/hello.txt"
+    if [[ "$LAB_MODE" == nat ]]; then
+        head -c $((BLOB_KIB * 1024)) /dev/urandom >"$STATE/www/server/blob.bin"
+    fi
 
     for ns in "${ALL_NS[@]}"; do ns_base "$ns"; done
 
@@ -271,10 +309,12 @@ lab_up() {
     nsx "$NS_OUTSIDE" ip addr add "$OUTSIDE_IP/24" dev eth0
     nsx "$NS_OUTSIDE" ip addr add "$OUTSIDE_IP2/24" dev eth0
     nsx "$NS_OUTSIDE" ip link set eth0 up
-    nsx "$NS_OUTSIDE" ip route add "$LAN_NET" via "$WAN_ADDR"
+    # The Internet has no route to private space: in NAT mode only the NAT rules reach the LAN.
+    [[ "$LAB_MODE" == nat ]] || nsx "$NS_OUTSIDE" ip route add "$LAN_NET" via "$WAN_ADDR"
+    printf '%s\n' "$LAB_MODE" >"$STATE/topology"
 
     start_services
-    info "up: namespaces ${ALL_NS[*]} (state: $STATE)"
+    info "up: namespaces ${ALL_NS[*]} ($LAB_MODE mode, state: $STATE)"
 }
 
 # wait_listen NS tcp|udp PORT : bounded wait (5 s) for a listening socket
@@ -291,10 +331,19 @@ wait_listen() {
 start_services() {
     # file servers: Python's http.server handler via echo_server.py --directory
     # (python3 -m http.server would stall ~6 s on a reverse DNS lookup here)
+    local file_port=$SERVER_HTTP_PORT
+    [[ "$LAB_MODE" == nat ]] && file_port=$NAT_SERVER_FILE_PORT
     start_bg server-http "$NS_SERVER" "$PY" -u "$LAB_DIR/echo_server.py" \
-        --bind "$SERVER_IP" --port "$SERVER_HTTP_PORT" --directory "$STATE/www/server"
+        --bind "$SERVER_IP" --port "$file_port" --directory "$STATE/www/server"
     start_bg server-echo "$NS_SERVER" "$PY" -u "$LAB_DIR/echo_server.py" \
         --bind "$SERVER_IP" --port "$SERVER_ECHO_PORT"
+    if [[ "$LAB_MODE" == nat ]]; then
+        # the port forwards' targets: a source echo on tcp/8080 and a UDP echo on udp/5353
+        start_bg server-echo-pf "$NS_SERVER" "$PY" -u "$LAB_DIR/echo_server.py" \
+            --bind "$SERVER_IP" --port "$NAT_SERVER_ECHO_PF_PORT"
+        start_bg server-udp "$NS_SERVER" socat -T 2 \
+            "UDP4-RECVFROM:$NAT_SERVER_UDP_PORT,bind=$SERVER_IP,fork" PIPE
+    fi
     start_bg outside-http "$NS_OUTSIDE" "$PY" -u "$LAB_DIR/echo_server.py" \
         --bind "$OUTSIDE_IP" --port "$OUTSIDE_HTTP_PORT" --directory "$STATE/www/outside"
     start_bg outside-echo "$NS_OUTSIDE" "$PY" -u "$LAB_DIR/echo_server.py" \
@@ -303,11 +352,15 @@ start_services() {
     start_bg outside-udp "$NS_OUTSIDE" socat -T 2 \
         "UDP4-RECVFROM:$UDP_PORT,bind=$OUTSIDE_IP,fork" PIPE
 
-    wait_listen "$NS_SERVER"  tcp "$SERVER_HTTP_PORT"  || die "server http.server did not start: $(tail -n 5 "$STATE/logs/server-http.log")"
+    wait_listen "$NS_SERVER"  tcp "$file_port"         || die "server http.server did not start: $(tail -n 5 "$STATE/logs/server-http.log")"
     wait_listen "$NS_SERVER"  tcp "$SERVER_ECHO_PORT"  || die "server echo_server did not start: $(tail -n 5 "$STATE/logs/server-echo.log")"
     wait_listen "$NS_OUTSIDE" tcp "$OUTSIDE_HTTP_PORT" || die "outside http.server did not start: $(tail -n 5 "$STATE/logs/outside-http.log")"
     wait_listen "$NS_OUTSIDE" tcp "$OUTSIDE_ECHO_PORT" || die "outside echo_server did not start: $(tail -n 5 "$STATE/logs/outside-echo.log")"
     wait_listen "$NS_OUTSIDE" udp "$UDP_PORT"          || die "outside socat UDP echo did not start: $(tail -n 5 "$STATE/logs/outside-udp.log")"
+    if [[ "$LAB_MODE" == nat ]]; then
+        wait_listen "$NS_SERVER" tcp "$NAT_SERVER_ECHO_PF_PORT" || die "server echo_server (:$NAT_SERVER_ECHO_PF_PORT) did not start: $(tail -n 5 "$STATE/logs/server-echo-pf.log")"
+        wait_listen "$NS_SERVER" udp "$NAT_SERVER_UDP_PORT"     || die "server socat UDP echo did not start: $(tail -n 5 "$STATE/logs/server-udp.log")"
+    fi
 }
 
 require_up() {
@@ -347,17 +400,102 @@ start_linux_router() {
     # explicit checks: this may run where set -e is suspended (test's "|| ready=0")
     nsx "$NS_ROUTER" ip addr replace "$WAN_ADDR/24" dev r-wan || die "cannot address r-wan"
     nsx "$NS_ROUTER" ip addr replace "$LAN_ADDR/24" dev r-lan || die "cannot address r-lan"
+    if [[ "$LAB_MODE" == nat ]]; then
+        start_linux_nat || die "cannot configure the Linux NAT stand-in"
+    fi
     nsx "$NS_ROUTER" sysctl -q -w net.ipv4.ip_forward=1 >/dev/null || die "cannot enable ip_forward"
-    printf 'linux\n' >"$STATE/mode"
+    if [[ "$LAB_MODE" == nat ]]; then printf 'linux-nat\n' >"$STATE/mode"; else printf 'linux\n' >"$STATE/mode"; fi
     local t0=$SECONDS
     wait_ready "" || die "Linux router not reachable"
-    info "Linux router ready in $((SECONDS - t0))s (kernel forwarding in $NS_ROUTER)"
+    if [[ "$LAB_MODE" == nat ]]; then
+        info "Linux NAT router ready in $((SECONDS - t0))s (nftables table ip $NFT_TABLE in $NS_ROUTER," \
+            "reflection-source $REFL; ruleset: $STATE/linux-nat.nft)"
+    else
+        info "Linux router ready in $((SECONDS - t0))s (kernel forwarding in $NS_ROUTER)"
+    fi
+}
+
+# The nftables ruleset that does what lab-nat.yaml (reflection-source $1) asks of Hairpin.
+linux_nat_ruleset() {
+    local refl=$1 hairpin_rules
+    if [[ "$refl" == interface ]]; then
+        hairpin_rules="        # reflection-source interface: the server sees the router's LAN address
+        ip saddr $LAN_NET oifname \"r-lan\" ct status dnat counter snat to $LAN_ADDR comment \"reflection\""
+    else
+        hairpin_rules="        # reflection-source mapped: the server sees the client's own public mapping
+        ip saddr $SERVER_IP oifname \"r-lan\" ct status dnat counter snat to $ONE_TO_ONE_EXT comment \"reflection: 1:1 server\"
+        ip saddr $LAN_NET oifname \"r-lan\" ct status dnat counter snat to $WAN_ADDR comment \"reflection: outbound NAPT\""
+    fi
+    cat <<EOF
+# Linux stand-in for deploy/lab/lab-nat.yaml (reflection-source: $refl), generated by lab.sh.
+# Loaded into the ${NS_ROUTER} namespace only. r-wan holds $WAN_ADDR/24 and $ONE_TO_ONE_EXT/32,
+# r-lan $LAN_ADDR/24.
+table ip $NFT_TABLE {
+    chain prerouting {
+        type nat hook prerouting priority dstnat; policy accept;
+        # port forwards (win over 1:1, as in pfSense), from the Internet ...
+        iifname "r-wan" ip daddr $WAN_ADDR tcp dport $PF_TCP_PORT counter dnat to $SERVER_IP:$NAT_SERVER_ECHO_PF_PORT comment "web"
+        iifname "r-wan" ip daddr $WAN_ADDR udp dport $PF_UDP_PORT counter dnat to $SERVER_IP:$NAT_SERVER_UDP_PORT comment "udp-echo"
+        # ... 1:1 inbound (all protocols, ports unchanged) ...
+        iifname "r-wan" ip daddr $ONE_TO_ONE_EXT counter dnat to $SERVER_IP comment "server"
+        # ... and reflection: the same translations for LAN clients that use the public addresses
+        iifname "r-lan" ip daddr $WAN_ADDR tcp dport $PF_TCP_PORT counter dnat to $SERVER_IP:$NAT_SERVER_ECHO_PF_PORT comment "reflection: web"
+        iifname "r-lan" ip daddr $WAN_ADDR udp dport $PF_UDP_PORT counter dnat to $SERVER_IP:$NAT_SERVER_UDP_PORT comment "reflection: udp-echo"
+        iifname "r-lan" ip daddr $ONE_TO_ONE_EXT counter dnat to $SERVER_IP comment "reflection: server"
+    }
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        # reflection (hairpin): LAN -> public address -> DNAT -> back out of r-lan. Without this
+        # SNAT the server (on the same bridge as the client) would answer the client directly,
+        # from its private address, and the client would drop the reply.
+$hairpin_rules
+        # 1:1 outbound (wins over outbound NAT)
+        oifname "r-wan" ip saddr $SERVER_IP counter snat to $ONE_TO_ONE_EXT comment "server"
+        # outbound NAPT, translation: interface
+        oifname "r-wan" ip saddr $LAN_NET counter masquerade comment "outbound"
+    }
+    chain forward {
+        type filter hook forward priority filter; policy accept;
+        # conntrack cannot translate what it does not track: never forward it
+        ct state invalid counter drop
+    }
+    chain leak_guard {
+        type filter hook postrouting priority srcnat + 10; policy accept;
+        # after SNAT: nothing leaves the external side with a private source (Hairpin: anti-leak rule)
+        oifname "r-wan" ip saddr $PRIVATE_NET counter drop
+    }
+}
+EOF
+}
+
+# NAT mode of the Linux stand-in: the 1:1 address on r-wan, no ICMP redirects, nftables NAT.
+start_linux_nat() {
+    if ! command -v nft >/dev/null 2>&1 && [[ ! -x /usr/sbin/nft ]]; then apt_install nftables || return 1; fi
+    local nft=nft
+    command -v nft >/dev/null 2>&1 || nft=/usr/sbin/nft
+    nsx "$NS_ROUTER" ip addr replace "$ONE_TO_ONE_EXT/32" dev r-wan || return 1
+    # Hairpin traffic leaves r-lan the way it came: do not tell the client "go direct" (a redirect
+    # is sent when all OR the interface allows it, so both are turned off)
+    nsx "$NS_ROUTER" sysctl -q -w net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.r-lan.send_redirects=0 \
+        >/dev/null || return 1
+    linux_nat_ruleset "$REFL" >"$STATE/linux-nat.nft" || return 1
+    nsx "$NS_ROUTER" "$nft" -f "$STATE/linux-nat.nft" || { warn "nft rejected $STATE/linux-nat.nft"; return 1; }
+    save_refl
 }
 
 start_appliance() {
     (($#)) || die "start-appliance needs a command line (or 'linux')"
-    if [[ "$1" == linux ]]; then start_linux_router; return; fi
+    if [[ "$1" == linux || "$1" == linux-nat ]]; then start_linux_router; return; fi
     require_up
+    if [[ "$LAB_MODE" == nat ]]; then
+        if [[ -z "$REFL_REQ" ]]; then
+            local cfg_refl
+            cfg_refl=$(config_reflection_source "$@")
+            [[ -n "$cfg_refl" ]] && { REFL=$cfg_refl; REFL_WHY="from the appliance's --config"; }
+        fi
+        save_refl
+        info "NAT mode: the server must see reflected traffic from the $REFL source ($REFL_WHY)"
+    fi
     if [[ -f "$STATE/pids/appliance.pid" ]]; then
         local _ opid
         read -r _ opid <"$STATE/pids/appliance.pid" || true
@@ -373,6 +511,30 @@ start_appliance() {
         die "appliance did not become ready"
     fi
     info "appliance ready in $((SECONDS - t0))s (pid $pid, log $STATE/logs/appliance.log)"
+}
+
+# The reflection source the running appliance was started with, for later `checks`.
+save_refl() { printf '%s\n%s\n' "$REFL" "$REFL_WHY" >"$STATE/reflection-source"; }
+load_refl() {
+    [[ -z "$REFL_REQ" && -r "$STATE/reflection-source" ]] || return 0
+    { read -r REFL; read -r REFL_WHY; } <"$STATE/reflection-source" || true
+    [[ "$REFL" == mapped || "$REFL" == interface ]] || { REFL=mapped; REFL_WHY=default; }
+}
+
+# config_reflection_source CMD... : "mapped" or "interface" when CMD has --config FILE (or
+# --config=FILE) and FILE sets the global nat reflection-source; nothing otherwise.
+config_reflection_source() {
+    local cfg="" prev="" a v
+    for a in "$@"; do
+        [[ "$prev" == --config ]] && cfg=$a
+        [[ "$a" == --config=* ]] && cfg=${a#--config=}
+        prev=$a
+    done
+    [[ -n "$cfg" && -r "$cfg" ]] || return 0
+    # the nat section's own key: two-space indent, block style (as lab-nat*.yaml)
+    v=$(sed -n -E 's/^  reflection-source:[[:space:]]*([a-z]+).*/\1/p' "$cfg" | head -n 1)
+    [[ "$v" == mapped || "$v" == interface ]] && printf '%s\n' "$v"
+    return 0
 }
 
 # --- checks -------------------------------------------------------------------
@@ -393,12 +555,15 @@ run_cap() {
 }
 
 check_ping() {   # check_ping NUM DESC NS DST EXPECT_TTL|""
-    local num=$1 what=$2 ns=$3 dst=$4 want_ttl=$5 out ttl
+    local num=$1 what=$2 ns=$3 dst=$4 want_ttl=$5 out ttl from
     run_cap out nsx "$ns" ping -n -c 1 -i 0.5 -w 3 -W 2 "$dst"
     ttl=$(grep -o 'ttl=[0-9]*' <<<"$out" | head -n 1 | cut -d= -f2 || true)
+    from=$(sed -n -E 's/^[0-9]+ bytes from ([0-9.]+):.*/\1/p' <<<"$out" | head -n 1)
     if [[ $RC -eq 0 && -n "$ttl" ]]; then
-        if [[ -z "$want_ttl" || "$ttl" == "$want_ttl" ]]; then
-            report PASS "$num" "$what" "reply from $dst ttl=$ttl$([[ -n "$want_ttl" ]] && printf ' (expected %s)' "$want_ttl")"
+        if [[ "$from" != "$dst" ]]; then   # a NAT that forgets to translate the reply's source
+            report FAIL "$num" "$what" "reply from ${from:-?} ttl=$ttl, expected a reply from $dst"
+        elif [[ -z "$want_ttl" || "$ttl" == "$want_ttl" ]]; then
+            report PASS "$num" "$what" "reply from $from ttl=$ttl$([[ -n "$want_ttl" ]] && printf ' (expected %s)' "$want_ttl")"
         else
             report FAIL "$num" "$what" "reply from $dst ttl=$ttl, expected ttl=$want_ttl"
         fi
@@ -420,15 +585,16 @@ check_http() {   # check_http NUM DESC NS URL EXPECTED_BODY [LABEL]
     fi
 }
 
-check_udp() {
-    local num=$1 token out
+check_udp() {   # check_udp NUM [NS DST PORT DESC]: a token sent with socat must come back
+    local num=$1 ns=${2:-$NS_INSIDE} dst=${3:-$OUTSIDE_IP} port=${4:-$UDP_PORT} token out
+    local what=${5:-"inside -> $OUTSIDE_IP:$UDP_PORT UDP echo (socat)"}
     token="hairpin-udp-$$-$RANDOM"
-    run_cap out nsx "$NS_INSIDE" timeout 5 socat -t 2 - "UDP4:$OUTSIDE_IP:$UDP_PORT" <<<"$token"
+    run_cap out nsx "$ns" timeout 5 socat -t 2 - "UDP4:$dst:$port" <<<"$token"
     out=${out%$'\n'}
     if [[ "$out" == "$token" ]]; then
-        report PASS "$num" "inside -> $OUTSIDE_IP:$UDP_PORT UDP echo (socat)" "echoed \"$out\""
+        report PASS "$num" "$what" "echoed \"$out\""
     else
-        report FAIL "$num" "inside -> $OUTSIDE_IP:$UDP_PORT UDP echo (socat)" "sent \"$token\", got \"$(oneline <<<"$out")\" (rc=$RC)"
+        report FAIL "$num" "$what" "sent \"$token\", got \"$(oneline <<<"$out")\" (rc=$RC)"
     fi
 }
 
@@ -445,6 +611,10 @@ check_ttl_exceeded() {
 }
 
 run_checks() {
+    if [[ "$LAB_MODE" == nat ]]; then run_nat_checks; else run_router_checks; fi
+}
+
+run_router_checks() {
     check_ping 1 "inside -> appliance LAN $LAN_ADDR (ping)" "$NS_INSIDE" "$LAN_ADDR" ""
     check_ping 2 "outside -> appliance WAN $WAN_ADDR (ping)" "$NS_OUTSIDE" "$WAN_ADDR" ""
     check_ping 3 "inside -> outside $OUTSIDE_IP via appliance, 1 hop (ping)" "$NS_INSIDE" "$OUTSIDE_IP" 63
@@ -474,6 +644,108 @@ check_host_service() {
     check_http "$num" "$what" "$NS_INSIDE" "http://$LAN_ADDR:$ROUTER_ECHO_PORT/" "$INSIDE_IP" "the appliance's host saw"
 }
 
+# --- NAT checks (lab-nat.yaml) ----------------------------------------------------
+# refl_expect CLIENT_IP: the source the server must see for CLIENT_IP's reflected traffic
+refl_expect() {
+    if [[ "$REFL" == interface ]]; then printf '%s\n' "$LAN_ADDR"      # the appliance's LAN address
+    elif [[ "$1" == "$SERVER_IP" ]]; then printf '%s\n' "$ONE_TO_ONE_EXT"   # its own 1:1 address
+    else printf '%s\n' "$WAN_ADDR"; fi                                  # its outbound NAPT address
+}
+
+run_nat_checks() {
+    local hp_in hp_srv
+    hp_in=$(refl_expect "$INSIDE_IP"); hp_srv=$(refl_expect "$SERVER_IP")
+    info "NAT checks: reflection-source $REFL ($REFL_WHY): the server must see $hp_in for inside, $hp_srv for itself"
+    capture_start
+    check_http a "outside -> 1:1 http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/: source server sees" "$NS_OUTSIDE" \
+        "http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/" "$OUTSIDE_IP" "server saw"
+    check_http b "server -> outside echo $OUTSIDE_IP2:$OUTSIDE_ECHO_PORT: 1:1 outbound source" "$NS_SERVER" \
+        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$ONE_TO_ONE_EXT" "outside saw"
+    check_http c "outside -> port forward http://$WAN_ADDR:$PF_TCP_PORT/: source server sees" "$NS_OUTSIDE" \
+        "http://$WAN_ADDR:$PF_TCP_PORT/" "$OUTSIDE_IP" "server saw"
+    check_udp d "$NS_OUTSIDE" "$WAN_ADDR" "$PF_UDP_PORT" "outside -> port forward udp $WAN_ADDR:$PF_UDP_PORT: server's echo (socat)"
+    check_http e "inside -> outside echo $OUTSIDE_IP2:$OUTSIDE_ECHO_PORT: outbound NAPT source" "$NS_INSIDE" \
+        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$WAN_ADDR" "outside saw"
+    check_http f "hairpin: inside -> 1:1 http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/ ($REFL)" "$NS_INSIDE" \
+        "http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/" "$hp_in" "server saw"
+    check_http g "hairpin: inside -> port forward http://$WAN_ADDR:$PF_TCP_PORT/ ($REFL)" "$NS_INSIDE" \
+        "http://$WAN_ADDR:$PF_TCP_PORT/" "$hp_in" "server saw"
+    check_http h "hairpin: server -> its own 1:1 http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/ ($REFL)" "$NS_SERVER" \
+        "http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/" "$hp_srv" "server saw"
+    check_ping i "outside -> 1:1 $ONE_TO_ONE_EXT (ping)" "$NS_OUTSIDE" "$ONE_TO_ONE_EXT" ""
+    check_ping j "hairpin: inside -> 1:1 $ONE_TO_ONE_EXT (ping)" "$NS_INSIDE" "$ONE_TO_ONE_EXT" ""
+    check_bulk l
+    capture_stop
+    check_capture k
+}
+
+# (l) a 256 KiB file from the server through 1:1 to outside: many full-size segments, and the
+# capture of (k) checks every checksum of them. Runs before (k) so the capture covers it.
+check_bulk() {
+    local num=$1 url="http://$ONE_TO_ONE_EXT:$NAT_SERVER_FILE_PORT/blob.bin" out want got
+    local what="outside -> 1:1 $url ($BLOB_KIB KiB, sha256)"
+    rm -f -- "$STATE/logs/blob.out"
+    run_cap out nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 10 -o "$STATE/logs/blob.out" "$url"
+    if [[ $RC -ne 0 ]]; then report FAIL "$num" "$what" "curl rc=$RC: $(oneline <<<"$out")"; return; fi
+    want=$(sha256sum <"$STATE/www/server/blob.bin" | cut -c1-16)
+    got=$(sha256sum <"$STATE/logs/blob.out" | cut -c1-16)
+    if [[ "$got" == "$want" ]]; then
+        report PASS "$num" "$what" "$(stat -c %s "$STATE/logs/blob.out") bytes, sha256 $got... matches"
+    else
+        report FAIL "$num" "$what" "$(stat -c %s "$STATE/logs/blob.out") bytes, sha256 $got..., expected $want..."
+    fi
+}
+
+# (k) capture on the external side: outside's eth0, from before the first NAT check to after the last
+CAP_PID=""
+CAP_ERR=""
+capture_start() {
+    local i
+    CAP_FILE="$STATE/logs/outside-eth0.pcap"
+    rm -f -- "$CAP_FILE"
+    CAP_PID=""; CAP_ERR=""
+    # bounded twice: CAPTURE_MAX seconds and 100000 packets; -U writes each packet at once
+    start_bg capture "$NS_OUTSIDE" timeout "$CAPTURE_MAX" tcpdump -i eth0 -n -U -s 0 -Z root -c 100000 -w "$CAP_FILE" \
+        || { CAP_ERR="cannot start tcpdump"; return 0; }
+    CAP_PID=$LAST_PID
+    for ((i = 0; i < 50; i++)); do   # <= 5 s until tcpdump reports it is listening
+        grep -q 'listening on' "$STATE/logs/capture.log" 2>/dev/null && return 0
+        pid_alive "$CAP_PID" || break
+        sleep 0.1
+    done
+    CAP_ERR="tcpdump not capturing: $(tail -n 3 "$STATE/logs/capture.log" 2>/dev/null | oneline)"
+    capture_stop
+}
+
+capture_stop() {
+    [[ -n "$CAP_PID" ]] || return 0
+    stop_pid "$NS_OUTSIDE" "$CAP_PID" 5
+    rm -f -- "$STATE/pids/capture.pid"
+    CAP_PID=""
+}
+
+check_capture() {
+    local num=$1 what="external capture: no $PRIVATE_NET source, no bad IP/TCP/UDP/ICMP checksum"
+    local filter total nip bad rc
+    if [[ -n "$CAP_ERR" ]]; then report FAIL "$num" "$what" "$CAP_ERR"; return; fi
+    if [[ ! -s "$CAP_FILE" ]]; then report FAIL "$num" "$what" "no capture file $CAP_FILE"; return; fi
+    filter="ip.src==$PRIVATE_NET or ip.checksum.status==\"Bad\" or tcp.checksum.status==\"Bad\""
+    filter+=" or udp.checksum.status==\"Bad\" or icmp.checksum.status==\"Bad\""
+    total=$(timeout 30 tshark -r "$CAP_FILE" -T fields -e frame.number 2>/dev/null | wc -l) || true
+    nip=$(timeout 30 tshark -r "$CAP_FILE" -Y ip -T fields -e frame.number 2>/dev/null | wc -l) || true
+    bad=$(timeout 30 tshark -r "$CAP_FILE" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+        -o udp.check_checksum:TRUE -Y "$filter" 2>"$STATE/logs/tshark.err") && rc=0 || rc=$?
+    if [[ $rc -ne 0 ]]; then
+        report FAIL "$num" "$what" "tshark rc=$rc: $(oneline <"$STATE/logs/tshark.err")"
+    elif ((nip == 0)); then
+        report FAIL "$num" "$what" "capture has $total frames but no IPv4 packet: nothing was checked"
+    elif [[ -n "$bad" ]]; then
+        report FAIL "$num" "$what" "$(wc -l <<<"$bad") of $nip IPv4 packets match, first: $(head -n 1 <<<"$bad" | oneline)"
+    else
+        report PASS "$num" "$what" "$nip IPv4 packets ($total frames) in $(basename -- "$CAP_FILE"), 0 match"
+    fi
+}
+
 summary() { say "$PASS_N passed, $FAIL_N failed"; }
 
 cmd_checks() {
@@ -492,6 +764,13 @@ check_appliance_alive() {
                 report PASS "$num" "appliance still running after the checks" "Linux router: ip_forward=1 in $NS_ROUTER"
             else
                 report FAIL "$num" "appliance still running after the checks" "Linux router: ip_forward is off"
+            fi ;;
+        linux-nat)
+            if [[ "$(nsx "$NS_ROUTER" sysctl -n net.ipv4.ip_forward 2>/dev/null)" == 1 ]] \
+                && nsx "$NS_ROUTER" nft list table ip "$NFT_TABLE" >/dev/null 2>&1; then
+                report PASS "$num" "appliance still running after the checks" "Linux NAT router: ip_forward=1, nft table $NFT_TABLE in $NS_ROUTER"
+            else
+                report FAIL "$num" "appliance still running after the checks" "Linux NAT router: ip_forward off or nft table $NFT_TABLE gone"
             fi ;;
         process\ *)
             pid=${mode#process }
@@ -553,12 +832,25 @@ diagram() {
     diagram_row '----' '----' "$OUTSIDE_IP/24" "$(printf '%-*s   %-*s' "$c" r-wan "$c" r-lan)" br0 ""
     diagram_row '    ' '    ' "$OUTSIDE_IP2/24" "$(printf '%-*s   %-*s' "$c" "$WAN_ADDR/24" "$c" "$LAN_ADDR/24")" "" "--- $NS_SERVER  $SERVER_IP/24"
     say "$border"
-    cat <<EOF
+    if [[ "$LAB_MODE" == nat ]]; then
+        cat <<EOF
+ - r-wan/r-lan carry no kernel address: the appliance owns them (DPDK net_af_packet).
+ - NAT mode: $NS_OUTSIDE has NO route to $LAN_NET; $NS_INSIDE and $NS_SERVER default via $LAN_ADDR.
+ - NAT (lab-nat.yaml): 1:1 $ONE_TO_ONE_EXT <-> $SERVER_IP; port forwards tcp $WAN_ADDR:$PF_TCP_PORT and
+   udp $WAN_ADDR:$PF_UDP_PORT -> $SERVER_IP; outbound NAPT $LAN_NET -> $WAN_ADDR; reflection on,
+   reflection-source ${REFL_REQ:-"as the appliance's config says (the Linux stand-in: mapped)"}.
+ - services: $NS_SERVER echo-source $SERVER_IP:$SERVER_ECHO_PORT and :$NAT_SERVER_ECHO_PF_PORT, UDP echo :$NAT_SERVER_UDP_PORT,
+   files :$NAT_SERVER_FILE_PORT; $NS_OUTSIDE http $OUTSIDE_IP:$OUTSIDE_HTTP_PORT, echo-source $OUTSIDE_IP2:$OUTSIDE_ECHO_PORT,
+   UDP echo $OUTSIDE_IP:$UDP_PORT
+EOF
+    else
+        cat <<EOF
  - r-wan/r-lan carry no kernel address: the appliance owns them (DPDK net_af_packet).
  - $NS_OUTSIDE routes $LAN_NET via $WAN_ADDR; $NS_INSIDE and $NS_SERVER default via $LAN_ADDR.
  - services: $NS_SERVER http $SERVER_IP:$SERVER_HTTP_PORT, echo-source $SERVER_IP:$SERVER_ECHO_PORT;
    $NS_OUTSIDE http $OUTSIDE_IP:$OUTSIDE_HTTP_PORT, echo-source $OUTSIDE_IP2:$OUTSIDE_ECHO_PORT, UDP echo $OUTSIDE_IP:$UDP_PORT
 EOF
+    fi
 }
 
 on_exit() {
@@ -584,7 +876,7 @@ cmd_demo() {
     diagram
     say ""
     lab_up
-    if [[ "${APP_CMD[0]}" == linux ]]; then start_linux_router; else start_appliance "${APP_CMD[@]}"; fi
+    if [[ "${APP_CMD[0]}" == linux* ]]; then start_linux_router; else start_appliance "${APP_CMD[@]}"; fi
     say ""
     say "Checks:"
     run_checks
@@ -600,16 +892,19 @@ cmd_test() {
     strip_dashdash "$@"
     CLEANUP_ON_EXIT=1
     local ready=1
-    say "lab test: prefix '$P', appliance: ${APP_CMD[*]}"
+    local n_alive=10 n_down=11
+    [[ "$LAB_MODE" == nat ]] && { n_alive=m; n_down=n; }
+    say "lab test: prefix '$P', $LAB_MODE mode, appliance: ${APP_CMD[*]}"
     lab_up
-    if [[ "${APP_CMD[0]}" == linux ]]; then
+    if [[ "${APP_CMD[0]}" == linux* ]]; then
         ( start_linux_router ) || ready=0
     else
         ( start_appliance "${APP_CMD[@]}" ) || ready=0
     fi
+    load_refl   # the subshell chose the reflection source (maybe from the --config)
     if ((ready)); then
         run_checks
-        check_appliance_alive 10
+        check_appliance_alive "$n_alive"
     else
         report FAIL 0 "appliance became ready (ping $LAN_ADDR from inside)" "exited or no answer within ${READY_TIMEOUT}s; log tail above"
     fi
@@ -617,7 +912,7 @@ cmd_test() {
     mapfile -t pids < <(recorded_pids)
     lab_down
     CLEANUP_ON_EXIT=0
-    check_torn_down 11 "${pids[@]}"
+    check_torn_down "$n_down" "${pids[@]}"
     say "lab test: ${SECONDS}s"
     summary
     exit "$FAIL_N"
@@ -625,19 +920,83 @@ cmd_test() {
 
 usage() {
     cat <<EOF
-usage: $0 SUBCOMMAND [ARGS]
+usage: $0 SUBCOMMAND [OPTIONS] [ARGS]
   up                      build the lab topology (tears down leftovers of the prefix first)
   down                    stop every lab process and delete the lab namespaces (safe when nothing exists)
   start-appliance CMD...  run CMD in ${P}router in the background, wait (<= ${READY_TIMEOUT}s) until it answers ping
-                          on $LAN_ADDR; CMD 'linux' = start-linux-router
-  start-linux-router      stand-in appliance: kernel forwarding with the appliance's addresses
-  checks                  run checks 1-8, one PASS/FAIL line each, then "N passed, N failed"
+                          on $LAN_ADDR; CMD 'linux' (or 'linux-nat') = start-linux-router
+  start-linux-router      stand-in appliance: kernel forwarding with the appliance's addresses;
+                          in NAT mode also nftables NAT doing what lab-nat.yaml asks
+  checks                  router mode: checks 1-9; NAT mode: checks a-l; one PASS/FAIL line each,
+                          then "N passed, N failed"
   demo -- CMD...          diagram, up, start-appliance CMD, checks, down
-  test -- CMD...          up, start-appliance CMD, checks 1-8, (9) appliance alive, down, (10) nothing left;
-                          exit code = number of failed checks
+  test -- CMD...          up, start-appliance CMD, checks, appliance alive (10 / m), down,
+                          nothing left (11 / n); exit code = number of failed checks
+options (before '--'):
+  --nat                   NAT mode (lab-nat.yaml): outside has no route to $LAN_NET, NAT services and checks;
+                          'up' records the mode, later subcommands follow it. Same: HP_LAB_MODE=nat.
+                          CMD 'linux-nat' implies --nat.
+  --router                plain-router mode (the default). Same: HP_LAB_MODE=router
+  --reflection-source mapped|interface
+                          NAT mode: the source the server must see for hairpin traffic (mapped: the
+                          client's public mapping; interface: $LAN_ADDR). Same: HP_LAB_REFLECTION_SOURCE.
+                          Default: what the appliance's --config file says, else mapped.
 environment: HP_LAB_PREFIX (default hp-), HP_LAB_STATE (default /tmp/hairpin-lab-\$prefix),
-             HP_LAB_READY_TIMEOUT (default 30), HP_LAB_EXPECT_OUTBOUND_SRC (default $INSIDE_IP)
+             HP_LAB_READY_TIMEOUT (default 30), HP_LAB_EXPECT_OUTBOUND_SRC (router mode, default $INSIDE_IP),
+             HP_LAB_MODE, HP_LAB_REFLECTION_SOURCE, HP_LAB_CAPTURE_MAX (default 180 s)
+examples:
+  $0 test -- linux                                   plain router, Linux stand-in
+  $0 test --nat -- linux                             NAT, Linux nftables stand-in, reflection mapped
+  $0 test --nat --reflection-source interface -- linux
+  $0 test --nat -- deploy/hairpin run --config deploy/lab/lab-nat.yaml
 EOF
+}
+
+# parse_opts ARGS... : the options before the appliance command; sets ARGS to the rest
+parse_opts() {
+    ARGS=()
+    while (($#)); do
+        case "$1" in
+            --nat) LAB_MODE_REQ=nat ;;
+            --router) LAB_MODE_REQ=router ;;
+            --reflection-source) (($# >= 2)) || die "--reflection-source needs mapped or interface"; REFL_REQ=$2; shift ;;
+            --reflection-source=*) REFL_REQ=${1#--reflection-source=} ;;
+            --) ARGS=("$@"); return 0 ;;   # strip_dashdash drops it
+            *) ARGS=("$@"); return 0 ;;
+        esac
+        shift
+    done
+}
+
+# resolve_mode SUB : LAB_MODE and REFL for this run. up/demo/test build the lab, so they take the
+# requested mode (linux-nat implies nat); other subcommands follow the running lab's $STATE/topology.
+resolve_mode() {
+    local sub=$1 first=${ARGS[0]:-} saved=""
+    [[ "$first" == -- ]] && first=${ARGS[1]:-}
+    case "$LAB_MODE_REQ" in ""|router|nat) ;; *) die "HP_LAB_MODE/--nat: unknown mode '$LAB_MODE_REQ' (router or nat)" ;; esac
+    case "$REFL_REQ" in
+        "") ;;
+        mapped|interface) REFL=$REFL_REQ; REFL_WHY="given" ;;
+        *) die "reflection source '$REFL_REQ': expected mapped or interface" ;;
+    esac
+    case "$sub" in
+        up|demo|test)
+            LAB_MODE=${LAB_MODE_REQ:-router}
+            if [[ "$first" == linux-nat ]]; then
+                [[ "$LAB_MODE" == nat || -z "$LAB_MODE_REQ" ]] || die "'linux-nat' needs NAT mode, but $LAB_MODE_REQ mode was asked for"
+                LAB_MODE=nat
+            fi ;;
+        down) ;;
+        *)
+            [[ -r "$STATE/topology" ]] && saved=$(cat -- "$STATE/topology")
+            LAB_MODE=${saved:-router}
+            [[ "$sub" == start-appliance && "$first" == linux-nat && "$LAB_MODE" != nat ]] \
+                && die "'linux-nat' needs a lab that is up in NAT mode ('$0 up --nat')"
+            [[ -z "$LAB_MODE_REQ" || "$LAB_MODE_REQ" == "$LAB_MODE" ]] \
+                || die "the lab is up in ${saved:-router} mode, not $LAB_MODE_REQ (run '$0 up --$LAB_MODE_REQ')"
+            [[ "$sub" == checks ]] && load_refl ;;
+    esac
+    return 0
 }
 
 main() {
@@ -648,6 +1007,9 @@ main() {
     esac
     validate_prefix
     need_root
+    parse_opts "$@"
+    set -- "${ARGS[@]}"
+    resolve_mode "$sub"
     trap on_exit EXIT
     trap on_signal INT TERM
     case "$sub" in
@@ -657,6 +1019,7 @@ main() {
         down)
             need_netns; lab_down; info "down: prefix '$P' removed" ;;
         start-appliance)
+            [[ "${1:-}" == -- ]] && shift
             ensure_tools; need_netns; start_appliance "$@" ;;
         start-linux-router)
             ensure_tools; need_netns; start_linux_router ;;
