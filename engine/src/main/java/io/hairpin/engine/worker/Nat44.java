@@ -30,19 +30,38 @@ final class Nat44 {
         this.counters = counters;
     }
 
-    /** Source and destination port of a TCP/UDP first fragment, or ICMP echo identifier (as both), else 0. */
+    /**
+     * The "ports" of a packet: TCP/UDP ports of a first fragment; for ICMP echo the identifier
+     * stands as the source port of a request and the destination port of a reply, so that a
+     * reply's tuple is the reverse of its request's (RFC 5508 REQ-1). Otherwise 0.
+     */
     static int srcPort(long ip, int ihl, int proto) {
-        return proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP ? Mem.u16(ip + ihl) : 0;
+        if (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) {
+            return Mem.u16(ip + ihl);
+        }
+        return proto == Ipv4.PROTO_ICMP && Icmp.type(ip + ihl) == Icmp.TYPE_ECHO_REQUEST ? Mem.u16(ip + ihl + 4) : 0;
     }
 
     static int dstPort(long ip, int ihl, int proto) {
-        return proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP ? Mem.u16(ip + ihl + 2) : 0;
+        if (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) {
+            return Mem.u16(ip + ihl + 2);
+        }
+        return proto == Ipv4.PROTO_ICMP && Icmp.type(ip + ihl) == Icmp.TYPE_ECHO_REPLY ? Mem.u16(ip + ihl + 4) : 0;
+    }
+
+    /** An ICMP echo request or reply (first fragment, header present): its identifier is translated like a port. */
+    static boolean isEcho(long ip, int ihl, int proto) {
+        if (proto != Ipv4.PROTO_ICMP || (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+            return false;
+        }
+        int type = Icmp.type(ip + ihl);
+        return type == Icmp.TYPE_ECHO_REQUEST || type == Icmp.TYPE_ECHO_REPLY;
     }
 
     private void keep(long ip, int ihl, int proto) {
         newSrc = Ipv4.src(ip);
         newDst = Ipv4.dst(ip);
-        boolean ports = hasL4Header(ip, ihl, proto);
+        boolean ports = hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
         newSrcPort = ports ? srcPort(ip, ihl, proto) : 0;
         newDstPort = ports ? dstPort(ip, ihl, proto) : 0;
     }
@@ -135,6 +154,17 @@ final class Nat44 {
         Ipv4.src(ip, newSrc);
         Ipv4.dst(ip, newDst);
         Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(ip), addrDelta));
+        if (isEcho(ip, ihl, proto)) {
+            // No pseudo-header in ICMP: only the identifier counts.
+            long icmp = ip + ihl;
+            int oldId = Mem.u16(icmp + 4);
+            int newId = Icmp.type(icmp) == Icmp.TYPE_ECHO_REQUEST ? newSrcPort : newDstPort;
+            if (oldId != newId) {
+                Mem.u16(icmp + 4, newId);
+                Mem.u16(icmp + 2, ChecksumDelta.apply(Mem.u16(icmp + 2), ChecksumDelta.delta16(oldId, newId)));
+            }
+            return;
+        }
         if (!hasL4Header(ip, ihl, proto)) {
             return;
         }

@@ -46,7 +46,8 @@ public final class Worker implements Agent {
     private final short[] txPortId;
     private final int physicalPorts;
 
-    private final Arena arena = Arena.ofShared();
+    // Global scope: a shared arena would make every downcall acquire and release its scope (two atomics).
+    private final Arena arena = Arena.global();
     private final MemorySegment rx;
     private final long rxAddr;
     private final MemorySegment[] tx;
@@ -735,8 +736,7 @@ public final class Worker implements Agent {
         return r >= 0 && snap.routes.egressInterface(r) == iface && snap.routes.kind(r) != RouteTable.KIND_STATIC;
     }
 
-    /** Frees the worker's native arrays; call after the agent has closed. */
+    /** The worker's native arrays are a few KiB in the global arena and live as long as the process. */
     public void release() {
-        arena.close();
     }
 }

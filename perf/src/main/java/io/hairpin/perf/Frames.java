@@ -1,0 +1,97 @@
+package io.hairpin.perf;
+
+import io.hairpin.shim.Mbuf;
+import io.hairpin.shim.Mem;
+
+/**
+ * Writes the benchmark's traffic: Ethernet II + IPv4 (no options, DF) + UDP frames with valid IP
+ * and UDP checksums, straight into mbufs. A "64-byte packet" is 64 bytes on the wire including
+ * the 4-byte FCS, so the mbuf holds 60 bytes.
+ */
+final class Frames {
+    static final int ETH_LEN = 14;
+    static final int IP_LEN = 20;
+    static final int UDP_LEN = 8;
+    static final int FCS_LEN = 4;
+    static final int MIN_WIRE_SIZE = 64;
+    static final int TTL = 64;
+    static final int PROTO_UDP = 17;
+
+    private Frames() {
+    }
+
+    /** Bytes in the mbuf for a frame of wireSize bytes on the wire. */
+    static int frameLen(int wireSize) {
+        return wireSize - FCS_LEN;
+    }
+
+    /** Writes one UDP frame into mbuf m and sets its length. */
+    static void writeUdp(long m, int wireSize, long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                         int ipId) {
+        int frameLen = frameLen(wireSize);
+        int ipTotal = frameLen - ETH_LEN;
+        int udpLen = ipTotal - IP_LEN;
+        long f = Mbuf.data(m);
+        Mem.mac(f, dstMac);
+        Mem.mac(f + 6, srcMac);
+        Mem.u16(f + 12, 0x0800);
+        long ip = f + ETH_LEN;
+        Mem.u8(ip, 0x45);
+        Mem.u8(ip + 1, 0);
+        Mem.u16(ip + 2, ipTotal);
+        Mem.u16(ip + 4, ipId & 0xffff);
+        Mem.u16(ip + 6, 0x4000); // DF
+        Mem.u8(ip + 8, TTL);
+        Mem.u8(ip + 9, PROTO_UDP);
+        Mem.u16(ip + 10, 0);
+        Mem.i32(ip + 12, srcIp);
+        Mem.i32(ip + 16, dstIp);
+        Mem.u16(ip + 10, finish(sum(ip, IP_LEN, 0)));
+        long udp = ip + IP_LEN;
+        Mem.u16(udp, srcPort);
+        Mem.u16(udp + 2, dstPort);
+        Mem.u16(udp + 4, udpLen);
+        Mem.u16(udp + 6, 0);
+        for (int i = UDP_LEN; i < udpLen; i++) {
+            Mem.u8(udp + i, 'a' + (i % 26));
+        }
+        long pseudo = (srcIp >>> 16) + (srcIp & 0xffff) + (dstIp >>> 16) + (dstIp & 0xffff) + PROTO_UDP + udpLen;
+        int c = finish(sum(udp, udpLen, pseudo));
+        Mem.u16(udp + 6, c == 0 ? 0xffff : c);
+        Mbuf.setLength(m, frameLen);
+    }
+
+    /** Internet checksum (RFC 1071) partial sum over len bytes at addr. */
+    static long sum(long addr, int len, long initial) {
+        long s = initial;
+        int i = 0;
+        for (; i + 2 <= len; i += 2) {
+            s += Mem.u16(addr + i);
+        }
+        if (i < len) {
+            s += (long) Mem.u8(addr + i) << 8;
+        }
+        return s;
+    }
+
+    static int finish(long sum) {
+        long s = sum;
+        while ((s >>> 16) != 0) {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int) (~s & 0xffff);
+    }
+
+    /** True when the IPv4 header at ip and the UDP datagram after it both carry valid checksums. */
+    static boolean checksumsValid(long ip) {
+        if (finish(sum(ip, IP_LEN, 0)) != 0) {
+            return false;
+        }
+        int src = Mem.i32(ip + 12);
+        int dst = Mem.i32(ip + 16);
+        long udp = ip + IP_LEN;
+        int udpLen = Mem.u16(udp + 4);
+        long pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + PROTO_UDP + udpLen;
+        return finish(sum(udp, udpLen, pseudo)) == 0;
+    }
+}

@@ -1,0 +1,81 @@
+package io.hairpin.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the benchmark in-process for about a second on 4 KiB pages and checks its output is
+ * well-formed and that the engine forwarded packets. Says nothing about speed. This is the only
+ * test of the module that initialises EAL (once per JVM), so it is the only test here.
+ */
+class BenchSmokeTest {
+    private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|null|true|false|-?[0-9.Ee+-]+)");
+
+    @Test
+    void forwardsPacketsAndPrintsOneJsonLinePerScenario() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Bench.run(new String[] {"mirror-only", "forward", "--no-huge", "--mem", "512", "--duration", "0.4",
+                "--warmup", "0.2", "--packets", "256"},
+                new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(2, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
+        Map<String, String> mirror = parse(lines.get(0));
+        Map<String, String> forward = parse(lines.get(1));
+        assertEquals("\"mirror-only\"", mirror.get("scenario"));
+        assertEquals("\"forward\"", forward.get("scenario"));
+        for (Map<String, String> j : List.of(mirror, forward)) {
+            for (String key : List.of("mode", "workers", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
+                    "bytes_per_packet", "gc_count", "duration_s", "hugepages")) {
+                assertTrue(j.containsKey(key), key + " missing from " + j);
+            }
+            assertEquals("\"capacity\"", j.get("mode"));
+            assertEquals("1", j.get("workers"));
+            assertEquals("64", j.get("pkt_size"));
+            assertEquals("false", j.get("hugepages"));
+            assertTrue(Long.parseLong(j.get("packets")) > 0, "packets moved: " + j);
+            assertTrue(Double.parseDouble(j.get("forwarded_mpps")) > 0, "rate: " + j);
+            assertEquals("0", j.get("lost"), "packets lost: " + j);
+            assertEquals("0", j.get("bad_checksums"), "checksums broken: " + j);
+        }
+        assertEquals("0", forward.get("drops"), "the engine dropped packets: " + forward);
+        assertFalse(forward.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + forward);
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("forward"), "table on stderr");
+        String prefix = "hairpin-bench-" + ProcessHandle.current().pid();
+        assertFalse(Files.exists(Path.of("/var/run/dpdk", prefix)), "EAL runtime folder left behind");
+    }
+
+    /** Checks the line is one flat JSON object and returns its fields (values as written). */
+    private static Map<String, String> parse(String line) {
+        assertTrue(line.startsWith("{") && line.endsWith("}"), "not a JSON object: " + line);
+        Map<String, String> fields = new LinkedHashMap<>();
+        String body = line.substring(1, line.length() - 1);
+        Matcher m = FIELD.matcher(body);
+        int at = 0;
+        while (m.find()) {
+            assertEquals(at, m.start(), "malformed JSON at " + at + ": " + line);
+            fields.put(m.group(1), m.group(2));
+            at = m.end();
+            if (at < body.length()) {
+                assertEquals(',', body.charAt(at), "malformed JSON at " + at + ": " + line);
+                at++;
+            }
+        }
+        assertEquals(body.length(), at, "malformed JSON: " + line);
+        return fields;
+    }
+}
