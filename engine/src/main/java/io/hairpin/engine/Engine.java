@@ -281,7 +281,6 @@ public final class Engine implements AutoCloseable {
         }
         closed = true;
         runners.forEach(AgentRunner::close);
-        workers.forEach(Worker::release);
         taps.forEach(EthPort::close);
         ports.forEach(EthPort::close);
         pool.free();

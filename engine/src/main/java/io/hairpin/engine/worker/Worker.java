@@ -46,7 +46,8 @@ public final class Worker implements Agent {
     private final short[] txPortId;
     private final int physicalPorts;
 
-    // Global scope: a shared arena would make every downcall acquire and release its scope (two atomics).
+    // Global scope (a few KiB for the life of the process): a shared arena would make every
+    // downcall acquire and release its scope, two atomics per burst.
     private final Arena arena = Arena.global();
     private final MemorySegment rx;
     private final long rxAddr;
@@ -736,7 +737,4 @@ public final class Worker implements Agent {
         return r >= 0 && snap.routes.egressInterface(r) == iface && snap.routes.kind(r) != RouteTable.KIND_STATIC;
     }
 
-    /** The worker's native arrays are a few KiB in the global arena and live as long as the process. */
-    public void release() {
-    }
 }
