@@ -63,7 +63,6 @@ final class Scenarios {
                 return w.finish(rig, drops);
             } finally {
                 worker.onClose();
-                worker.release();
                 rig.drain();
             }
         }
