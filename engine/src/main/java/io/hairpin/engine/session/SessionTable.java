@@ -26,8 +26,9 @@ import java.security.SecureRandom;
  *       list). Nodes {@code [0, capacity)} are sessions, the rest are bucket sentinels.</li>
  * </ul>
  * <b>Bytes per session</b> = 80 (record) + 8 (wheel links) + 8 × slots / capacity (index, 32 when
- * the capacity is a power of two, up to 64 just above one): 120 bytes at 2^20 sessions, ≈130 at
- * 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by default).
+ * the capacity is a power of two, up to 64 just above one): 120 bytes at 2^20 sessions, ≈121.5 at
+ * 1 000 000, ≈130 at 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by
+ * default). {@link #footprintBytes()} gives the exact total.
  *
  * <h2>Expiry</h2>
  * A hashed timer wheel of 2^wheelBits buckets of 2^tickShift ns each (defaults: ≈268 ms ticks,
@@ -330,6 +331,11 @@ public final class SessionTable {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Bytes held by the table's arrays (excluding array headers). */
+    public long footprintBytes() {
+        return 8L * index.length + 8L * rec.length + 4L * next.length + 4L * prev.length;
     }
 
     /** Index and record cleanup of a session already unlinked from the wheel. */

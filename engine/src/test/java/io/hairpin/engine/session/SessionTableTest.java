@@ -412,6 +412,15 @@ class SessionTableTest {
     }
 
     @Test
+    void footprintIsAsDocumented() {
+        SessionTable t = new SessionTable(1 << 12, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
+        assertEquals((80 + 8 + 32) * (1L << 12) + 8 * 1024 + 8, t.footprintBytes());
+        SessionTable u = new SessionTable(100_000, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
+        double perSession = (u.footprintBytes() - 8 * 1024 - 8) / 100_000.0;
+        assertEquals(129.9, perSession, 0.1);
+    }
+
+    @Test
     void hugeTimeoutSaturates() {
         SessionTable t = new SessionTable(4);
         int s = t.create(1, 1, 0, 0, 2, 2, 0, 0, Long.MAX_VALUE - 5, Long.MAX_VALUE);
