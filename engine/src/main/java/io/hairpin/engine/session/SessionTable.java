@@ -1,0 +1,566 @@
+package io.hairpin.engine.session;
+
+import java.security.SecureRandom;
+
+/**
+ * A worker's connection-tracking table (single-threaded, one per worker). A session joins two
+ * flows: flow {@code 2s} (direction 0, as first seen) and flow {@code 2s+1} (direction 1, the
+ * return). A flow is matched by its tuple packed into two longs,
+ * {@code k1 = srcIp << 32 | dstIp}, {@code k2 = proto << 32 | srcPort << 16 | dstPort}, and
+ * carries its rewrite, the translated tuple in the same packing. The table never looks inside
+ * the longs, so callers may pack ICMP identifiers as they like.
+ *
+ * <h2>Layout (all primitives, nothing allocated after construction)</h2>
+ * <ul>
+ *   <li>{@code rec}: one {@code long[10]} record per session,
+ *       {@code [k1 k2 rk1 rk2]} of flow 0, {@code [k1 k2 rk1 rk2]} of flow 1, expiry, state|tag.
+ *       A packet's match, rewrite, touch and state check hit one record (80 bytes, two cache lines
+ *       at most) instead of six arrays.</li>
+ *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
+ *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
+ *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
+ *       The slot count is the power of two ≥ 4 × capacity, so the load (2 flows per session) never
+ *       exceeds 0.5. Deletion is backward-shift (no tombstones): the home slot is derivable from
+ *       the slot word, so shifting never touches the records.</li>
+ *   <li>{@code next/prev}: intrusive doubly linked lists for the expiry timer wheel (and the free
+ *       list). Nodes {@code [0, capacity)} are sessions, the rest are bucket sentinels.</li>
+ * </ul>
+ * <b>Bytes per session</b> = 80 (record) + 8 (wheel links) + 8 × slots / capacity (index, 32 when
+ * the capacity is a power of two, up to 64 just above one): 120 bytes at 2^20 sessions, ≈121.5 at
+ * 1 000 000, ≈130 at 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by
+ * default). {@link #footprintBytes()} gives the exact total.
+ *
+ * <h2>Expiry</h2>
+ * A hashed timer wheel of 2^wheelBits buckets of 2^tickShift ns each (defaults: ≈268 ms ticks,
+ * 32768 buckets ≈ 2.44 h, longer than the longest RFC timeout of 7440 s). {@link #touch} only
+ * stores the new expiry; a session is re-armed lazily when the wheel reaches its old bucket and
+ * finds it not yet due, so a packet never moves a list node (except when a touch shortens the
+ * expiry by at least a tick, e.g. established → transitory, which relinks in O(1)). With a
+ * non-decreasing clock, {@code expire(now)} removes exactly the sessions whose expiry tick lies
+ * before now's tick ({@code expiresAt >> tickShift < now >> tickShift}), i.e. never early and at
+ * most one tick late; its cost is proportional to the buckets passed, the sessions removed and the
+ * sessions lazily re-armed, never to the table size.
+ *
+ * <h2>Hashing</h2>
+ * Multiply-xorshift over both longs with a per-table random seed, so an outside host cannot
+ * precompute tuples that pile into one probe chain.
+ */
+public final class SessionTable {
+
+    /** Called for each session {@link #expire} removes, before it is removed. */
+    public interface ExpiryListener {
+        /**
+         * The session is still fully readable (keys, rewrites, state, tag). The listener may read
+         * this table and remove or touch <em>other</em> sessions; it must not call
+         * {@link #expire} and should not touch or remove {@code session} itself (the table removes
+         * it right after the call).
+         */
+        void expired(int session);
+    }
+
+    /** Default tick: 2^28 ns ≈ 268 ms. */
+    public static final int DEFAULT_TICK_SHIFT = 28;
+    /** Default wheel: 2^15 buckets, ≈ 8796 s with the default tick. */
+    public static final int DEFAULT_WHEEL_BITS = 15;
+    /** Largest capacity accepted (the record array must stay below 2^31 longs). */
+    public static final int MAX_CAPACITY = 1 << 27;
+
+    private static final int REC = 10;
+    private static final int EXP = 8;
+    private static final int META = 9;
+    private static final long HI = 0xFFFF_FFFF_0000_0000L;
+    private static final int FREE = -1;
+    private static final int NIL = -1;
+
+    private final int capacity;
+    private final int mask;
+    private final long[] index;
+    private final long[] rec;
+    private final long seed;
+
+    private final int[] next;
+    private final int[] prev;
+    private final int tickShift;
+    private final int wheelMask;
+    private final int sentinelBase;
+    private final int processing;
+
+    private int freeHead;
+    private int size;
+    private long cursor;
+    private boolean started;
+    private boolean expiring;
+
+    /** A table for {@code maxSessions} sessions with the default wheel and a random hash seed. */
+    public SessionTable(int maxSessions) {
+        this(maxSessions, DEFAULT_TICK_SHIFT, DEFAULT_WHEEL_BITS, new SecureRandom().nextLong());
+    }
+
+    /**
+     * @param maxSessions capacity, 1..{@link #MAX_CAPACITY}
+     * @param tickShift   wheel tick is 2^tickShift ns (0..40)
+     * @param wheelBits   the wheel has 2^wheelBits buckets (1..24)
+     * @param hashSeed    seed of the tuple hash
+     */
+    public SessionTable(int maxSessions, int tickShift, int wheelBits, long hashSeed) {
+        if (maxSessions < 1 || maxSessions > MAX_CAPACITY) {
+            throw new IllegalArgumentException("maxSessions must be 1.." + MAX_CAPACITY + ": " + maxSessions);
+        }
+        if (tickShift < 0 || tickShift > 40 || wheelBits < 1 || wheelBits > 24) {
+            throw new IllegalArgumentException("tickShift 0..40, wheelBits 1..24");
+        }
+        this.capacity = maxSessions;
+        int slots = Integer.highestOneBit(4 * maxSessions - 1) << 1;
+        this.mask = slots - 1;
+        this.index = new long[slots];
+        this.rec = new long[maxSessions * REC];
+        this.seed = hashSeed;
+        this.tickShift = tickShift;
+        int buckets = 1 << wheelBits;
+        this.wheelMask = buckets - 1;
+        this.sentinelBase = maxSessions;
+        this.processing = maxSessions + buckets;
+        this.next = new int[maxSessions + buckets + 1];
+        this.prev = new int[maxSessions + buckets + 1];
+        for (int s = 0; s < maxSessions; s++) {
+            next[s] = s + 1;
+            prev[s] = FREE;
+        }
+        next[maxSessions - 1] = NIL;
+        for (int n = maxSessions; n < next.length; n++) {
+            next[n] = n;
+            prev[n] = n;
+        }
+        this.freeHead = 0;
+    }
+
+    // ---------------------------------------------------------------- hashing and probing
+
+    private long hash(long k1, long k2) {
+        long h = (k1 ^ seed) * 0x9E3779B97F4A7C15L ^ k2 * 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 31;
+        return h * 0xBF58476D1CE4E5B9L;
+    }
+
+    private static int base(int flow) {
+        return (flow >>> 1) * REC + ((flow & 1) << 2);
+    }
+
+    /** The slot holding (k1, k2), or {@code ~slot} of the empty slot that ends its probe chain. */
+    private int probe(long k1, long k2, long h) {
+        final long[] index = this.index;
+        final long[] rec = this.rec;
+        final long fp = h & HI;
+        int i = (int) (h >>> 32) & mask;
+        for (;;) {
+            long v = index[i];
+            if (v == 0) {
+                return ~i;
+            }
+            if ((v & HI) == fp) {
+                int b = base((int) v - 1);
+                if (rec[b] == k1 && rec[b + 1] == k2) {
+                    return i;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    // ---------------------------------------------------------------- the per-packet API
+
+    /** The FLOW index ({@code session * 2 + direction}) matching (k1, k2), or -1. */
+    public int lookup(long k1, long k2) {
+        final long[] index = this.index;
+        final long[] rec = this.rec;
+        final long h = hash(k1, k2);
+        final long fp = h & HI;
+        int i = (int) (h >>> 32) & mask;
+        for (;;) {
+            long v = index[i];
+            if (v == 0) {
+                return -1;
+            }
+            if ((v & HI) == fp) {
+                int f = (int) v - 1;
+                int b = base(f);
+                if (rec[b] == k1 && rec[b + 1] == k2) {
+                    return f;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /** The translated (src, dst) addresses of a flow, packed like k1. */
+    public long rewriteK1(int flow) {
+        return rec[base(flow) + 2];
+    }
+
+    /** The translated (proto, ports) of a flow, packed like k2. */
+    public long rewriteK2(int flow) {
+        return rec[base(flow) + 3];
+    }
+
+    /** The match key of a flow (k1 as given to {@link #create}). */
+    public long keyK1(int flow) {
+        return rec[base(flow)];
+    }
+
+    /** The match key of a flow (k2 as given to {@link #create}). */
+    public long keyK2(int flow) {
+        return rec[base(flow) + 1];
+    }
+
+    /**
+     * Extends (or shortens) a session's life to {@code nowNanos + timeoutNanos}. Extending is a
+     * single store; shortening by a tick or more relinks the session in the wheel in O(1).
+     */
+    public void touch(int session, long nowNanos, long timeoutNanos) {
+        long e = deadline(nowNanos, timeoutNanos);
+        int b = session * REC + EXP;
+        long old = rec[b];
+        rec[b] = e;
+        if ((e >> tickShift) < (old >> tickShift)) {
+            unlink(session);
+            arm(session, e, cursor, cursor + wheelMask);
+        }
+    }
+
+    public long expiresAt(int session) {
+        return rec[session * REC + EXP];
+    }
+
+    /** A caller-defined int per session (TCP state). 0 after create. */
+    public int state(int session) {
+        return (int) (rec[session * REC + META] >>> 32);
+    }
+
+    public void setState(int session, int state) {
+        int b = session * REC + META;
+        rec[b] = ((long) state << 32) | (rec[b] & 0xFFFF_FFFFL);
+    }
+
+    /** A caller-defined int per session (rule or mapping index). 0 after create. */
+    public int tag(int session) {
+        return (int) rec[session * REC + META];
+    }
+
+    public void setTag(int session, int tag) {
+        int b = session * REC + META;
+        rec[b] = (rec[b] & HI) | (tag & 0xFFFF_FFFFL);
+    }
+
+    // ---------------------------------------------------------------- create and remove
+
+    /**
+     * Creates a session whose flow 0 matches (k1Fwd, k2Fwd) and is rewritten to (rk1Fwd, rk2Fwd),
+     * and whose flow 1 matches (k1Rev, k2Rev) → (rk1Rev, rk2Rev), expiring at
+     * {@code nowNanos + timeoutNanos}; state and tag start at 0.
+     *
+     * @return the session index, or -1 when the table is full or either key already exists
+     *         (including both keys being equal)
+     */
+    public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd,
+                      long k1Rev, long k2Rev, long rk1Rev, long rk2Rev,
+                      long nowNanos, long timeoutNanos) {
+        if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {
+            return -1;
+        }
+        final long hF = hash(k1Fwd, k2Fwd);
+        int pF = probe(k1Fwd, k2Fwd, hF);
+        if (pF >= 0) {
+            return -1;
+        }
+        final long hR = hash(k1Rev, k2Rev);
+        int pR = probe(k1Rev, k2Rev, hR);
+        if (pR >= 0) {
+            return -1;
+        }
+        if (!started) {
+            cursor = nowNanos >> tickShift;
+            started = true;
+        }
+        final int s = freeHead;
+        freeHead = next[s];
+        final long[] rec = this.rec;
+        final int b = s * REC;
+        final long e = deadline(nowNanos, timeoutNanos);
+        rec[b] = k1Fwd;
+        rec[b + 1] = k2Fwd;
+        rec[b + 2] = rk1Fwd;
+        rec[b + 3] = rk2Fwd;
+        rec[b + 4] = k1Rev;
+        rec[b + 5] = k2Rev;
+        rec[b + 6] = rk1Rev;
+        rec[b + 7] = rk2Rev;
+        rec[b + EXP] = e;
+        rec[b + META] = 0;
+        pF = ~pF;
+        pR = ~pR;
+        index[pF] = (hF & HI) | (2L * s + 1);
+        if (pR == pF) {
+            // both chains ended at the same empty slot: the reverse flow takes the next empty one
+            do {
+                pR = (pR + 1) & mask;
+            } while (index[pR] != 0);
+        }
+        index[pR] = (hR & HI) | (2L * s + 2);
+        arm(s, e, cursor, cursor + wheelMask);
+        size++;
+        return s;
+    }
+
+    /** Removes a live session (both flows); does not call the expiry listener. */
+    public void remove(int session) {
+        if (session < 0 || session >= capacity || prev[session] == FREE) {
+            throw new IllegalArgumentException("not a live session: " + session);
+        }
+        unlink(session);
+        release(session);
+    }
+
+    /** True when {@code session} is an index of a live session. */
+    public boolean isLive(int session) {
+        return session >= 0 && session < capacity && prev[session] != FREE;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Bytes held by the table's arrays (excluding array headers). */
+    public long footprintBytes() {
+        return 8L * index.length + 8L * rec.length + 4L * next.length + 4L * prev.length;
+    }
+
+    /** Index and record cleanup of a session already unlinked from the wheel. */
+    private void release(int s) {
+        deleteFlow(2 * s);
+        deleteFlow(2 * s + 1);
+        prev[s] = FREE;
+        next[s] = freeHead;
+        freeHead = s;
+        size--;
+    }
+
+    private void deleteFlow(int flow) {
+        final long[] index = this.index;
+        final int b = base(flow);
+        final long h = hash(rec[b], rec[b + 1]);
+        final long v = (h & HI) | (flow + 1L);
+        int i = (int) (h >>> 32) & mask;
+        while (index[i] != v) {
+            i = (i + 1) & mask;
+        }
+        // backward-shift deletion: pull later entries of the cluster into the hole when the hole
+        // lies cyclically within [their home, their slot]
+        int j = i;
+        for (;;) {
+            j = (j + 1) & mask;
+            long w = index[j];
+            if (w == 0) {
+                break;
+            }
+            int home = (int) (w >>> 32) & mask;
+            if (((j - home) & mask) >= ((j - i) & mask)) {
+                index[i] = w;
+                i = j;
+            }
+        }
+        index[i] = 0;
+    }
+
+    // ---------------------------------------------------------------- expiry (timer wheel)
+
+    private static long deadline(long now, long timeout) {
+        long e = now + timeout;
+        // saturate instead of wrapping (a huge timeout means "practically never")
+        if (((now ^ e) & (timeout ^ e)) < 0) {
+            return timeout > 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+        }
+        return e;
+    }
+
+    /** Links s at the tail of the bucket of its expiry tick, clamped to [lo, hi]. */
+    private void arm(int s, long e, long lo, long hi) {
+        long t = e >> tickShift;
+        if (t < lo) {
+            t = lo;
+        } else if (t > hi) {
+            t = hi;
+        }
+        linkTail(sentinelBase + (int) (t & wheelMask), s);
+    }
+
+    private void linkTail(int sentinel, int s) {
+        int last = prev[sentinel];
+        next[last] = s;
+        prev[s] = last;
+        next[s] = sentinel;
+        prev[sentinel] = s;
+    }
+
+    private void unlink(int s) {
+        int p = prev[s];
+        int n = next[s];
+        next[p] = n;
+        prev[n] = p;
+        next[s] = s;
+        prev[s] = s;
+    }
+
+    /** Moves every node of list {@code from} to the (empty) list {@code to}. */
+    private void moveAll(int from, int to) {
+        int first = next[from];
+        int last = prev[from];
+        next[to] = first;
+        prev[first] = to;
+        prev[to] = last;
+        next[last] = to;
+        next[from] = from;
+        prev[from] = from;
+    }
+
+    /** Puts the nodes still on the processing list back at the front of a bucket. */
+    private void spliceBack(int sentinel) {
+        int p = processing;
+        int first = next[p];
+        if (first == p) {
+            return;
+        }
+        int last = prev[p];
+        int oldFirst = next[sentinel];
+        next[sentinel] = first;
+        prev[first] = sentinel;
+        next[last] = oldFirst;
+        prev[oldFirst] = last;
+        next[p] = p;
+        prev[p] = p;
+    }
+
+    /**
+     * Removes up to {@code maxToRemove} sessions whose expiry has passed (see the class comment for
+     * the exact rule), calling {@code listener.expired(session)} before each removal.
+     *
+     * @return the number of sessions removed
+     */
+    public int expire(long nowNanos, int maxToRemove, ExpiryListener listener) {
+        if (expiring) {
+            throw new IllegalStateException("expire() called from its own listener");
+        }
+        final long nowTick = nowNanos >> tickShift;
+        if (!started) {
+            cursor = nowTick;
+            started = true;
+            return 0;
+        }
+        if (size == 0) {
+            if (nowTick > cursor) {
+                cursor = nowTick;
+            }
+            return 0;
+        }
+        if (maxToRemove <= 0 || nowTick <= cursor) {
+            return 0;
+        }
+        final long[] rec = this.rec;
+        final int[] next = this.next;
+        final int buckets = wheelMask + 1;
+        // after a long pause every bucket is visited once, not once per elapsed tick
+        long c = Math.max(cursor, nowTick - buckets);
+        int removed = 0;
+        int sentinel = 0;
+        int current = NIL;
+        expiring = true;
+        try {
+            while (c < nowTick) {
+                cursor = c;
+                sentinel = sentinelBase + (int) (c & wheelMask);
+                if (next[sentinel] != sentinel) {
+                    moveAll(sentinel, processing);
+                    int s;
+                    while ((s = next[processing]) != processing) {
+                        if (removed == maxToRemove) {
+                            spliceBack(sentinel);
+                            return removed;
+                        }
+                        unlink(s);
+                        long e = rec[s * REC + EXP];
+                        if ((e >> tickShift) < nowTick) {
+                            current = s;
+                            listener.expired(s);
+                            current = NIL;
+                            if (prev[s] == s) {
+                                release(s);
+                            }
+                            removed++;
+                        } else {
+                            // lazily re-armed: not due, so its tick is >= nowTick > c
+                            arm(s, e, c + 1, c + buckets);
+                        }
+                    }
+                }
+                c++;
+            }
+            cursor = c;
+            return removed;
+        } finally {
+            if (current != NIL && prev[current] == current) {
+                linkTail(sentinel, current); // the listener threw: keep that session's timer
+            }
+            if (next[processing] != processing) {
+                spliceBack(sentinel);
+            }
+            expiring = false;
+        }
+    }
+
+    // ---------------------------------------------------------------- test support
+
+    /** Verifies the index and the wheel against the records; throws on the first inconsistency. */
+    void checkInvariants() {
+        int entries = 0;
+        for (int i = 0; i <= mask; i++) {
+            long v = index[i];
+            if (v == 0) {
+                continue;
+            }
+            entries++;
+            int f = (int) v - 1;
+            int s = f >>> 1;
+            if (prev[s] == FREE) {
+                throw new IllegalStateException("slot " + i + " names free session " + s);
+            }
+            int b = base(f);
+            long h = hash(rec[b], rec[b + 1]);
+            if (((h & HI) | (f + 1L)) != v) {
+                throw new IllegalStateException("slot " + i + " fingerprint mismatch");
+            }
+            for (int k = (int) (h >>> 32) & mask; k != i; k = (k + 1) & mask) {
+                if (index[k] == 0) {
+                    throw new IllegalStateException("slot " + i + " unreachable from its home");
+                }
+            }
+        }
+        if (entries != 2 * size) {
+            throw new IllegalStateException(entries + " index entries for " + size + " sessions");
+        }
+        int linked = 0;
+        for (int sen = sentinelBase; sen < processing; sen++) {
+            for (int n = next[sen]; n != sen; n = next[n]) {
+                if (n >= capacity || prev[next[n]] != n) {
+                    throw new IllegalStateException("wheel list broken at " + n);
+                }
+                linked++;
+            }
+        }
+        if (linked != size) {
+            throw new IllegalStateException(linked + " sessions in the wheel, size " + size);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+package io.hairpin.engine.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class MappingTableTest {
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+    private static final int IN = 0x0a000005;
+    private static final int OUT = 0xc6336401;
+
+    @Test
+    void findsBothDirectionsAndKeepsTheFields() {
+        MappingTable t = new MappingTable(8, 1);
+        int m = t.create(UDP, IN, 5060, OUT, 61000);
+        assertTrue(m >= 0);
+        assertEquals(m, t.find(UDP, IN, 5060));
+        assertEquals(m, t.findExternal(UDP, OUT, 61000));
+        assertEquals(-1, t.find(TCP, IN, 5060), "protocol is part of the key");
+        assertEquals(-1, t.findExternal(UDP, OUT, 61001));
+        assertEquals(-1, t.find(UDP, OUT, 61000), "directions do not mix");
+        assertEquals(UDP, t.proto(m));
+        assertEquals(IN, t.internalIp(m));
+        assertEquals(5060, t.internalPort(m));
+        assertEquals(OUT, t.externalIp(m));
+        assertEquals(61000, t.externalPort(m));
+        int hi = t.create(TCP, 0xffffffff, 65535, 0x80000000, 65535);
+        assertEquals(0xffffffff, t.internalIp(hi));
+        assertEquals(65535, t.internalPort(hi));
+        assertEquals(0x80000000, t.externalIp(hi));
+        assertEquals(65535, t.externalPort(hi));
+        assertEquals(TCP, t.proto(hi));
+    }
+
+    @Test
+    void refusesDuplicatesAndOverflow() {
+        MappingTable t = new MappingTable(3, 2);
+        assertTrue(t.create(UDP, IN, 1000, OUT, 1000) >= 0);
+        assertEquals(-1, t.create(UDP, IN, 1000, OUT, 2000), "internal endpoint mapped already");
+        assertEquals(-1, t.create(UDP, IN + 1, 1000, OUT, 1000), "no port overloading");
+        assertTrue(t.create(TCP, IN, 1000, OUT, 1000) >= 0);
+        assertTrue(t.create(UDP, IN, 1001, OUT, 1001) >= 0);
+        assertEquals(-1, t.create(UDP, IN, 1002, OUT, 1002), "full");
+        assertEquals(3, t.size());
+        assertEquals(3, t.capacity());
+    }
+
+    @Test
+    void referenceCountRemovesAtZero() {
+        MappingTable t = new MappingTable(4, 3);
+        int m = t.create(TCP, IN, 40000, OUT, 40000);
+        t.setTag(m, 7);
+        t.retain(m);
+        t.retain(m);
+        t.retain(m);
+        assertEquals(3, t.refs(m));
+        assertFalse(t.release(m));
+        assertFalse(t.release(m));
+        assertEquals(m, t.find(TCP, IN, 40000));
+        assertTrue(t.release(m), "last session gone: removed, caller frees the port");
+        assertEquals(-1, t.find(TCP, IN, 40000));
+        assertEquals(-1, t.findExternal(TCP, OUT, 40000));
+        assertEquals(0, t.size());
+        assertFalse(t.isLive(m));
+        // still readable until reused, so the caller can free the right port
+        assertEquals(40000, t.externalPort(m));
+        assertEquals(7, t.tag(m));
+        assertThrows(IllegalArgumentException.class, () -> t.release(m));
+        assertThrows(IllegalArgumentException.class, () -> t.retain(m));
+        int n = t.create(TCP, IN, 40000, OUT, 40001);
+        assertEquals(0, t.refs(n));
+        assertEquals(0, t.tag(n));
+        assertThrows(IllegalArgumentException.class, () -> t.release(n), "never retained");
+        t.remove(n);
+        assertEquals(0, t.size());
+    }
+
+    private record Ep(int proto, int ip, int port) {
+    }
+
+    @Test
+    void matchesHashMapOracle() {
+        Random rnd = new Random(5);
+        for (int cap : new int[] {1, 5, 200}) {
+            MappingTable t = new MappingTable(cap, rnd.nextLong());
+            Map<Ep, Integer> in = new HashMap<>();
+            Map<Ep, Integer> ex = new HashMap<>();
+            Map<Integer, int[]> live = new HashMap<>(); // m -> {refs}
+            Map<Integer, Ep[]> eps = new HashMap<>();
+            List<Integer> ids = new ArrayList<>();
+            for (int op = 0; op < 100_000; op++) {
+                int proto = rnd.nextBoolean() ? TCP : UDP;
+                Ep i = new Ep(proto, 0x0a000000 + rnd.nextInt(20), 1000 + rnd.nextInt(20));
+                Ep e = new Ep(proto, OUT + rnd.nextInt(2), 1000 + rnd.nextInt(200));
+                int kind = rnd.nextInt(10);
+                if (kind < 3) {
+                    int m = t.create(i.proto, i.ip, i.port, e.ip, e.port);
+                    boolean ok = live.size() < cap && !in.containsKey(i) && !ex.containsKey(e);
+                    assertEquals(ok, m >= 0);
+                    if (ok) {
+                        in.put(i, m);
+                        ex.put(e, m);
+                        live.put(m, new int[] {0});
+                        eps.put(m, new Ep[] {i, e});
+                        ids.add(m);
+                    }
+                } else if (kind < 6) {
+                    assertEquals(in.getOrDefault(i, -1), t.find(i.proto, i.ip, i.port));
+                    assertEquals(ex.getOrDefault(e, -1), t.findExternal(e.proto, e.ip, e.port));
+                } else if (!ids.isEmpty()) {
+                    int m = ids.get(rnd.nextInt(ids.size()));
+                    int[] r = live.get(m);
+                    if (kind < 8 || r[0] == 0) {
+                        t.retain(m);
+                        r[0]++;
+                    } else {
+                        r[0]--;
+                        boolean gone = t.release(m);
+                        assertEquals(r[0] == 0, gone);
+                        if (gone) {
+                            Ep[] x = eps.remove(m);
+                            assertEquals(x[1].port, t.externalPort(m));
+                            in.remove(x[0]);
+                            ex.remove(x[1]);
+                            live.remove(m);
+                            ids.remove(Integer.valueOf(m));
+                        }
+                    }
+                }
+                assertEquals(live.size(), t.size());
+            }
+            for (Map.Entry<Ep, Integer> x : in.entrySet()) {
+                int m = x.getValue();
+                assertEquals(m, t.find(x.getKey().proto, x.getKey().ip, x.getKey().port));
+                assertEquals(live.get(m)[0], t.refs(m));
+                Ep e = eps.get(m)[1];
+                assertEquals(m, t.findExternal(e.proto, e.ip, e.port));
+                assertEquals(e.ip, t.externalIp(m));
+            }
+        }
+    }
+
+    @Test
+    void steadyStateAllocatesNothing() {
+        MappingTable t = new MappingTable(10_000, 4);
+        HostCounters h = new HostCounters(10_000, 4);
+        Runnable work = new Runnable() {
+            int k;
+
+            @Override
+            public void run() {
+                for (int i = 0; i < 1_000_000; i++) {
+                    int host = 0x0a000000 + (k & 4095);
+                    int port = 1024 + (k & 7);
+                    int m = t.find(UDP, host, port);
+                    if (m < 0) {
+                        m = t.create(UDP, host, port, OUT, 1024 + (k & 0xffff) % 60000);
+                    }
+                    if (m >= 0) {
+                        t.retain(m);
+                        h.hostAdd(host, 1);
+                        if (t.findExternal(UDP, t.externalIp(m), t.externalPort(m)) != m) {
+                            throw new AssertionError();
+                        }
+                        t.release(m);
+                        h.hostAdd(host, -1);
+                    }
+                    k += 7;
+                }
+            }
+        };
+        work.run();
+        work.run();
+        assertEquals(0, Allocations.during(work));
+    }
+}

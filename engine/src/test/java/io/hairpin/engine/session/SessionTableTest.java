@@ -1,0 +1,477 @@
+package io.hairpin.engine.session;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SessionTableTest {
+    private static final long SECOND = 1_000_000_000L;
+    private static final int TCP = 6;
+    private static final int UDP = 17;
+
+    static long k1(int src, int dst) {
+        return ((long) src << 32) | (dst & 0xffffffffL);
+    }
+
+    static long k2(int proto, int sport, int dport) {
+        return ((long) proto << 32) | ((long) sport << 16) | dport;
+    }
+
+    /** Records what the listener saw. */
+    static final class Recorder implements SessionTable.ExpiryListener {
+        final List<Integer> sessions = new ArrayList<>();
+        SessionTable table;
+        long lastTag = Long.MIN_VALUE;
+
+        @Override
+        public void expired(int session) {
+            assertTrue(table.isLive(session), "listener sees a live session");
+            lastTag = table.tag(session);
+            sessions.add(session);
+        }
+    }
+
+    @Test
+    void createLookupRewriteAndRemove() {
+        SessionTable t = new SessionTable(16);
+        int in = 0x0a000005, out = 0xc6336401, server = 0x08080808;
+        long fK1 = k1(in, server), fK2 = k2(TCP, 40000, 443);
+        long fR1 = k1(out, server), fR2 = k2(TCP, 1234, 443);
+        long rK1 = k1(server, out), rK2 = k2(TCP, 443, 1234);
+        long rR1 = k1(server, in), rR2 = k2(TCP, 443, 40000);
+        int s = t.create(fK1, fK2, fR1, fR2, rK1, rK2, rR1, rR2, 0, 300 * SECOND);
+        assertTrue(s >= 0);
+        assertEquals(1, t.size());
+        assertEquals(16, t.capacity());
+        assertEquals(2 * s, t.lookup(fK1, fK2));
+        assertEquals(2 * s + 1, t.lookup(rK1, rK2));
+        assertEquals(fR1, t.rewriteK1(2 * s));
+        assertEquals(fR2, t.rewriteK2(2 * s));
+        assertEquals(rR1, t.rewriteK1(2 * s + 1));
+        assertEquals(rR2, t.rewriteK2(2 * s + 1));
+        assertEquals(fK1, t.keyK1(2 * s));
+        assertEquals(rK2, t.keyK2(2 * s + 1));
+        assertEquals(-1, t.lookup(fK1, fK2 + 1));
+        assertEquals(-1, t.lookup(fR1, fR2));
+        assertEquals(300 * SECOND, t.expiresAt(s));
+
+        assertEquals(0, t.state(s));
+        assertEquals(0, t.tag(s));
+        t.setState(s, -7);
+        t.setTag(s, -1);
+        assertEquals(-7, t.state(s));
+        assertEquals(-1, t.tag(s));
+        t.setTag(s, 12345);
+        assertEquals(-7, t.state(s));
+        assertEquals(12345, t.tag(s));
+
+        // either key already present: refused, table unchanged
+        assertEquals(-1, t.create(fK1, fK2, 1, 2, 3, 4, 5, 6, 0, SECOND));
+        assertEquals(-1, t.create(7, 8, 1, 2, rK1, rK2, 5, 6, 0, SECOND));
+        assertEquals(-1, t.create(7, 8, 1, 2, 7, 8, 5, 6, 0, SECOND), "both flows with one key");
+        assertEquals(1, t.size());
+
+        t.remove(s);
+        assertEquals(0, t.size());
+        assertEquals(-1, t.lookup(fK1, fK2));
+        assertEquals(-1, t.lookup(rK1, rK2));
+        assertFalse(t.isLive(s));
+        assertThrows(IllegalArgumentException.class, () -> t.remove(s));
+        t.checkInvariants();
+    }
+
+    @Test
+    void fullTableRefusesAndRecoversAfterRemove() {
+        SessionTable t = new SessionTable(100, 20, 8, 42);
+        int[] s = new int[100];
+        for (int i = 0; i < 100; i++) {
+            s[i] = t.create(k1(i, 1), k2(UDP, 1, 1), 0, 0, k1(1, i), k2(UDP, 1, 2), 0, 0, 0, SECOND);
+            assertTrue(s[i] >= 0);
+        }
+        assertEquals(100, t.size());
+        assertEquals(-1, t.create(k1(500, 1), k2(UDP, 1, 1), 0, 0, k1(1, 500), k2(UDP, 1, 2), 0, 0, 0, SECOND));
+        t.remove(s[37]);
+        int again = t.create(k1(500, 1), k2(UDP, 1, 1), 0, 0, k1(1, 500), k2(UDP, 1, 2), 0, 0, 0, SECOND);
+        assertEquals(s[37], again, "the freed index is reused");
+        for (int i = 0; i < 100; i++) {
+            if (i != 37) {
+                assertEquals(2 * s[i], t.lookup(k1(i, 1), k2(UDP, 1, 1)));
+            }
+        }
+        t.checkInvariants();
+    }
+
+    @Test
+    void capacityOneWorks() {
+        SessionTable t = new SessionTable(1, 4, 2, 0);
+        for (int round = 0; round < 100; round++) {
+            int s = t.create(round, 1, 2, 3, round, 2, 4, 5, round, 1);
+            assertEquals(0, s);
+            assertEquals(-1, t.create(round + 1000, 1, 2, 3, round + 1000, 2, 4, 5, round, 1));
+            assertEquals(1, t.lookup(round, 2));
+            t.remove(s);
+            t.checkInvariants();
+        }
+    }
+
+    @Test
+    void expiryHonoursTouch() {
+        SessionTable t = new SessionTable(16);
+        Recorder r = new Recorder();
+        r.table = t;
+        long now = 1000 * SECOND;
+        int a = t.create(1, 1, 0, 0, 2, 2, 0, 0, now, 30 * SECOND);
+        int b = t.create(3, 3, 0, 0, 4, 4, 0, 0, now, 30 * SECOND);
+        for (int i = 1; i <= 10; i++) {
+            // a keeps talking, b is silent
+            t.touch(a, now + i * 10 * SECOND, 30 * SECOND);
+            // b's deadline (now + 30 s) lies in the tick that is current at i == 3; it goes at i == 4
+            assertEquals(i == 4 ? 1 : 0, t.expire(now + i * 10 * SECOND, 100, r), "round " + i);
+        }
+        assertEquals(List.of(b), r.sessions);
+        assertTrue(t.isLive(a));
+        assertEquals(2 * a, t.lookup(1, 1));
+        assertEquals(-1, t.lookup(3, 3));
+        // a stops; it goes 30 s (and at most a tick) after its last touch
+        long last = now + 100 * SECOND;
+        assertEquals(0, t.expire(last + 29 * SECOND, 100, r));
+        assertEquals(1, t.expire(last + 31 * SECOND, 100, r));
+        assertEquals(0, t.size());
+        t.checkInvariants();
+    }
+
+    @Test
+    void shorteningTouchTakesEffect() {
+        SessionTable t = new SessionTable(16);
+        Recorder r = new Recorder();
+        r.table = t;
+        int s = t.create(1, 1, 0, 0, 2, 2, 0, 0, 0, 7440 * SECOND);
+        assertEquals(0, t.expire(200 * SECOND, 10, r));
+        t.touch(s, 200 * SECOND, 240 * SECOND); // FIN seen: transitory timeout
+        assertEquals(200 * SECOND + 240 * SECOND, t.expiresAt(s));
+        assertEquals(0, t.expire(439 * SECOND, 10, r));
+        assertEquals(1, t.expire(441 * SECOND, 10, r));
+        t.checkInvariants();
+    }
+
+    @Test
+    void expiryOrderLimitAndCounts() {
+        // 1 µs ticks so every session has its own tick
+        SessionTable t = new SessionTable(1000, 10, 12, 7);
+        Recorder r = new Recorder();
+        r.table = t;
+        Random rnd = new Random(3);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            order.add(i);
+        }
+        java.util.Collections.shuffle(order, rnd);
+        Map<Integer, Integer> sessionOfRank = new HashMap<>();
+        for (int rank : order) {
+            int s = t.create(k1(rank, 0), 1, 0, 0, k1(0, rank), 2, 0, 0, 0, (rank + 1) * 2048L);
+            t.setTag(s, rank);
+            sessionOfRank.put(rank, s);
+        }
+        // nothing due before the first deadline's tick has passed
+        assertEquals(0, t.expire(2048, 1000, r));
+        // ranks 0..99 are due; take them 7 at a time, in deadline order
+        long now = 101 * 2048L;
+        int total = 0;
+        int n;
+        while ((n = t.expire(now, 7, r)) > 0) {
+            assertTrue(n <= 7);
+            total += n;
+        }
+        assertEquals(100, total);
+        for (int i = 0; i < 100; i++) {
+            assertEquals(sessionOfRank.get(i), r.sessions.get(i), "expired in deadline order");
+        }
+        assertEquals(400, t.size());
+        // everything else, unlimited
+        assertEquals(400, t.expire(Long.MAX_VALUE / 2, Integer.MAX_VALUE, r));
+        assertEquals(0, t.size());
+        t.checkInvariants();
+    }
+
+    @Test
+    void longPauseVisitsEachBucketOnceAndStillExpiresEverything() {
+        SessionTable t = new SessionTable(64, 2, 3, 9); // 4 ns ticks, 8 buckets: heavy wrapping
+        Recorder r = new Recorder();
+        r.table = t;
+        for (int i = 0; i < 64; i++) {
+            t.create(i, 1, 0, 0, i, 2, 0, 0, 0, i * 10L);
+        }
+        assertEquals(0, t.expire(0, 100, r));
+        assertEquals(20, t.expire(200, 100, r)); // deadlines 0..190 have ticks < 50
+        assertEquals(44, t.expire(1_000_000_000, 100, r));
+        t.checkInvariants();
+    }
+
+    @Test
+    void listenerMayReadAndRemoveOtherSessions() {
+        SessionTable t = new SessionTable(8, 4, 4, 1);
+        int a = t.create(1, 1, 0, 0, 1, 2, 0, 0, 0, 10);
+        int b = t.create(2, 1, 0, 0, 2, 2, 0, 0, 0, 10);
+        int c = t.create(3, 1, 0, 0, 3, 2, 0, 0, 0, 10_000);
+        List<Integer> seen = new ArrayList<>();
+        SessionTable.ExpiryListener l = s -> {
+            seen.add(s);
+            if (t.isLive(c)) {
+                t.remove(c);
+            }
+            int other = s == a ? b : a;
+            if (t.isLive(other)) {
+                t.remove(other);
+            }
+        };
+        assertEquals(1, t.expire(100, 10, l));
+        assertEquals(1, seen.size());
+        assertEquals(0, t.size());
+        t.checkInvariants();
+        assertThrows(IllegalStateException.class,
+                () -> {
+                    t.create(9, 9, 0, 0, 9, 8, 0, 0, 100, 0);
+                    t.expire(1000, 10, s -> t.expire(2000, 1, x -> { }));
+                });
+    }
+
+    private record Key(long k1, long k2) {
+    }
+
+    private static final class Model {
+        long[] keys = new long[4];
+        long exp;
+        int state;
+        int tag;
+    }
+
+    /** One randomized run against a HashMap oracle. */
+    private static void randomRun(int capacity, int tickShift, int wheelBits, int keySpace, int ops, long seed) {
+        Random rnd = new Random(seed);
+        SessionTable t = new SessionTable(capacity, tickShift, wheelBits, rnd.nextLong());
+        Map<Key, Integer> flows = new HashMap<>();
+        Map<Integer, Model> sessions = new HashMap<>();
+        List<Integer> live = new ArrayList<>();
+        long tickNanos = 1L << tickShift;
+        long maxTimeout = tickNanos * ((1L << wheelBits) + 5) * 3 / 2; // some beyond the wheel span
+        long[] now = {rnd.nextInt(1000) - 500L};
+        List<Integer> expired = new ArrayList<>();
+        SessionTable.ExpiryListener listener = s -> {
+            assertTrue(t.isLive(s));
+            Model m = sessions.get(s);
+            assertEquals(m.keys[0], t.keyK1(2 * s));
+            assertTrue((m.exp >> tickShift) < (now[0] >> tickShift), "expired only when due");
+            expired.add(s);
+        };
+        for (int op = 0; op < ops; op++) {
+            int kind = rnd.nextInt(100);
+            if (kind < 30) {
+                long a1 = rnd.nextInt(keySpace), a2 = rnd.nextInt(3), b1 = rnd.nextInt(keySpace), b2 = rnd.nextInt(3);
+                long r1 = rnd.nextLong(), r2 = rnd.nextLong(), r3 = rnd.nextLong(), r4 = rnd.nextLong();
+                long timeout = (long) (rnd.nextDouble() * maxTimeout);
+                int s = t.create(a1, a2, r1, r2, b1, b2, r3, r4, now[0], timeout);
+                Key f = new Key(a1, a2), r = new Key(b1, b2);
+                boolean ok = sessions.size() < capacity && !f.equals(r) && !flows.containsKey(f) && !flows.containsKey(r);
+                assertEquals(ok, s >= 0, "create outcome");
+                if (ok) {
+                    assertFalse(sessions.containsKey(s));
+                    Model m = new Model();
+                    m.keys = new long[] {a1, a2, b1, b2, r1, r2, r3, r4};
+                    m.exp = now[0] + timeout;
+                    sessions.put(s, m);
+                    flows.put(f, 2 * s);
+                    flows.put(r, 2 * s + 1);
+                    live.add(s);
+                }
+            } else if (kind < 60) {
+                long a1 = rnd.nextInt(keySpace), a2 = rnd.nextInt(3);
+                Integer f = flows.get(new Key(a1, a2));
+                int got = t.lookup(a1, a2);
+                assertEquals(f == null ? -1 : f, got);
+                if (got >= 0) {
+                    Model m = sessions.get(got >>> 1);
+                    int d = got & 1;
+                    assertEquals(m.keys[4 + 2 * d], t.rewriteK1(got));
+                    assertEquals(m.keys[5 + 2 * d], t.rewriteK2(got));
+                    assertEquals(m.state, t.state(got >>> 1));
+                    assertEquals(m.tag, t.tag(got >>> 1));
+                    assertEquals(m.exp, t.expiresAt(got >>> 1));
+                }
+            } else if (kind < 70 && !live.isEmpty()) {
+                int i = rnd.nextInt(live.size());
+                int s = live.get(i);
+                live.set(i, live.get(live.size() - 1));
+                live.remove(live.size() - 1);
+                Model m = sessions.remove(s);
+                flows.remove(new Key(m.keys[0], m.keys[1]));
+                flows.remove(new Key(m.keys[2], m.keys[3]));
+                t.remove(s);
+            } else if (kind < 82 && !live.isEmpty()) {
+                int s = live.get(rnd.nextInt(live.size()));
+                long timeout = (long) (rnd.nextDouble() * maxTimeout);
+                t.touch(s, now[0], timeout);
+                sessions.get(s).exp = now[0] + timeout;
+            } else if (kind < 88 && !live.isEmpty()) {
+                int s = live.get(rnd.nextInt(live.size()));
+                Model m = sessions.get(s);
+                m.state = rnd.nextInt();
+                m.tag = rnd.nextInt();
+                t.setState(s, m.state);
+                t.setTag(s, m.tag);
+            } else {
+                int r = rnd.nextInt(10);
+                now[0] += r < 6 ? rnd.nextInt((int) tickNanos * 4) : r < 9 ? (long) (rnd.nextDouble() * maxTimeout)
+                        : (long) (rnd.nextDouble() * maxTimeout * 10);
+                int limit = rnd.nextBoolean() ? Integer.MAX_VALUE : rnd.nextInt(5);
+                int due = 0;
+                for (Model m : sessions.values()) {
+                    if ((m.exp >> tickShift) < (now[0] >> tickShift)) {
+                        due++;
+                    }
+                }
+                expired.clear();
+                int n = t.expire(now[0], limit, listener);
+                assertEquals(Math.min(due, limit), n, "expired count");
+                assertEquals(n, expired.size());
+                assertEquals(n, new HashSet<>(expired).size());
+                for (int s : expired) {
+                    Model m = sessions.remove(s);
+                    flows.remove(new Key(m.keys[0], m.keys[1]));
+                    flows.remove(new Key(m.keys[2], m.keys[3]));
+                    live.remove(Integer.valueOf(s));
+                    assertFalse(t.isLive(s));
+                }
+            }
+            assertEquals(sessions.size(), t.size());
+            if (op % 997 == 0) {
+                t.checkInvariants();
+            }
+        }
+        t.checkInvariants();
+        // every surviving flow is still found
+        for (Map.Entry<Key, Integer> e : flows.entrySet()) {
+            assertEquals(e.getValue(), t.lookup(e.getKey().k1(), e.getKey().k2()));
+        }
+    }
+
+    @Test
+    void matchesHashMapOracleOverAMillionOperations() {
+        randomRun(1, 3, 2, 4, 20_000, 1);
+        randomRun(7, 3, 3, 12, 100_000, 2);
+        randomRun(64, 4, 4, 150, 280_000, 3);         // small wheel: wrap-around, long pauses
+        randomRun(1000, 6, 8, 2500, 300_000, 4);      // often full
+        randomRun(3000, 8, 10, 40_000, 300_000, 5);   // sparse, long chains of deletions
+    }
+
+    @Test
+    void clusteredKeysKeepProbeChainsIntact() {
+        // sequential tuples (one host, consecutive ports) stress clustering and backward shift
+        SessionTable t = new SessionTable(4096, 20, 8, 0);
+        Random rnd = new Random(11);
+        Set<Integer> live = new HashSet<>();
+        for (int round = 0; round < 20; round++) {
+            for (int p = 0; p < 4096; p++) {
+                if (!live.contains(p)) {
+                    int s = t.create(k1(0x0a000001, 0x08080808), k2(UDP, p, 53), 0, 0,
+                            k1(0x08080808, 0xc6336401), k2(UDP, 53, p), 0, 0, 0, SECOND);
+                    if (s >= 0) {
+                        t.setTag(s, p);
+                        live.add(p);
+                    }
+                }
+            }
+            for (int p = 0; p < 4096; p++) {
+                if (live.contains(p) && rnd.nextInt(3) == 0) {
+                    int f = t.lookup(k1(0x0a000001, 0x08080808), k2(UDP, p, 53));
+                    assertEquals(p, t.tag(f >>> 1));
+                    t.remove(f >>> 1);
+                    live.remove(p);
+                }
+            }
+            t.checkInvariants();
+            for (int p = 0; p < 4096; p++) {
+                int f = t.lookup(k1(0x08080808, 0xc6336401), k2(UDP, 53, p));
+                assertEquals(live.contains(p), f >= 0);
+                if (f >= 0) {
+                    assertEquals(1, f & 1);
+                    assertEquals(p, t.tag(f >>> 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void footprintIsAsDocumented() {
+        SessionTable t = new SessionTable(1 << 12, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
+        assertEquals((80 + 8 + 32) * (1L << 12) + 8 * 1024 + 8, t.footprintBytes());
+        SessionTable u = new SessionTable(100_000, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
+        double perSession = (u.footprintBytes() - 8 * 1024 - 8) / 100_000.0;
+        assertEquals(129.9, perSession, 0.1);
+    }
+
+    @Test
+    void hugeTimeoutSaturates() {
+        SessionTable t = new SessionTable(4);
+        int s = t.create(1, 1, 0, 0, 2, 2, 0, 0, Long.MAX_VALUE - 5, Long.MAX_VALUE);
+        assertEquals(Long.MAX_VALUE, t.expiresAt(s));
+        assertNotEquals(-1, s);
+        assertEquals(0, t.expire(Long.MAX_VALUE - 1, 10, x -> { }));
+    }
+
+    @Test
+    void steadyStateAllocatesNothing() {
+        final int cap = 100_000;
+        SessionTable t = new SessionTable(cap);
+        long[] acc = new long[1];
+        SessionTable.ExpiryListener listener = s -> acc[0] += t.tag(s);
+        Runnable work = new Runnable() {
+            long now = 0;
+            int k = 0;
+
+            @Override
+            public void run() {
+                for (int i = 0; i < 1_000_000; i++) {
+                    now += 20_000; // 20 µs per operation: 20 s of traffic per million
+                    int host = k++;
+                    int s = t.create(k1(0x0a000000 + host, 0x08080808), k2(UDP, host & 0xffff, 53), 1, 2,
+                            k1(0x08080808, 0xc6336401), k2(UDP, 53, host & 0xffff) ^ ((long) host << 40), 3, 4,
+                            now, 5 * SECOND);
+                    if (s >= 0) {
+                        t.setTag(s, host);
+                    }
+                    int f = t.lookup(k1(0x0a000000 + host - 17, 0x08080808), k2(UDP, (host - 17) & 0xffff, 53));
+                    if (f >= 0) {
+                        acc[0] += t.rewriteK1(f) + t.rewriteK2(f);
+                        t.touch(f >>> 1, now, 5 * SECOND);
+                        t.setState(f >>> 1, 3);
+                    }
+                    if ((i & 63) == 0) {
+                        t.expire(now, 256, listener);
+                    }
+                    if ((i & 7) == 0) {
+                        int g = t.lookup(k1(0x0a000000 + host - 1, 0x08080808), k2(UDP, (host - 1) & 0xffff, 53));
+                        if (g >= 0) {
+                            t.remove(g >>> 1);
+                        }
+                    }
+                }
+            }
+        };
+        work.run(); // warm-up (JIT)
+        work.run();
+        long bytes = Allocations.during(work);
+        assertEquals(0, bytes, "bytes allocated by a million create/lookup/touch/expire/remove");
+        assertTrue(t.size() > 1000, "the steady state really holds sessions: " + t.size());
+    }
+}
