@@ -182,10 +182,8 @@ public final class ConfigLoader {
         List<InterfaceConfig> interfaces = readInterfaces(top);
         List<RouteConfig> routes = readRoutes(top.value("routes"));
 
-        if (top.has("nat")) {
-            // NAT rules come with a later issue; until then a nat section must not be silently ignored.
-            reader.error(top.keyNode("nat"), "nat: NAT rules are not supported by this build yet");
-        }
+        Node natNode = top.value("nat");
+        NatSettings nat = natNode == null ? NatSettings.defaults() : new NatSectionReader(reader).read(natNode);
 
         Node controlNode = top.value("control");
         ControlConfig control = controlNode == null ? ControlConfig.defaults() : readControl(controlNode);
@@ -196,7 +194,7 @@ public final class ConfigLoader {
         if (reader.errorCount() > 0) {
             return null;
         }
-        return new HairpinConfig(workers, eal, interfaces, routes, control, exceptionPath, source,
+        return new HairpinConfig(workers, eal, interfaces, routes, nat, control, exceptionPath, source,
                 new HairpinConfig.Locations(top.locationOf("workers"), top.keyLocationOf("interfaces")));
     }
 

@@ -50,6 +50,8 @@ public final class ConfigSummary {
         }
         routes.appendTo(out, "  ");
 
+        appendNat(out, config.nat());
+
         ControlConfig control = config.control();
         out.append("\nControl\n");
         out.append("  socket:  ").append(control.socket()).append('\n');
@@ -90,5 +92,102 @@ public final class ConfigSummary {
             }
         }
         return egress;
+    }
+
+    private static void appendNat(StringBuilder out, NatSettings nat) {
+        NatSettings.Timeouts timeouts = nat.timeouts();
+        out.append("\nNAT\n");
+        out.append("  reflection:   ").append(nat.reflection() ? "enable" : "disable")
+                .append(" (source: ").append(nat.reflectionSource().configName()).append(")\n");
+        out.append("  filtering:    ").append(nat.filtering().configName()).append('\n');
+        out.append("  timeouts:     udp ").append(timeouts.udp()).append(" s, tcp-established ").append(timeouts.tcpEstablished())
+                .append(" s, tcp-transitory ").append(timeouts.tcpTransitory()).append(" s, icmp ").append(timeouts.icmp())
+                .append(" s\n");
+        out.append("  max-sessions: ").append(nat.maxSessions()).append(" (per host: ")
+                .append(nat.maxSessionsPerHost() == 0 ? "unlimited" : Integer.toString(nat.maxSessionsPerHost())).append(")\n");
+        if (!nat.hasRules()) {
+            out.append("  rules:        none\n");
+            return;
+        }
+        if (!nat.oneToOne().isEmpty()) {
+            out.append("\n  1:1 NAT\n");
+            TextTable table = new TextTable("#", "INTERFACE", "EXTERNAL", "INTERNAL", "OPTIONS");
+            for (int i = 0; i < nat.oneToOne().size(); i++) {
+                OneToOneRule rule = nat.oneToOne().get(i);
+                List<String> options = new ArrayList<>();
+                description(options, rule.description());
+                if (rule.destination() != null) {
+                    options.add("destination " + rule.destination());
+                }
+                reflection(options, rule.reflection(), rule.reflectionSource());
+                if (rule.inbound() != null) {
+                    options.add("inbound " + (rule.inbound().isEmpty() ? "none"
+                            : rule.inbound().stream().map(NatSettings.InboundAllow::toString).collect(Collectors.joining(" "))));
+                }
+                if (!rule.proxyArp()) {
+                    options.add("proxy-arp off");
+                }
+                disabled(options, rule.disabled());
+                table.add(Integer.toString(i + 1), rule.interfaceName(),
+                        rule.noBinat() ? "(no-binat)" : NatSettings.formatRange(rule.external()),
+                        NatSettings.formatRange(rule.internal()), String.join(", ", options));
+            }
+            table.appendTo(out, "    ");
+        }
+        if (!nat.portForwards().isEmpty()) {
+            out.append("\n  Port forwards\n");
+            TextTable table = new TextTable("#", "INTERFACE", "PROTOCOL", "EXTERNAL", "INTERNAL", "OPTIONS");
+            for (int i = 0; i < nat.portForwards().size(); i++) {
+                PortForwardRule rule = nat.portForwards().get(i);
+                List<String> options = new ArrayList<>();
+                description(options, rule.description());
+                if (rule.source() != null) {
+                    options.add("source " + rule.source());
+                }
+                reflection(options, rule.reflection(), rule.reflectionSource());
+                disabled(options, rule.disabled());
+                table.add(Integer.toString(i + 1), rule.interfaceName(), rule.protocol().configName(),
+                        Ipv4.format(rule.external()) + ":" + rule.externalPorts(),
+                        Ipv4.format(rule.internal()) + ":" + rule.internalPorts(), String.join(", ", options));
+            }
+            table.appendTo(out, "    ");
+        }
+        if (!nat.outbound().isEmpty()) {
+            out.append("\n  Outbound NAT\n");
+            TextTable table = new TextTable("#", "INTERFACE", "SOURCE", "TRANSLATION", "OPTIONS");
+            for (int i = 0; i < nat.outbound().size(); i++) {
+                OutboundRule rule = nat.outbound().get(i);
+                List<String> options = new ArrayList<>();
+                description(options, rule.description());
+                if (rule.staticPort()) {
+                    options.add("static-port");
+                }
+                disabled(options, rule.disabled());
+                table.add(Integer.toString(i + 1), rule.interfaceName(), rule.source().toString(),
+                        rule.translation().toString(), String.join(", ", options));
+            }
+            table.appendTo(out, "    ");
+        }
+    }
+
+    private static void description(List<String> options, String description) {
+        if (description != null) {
+            options.add("description \"" + description + "\"");
+        }
+    }
+
+    private static void reflection(List<String> options, NatSettings.Reflection reflection, NatSettings.ReflectionSource source) {
+        if (reflection != NatSettings.Reflection.DEFAULT) {
+            options.add("reflection " + reflection.configName());
+        }
+        if (source != null) {
+            options.add("reflection-source " + source.configName());
+        }
+    }
+
+    private static void disabled(List<String> options, boolean disabled) {
+        if (disabled) {
+            options.add("(disabled)");
+        }
     }
 }

@@ -1,13 +1,19 @@
 package io.hairpin.control.config;
 
+import io.hairpin.control.config.NatSettings.AddressMatch;
+import io.hairpin.control.config.NatSettings.PortProtocol;
+import io.hairpin.control.config.NatSettings.PortRange;
+import io.hairpin.control.config.OutboundRule.Translation;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
  * Semantic checks of a loaded config: the things a router would refuse even though every value has the
  * right shape (overlapping interfaces, unreachable next hops, ...). Every problem is collected, each at
- * the setting it is about.
+ * the setting it is about. NAT rules are checked against the interfaces and against each other; disabled
+ * rules only need a known interface.
  */
 public final class ConfigValidator {
 
@@ -40,6 +46,9 @@ public final class ConfigValidator {
         validator.checkRoutes();
         validator.checkExternalInterface();
         validator.checkWorkers(availableCores);
+        validator.checkOneToOneRules();
+        validator.checkPortForwards();
+        validator.checkOutboundRules();
         validator.errors.sort(ConfigError.IN_FILE_ORDER);
         validator.warnings.sort(ConfigError.IN_FILE_ORDER);
         return new ValidationResult(validator.errors, validator.warnings);
@@ -55,6 +64,10 @@ public final class ConfigValidator {
 
     private void error(SourceLocation at, String message) {
         errors.add(new ConfigError(at, message));
+    }
+
+    private void warning(SourceLocation at, String message) {
+        warnings.add(new ConfigError(at, message));
     }
 
     private void checkInterfaceNames() {
@@ -281,6 +294,173 @@ public final class ConfigValidator {
             warnings.add(new ConfigError(config.locations().workers(), "workers: " + config.workers()
                     + " poll-mode workers but this machine has only " + availableCores
                     + " cores; workers will share cores and throughput will suffer"));
+        }
+    }
+
+    // --- NAT rules ---
+
+    private static final AddressMatch ANYWHERE = new AddressMatch(new Cidr(0, 0), false);
+
+    /** The index of the interface named {@code name}, or -1 after reporting that there is none. */
+    private int interfaceIndex(String name, SourceLocation at, String path) {
+        for (int i = 0; i < interfaces().size(); i++) {
+            if (interfaces().get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        String names = interfaces().stream().map(InterfaceConfig::name).collect(Collectors.joining(", "));
+        error(at, path + ": unknown interface '" + name + "' (the interfaces are: " + names + ")");
+        return -1;
+    }
+
+    private static String ruleName(String kind, int index, SourceLocation location) {
+        return "nat." + kind + "[" + index + "] (line " + location.line() + ")";
+    }
+
+    private void checkOneToOneRules() {
+        List<OneToOneRule> rules = config.nat().oneToOne();
+        for (int i = 0; i < rules.size(); i++) {
+            OneToOneRule rule = rules.get(i);
+            String path = "nat.one-to-one[" + i + "]";
+            int itf = interfaceIndex(rule.interfaceName(), rule.locations().interfaceName(), path + ".interface");
+            if (rule.disabled() || rule.noBinat()) {
+                continue;
+            }
+            SourceLocation at = rule.locations().external();
+            String externalPath = path + ".external";
+            String own = applianceAddressIn(rule.external());
+            if (own != null) {
+                error(at, externalPath + ": " + own);
+            }
+            checkExternalConflict(rule, rules.subList(0, i), at, externalPath);
+            if (itf >= 0 && rule.proxyArp()) {
+                warnIfNotConnected(itf, rule.external(), at, externalPath);
+            }
+        }
+    }
+
+    /** What makes {@code range} unusable as a 1:1 external range: an appliance address or a gateway in it. */
+    private String applianceAddressIn(Cidr range) {
+        String written = NatSettings.formatRange(range);
+        boolean single = range.prefixLength() == 32;
+        for (InterfaceConfig itf : interfaces()) {
+            for (Cidr cidr : itf.addresses()) {
+                if (range.contains(cidr.address())) {
+                    String what = "an address of this appliance (interface '" + itf.name() + "')";
+                    return single ? written + " is " + what : written + " contains " + Ipv4.format(cidr.address()) + ", " + what;
+                }
+            }
+        }
+        for (InterfaceConfig itf : interfaces()) {
+            if (itf.hasGateway() && range.contains(itf.gateway())) {
+                String what = "the gateway of interface '" + itf.name() + "'";
+                return single ? written + " is " + what : written + " contains " + Ipv4.format(itf.gateway()) + ", " + what;
+            }
+        }
+        return null;
+    }
+
+    /** An enabled 1:1 rule whose external range meets that of an earlier enabled rule. */
+    private void checkExternalConflict(OneToOneRule rule, List<OneToOneRule> earlierRules, SourceLocation at, String path) {
+        for (int j = 0; j < earlierRules.size(); j++) {
+            OneToOneRule earlier = earlierRules.get(j);
+            if (earlier.disabled() || earlier.noBinat() || !earlier.external().overlaps(rule.external())) {
+                continue;
+            }
+            String external = NatSettings.formatRange(rule.external());
+            String earlierRule = ruleName("one-to-one", j, earlier.location());
+            if (!earlier.external().equals(rule.external())) {
+                error(at, path + ": " + external + " overlaps " + NatSettings.formatRange(earlier.external())
+                        + ", the external range of " + earlierRule);
+            } else if (earlier.internal().equals(rule.internal())) {
+                error(at, path + ": " + external + " is already mapped to " + NatSettings.formatRange(rule.internal())
+                        + " by " + earlierRule + "; remove the duplicate");
+            } else {
+                error(at, path + ": several internal addresses on one external address: " + external + " already maps to "
+                        + NatSettings.formatRange(earlier.internal()) + " by " + earlierRule + ", so it cannot also map to "
+                        + NatSettings.formatRange(rule.internal()));
+            }
+            return;
+        }
+    }
+
+    /** Warns when {@code range} is not inside one connected prefix of the interface, where proxy ARP could announce it. */
+    private void warnIfNotConnected(int interfaceIndex, Cidr range, SourceLocation at, String path) {
+        InterfaceConfig itf = interfaces().get(interfaceIndex);
+        for (Cidr cidr : itf.addresses()) {
+            if (cidr.prefixLength() <= range.prefixLength() && cidr.contains(range.network())) {
+                return;
+            }
+        }
+        String prefixes = itf.addresses().stream().map(c -> c.networkPrefix().toString()).collect(Collectors.joining(", "));
+        warning(at, path + ": " + NatSettings.formatRange(range) + " is not inside a connected prefix of interface '"
+                + itf.name() + "' (" + prefixes + "); proxy ARP cannot announce it there,"
+                + " so the upstream router must route it to this appliance");
+    }
+
+    private void checkPortForwards() {
+        List<PortForwardRule> rules = config.nat().portForwards();
+        for (int i = 0; i < rules.size(); i++) {
+            PortForwardRule rule = rules.get(i);
+            String path = "nat.port-forwards[" + i + "]";
+            int itf = interfaceIndex(rule.interfaceName(), rule.locations().interfaceName(), path + ".interface");
+            if (rule.disabled()) {
+                continue;
+            }
+            SourceLocation at = rule.locations().external();
+            for (int j = 0; j < i; j++) {
+                PortForwardRule earlier = rules.get(j);
+                Optional<PortProtocol> protocols = earlier.protocol().intersection(rule.protocol());
+                if (earlier.enabled() && earlier.external() == rule.external() && protocols.isPresent()
+                        && earlier.externalPorts().overlaps(rule.externalPorts())
+                        && sourceOf(earlier).covers(sourceOf(rule))) {
+                    PortRange ports = earlier.externalPorts().intersection(rule.externalPorts());
+                    error(at, path + ".external: " + protocols.get().configName() + " " + Ipv4.format(rule.external()) + ":"
+                            + ports + " is already forwarded by " + ruleName("port-forwards", j, earlier.location())
+                            + ", which comes first, so this rule would never see that traffic");
+                    break;
+                }
+            }
+            if (itf >= 0) {
+                warnIfNotConnected(itf, new Cidr(rule.external(), 32), at, path + ".external");
+            }
+        }
+    }
+
+    private static AddressMatch sourceOf(PortForwardRule rule) {
+        return rule.source() == null ? ANYWHERE : rule.source();
+    }
+
+    private void checkOutboundRules() {
+        List<OutboundRule> rules = config.nat().outbound();
+        for (int i = 0; i < rules.size(); i++) {
+            OutboundRule rule = rules.get(i);
+            String path = "nat.outbound[" + i + "]";
+            int itf = interfaceIndex(rule.interfaceName(), rule.locations().interfaceName(), path + ".interface");
+            if (rule.disabled()) {
+                continue;
+            }
+            SourceLocation at = rule.locations().translation();
+            String translationPath = path + ".translation";
+            if (itf >= 0) {
+                switch (rule.translation()) {
+                    case Translation.InterfaceAddress none -> { }
+                    case Translation.Address one -> warnIfNotConnected(itf, new Cidr(one.address(), 32), at, translationPath);
+                    case Translation.Pool pool -> warnIfNotConnected(itf, pool.prefix(), at, translationPath);
+                    case Translation.Addresses list -> {
+                        for (int k = 0; k < list.addresses().size(); k++) {
+                            warnIfNotConnected(itf, new Cidr(list.addresses().get(k), 32),
+                                    rule.locations().translationAddresses().get(k), translationPath + "[" + k + "]");
+                        }
+                    }
+                }
+            }
+            List<Integer> publicAddresses = rule.translation().addresses();
+            if (publicAddresses.size() == 1 && rule.source().prefixLength() < 32) {
+                String address = Ipv4.format(publicAddresses.getFirst());
+                warning(at, translationPath + ": several internal addresses (" + rule.source() + ") share one public address "
+                        + address + "; cPanel's installer maps only the first: hosts behind it will all report " + address);
+            }
         }
     }
 }

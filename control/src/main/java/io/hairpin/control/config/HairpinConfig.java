@@ -8,6 +8,7 @@ import java.util.Objects;
  * A whole config file, loaded and checked for shape (see {@link ConfigLoader}); semantic checks are
  * {@link ConfigValidator}'s.
  *
+ * @param nat the NAT settings and rules; {@link NatSettings#defaults()} when the file has none
  * @param source the file it came from, or null when it was parsed from text
  * @param locations where the top-level settings are, for errors and warnings about them
  */
@@ -16,6 +17,7 @@ public record HairpinConfig(
         List<String> eal,
         List<InterfaceConfig> interfaces,
         List<RouteConfig> routes,
+        NatSettings nat,
         ControlConfig control,
         boolean exceptionPath,
         Path source,
@@ -38,14 +40,15 @@ public record HairpinConfig(
         eal = List.copyOf(eal);
         interfaces = List.copyOf(interfaces);
         routes = List.copyOf(routes);
+        Objects.requireNonNull(nat, "nat");
         Objects.requireNonNull(control, "control");
         Objects.requireNonNull(locations, "locations");
     }
 
-    /** A config built in code; its top-level settings point at the start of {@code source}. */
+    /** A config without NAT built in code; its top-level settings point at the start of {@code source}. */
     public HairpinConfig(int workers, List<String> eal, List<InterfaceConfig> interfaces, List<RouteConfig> routes,
             ControlConfig control, Path source) {
-        this(workers, eal, interfaces, routes, control, true, source, startOf(source));
+        this(workers, eal, interfaces, routes, NatSettings.defaults(), control, true, source, startOf(source));
     }
 
     private static Locations startOf(Path source) {

@@ -190,20 +190,57 @@ final class NodeReader {
     }
 
     Integer integer(Node node, String path, int min, int max) {
+        Long value = number(node, path);
+        if (value == null) {
+            return null;
+        }
+        if (value < min || value > max) {
+            error(node, path + ": must be between " + min + " and " + max + ", got " + ((ScalarNode) node).getValue());
+            return null;
+        }
+        return value.intValue();
+    }
+
+    /**
+     * A plain decimal integer of any size, for callers that check the range themselves and want their own
+     * message. More digits than a long holds come back as {@link Long#MAX_VALUE} or {@link Long#MIN_VALUE}:
+     * out of range, not "not an integer".
+     */
+    Long number(Node node, String path) {
         if (node instanceof ScalarNode scalar
                 && scalar.getScalarStyle() == ScalarStyle.PLAIN
                 && DECIMAL.matcher(scalar.getValue()).matches()) {
             String text = scalar.getValue();
-            // More digits than any long has is out of range too, not "not an integer".
-            boolean inRange = text.length() <= 18 && Long.parseLong(text) >= min && Long.parseLong(text) <= max;
-            if (!inRange) {
-                error(node, path + ": must be between " + min + " and " + max + ", got " + text);
-                return null;
+            if (text.length() > 18) {
+                return text.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
             }
-            return Integer.parseInt(text);
+            return Long.parseLong(text);
         }
         error(node, path + ": expected an integer, got " + describe(node));
         return null;
+    }
+
+    /**
+     * One of a fixed set of words, e.g. {@code enable} or {@code disable}; null (after reporting) for
+     * anything else.
+     */
+    String word(Node node, String path, List<String> words) {
+        String text = string(node, path);
+        if (text == null) {
+            return null;
+        }
+        if (!words.contains(text)) {
+            error(node, path + ": expected " + listOfWords(words) + ", got '" + text + "'");
+            return null;
+        }
+        return text;
+    }
+
+    /** {@code 'a' or 'b'}, {@code 'a', 'b' or 'c'}. */
+    static String listOfWords(List<String> words) {
+        List<String> quoted = words.stream().map(w -> "'" + w + "'").toList();
+        return quoted.size() == 1 ? quoted.getFirst()
+                : String.join(", ", quoted.subList(0, quoted.size() - 1)) + " or " + quoted.getLast();
     }
 
     Boolean bool(Node node, String path) {
@@ -248,6 +285,41 @@ final class NodeReader {
         }
         error(node, path + ": expected a MAC address such as 02:00:5e:00:00:01, got " + describe(node));
         return null;
+    }
+
+    /**
+     * An IPv4 address ({@code 192.0.2.7}, read as a /32) or an address with a prefix length
+     * ({@code 192.0.2.0/24}), host bits as written.
+     */
+    Cidr addressOrPrefix(Node node, String path) {
+        if (!(node instanceof ScalarNode scalar) || isNull(node)) {
+            error(node, path + ": expected an IPv4 address or prefix (such as 192.0.2.1 or 192.0.2.0/24), got "
+                    + describe(node));
+            return null;
+        }
+        Cidr cidr = parseAddressOrPrefix(scalar.getValue());
+        if (cidr == null) {
+            error(node, path + ": '" + scalar.getValue() + "' is not an IPv4 address or prefix"
+                    + " (such as 192.0.2.1 or 192.0.2.0/24)");
+        }
+        return cidr;
+    }
+
+    /** {@code 192.0.2.7} as a /32 or {@code 192.0.2.0/24}; null if {@code text} is neither. */
+    static Cidr parseAddressOrPrefix(String text) {
+        try {
+            return text.indexOf('/') < 0 ? new Cidr(Ipv4.parse(text), 32) : Cidr.parse(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether {@code node} is a scalar carrying a YAML tag of the file's own ({@code !something}), as an
+     * unquoted {@code !10.0.0.0/8} is read.
+     */
+    static boolean hasLocalTag(Node node) {
+        return node instanceof ScalarNode && node.getTag().getValue().startsWith("!");
     }
 
     Cidr cidr(Node node, String path) {

@@ -142,20 +142,6 @@ final class ConfigLoaderErrorTest {
     }
 
     @Test
-    void natIsRejectedAtItsKey() {
-        assertErrors("""
-                interfaces:
-                  - name: wan
-                    role: external
-                    device: net_tap0
-                    addresses: [203.0.113.1/24]
-                nat:
-                  reflection: enable
-                """,
-                "hairpin.yaml:6:1: nat: NAT rules are not supported by this build yet");
-    }
-
-    @Test
     void duplicateTopLevelKey() {
         assertErrors("""
                 workers: 1
@@ -656,7 +642,7 @@ final class ConfigLoaderErrorTest {
                     device: net_tap1
                     addresses: [192.168.1.1/24]
                 routes: [{prefix: 10.20.0.1/16, via: 192.168.1.254}]
-                nat: {}
+                nat: {filtering: full-cone}
                 control:
                   metrics: 9100
                 """,
@@ -667,7 +653,8 @@ final class ConfigLoaderErrorTest {
                         + " (expected one of: name, role, device, addresses, gateway, mtu, vlan, anti-spoofing, mac)",
                 "hairpin.yaml:12:19: routes[0].prefix: 10.20.0.1/16 is not a network address (host bits are set);"
                         + " did you mean 10.20.0.0/16?",
-                "hairpin.yaml:13:1: nat: NAT rules are not supported by this build yet",
+                "hairpin.yaml:13:18: nat.filtering: expected 'endpoint-independent', 'address-dependent'"
+                        + " or 'address-and-port-dependent', got 'full-cone'",
                 "hairpin.yaml:15:12: control.metrics: expected address:port such as 127.0.0.1:9100, got '9100'");
     }
 

@@ -72,7 +72,7 @@ final class ConfigLoaderTest {
         RouteConfig route = new RouteConfig(Cidr.parse("10.20.0.0/16"), ip("192.168.1.254"),
                 at(18, 5), new RouteConfig.Locations(at(18, 13), at(19, 10)));
         return new HairpinConfig(2, List.of("--no-pci", "--log-level=7"), List.of(wan, lan), List.of(route),
-                new ControlConfig("/run/hairpin/ctl.sock", "192.168.1.1:80", "127.0.0.1:9100"), true, null,
+                NatSettings.defaults(), new ControlConfig("/run/hairpin/ctl.sock", "192.168.1.1:80", "127.0.0.1:9100"), true, null,
                 new HairpinConfig.Locations(at(1, 10), at(3, 1)));
     }
 
@@ -84,8 +84,27 @@ final class ConfigLoaderTest {
                         i.antiSpoofing(), i.mac(), nowhere, InterfaceConfig.Locations.allAt(nowhere, i.addresses().size())))
                 .toList();
         List<RouteConfig> routes = config.routes().stream().map(r -> new RouteConfig(r.prefix(), r.via(), nowhere)).toList();
-        return new HairpinConfig(config.workers(), config.eal(), interfaces, routes, config.control(),
-                config.exceptionPath(), null, new HairpinConfig.Locations(nowhere, nowhere));
+        return new HairpinConfig(config.workers(), config.eal(), interfaces, routes, withoutLocations(config.nat(), nowhere),
+                config.control(), config.exceptionPath(), null, new HairpinConfig.Locations(nowhere, nowhere));
+    }
+
+    private static NatSettings withoutLocations(NatSettings nat, SourceLocation nowhere) {
+        List<OneToOneRule> oneToOne = nat.oneToOne().stream()
+                .map(r -> new OneToOneRule(r.interfaceName(), r.external(), r.internal(), r.noBinat(), r.destination(),
+                        r.reflection(), r.reflectionSource(), r.proxyArp(), r.inbound(), r.description(), r.disabled(),
+                        nowhere, OneToOneRule.Locations.allAt(nowhere)))
+                .toList();
+        List<PortForwardRule> portForwards = nat.portForwards().stream()
+                .map(r -> new PortForwardRule(r.interfaceName(), r.protocol(), r.external(), r.externalPorts(), r.internal(),
+                        r.internalPorts(), r.source(), r.reflection(), r.reflectionSource(), r.description(), r.disabled(),
+                        nowhere, PortForwardRule.Locations.allAt(nowhere)))
+                .toList();
+        List<OutboundRule> outbound = nat.outbound().stream()
+                .map(r -> new OutboundRule(r.interfaceName(), r.source(), r.translation(), r.staticPort(), r.description(),
+                        r.disabled(), nowhere, OutboundRule.Locations.allAt(nowhere, r.translation())))
+                .toList();
+        return new NatSettings(nat.reflection(), nat.reflectionSource(), nat.filtering(), nat.timeouts(), nat.maxSessions(),
+                nat.maxSessionsPerHost(), oneToOne, portForwards, outbound);
     }
 
     @Test

@@ -51,6 +51,13 @@ final class ConfigSummaryTest {
                   10.20.0.0/16    192.168.1.254  lan        static
                   0.0.0.0/0       203.0.113.254  wan        default gateway
 
+                NAT
+                  reflection:   enable (source: mapped)
+                  filtering:    address-dependent
+                  timeouts:     udp 300 s, tcp-established 7440 s, tcp-transitory 240 s, icmp 60 s
+                  max-sessions: 1000000 (per host: unlimited)
+                  rules:        none
+
                 Control
                   socket:  /run/hairpin/control.sock
                   myip:    192.168.1.1:80
@@ -82,10 +89,98 @@ final class ConfigSummaryTest {
                   172.16.0.0/12  192.0.2.1  ?          static
                   10.0.0.0/8     -          lan        connected
 
+                NAT
+                  reflection:   enable (source: mapped)
+                  filtering:    address-dependent
+                  timeouts:     udp 300 s, tcp-established 7440 s, tcp-transitory 240 s, icmp 60 s
+                  max-sessions: 1000000 (per host: unlimited)
+                  rules:        none
+
                 Control
                   socket:  /run/hairpin/control.sock
                   myip:    -
                   metrics: -
                 """, ConfigSummary.render(config));
+    }
+
+    @Test
+    void rendersTheNatSettingsAndOneTablePerRuleKind() {
+        HairpinConfig config = ConfigLoader.parse("""
+                interfaces:
+                  - {name: wan, role: external, device: net_tap0, addresses: [203.0.113.1/24], gateway: 203.0.113.254}
+                  - {name: lan, role: internal, device: net_tap1, addresses: [192.168.1.1/24]}
+                nat:
+                  reflection-source: interface
+                  filtering: endpoint-independent
+                  max-sessions-per-host: 2000
+                  one-to-one:
+                    - {interface: wan, external: 203.0.113.20, internal: 192.168.1.20, description: web, inbound: [tcp/80, tcp/443]}
+                    - {interface: wan, external: 203.0.113.64/30, internal: 192.168.1.64/30, destination: "!10.0.0.0/8", proxy-arp: false}
+                    - {interface: wan, no-binat: true, internal: 192.168.1.66}
+                    - {interface: wan, external: 203.0.113.21, internal: 192.168.1.21, reflection: disable, reflection-source: mapped, inbound: [], disabled: true}
+                  port-forwards:
+                    - {interface: wan, protocol: tcp, external: "203.0.113.1:8080", internal: "192.168.1.20:80"}
+                    - {interface: wan, protocol: tcp/udp, external: "203.0.113.1:5000-5010", internal: "192.168.1.21:6000-6010", source: 198.51.100.0/24, reflection: enable, description: games}
+                  outbound:
+                    - {interface: wan, source: 192.168.1.0/24, translation: interface}
+                    - {interface: wan, source: 192.168.2.0/24, translation: 203.0.113.32/29, static-port: true}
+                    - {interface: wan, source: 192.168.3.0/24, translation: [203.0.113.40, 203.0.113.41], description: guests, disabled: true}
+                """, "hairpin.yaml");
+
+        String summary = ConfigSummary.render(config);
+        String nat = summary.substring(summary.indexOf("NAT\n"), summary.indexOf("Control\n"));
+        assertEquals("""
+                NAT
+                  reflection:   enable (source: interface)
+                  filtering:    endpoint-independent
+                  timeouts:     udp 300 s, tcp-established 7440 s, tcp-transitory 240 s, icmp 60 s
+                  max-sessions: 1000000 (per host: 2000)
+
+                  1:1 NAT
+                    #  INTERFACE  EXTERNAL         INTERNAL         OPTIONS
+                    1  wan        203.0.113.20     192.168.1.20     description "web", inbound tcp/80 tcp/443
+                    2  wan        203.0.113.64/30  192.168.1.64/30  destination !10.0.0.0/8, proxy-arp off
+                    3  wan        (no-binat)       192.168.1.66
+                    4  wan        203.0.113.21     192.168.1.21     reflection disable, reflection-source mapped, inbound none, (disabled)
+
+                  Port forwards
+                    #  INTERFACE  PROTOCOL  EXTERNAL               INTERNAL                OPTIONS
+                    1  wan        tcp       203.0.113.1:8080       192.168.1.20:80
+                    2  wan        tcp/udp   203.0.113.1:5000-5010  192.168.1.21:6000-6010  description "games", source 198.51.100.0/24, reflection enable
+
+                  Outbound NAT
+                    #  INTERFACE  SOURCE          TRANSLATION                 OPTIONS
+                    1  wan        192.168.1.0/24  interface
+                    2  wan        192.168.2.0/24  203.0.113.32/29             static-port
+                    3  wan        192.168.3.0/24  203.0.113.40, 203.0.113.41  description "guests", (disabled)
+
+                """, nat);
+    }
+
+    @Test
+    void onlyTheRuleKindsThatHaveRulesGetATable() {
+        HairpinConfig config = ConfigLoader.parse("""
+                interfaces:
+                  - {name: wan, role: external, device: net_tap0, addresses: [203.0.113.1/24]}
+                nat:
+                  reflection: disable
+                  timeouts: {udp: 120}
+                  outbound:
+                    - {interface: wan, source: 192.168.1.0/24}
+                """, "hairpin.yaml");
+
+        String summary = ConfigSummary.render(config);
+        assertEquals("""
+                NAT
+                  reflection:   disable (source: mapped)
+                  filtering:    address-dependent
+                  timeouts:     udp 120 s, tcp-established 7440 s, tcp-transitory 240 s, icmp 60 s
+                  max-sessions: 1000000 (per host: unlimited)
+
+                  Outbound NAT
+                    #  INTERFACE  SOURCE          TRANSLATION  OPTIONS
+                    1  wan        192.168.1.0/24  interface
+
+                """, summary.substring(summary.indexOf("NAT\n"), summary.indexOf("Control\n")));
     }
 }
