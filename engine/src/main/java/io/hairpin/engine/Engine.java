@@ -43,6 +43,7 @@ public final class Engine implements AutoCloseable {
     private final List<Worker> workers;
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong(1);
+    private KernelInterfaceGuard kernelGuard;
     private boolean closed;
 
     private Engine(EngineConfig config, Mempool pool, List<EthPort> ports, List<EthPort> taps, List<String> tapNames,
@@ -96,9 +97,14 @@ public final class Engine implements AutoCloseable {
         List<EthPort> ports = new ArrayList<>();
         List<EthPort> taps = new ArrayList<>();
         List<String> tapNames = new ArrayList<>();
+        KernelInterfaceGuard guard = new KernelInterfaceGuard();
         try {
             Map<String, Long> macs = new HashMap<>();
             for (String dev : devices) {
+                String kernelIface = KernelInterfaceGuard.afPacketInterface(dev);
+                if (kernelIface != null) {
+                    guard.guard(kernelIface);
+                }
                 EthPort port = EthPort.open(dev);
                 ports.add(port);
                 int[] max = port.maxQueues();
@@ -123,6 +129,10 @@ public final class Engine implements AutoCloseable {
                 macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
             Snapshot first = Snapshot.compile(1, config, macs);
+            if (config.workers() > 1 && first.nat.needsSessions()) {
+                throw new DpdkException("NAT rules that keep sessions (port forwards, outbound NAT, a restricted"
+                        + " inbound list, interface-mode reflection) run on one worker in this version; set workers: 1.");
+            }
             if (config.exceptionPath()) {
                 for (int i = 0; i < config.interfaces().size(); i++) {
                     EngineConfig.Interface ifc = config.interfaces().get(i);
@@ -151,6 +161,7 @@ public final class Engine implements AutoCloseable {
                 workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu));
             }
             Engine engine = new Engine(config, pool, ports, taps, tapNames, holder, neighbors, workers);
+            engine.kernelGuard = guard;
             for (Worker w : workers) {
                 AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Engine::workerFailed, null, w);
                 engine.runners.add(runner);
@@ -161,6 +172,7 @@ public final class Engine implements AutoCloseable {
             taps.forEach(EthPort::close);
             ports.forEach(EthPort::close);
             pool.free();
+            guard.close();
             throw e;
         }
     }
@@ -284,5 +296,6 @@ public final class Engine implements AutoCloseable {
         taps.forEach(EthPort::close);
         ports.forEach(EthPort::close);
         pool.free();
+        kernelGuard.close();
     }
 }

@@ -207,6 +207,22 @@ public final class NatRules {
         return new NatRules(config, interfaces, new int[interfaces]);
     }
 
+    /**
+     * True when these rules keep per-flow state (port forwards, outbound NAPT, a restricted
+     * inbound list, reflection through an interface address); plain 1:1 is stateless.
+     */
+    public boolean needsSessions() {
+        if (forwardCount > 0 || outboundCount > 0) {
+            return true;
+        }
+        for (int i = 0; i < binatCount; i++) {
+            if (!bNoBinat[i] && (!bInboundAny[i] || (bReflect[i] && bReflectInterface[i]))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     // ---- 1:1 --------------------------------------------------------------------------------
 
     /** The 1:1 rule whose external range holds dst and whose destination restriction admits remote, or -1. */

@@ -1,33 +1,134 @@
 package io.hairpin.engine.worker;
 
 import io.hairpin.engine.Snapshot;
+import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatRules;
+import io.hairpin.engine.packet.Checksum;
 import io.hairpin.engine.packet.ChecksumDelta;
 import io.hairpin.engine.packet.Icmp;
 import io.hairpin.engine.packet.Ipv4;
+import io.hairpin.engine.route.RouteTable;
+import io.hairpin.engine.session.HostCounters;
+import io.hairpin.engine.session.MappingTable;
+import io.hairpin.engine.session.PortAllocator;
+import io.hairpin.engine.session.SessionTable;
 import io.hairpin.shim.Mem;
 
 /**
- * One worker's NAT44, VPP nat44-ed style: {@link #inbound} and {@link #outbound} decide a
- * rewrite (new source, destination and ports) without touching the packet, so the router can
- * still check TTL and MTU against the packet as it arrived; {@link #apply} then rewrites it in
- * place with incremental checksum updates. Reflection (hairpin) is an inbound decision that
- * rewrites both source and destination.
+ * One worker's NAT44, VPP nat44-ed style. {@link #inbound} (before routing) and
+ * {@link #outbound} (after it) decide a rewrite — new source, destination and ports — without
+ * touching the packet, so the router still checks TTL and MTU against the packet as it arrived;
+ * {@link #apply} then rewrites in place with incremental checksum updates.
+ *
+ * <p>The fast path is a session lookup: a session is two flows (one per direction), each with
+ * the tuple it matches and the tuple it becomes. Sessions are created on the slow path by port
+ * forwards, outbound NAPT (through endpoint-independent mappings), reflection that needs a port,
+ * and 1:1 rules that restrict inbound traffic. Plain 1:1 is stateless. ICMP errors never create
+ * or refresh a session; the packet they quote is translated with the session it belongs to.
  */
-final class Nat44 {
+final class Nat44 implements SessionTable.ExpiryListener {
     static final int PASS = -1;
     static final int TRANSLATE = -2;
 
-    // the decided rewrite
+    // TCP state bits of a session: SYN and FIN seen per direction, RST seen
+    private static final int SYN0 = 1;
+    private static final int SYN1 = 2;
+    private static final int FIN0 = 4;
+    private static final int FIN1 = 8;
+    private static final int RST = 16;
+    /** Session tags below this encode an interface-pool port to free: -(allocator * 65536 + address) - 2. */
+    private static final int NO_MAPPING = -1;
+
+    // the decided rewrite of the packet
     int newSrc;
     int newDst;
     int newSrcPort;
     int newDstPort;
+    // for an ICMP error, the decided rewrite of the packet it quotes
+    private boolean quoteDecided;
+    private int quoteSrc;
+    private int quoteDst;
+    private int quoteSrcPort;
+    private int quoteDstPort;
 
     private final Counters counters;
+    private final int worker;
+    private final int workers;
+    private NatRules rules;
+    private SessionTable sessions;
+    private MappingTable mappings;
+    private HostCounters hosts;
+    /** Outbound rules' pools first, then one pool per interface (its first address) for interface-mode reflection. */
+    private PortAllocator[] allocators;
+    private long now;
 
-    Nat44(Counters counters) {
+    Nat44(Counters counters, int worker, int workers) {
         this.counters = counters;
+        this.worker = worker;
+        this.workers = workers;
+    }
+
+    /** Called when a snapshot is picked up; builds the session state for the first rule set that needs it. */
+    void use(Snapshot snap) {
+        NatRules r = snap.nat;
+        if (r == rules) {
+            return;
+        }
+        rules = r;
+        if (sessions == null && r.hasRules) {
+            int perWorker = Math.max(16, r.maxSessions / workers);
+            sessions = new SessionTable(perWorker);
+            mappings = new MappingTable(perWorker);
+            hosts = new HostCounters(Math.min(perWorker, 65536));
+            allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
+            for (int i = 0; i < r.outboundCount; i++) {
+                allocators[i] = new PortAllocator(r.outboundPool(i), workers, worker, r.outboundStaticPort(i));
+            }
+            for (int i = 0; i < snap.interfaceCount; i++) {
+                allocators[r.outboundCount + i] = new PortAllocator(new int[] {snap.addresses[i][0]}, workers, worker,
+                        false);
+            }
+        }
+    }
+
+    int sessionCount() {
+        return sessions == null ? 0 : sessions.size();
+    }
+
+    /** Removes expired sessions (bounded work per call). */
+    void expire(long nowNanos) {
+        if (sessions != null && sessions.size() > 0) {
+            sessions.expire(nowNanos, 4096, this);
+        }
+    }
+
+    @Override
+    public void expired(int session) {
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            int proto = mappings.proto(tag);
+            int internalIp = mappings.internalIp(tag);
+            if (mappings.release(tag)) {
+                int where = mappings.tag(tag);
+                allocators[where >>> 16].free(proto, where & 0xffff, mappings.externalPort(tag));
+            }
+            hosts.hostAdd(internalIp, -1);
+        } else if (tag < NO_MAPPING) {
+            // an interface-pool port: the forward flow's translated source port
+            int where = -(tag + 2);
+            long rk2 = sessions.rewriteK2(2 * session);
+            allocators[where >>> 16].free((int) (rk2 >>> 32), where & 0xffff, (int) (rk2 >>> 16) & 0xffff);
+        }
+    }
+
+    // ---- tuples -------------------------------------------------------------------------------
+
+    static long k1(int src, int dst) {
+        return ((long) src << 32) | (dst & 0xffffffffL);
+    }
+
+    static long k2(int proto, int srcPort, int dstPort) {
+        return ((long) proto << 32) | ((long) srcPort << 16) | dstPort;
     }
 
     /**
@@ -49,7 +150,7 @@ final class Nat44 {
         return proto == Ipv4.PROTO_ICMP && Icmp.type(ip + ihl) == Icmp.TYPE_ECHO_REPLY ? Mem.u16(ip + ihl + 4) : 0;
     }
 
-    /** An ICMP echo request or reply (first fragment, header present): its identifier is translated like a port. */
+    /** An ICMP echo request or reply (first fragment): its identifier is translated like a port. */
     static boolean isEcho(long ip, int ihl, int proto) {
         if (proto != Ipv4.PROTO_ICMP || (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
             return false;
@@ -58,174 +159,526 @@ final class Nat44 {
         return type == Icmp.TYPE_ECHO_REQUEST || type == Icmp.TYPE_ECHO_REPLY;
     }
 
-    private void keep(long ip, int ihl, int proto) {
-        newSrc = Ipv4.src(ip);
-        newDst = Ipv4.dst(ip);
-        boolean ports = hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
-        newSrcPort = ports ? srcPort(ip, ihl, proto) : 0;
-        newDstPort = ports ? dstPort(ip, ihl, proto) : 0;
-    }
-
-    /** TCP/UDP header present: first fragment and long enough (validated by the caller for the length). */
+    /** TCP/UDP header present: a first fragment (the caller validated the length). */
     static boolean hasL4Header(long ip, int ihl, int proto) {
         return (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP)
                 && (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) == 0;
     }
 
+    /** Packets whose flows NAPT and sessions can track: TCP, UDP and ICMP echo. */
+    private static boolean hasPorts(long ip, int ihl, int proto) {
+        return hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
+    }
+
+    private static boolean isIcmpError(long ip, int ihl, int total) {
+        return Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) == 0
+                && total - ihl >= Icmp.HEADER_LEN && Icmp.isError(Icmp.type(ip + ihl));
+    }
+
+    private void keep(long ip, int ihl, int proto) {
+        newSrc = Ipv4.src(ip);
+        newDst = Ipv4.dst(ip);
+        boolean ports = hasPorts(ip, ihl, proto);
+        newSrcPort = ports ? srcPort(ip, ihl, proto) : 0;
+        newDstPort = ports ? dstPort(ip, ihl, proto) : 0;
+        quoteDecided = false;
+    }
+
+    private void rewriteFrom(int flow) {
+        long rk1 = sessions.rewriteK1(flow);
+        long rk2 = sessions.rewriteK2(flow);
+        newSrc = (int) (rk1 >>> 32);
+        newDst = (int) rk1;
+        newSrcPort = (int) (rk2 >>> 16) & 0xffff;
+        newDstPort = (int) rk2 & 0xffff;
+    }
+
+    private long timeout(int proto, int state) {
+        if (proto == Ipv4.PROTO_TCP) {
+            boolean established = (state & (SYN0 | SYN1)) == (SYN0 | SYN1) && (state & (FIN0 | FIN1 | RST)) == 0;
+            return established ? rules.tcpEstablishedNanos : rules.tcpTransitoryNanos;
+        }
+        return proto == Ipv4.PROTO_ICMP ? rules.icmpTimeoutNanos : rules.udpTimeoutNanos;
+    }
+
+    /** Follows TCP flags (SYN/FIN per direction, RST) and refreshes the session's timeout. */
+    private void refresh(long ip, int ihl, int total, int proto, int flow) {
+        int session = flow >>> 1;
+        int state = sessions.state(session);
+        if (proto == Ipv4.PROTO_TCP && total - ihl >= 14) {
+            int flags = Mem.u8(ip + ihl + 13);
+            int dir = flow & 1;
+            if ((flags & 0x02) != 0) {
+                state |= dir == 0 ? SYN0 : SYN1;
+            }
+            if ((flags & 0x01) != 0) {
+                state |= dir == 0 ? FIN0 : FIN1;
+            }
+            if ((flags & 0x04) != 0) {
+                state |= RST;
+            }
+            sessions.setState(session, state);
+        }
+        sessions.touch(session, now, timeout(proto, state));
+    }
+
+    // ---- decisions ----------------------------------------------------------------------------
+
     /**
-     * Decides the translation of a packet addressed to a NAT public address, before routing.
+     * Decides the translation of a packet before routing: an existing session's rewrite, or a
+     * new one for traffic to a NAT public address.
      *
      * @return PASS (not NAT's), TRANSLATE (rewrite decided), or a Counters drop reason
      */
-    int inbound(long ip, int ihl, int total, int ingress, Snapshot snap) {
+    int inbound(long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
+        now = nowNanos;
         NatRules nat = snap.nat;
-        int dst = Ipv4.dst(ip);
+        int proto = Ipv4.protocol(ip);
+        keep(ip, ihl, proto);
+        int src = newSrc;
+        int dst = newDst;
+        if (isIcmpError(ip, ihl, total)) {
+            int v = errorBySession(ip, ihl, total);
+            if (v != PASS) {
+                return v;
+            }
+        } else if (sessions != null && sessions.size() > 0 && hasPorts(ip, ihl, proto)) {
+            int flow = sessions.lookup(k1(src, dst), k2(proto, newSrcPort, newDstPort));
+            if (flow >= 0) {
+                rewriteFrom(flow);
+                refresh(ip, ihl, total, proto, flow);
+                return TRANSLATE;
+            }
+        }
         if (nat.natAddressInterface(dst) < 0) {
             return PASS;
         }
-        int src = Ipv4.src(ip);
-        int proto = Ipv4.protocol(ip);
-        keep(ip, ihl, proto);
-        int r = nat.binatByExternal(dst, src);
-        if (r < 0) {
-            // A port forward or an outbound mapping may own this address; sessions decide (next step).
-            return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
+        boolean error = isIcmpError(ip, ihl, total);
+        if (!error && hasL4Header(ip, ihl, proto)) {
+            int f = nat.portForward(dst, proto, newDstPort, src);
+            if (f >= 0) {
+                return portForward(ip, ihl, total, proto, ingress, snap, f);
+            }
         }
+        int r = nat.binatByExternal(dst, src);
+        if (r >= 0) {
+            return binatInbound(ip, ihl, total, proto, ingress, snap, r, error);
+        }
+        if (!error && hasPorts(ip, ihl, proto) && mappings != null) {
+            int m = mappings.findExternal(proto, dst, newDstPort);
+            if (m >= 0) {
+                return mappingInbound(ip, ihl, total, proto, m);
+            }
+        }
+        return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
+    }
+
+    private int binatInbound(long ip, int ihl, int total, int proto, int ingress, Snapshot snap, int r, boolean error) {
+        NatRules nat = snap.nat;
         int port = proto == Ipv4.PROTO_ICMP ? 0 : newDstPort;
-        boolean related = proto == Ipv4.PROTO_ICMP && total - ihl >= 1 && Icmp.isError(Icmp.type(ip + ihl));
-        if (!related && !nat.binatAdmits(r, proto, port)) {
+        if (!error && !nat.binatAdmits(r, proto, port)) {
             return Counters.NAT_NOT_ADMITTED;
         }
-        newDst = nat.binatToInternal(r, dst);
+        int server = nat.binatToInternal(r, newDst);
         if (snap.external[ingress]) {
+            newDst = server;
+            if (error) {
+                decideQuoteFromOuter(ip);
+            }
             return TRANSLATE;
         }
-        // Hairpin: an internal client reached a public address. The server's reply must come back
-        // through the appliance, so the source becomes the client's own public identity (mapped)
-        // or the appliance's address facing the server (interface).
         if (!nat.binatReflects(r)) {
             return Counters.NAT_REFLECTION_DISABLED;
         }
-        if (nat.binatReflectsFromInterface(r)) {
-            return Counters.NAT_NO_MAPPING; // needs a port from the interface pool: sessions (next step)
+        return reflect(ip, ihl, total, proto, snap, nat.binatInterface(r), nat.binatReflectsFromInterface(r), server,
+                newDstPort, error, false);
+    }
+
+    private int portForward(long ip, int ihl, int total, int proto, int ingress, Snapshot snap, int f) {
+        NatRules nat = snap.nat;
+        int server = nat.forwardInternal(f);
+        int serverPort = nat.forwardInternalPort(f, newDstPort);
+        if (snap.external[ingress]) {
+            return createSession(ip, ihl, total, proto, newSrc, newSrcPort, server, serverPort, NO_MAPPING, false);
         }
-        int c = nat.binatByInternal(src, dst, nat.binatInterface(r));
-        if (c < 0) {
-            return Counters.NAT_NO_MAPPING; // the client has no 1:1: its NAPT mapping (next step)
+        if (!nat.forwardReflects(f)) {
+            return Counters.NAT_REFLECTION_DISABLED;
         }
-        newSrc = nat.binatToExternal(c, src);
+        return reflect(ip, ihl, total, proto, snap, nat.forwardInterface(f), nat.forwardReflectsFromInterface(f), server,
+                serverPort, false, true);
+    }
+
+    /**
+     * Hairpin: an internal client reached a public address. The destination becomes the server;
+     * the source becomes the client's own public identity (mapped: its 1:1 address, else its
+     * NAPT mapping) or the appliance's address facing the server (interface), so the server's
+     * reply comes back through the appliance.
+     */
+    private int reflect(long ip, int ihl, int total, int proto, Snapshot snap, int ruleIface, boolean fromInterface,
+                        int server, int serverPort, boolean error, boolean viaForward) {
+        NatRules nat = snap.nat;
+        int client = newSrc;
+        int clientPort = newSrcPort;
+        if (!fromInterface) {
+            int c = nat.binatByInternal(client, newDst, ruleIface);
+            if (c >= 0) {
+                int mapped = nat.binatToExternal(c, client);
+                // Between two 1:1 hosts it is stateless: the reply is reflected the same way.
+                if (!viaForward || error || !hasPorts(ip, ihl, proto)) {
+                    newSrc = mapped;
+                    newDst = server;
+                    if (error) {
+                        decideQuoteFromOuter(ip);
+                    }
+                    return TRANSLATE;
+                }
+                return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, true);
+            }
+            int o = nat.outbound(client, ruleIface);
+            if (o >= 0 && hasPorts(ip, ihl, proto)) {
+                int m = mapping(proto, client, clientPort, o);
+                if (m < 0) {
+                    return -m;
+                }
+                return createSession(ip, ihl, total, proto, mappings.externalIp(m), mappings.externalPort(m), server,
+                        serverPort, m, true);
+            }
+        }
+        if (error || !hasPorts(ip, ihl, proto)) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        // interface mode (or a client with no public identity): the appliance's address facing the server
+        int rt = snap.routes.lookup(server);
+        if (rt < 0) {
+            return Counters.NO_ROUTE;
+        }
+        int facing = snap.routes.egressInterface(rt);
+        int alloc = nat.outboundCount + facing;
+        int port = allocators[alloc].allocate(proto, 0, clientPort);
+        if (port < 0) {
+            return Counters.NAT_PORTS_EXHAUSTED;
+        }
+        int v = createSession(ip, ihl, total, proto, allocators[alloc].address(0), port, server, serverPort,
+                -((alloc << 16) + 2), true);
+        if (v != TRANSLATE) {
+            allocators[alloc].free(proto, 0, port);
+        }
+        return v;
+    }
+
+    /** Inbound traffic to an outbound NAPT mapping, admitted according to the filtering mode (RFC 4787 REQ-8). */
+    private int mappingInbound(long ip, int ihl, int total, int proto, int m) {
+        NatConfig.Filtering filtering = rules.filtering;
+        if (filtering == NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT) {
+            return Counters.NAT_NOT_ADMITTED; // only existing sessions (the fast path) get in
+        }
+        if (filtering == NatConfig.Filtering.ADDRESS_DEPENDENT && !sentTo(m, proto, newSrc)) {
+            return Counters.NAT_NOT_ADMITTED;
+        }
+        int remote = newSrc;
+        int remotePort = newSrcPort;
+        int client = mappings.internalIp(m);
+        int clientPort = mappings.internalPort(m);
+        // a session as if the client had opened it: forward = client → remote
+        long fk1 = k1(client, remote);
+        long fk2 = k2(proto, clientPort, remotePort);
+        long frk1 = k1(mappings.externalIp(m), remote);
+        long frk2 = k2(proto, mappings.externalPort(m), remotePort);
+        long rk1 = k1(remote, mappings.externalIp(m));
+        long rk2 = k2(proto, remotePort, mappings.externalPort(m));
+        long rrk1 = k1(remote, client);
+        long rrk2 = k2(proto, remotePort, clientPort);
+        int s = sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0));
+        if (s < 0) {
+            return Counters.NAT_SESSIONS_FULL;
+        }
+        mappings.retain(m);
+        hosts.hostAdd(client, 1);
+        sessions.setTag(s, m);
+        refresh(ip, ihl, total, proto, 2 * s + 1);
+        newDst = client;
+        newDstPort = clientPort;
         return TRANSLATE;
+    }
+
+    /**
+     * Address-dependent filtering, approximated: the mapping's most recent destination address
+     * may reach it from any port. (Exact filtering would keep every address the host sent to.)
+     */
+    private boolean sentTo(int m, int proto, int remote) {
+        return lastRemoteOf[m] == remote;
+    }
+
+    /** Per mapping, the last remote address the internal host sent to (for address-dependent filtering). */
+    private int[] lastRemoteOf = new int[0];
+
+    /**
+     * Decides the source translation of a routed packet leaving egress: 1:1 first (as pfSense),
+     * then outbound NAPT; an internal source that no rule translates never leaves an external
+     * interface.
+     *
+     * @return PASS (leave as is), TRANSLATE, or a Counters drop reason
+     */
+    int outbound(long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
+        NatRules nat = snap.nat;
+        int proto = Ipv4.protocol(ip);
+        int src = newSrc;
+        int dst = newDst;
+        int r = nat.binatByInternal(src, dst, egress);
+        if (r >= 0) {
+            int mapped = nat.binatToExternal(r, src);
+            if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total)) {
+                // replies to what the host opens must get back in past its inbound list
+                return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, true);
+            }
+            newSrc = mapped;
+            if (isIcmpError(ip, ihl, total)) {
+                decideQuoteFromOuter(ip);
+            }
+            return TRANSLATE;
+        }
+        if (snap.external[ingress] || !snap.external[egress]) {
+            return PASS;
+        }
+        int o = nat.outbound(src, egress);
+        if (o < 0) {
+            return Counters.NAT_UNTRANSLATED_SOURCE;
+        }
+        if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total)) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        int m = mapping(proto, src, newSrcPort, o);
+        if (m < 0) {
+            return -m;
+        }
+        return createSession(ip, ihl, total, proto, mappings.externalIp(m), mappings.externalPort(m), dst, newDstPort,
+                m, true);
+    }
+
+    /**
+     * The endpoint-independent mapping of (proto, host, port) under outbound rule o, created on
+     * first use (paired pooling, port preservation, random otherwise); a negated drop reason on failure.
+     */
+    private int mapping(int proto, int host, int port, int o) {
+        int m = mappings.find(proto, host, port);
+        if (m >= 0) {
+            return m;
+        }
+        if (rules.maxSessionsPerHost > 0 && hosts.hostSessions(host) >= rules.maxSessionsPerHost) {
+            return -Counters.NAT_SESSIONS_FULL;
+        }
+        PortAllocator a = allocators[o];
+        int addr = a.addressFor(host);
+        int ext = a.allocate(proto, addr, port);
+        if (ext < 0) {
+            return -Counters.NAT_PORTS_EXHAUSTED;
+        }
+        m = mappings.create(proto, host, port, a.address(addr), ext);
+        if (m < 0) {
+            a.free(proto, addr, ext);
+            return -Counters.NAT_SESSIONS_FULL;
+        }
+        mappings.setTag(m, (o << 16) | addr);
+        if (m >= lastRemoteOf.length) {
+            lastRemoteOf = java.util.Arrays.copyOf(lastRemoteOf, Math.max(m + 1, Math.min(mappings.capacity(),
+                    Math.max(1024, lastRemoteOf.length * 2))));
+        }
+        return m;
+    }
+
+    /**
+     * Creates a session for the packet's flow (as it arrived: newSrc/newDst/ports hold it) that
+     * rewrites it to (src, srcPort) → (dst, dstPort), and decides that rewrite for this packet.
+     *
+     * @param mapping the NAPT mapping the session uses, NO_MAPPING, or an encoded interface-pool port
+     * @param fromInside true when the packet's source is the internal host (forward = this direction)
+     */
+    private int createSession(long ip, int ihl, int total, int proto, int toSrc, int toSrcPort, int toDst,
+                              int toDstPort, int mapping, boolean fromInside) {
+        int src = newSrc;
+        int dst = newDst;
+        int sp = newSrcPort;
+        int dp = newDstPort;
+        // The reply's tuple is the reverse of the translated one; for ICMP echo too, since a request's
+        // identifier is its source "port" (destination 0) and a reply's is its destination.
+        int s = sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst), k2(proto, toSrcPort, toDstPort),
+                k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src), k2(proto, dp, sp), now,
+                timeout(proto, 0));
+        if (s < 0) {
+            if (mapping >= 0 && mappings.refs(mapping) == 0) {
+                releaseNewMapping(mapping);
+            }
+            return Counters.NAT_SESSIONS_FULL;
+        }
+        sessions.setTag(s, mapping);
+        if (mapping >= 0) {
+            mappings.retain(mapping);
+            hosts.hostAdd(mappings.internalIp(mapping), 1);
+            lastRemoteOf[mapping] = toDst;
+        }
+        refresh(ip, ihl, total, proto, 2 * s);
+        newSrc = toSrc;
+        newSrcPort = toSrcPort;
+        newDst = toDst;
+        newDstPort = toDstPort;
+        return TRANSLATE;
+    }
+
+    private void releaseNewMapping(int m) {
+        int where = mappings.tag(m);
+        allocators[where >>> 16].free(mappings.proto(m), where & 0xffff, mappings.externalPort(m));
+        mappings.remove(m);
+    }
+
+    /**
+     * An ICMP error about a packet of a session (RFC 5508): the quoted packet went the other way,
+     * so the flow it belongs to is found with its tuple reversed; that flow's rewrite gives the
+     * error's new destination and the quote's new tuple. Never creates or refreshes a session.
+     */
+    private int errorBySession(long ip, int ihl, int total) {
+        if (sessions == null || sessions.size() == 0) {
+            return PASS;
+        }
+        long q = ip + ihl + Icmp.HEADER_LEN;
+        int qlen = total - ihl - Icmp.HEADER_LEN;
+        if (qlen < Ipv4.MIN_HEADER_LEN || Ipv4.version(q) != 4) {
+            return Counters.NAT_BAD_QUOTE;
+        }
+        int qihl = Ipv4.headerLen(q);
+        int qproto = Ipv4.protocol(q);
+        if (qihl < Ipv4.MIN_HEADER_LEN || qlen < qihl + 8) {
+            return PASS; // no ports quoted: only a 1:1 rule can translate it
+        }
+        if (!hasPorts(q, qihl, qproto)) {
+            return PASS;
+        }
+        int qsrc = Ipv4.src(q);
+        int qdst = Ipv4.dst(q);
+        int qsp = srcPort(q, qihl, qproto);
+        int qdp = dstPort(q, qihl, qproto);
+        // reversed: the flow of packets travelling like this error, towards the quote's sender
+        int flow = sessions.lookup(k1(qdst, qsrc), k2(qproto, qdp, qsp));
+        if (flow < 0) {
+            return PASS;
+        }
+        long rk1 = sessions.rewriteK1(flow);
+        long rk2 = sessions.rewriteK2(flow);
+        int rwSrc = (int) (rk1 >>> 32);
+        int rwDst = (int) rk1;
+        int rwSp = (int) (rk2 >>> 16) & 0xffff;
+        int rwDp = (int) rk2 & 0xffff;
+        if (Ipv4.src(ip) == qdst) {
+            newSrc = rwSrc; // the far host itself reports
+        }
+        newDst = rwDst;
+        quoteDecided = true;
+        quoteSrc = rwDst;
+        quoteDst = rwSrc;
+        quoteSrcPort = rwDp;
+        quoteDstPort = rwSp;
+        return TRANSLATE;
+    }
+
+    /** Stateless (1:1) error translation: the quote gets the inverse of the outer rewrite, ports kept. */
+    private void decideQuoteFromOuter(long ip) {
+        long q = ip + Ipv4.headerLen(ip) + Icmp.HEADER_LEN;
+        int qsrc = Ipv4.src(q);
+        int qdst = Ipv4.dst(q);
+        quoteSrc = qsrc == Ipv4.dst(ip) ? newDst : qsrc;
+        quoteDst = qdst == Ipv4.src(ip) ? newSrc : qdst;
+        int qihl = Ipv4.headerLen(q);
+        int qproto = Ipv4.protocol(q);
+        quoteSrcPort = srcPort(q, qihl, qproto);
+        quoteDstPort = dstPort(q, qihl, qproto);
+        quoteDecided = true;
     }
 
     private static boolean isLocalAddress(Snapshot snap, int addr) {
         int r = snap.routes.lookup(addr);
-        return r >= 0 && snap.routes.kind(r) == io.hairpin.engine.route.RouteTable.KIND_LOCAL;
+        return r >= 0 && snap.routes.kind(r) == RouteTable.KIND_LOCAL;
     }
 
-    /**
-     * Decides the source translation of a routed packet leaving egress (1:1 first, as pfSense).
-     *
-     * @return PASS (no rule: leave as is), TRANSLATE, or a Counters drop reason
-     */
-    int outbound(long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
-        NatRules nat = snap.nat;
-        int src = Ipv4.src(ip);
-        int dst = Ipv4.dst(ip);
-        int proto = Ipv4.protocol(ip);
-        keep(ip, ihl, proto);
-        int r = nat.binatByInternal(src, dst, egress);
-        if (r >= 0) {
-            newSrc = nat.binatToExternal(r, src);
-            return TRANSLATE;
-        }
-        if (!snap.external[ingress] && snap.external[egress]) {
-            // Never leak an internal (or foreign) source to the Internet.
-            return nat.outbound(src, egress) >= 0 ? Counters.NAT_NO_MAPPING : Counters.NAT_UNTRANSLATED_SOURCE;
-        }
-        return PASS;
-    }
+    // ---- rewriting ----------------------------------------------------------------------------
 
-    /** Rewrites the packet as decided, fixing the IPv4 and TCP/UDP checksums incrementally. */
+    /** Rewrites the packet as decided, fixing the IPv4, TCP/UDP and ICMP echo checksums incrementally. */
     void apply(long ip, int ihl, int total) {
         int proto = Ipv4.protocol(ip);
-        int oldSrc = Ipv4.src(ip);
-        int oldDst = Ipv4.dst(ip);
-        int addrDelta = ChecksumDelta.add(ChecksumDelta.delta32(oldSrc, newSrc), ChecksumDelta.delta32(oldDst, newDst));
+        int addrDelta = ChecksumDelta.add(ChecksumDelta.delta32(Ipv4.src(ip), newSrc),
+                ChecksumDelta.delta32(Ipv4.dst(ip), newDst));
         Ipv4.src(ip, newSrc);
         Ipv4.dst(ip, newDst);
         Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(ip), addrDelta));
         if (isEcho(ip, ihl, proto)) {
-            // No pseudo-header in ICMP: only the identifier counts.
-            long icmp = ip + ihl;
-            int oldId = Mem.u16(icmp + 4);
-            int newId = Icmp.type(icmp) == Icmp.TYPE_ECHO_REQUEST ? newSrcPort : newDstPort;
-            if (oldId != newId) {
-                Mem.u16(icmp + 4, newId);
-                Mem.u16(icmp + 2, ChecksumDelta.apply(Mem.u16(icmp + 2), ChecksumDelta.delta16(oldId, newId)));
-            }
-            return;
+            rewriteEchoId(ip + ihl, newSrcPort, newDstPort);
+        } else if (hasL4Header(ip, ihl, proto)) {
+            rewritePorts(ip + ihl, total - ihl, proto, addrDelta, newSrcPort, newDstPort);
         }
-        if (!hasL4Header(ip, ihl, proto)) {
-            return;
+        if (quoteDecided) {
+            rewriteQuote(ip, ihl, total);
         }
-        long l4 = ip + ihl;
-        int oldSport = Mem.u16(l4);
-        int oldDport = Mem.u16(l4 + 2);
-        int delta = ChecksumDelta.add(addrDelta, ChecksumDelta.add(ChecksumDelta.delta16(oldSport, newSrcPort),
-                ChecksumDelta.delta16(oldDport, newDstPort)));
-        Mem.u16(l4, newSrcPort);
-        Mem.u16(l4 + 2, newDstPort);
+    }
+
+    /** No pseudo-header in ICMP: only the identifier counts (the request's source, the reply's destination). */
+    private static void rewriteEchoId(long icmp, int srcPort, int dstPort) {
+        int oldId = Mem.u16(icmp + 4);
+        int newId = Icmp.type(icmp) == Icmp.TYPE_ECHO_REQUEST ? srcPort : dstPort;
+        if (oldId != newId) {
+            Mem.u16(icmp + 4, newId);
+            Mem.u16(icmp + 2, ChecksumDelta.apply(Mem.u16(icmp + 2), ChecksumDelta.delta16(oldId, newId)));
+        }
+    }
+
+    /** Writes TCP/UDP ports and patches the checksum (a zero UDP checksum means none and stays zero). */
+    private static void rewritePorts(long l4, int len, int proto, int addrDelta, int srcPort, int dstPort) {
+        int delta = ChecksumDelta.add(addrDelta, ChecksumDelta.add(ChecksumDelta.delta16(Mem.u16(l4), srcPort),
+                ChecksumDelta.delta16(Mem.u16(l4 + 2), dstPort)));
+        Mem.u16(l4, srcPort);
+        Mem.u16(l4 + 2, dstPort);
         if (proto == Ipv4.PROTO_TCP) {
-            if (total - ihl >= 18) {
+            if (len >= 18) {
                 Mem.u16(l4 + 16, ChecksumDelta.apply(Mem.u16(l4 + 16), delta));
             }
-        } else if (total - ihl >= 8) {
+        } else if (len >= 8) {
             int ck = Mem.u16(l4 + 6);
-            if (ck != 0) { // a UDP checksum of 0 means "none" and stays 0
+            if (ck != 0) {
                 int updated = ChecksumDelta.apply(ck, delta);
                 Mem.u16(l4 + 6, updated == 0 ? 0xffff : updated);
             }
         }
     }
 
-    /**
-     * For an ICMP error, the packet it quotes is translated too (RFC 5508): the quote is the
-     * packet as the far side saw it, so it gets the inverse of the outer rewrite. Called after
-     * {@link #apply} with the outer addresses before translation. Returns false for a quote too
-     * short or malformed to translate (the caller drops it).
-     */
-    boolean applyToQuote(long ip, int ihl, int total, int outerOldSrc, int outerOldDst) {
-        if (Ipv4.protocol(ip) != Ipv4.PROTO_ICMP || (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0
-                || total - ihl < Icmp.HEADER_LEN + Ipv4.MIN_HEADER_LEN || !Icmp.isError(Icmp.type(ip + ihl))) {
-            return true;
-        }
+    /** The quoted packet of an ICMP error: addresses, ports or echo identifier, its checksums, then the ICMP checksum. */
+    private void rewriteQuote(long ip, int ihl, int total) {
         long icmp = ip + ihl;
         long q = icmp + Icmp.HEADER_LEN;
         int qlen = total - ihl - Icmp.HEADER_LEN;
         int qihl = Ipv4.headerLen(q);
-        if (Ipv4.version(q) != 4 || qihl < Ipv4.MIN_HEADER_LEN || qihl > qlen) {
-            return false;
-        }
-        // The quoted packet travelled the other way: its source is our old destination and so on.
-        int qsrc = Ipv4.src(q);
-        int qdst = Ipv4.dst(q);
-        int newQsrc = qsrc == outerOldDst ? newDst : qsrc;
-        int newQdst = qdst == outerOldSrc ? newSrc : qdst;
-        int delta = ChecksumDelta.add(ChecksumDelta.delta32(qsrc, newQsrc), ChecksumDelta.delta32(qdst, newQdst));
-        Ipv4.src(q, newQsrc);
-        Ipv4.dst(q, newQdst);
-        Mem.u16(q + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(q), delta));
         int qproto = Ipv4.protocol(q);
-        if (qproto == Ipv4.PROTO_UDP && qlen >= qihl + 8 && Mem.u16(q + qihl + 6) != 0) {
-            int updated = ChecksumDelta.apply(Mem.u16(q + qihl + 6), delta);
-            Mem.u16(q + qihl + 6, updated == 0 ? 0xffff : updated);
-        } else if (qproto == Ipv4.PROTO_TCP && qlen >= qihl + 18) {
-            Mem.u16(q + qihl + 16, ChecksumDelta.apply(Mem.u16(q + qihl + 16), delta));
+        int delta = ChecksumDelta.add(ChecksumDelta.delta32(Ipv4.src(q), quoteSrc),
+                ChecksumDelta.delta32(Ipv4.dst(q), quoteDst));
+        Ipv4.src(q, quoteSrc);
+        Ipv4.dst(q, quoteDst);
+        Mem.u16(q + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(q), delta));
+        if (qlen >= qihl + 8) {
+            if (isEcho(q, qihl, qproto)) {
+                rewriteEchoId(q + qihl, quoteSrcPort, quoteDstPort);
+            } else if (hasL4Header(q, qihl, qproto)) {
+                rewritePorts(q + qihl, qlen - qihl, qproto, delta, quoteSrcPort, quoteDstPort);
+            }
         }
         // The ICMP checksum covers the whole quote: recompute it (errors are rare).
         Mem.u16(icmp + 2, 0);
-        Mem.u16(icmp + 2, io.hairpin.engine.packet.Checksum.finish(
-                io.hairpin.engine.packet.Checksum.sum(icmp, total - ihl, 0)));
-        return true;
+        Mem.u16(icmp + 2, Checksum.finish(Checksum.sum(icmp, total - ihl, 0)));
+    }
+
+    /** A quote too short or not IPv4 cannot be translated: the error is dropped. */
+    boolean quoteUsable(long ip, int ihl, int total) {
+        if (!quoteDecided) {
+            return true;
+        }
+        long q = ip + ihl + Icmp.HEADER_LEN;
+        int qlen = total - ihl - Icmp.HEADER_LEN;
+        int qihl = qlen >= Ipv4.MIN_HEADER_LEN ? Ipv4.headerLen(q) : 0;
+        return qlen >= Ipv4.MIN_HEADER_LEN && Ipv4.version(q) == 4 && qihl >= Ipv4.MIN_HEADER_LEN && qihl <= qlen;
     }
 }

@@ -15,6 +15,10 @@ public final class SnapshotHolder {
         acknowledged = new long[workers];
     }
 
+    public int workers() {
+        return acknowledged.length;
+    }
+
     public Snapshot current() {
         return current;
     }

@@ -92,7 +92,7 @@ public final class Worker implements Agent {
         this.physicalPorts = physicalPorts;
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
-        this.nat = new Nat44(counters);
+        this.nat = new Nat44(counters, id, snapshots.workers());
         rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
         rxAddr = rx.address();
         tx = new MemorySegment[txPortId.length];
@@ -143,6 +143,7 @@ public final class Worker implements Agent {
         Snapshot s = snapshots.current();
         if (s != snap) {
             snap = s;
+            nat.use(s);
             snapshots.acknowledge(id, s.version);
         }
         now = System.nanoTime();
@@ -328,7 +329,7 @@ public final class Worker implements Agent {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
             }
-            int v = nat.inbound(ip, ihl, total, iface, snap);
+            int v = nat.inbound(ip, ihl, total, iface, snap, now);
             if (v == Nat44.TRANSLATE) {
                 translate = true;
                 dst = nat.newDst;
@@ -378,13 +379,11 @@ public final class Worker implements Agent {
                 }
             }
             if (translate) {
-                int oldSrc = Ipv4.src(ip);
-                int oldDst = Ipv4.dst(ip);
-                nat.apply(ip, ihl, total);
-                if (!nat.applyToQuote(ip, ihl, total, oldSrc, oldDst)) {
+                if (!nat.quoteUsable(ip, ihl, total)) {
                     drop(m, Counters.NAT_BAD_QUOTE);
                     return;
                 }
+                nat.apply(ip, ihl, total);
                 counters.count(Counters.NAT_TRANSLATED);
             }
         }
@@ -688,6 +687,7 @@ public final class Worker implements Agent {
             icmpTokens = Math.min(ICMP_ERRORS_BURST, icmpTokens + refill);
             icmpRefilledAt = now;
         }
+        nat.expire(now);
         if (pendingCount > 0) {
             long v = neighbors.version();
             boolean changed = v != pendingSeenVersion;
