@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build_pkgs=(dpdk libdpdk-dev pkg-config gcc make maven)
-lab_pkgs=(iproute2 ethtool curl socat iputils-ping python3 tcpdump tshark python3-scapy)
+lab_pkgs=(iproute2 ethtool curl socat iputils-ping python3 tcpdump tshark python3-scapy nftables)
 
 want=()
 case "${1:-test}" in

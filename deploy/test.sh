@@ -12,9 +12,12 @@ echo "== tiers 1 and 2: unit and DPDK integration tests"
 mvn -B -ntp install
 
 failed=0
-for cfg in lab-router.yaml lab-router-2w.yaml; do
-    echo "== tier 3: namespace lab with the appliance ($cfg)"
-    bash "$HAIRPIN_HOME/deploy/lab/lab.sh" test -- \
+for run in "--router lab-router.yaml" "--router lab-router-2w.yaml" "--nat lab-nat.yaml" "--nat lab-nat-interface.yaml"; do
+    mode=${run% *}
+    cfg=${run#* }
+    echo "== tier 3: namespace lab with the appliance ($mode, $cfg)"
+    bash "$HAIRPIN_HOME/deploy/lab/lab.sh" test "$mode" -- \
         "$HAIRPIN_HOME/deploy/hairpin" run --config "$HAIRPIN_HOME/deploy/lab/$cfg" || failed=$((failed + 1))
 done
+echo "lab runs failed: $failed"
 exit "$failed"

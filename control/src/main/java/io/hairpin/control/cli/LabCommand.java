@@ -11,14 +11,19 @@ import picocli.CommandLine.Option;
 
 /**
  * Builds the namespace lab (deploy/lab/lab.sh), starts this appliance in it on the embedded lab
- * config, shows the checks passing and tears everything down again.
+ * config (1:1, port forwards, outbound NAT, reflection), shows each working with the source
+ * address the far side saw, and tears everything down again.
  */
-@Command(name = "lab", description = "Build a namespace lab, run the appliance in it, show it working, clean up.")
+@Command(name = "lab", description = "Build a namespace lab, run the appliance in it, show NAT working, clean up.")
 public final class LabCommand implements Callable<Integer> {
-    @Option(names = "--config", description = "appliance config to run in the lab (default: deploy/lab/lab-router.yaml)")
+    @Option(names = "--config", description = "appliance config to run in the lab (default: deploy/lab/lab-nat.yaml,"
+            + " or deploy/lab/lab-router.yaml with --router)")
     Path config;
 
-    @Option(names = "--linux", description = "use Linux forwarding instead of Hairpin (the comparison)")
+    @Option(names = "--router", description = "the plain-router lab (no NAT) instead of the NAT lab")
+    boolean router;
+
+    @Option(names = "--linux", description = "run the same checks against Linux (nftables NAT) instead of Hairpin")
     boolean linux;
 
     @CommandLine.Spec
@@ -34,11 +39,11 @@ public final class LabCommand implements Callable<Integer> {
                     + "; run 'hairpin lab' from a Hairpin checkout (its deploy/ directory).");
             return 1;
         }
-        List<String> cmd = new ArrayList<>(List.of("bash", script.toString(), "demo", "--"));
+        List<String> cmd = new ArrayList<>(List.of("bash", script.toString(), "demo", router ? "--router" : "--nat", "--"));
         if (linux) {
             cmd.add("linux");
         } else {
-            Path cfg = config != null ? config : home.resolve("deploy/lab/lab-router.yaml");
+            Path cfg = config != null ? config : home.resolve(router ? "deploy/lab/lab-router.yaml" : "deploy/lab/lab-nat.yaml");
             cmd.addAll(List.of(launcher.toString(), "run", "--config", cfg.toAbsolutePath().toString()));
         }
         Process p = new ProcessBuilder(cmd).inheritIO().start();

@@ -270,6 +270,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
         }
+        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0 && (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP
+                || proto == Ipv4.PROTO_ICMP)) {
+            return Counters.NAT_FRAGMENT; // follows the first fragment's translation: virtual reassembly, not yet
+        }
         return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
     }
 
@@ -443,6 +447,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int o = nat.outbound(src, egress);
         if (o < 0) {
             return Counters.NAT_UNTRANSLATED_SOURCE;
+        }
+        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+            return Counters.NAT_FRAGMENT;
         }
         if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total)) {
             return Counters.NAT_NO_MAPPING;

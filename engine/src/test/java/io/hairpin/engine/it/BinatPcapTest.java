@@ -192,4 +192,24 @@ class BinatPcapTest {
         List<Decoded.Frame> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null || f.arp() != null).toList();
         assertEquals(ip("10.3.1.15"), lan.get(0).arp().tpa(), "port 80 is admitted: the server gets resolved");
     }
+
+    @Test
+    void translatesEveryFragmentStatelessly() throws Exception {
+        byte[] first = Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, new byte[64]).id(77).mf(true)
+                .build();
+        byte[] later = Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC).id(77).fragOffset(9)
+                .payload(17, new byte[32]).build();
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null)),
+                List.of(first, later), List.of(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP)));
+        List<Decoded.Ipv4> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(2, lan.size());
+        for (Decoded.Ipv4 p : lan) {
+            assertEquals(SERVER, p.dst());
+            assertEquals(77, p.id());
+            assertTrue(p.headerChecksumValid());
+        }
+        assertTrue(lan.get(0).mf());
+        assertEquals(9, lan.get(1).fragOffset());
+        assertEquals(4000, lan.get(0).udp().sport(), "the first fragment keeps its ports");
+    }
 }

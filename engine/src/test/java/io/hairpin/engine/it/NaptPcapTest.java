@@ -239,4 +239,18 @@ class NaptPcapTest {
         assertEquals(0, packets(r.out("w")).size());
         assertEquals(1, r.event(Counters.NAT_NO_MAPPING));
     }
+
+    @Test
+    void nonFirstFragmentsOfNaptFlowsAreDroppedAndCountedNeverLeakedOrHandedToTheKernel() throws Exception {
+        byte[] outFragment = Frames.ipv4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE).payload(17, new byte[40]).fragOffset(185)
+                .build();
+        byte[] inFragment = Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP).payload(17, new byte[40]).fragOffset(185)
+                .build();
+        PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
+                List.of(inFragment), List.of(outFragment));
+        assertEquals(0, packets(r.out("w")).size());
+        assertEquals(0, packets(r.out("l")).size());
+        assertEquals(2, r.event(Counters.NAT_FRAGMENT));
+        assertEquals(0, r.event(Counters.TO_KERNEL));
+    }
 }
