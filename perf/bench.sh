@@ -6,8 +6,10 @@
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file
 # is left behind, and Bench removes /var/run/dpdk/hairpin-bench-<pid>. Otherwise it says why
-# and runs with --no-huge. Builds perf with `mvn -o -pl perf package` (native and engine come
-# from ~/.m2) unless BENCH_NO_BUILD=1. JSON lines go to stdout, the table to stderr.
+# and runs with --no-huge. Builds native, engine and perf of this work tree with
+# `mvn -o -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
+# BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
+# (default 2g; napt-established:10000000 needs 6g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -24,18 +26,29 @@ for a in "$@"; do
 done
 
 cd "$root"
-if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
-    mvn -q -B -o -pl perf package -DskipTests >&2
-fi
-# The runtime classpath as Maven resolves it (perf's classes, engine, native, agrona, HdrHistogram).
-# exec-maven-plugin prints it offline; the dependency plugin's own dependencies are not in ~/.m2.
+# The runtime classpath as the reactor resolves it: this work tree's own perf, engine and native
+# jars (built here, never the copies in ~/.m2, which other work trees overwrite with `mvn install`),
+# plus agrona and HdrHistogram from ~/.m2. exec-maven-plugin prints it in the same reactor run as
+# the build, so hairpin-engine resolves to engine/target/*.jar; the dependency plugin's own
+# dependencies are not in ~/.m2.
 cp_file="$here/target/bench.classpath"
-if [[ ! -s "$cp_file" || "$root/perf/pom.xml" -nt "$cp_file" || "$root/pom.xml" -nt "$cp_file" ]]; then
-    mvn -q -B -o -pl perf org.codehaus.mojo:exec-maven-plugin:3.5.0:exec -Dexec.executable=echo \
-        -Dexec.args='%classpath' 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -E '^/' | tail -1 > "$cp_file"
-    [[ -s "$cp_file" ]] || { say "could not get the classpath from Maven (mvn -o -pl perf exec:exec)"; exit 1; }
+if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
+    mkdir -p "$here/target"
+    log="$here/target/bench-build.log"
+    if ! mvn -B -o -pl perf -am package -DskipTests org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
+            -Dexec.executable=echo -Dexec.args='%classpath' > "$log" 2>&1; then
+        tail -40 "$log" >&2
+        say "the build failed (full log: $log)"; exit 1
+    fi
+    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^$root/perf/target/classes:" | tail -1 > "$cp_file" || true
+    [[ -s "$cp_file" ]] || { say "the reactor build did not print perf's classpath (see $log)"; exit 1; }
+elif [[ ! -s "$cp_file" ]]; then
+    say "BENCH_NO_BUILD=1 but $cp_file is missing: run once without it"; exit 1
 fi
 classpath="$(cat "$cp_file")"
+for jar in engine/target/hairpin-engine- native/target/hairpin-native-; do
+    [[ ":$classpath:" == *":$root/$jar"* ]] || { say "classpath does not use $root/$jar*.jar: $classpath"; exit 1; }
+done
 
 # ---- hugepages ---------------------------------------------------------------------------
 nr_file=/proc/sys/vm/nr_hugepages
@@ -89,7 +102,7 @@ fi
 
 set +e
 "$JAVA" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
-    -Xms1g -Xmx1g -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-} \
+    -Xms"${BENCH_HEAP:-2g}" -Xmx"${BENCH_HEAP:-2g}" -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-} \
     -cp "$classpath" io.hairpin.perf.Bench "${huge_arg[@]}" "$@"
 rc=$?
 set -e
