@@ -18,14 +18,22 @@ import java.util.Map;
  * on stderr.
  *
  * <pre>
- * Bench [forward] [mirror-only] [--duration S] [--warmup S] [--packets N] [--pkt-size B]
- *       [--huge | --no-huge] [--mem MB] [--lcore N]
+ * Bench [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B]
+ *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N]
  * </pre>
- * Without scenarios it runs mirror-only (the mirror with a pass-through instead of the engine,
- * the harness's own cost) and then forward, whose line then carries the engine's share.
+ * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
+ * napt-cps[:udp|tcp], hairpin[:napt|binat]; "nat" stands for all NAT ones but
+ * napt-established:10m. Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
+ * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
+ * Every NAT scenario first runs its own harness (its frames and mirror modes with a pass-through
+ * instead of the worker) unless --no-harness, and its line carries engine = total − harness.
  */
 public final class Bench {
-    static final List<String> SCENARIOS = List.of("mirror-only", "forward");
+    static final List<String> SCENARIOS = List.of("mirror-only", "forward", "binat", "pfwd", "napt-established",
+            "napt-cps", "hairpin");
+    static final List<String> NAT = List.of("binat:1", "binat:10000", "pfwd", "napt-established:1000",
+            "napt-established:100000", "napt-established:1000000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt",
+            "hairpin:binat");
 
     private Bench() {
     }
@@ -47,12 +55,14 @@ public final class Bench {
         System.exit(code);
     }
 
-    static final String USAGE = "usage: Bench [forward] [mirror-only] [--duration S] [--warmup S] [--packets N] "
-            + "[--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N]";
+    static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
+            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [nat] [--duration S] "
+            + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
+            + "[--max-sessions N]";
 
     /** The parsed command line. */
     record Options(List<String> scenarios, double durationS, double warmupS, int packets, int pktSize,
-                   Boolean huge, int memMb, int lcore) {
+                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions) {
         static Options parse(String[] args) {
             List<String> scenarios = new ArrayList<>();
             double duration = 10;
@@ -62,6 +72,8 @@ public final class Bench {
             Boolean huge = null;
             int mem = 1024;
             int lcore = 0;
+            boolean harness = true;
+            int maxSessions = Setup.CPS_MAX_SESSIONS;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -71,24 +83,26 @@ public final class Bench {
                     case "--pkt-size" -> pktSize = (int) positive(a, value(args, ++i, a));
                     case "--mem" -> mem = (int) positive(a, value(args, ++i, a));
                     case "--lcore" -> lcore = (int) nonNegative(a, value(args, ++i, a));
+                    case "--max-sessions" -> maxSessions = count(a, value(args, ++i, a));
                     case "--huge" -> huge = Boolean.TRUE;
                     case "--no-huge" -> huge = Boolean.FALSE;
+                    case "--no-harness" -> harness = false;
                     case "-h", "--help" -> throw new UsageException("help requested");
                     default -> {
                         if (a.startsWith("-")) {
                             throw new UsageException("unknown option " + a);
                         }
-                        if (!SCENARIOS.contains(a)) {
-                            throw new UsageException("unknown scenario " + a + " (known: " + SCENARIOS + ")");
-                        }
-                        if (!scenarios.contains(a)) {
-                            scenarios.add(a);
+                        for (String sc : a.equals("nat") ? NAT : List.of(a)) {
+                            String canonical = canonical(sc);
+                            if (!scenarios.contains(canonical)) {
+                                scenarios.add(canonical);
+                            }
                         }
                     }
                 }
             }
             if (scenarios.isEmpty()) {
-                scenarios.addAll(SCENARIOS);
+                scenarios.addAll(List.of("mirror-only", "forward"));
             }
             if (pktSize != 64) {
                 throw new UsageException("only --pkt-size 64 is implemented so far");
@@ -96,7 +110,72 @@ public final class Bench {
             if (packets > 65_536) {
                 throw new UsageException("--packets is at most 65536");
             }
-            return new Options(List.copyOf(scenarios), duration, warmup, packets, pktSize, huge, mem, lcore);
+            return new Options(List.copyOf(scenarios), duration, warmup, packets, pktSize, huge, mem, lcore, harness,
+                    maxSessions);
+        }
+
+        /** "name" or "name:variant" with the variant checked and normalised (default filled in). */
+        static String canonical(String token) {
+            int colon = token.indexOf(':');
+            String name = colon < 0 ? token : token.substring(0, colon);
+            String v = colon < 0 ? null : token.substring(colon + 1);
+            if (!SCENARIOS.contains(name)) {
+                throw new UsageException("unknown scenario " + token + " (known: " + SCENARIOS + ", nat)");
+            }
+            String variant = switch (name) {
+                case "binat" -> {
+                    int r = v == null ? 1 : count(token, v);
+                    if (r > 16_000) {
+                        throw new UsageException("binat: at most 16000 rules (10.0.0.0/16 hosts)");
+                    }
+                    yield Integer.toString(r);
+                }
+                case "napt-established" -> {
+                    int n = v == null ? 1_000_000 : count(token, v);
+                    if (n > 16_000_000) {
+                        throw new UsageException("napt-established: at most 16m sessions");
+                    }
+                    yield Integer.toString(n);
+                }
+                case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp");
+                case "hairpin" -> oneOf(token, v == null ? "napt" : v, "napt", "binat");
+                default -> {
+                    if (v != null) {
+                        throw new UsageException(name + " takes no variant: " + token);
+                    }
+                    yield null;
+                }
+            };
+            return variant == null ? name : name + ":" + variant;
+        }
+
+        private static String oneOf(String token, String v, String... allowed) {
+            if (!List.of(allowed).contains(v)) {
+                throw new UsageException(token + ": the variant must be one of " + List.of(allowed));
+            }
+            return v;
+        }
+
+        /** A positive count: digits with an optional k (×1000) or m (×1000000) suffix. */
+        static int count(String what, String v) {
+            String t = v.toLowerCase(Locale.ROOT);
+            long mult = 1;
+            if (t.endsWith("k")) {
+                mult = 1_000;
+                t = t.substring(0, t.length() - 1);
+            } else if (t.endsWith("m")) {
+                mult = 1_000_000;
+                t = t.substring(0, t.length() - 1);
+            }
+            try {
+                long n = Long.parseLong(t) * mult;
+                if (n < 1 || n > Integer.MAX_VALUE) {
+                    throw new UsageException(what + ": out of range: " + v);
+                }
+                return (int) n;
+            } catch (NumberFormatException e) {
+                throw new UsageException(what + ": not a count: " + v);
+            }
         }
 
         private static String value(String[] args, int i, String option) {
@@ -133,12 +212,51 @@ public final class Bench {
         }
     }
 
+    /** The setup of a canonical scenario token. */
+    static Setup setup(String token, Options o) {
+        int colon = token.indexOf(':');
+        String name = colon < 0 ? token : token.substring(0, colon);
+        String v = colon < 0 ? "" : token.substring(colon + 1);
+        return switch (name) {
+            case "mirror-only", "forward" -> Setup.forward();
+            case "binat" -> Setup.binat(Integer.parseInt(v), o.packets());
+            case "pfwd" -> Setup.pfwd(o.packets());
+            case "napt-established" -> Setup.naptEstablished(Integer.parseInt(v));
+            case "napt-cps" -> Setup.naptCps(v.equals("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, o.maxSessions());
+            case "hairpin" -> Setup.hairpin(v, o.packets());
+            default -> throw new IllegalArgumentException(token);
+        };
+    }
+
+    /** A generous estimate of the heap the NAT tables of a setup take (≈ 230 bytes per session of capacity). */
+    static long heapNeeded(Setup s) {
+        return s.nat() ? 256L * s.maxSessions() + (64L << 20) : 0;
+    }
+
+    /** Where a class was loaded from (a jar or a classes directory). */
+    static String origin(Class<?> c) {
+        var src = c.getProtectionDomain().getCodeSource();
+        return src == null ? "?" : src.getLocation().getPath();
+    }
+
     /**
      * Runs the scenarios; JSON lines go to out, the table and notes to err. Initialises EAL (once
      * per process) and cleans it up at the end.
      */
     public static List<Map<String, Object>> run(String[] args, PrintStream out, PrintStream err) throws Exception {
         Options o = Options.parse(args);
+        List<Setup> setups = new ArrayList<>();
+        for (String sc : o.scenarios()) {
+            Setup s = setup(sc, o);
+            long need = heapNeeded(s);
+            if (need > Runtime.getRuntime().maxMemory()) {
+                throw new UsageException(sc + " needs about " + (need >> 20) + " MiB of heap, the JVM has "
+                        + (Runtime.getRuntime().maxMemory() >> 20) + " (bench.sh: BENCH_HEAP=" + ((need >> 30) + 2) + "g)");
+            }
+            setups.add(s);
+        }
+        String engineJar = origin(io.hairpin.engine.worker.Worker.class);
+        err.println("bench: engine classes from " + engineJar + ", native from " + origin(Eal.class));
         boolean huge = decideHugepages(o.huge(), err);
         String prefix = "hairpin-bench-" + ProcessHandle.current().pid();
         List<String> eal = new ArrayList<>(List.of("--no-pci", "--file-prefix", prefix, "-l", Integer.toString(o.lcore()),
@@ -159,12 +277,26 @@ public final class Bench {
                         + " (harmless here: each port only sees its own mirror)");
             }
             Measurement mirrorOnly = null;
-            for (String scenario : o.scenarios()) {
-                Measurement m = Scenarios.run(scenario, rig, o);
-                if (scenario.equals("mirror-only")) {
-                    mirrorOnly = m;
+            for (int i = 0; i < setups.size(); i++) {
+                String token = o.scenarios().get(i);
+                Setup s = setups.get(i);
+                Map<String, Object> json;
+                if (token.equals("mirror-only")) {
+                    mirrorOnly = Scenarios.inThread(token, () -> Scenarios.harness(s, rig, o));
+                    json = toJson("mirror-only", s, mirrorOnly, null, Map.of(), o, huge, engineJar);
+                } else {
+                    Measurement harness = null;
+                    if (token.equals("forward")) {
+                        harness = mirrorOnly;
+                    } else if (o.harness()) {
+                        err.println("bench: " + token + ": harness (pass-through instead of the worker)");
+                        harness = Scenarios.inThread(token + "-harness", () -> Scenarios.harness(s, rig, o));
+                    }
+                    err.println("bench: " + token + ": engine" + (s.openSessions > 0 ? " (opening " + s.openSessions
+                            + " sessions first)" : ""));
+                    Scenarios.Result r = Scenarios.inThread(token, () -> Scenarios.engine(s, rig, o));
+                    json = toJson(s.scenario, s, r.m(), harness, r.extra(), o, huge, engineJar);
                 }
-                Map<String, Object> json = toJson(scenario, m, o, huge, mirrorOnly);
                 lines.add(json);
                 out.println(Json.write(json));
                 out.flush();
@@ -211,21 +343,23 @@ public final class Bench {
         return false;
     }
 
-    static Map<String, Object> toJson(String scenario, Measurement m, Options o, boolean huge, Measurement mirrorOnly) {
+    static Map<String, Object> toJson(String scenario, Setup s, Measurement m, Measurement harness,
+                                      Map<String, Object> extra, Options o, boolean huge, String engineJar) {
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("scenario", scenario);
+        j.put("variant", s.variant.isEmpty() ? null : s.variant);
         j.put("mode", "capacity");
         j.put("workers", 1);
-        j.put("sessions", 0);
+        j.put("sessions", extra.getOrDefault("sessions", 0));
         j.put("pkt_size", o.pktSize());
         j.put("packets_in_flight", o.packets());
         j.put("forwarded_mpps", round(m.mpps(), 3));
         j.put("cycles_per_pkt", round(m.cyclesPerPacket(), 2));
-        if (scenario.equals("forward")) {
-            Double mirror = mirrorOnly == null ? null : round(mirrorOnly.cyclesPerPacket(), 2);
-            j.put("mirror_cycles_per_pkt", mirror);
+        if (!scenario.equals("mirror-only")) {
+            j.put("mirror_cycles_per_pkt", harness == null ? null : round(harness.cyclesPerPacket(), 2));
             j.put("engine_cycles_per_pkt",
-                    mirrorOnly == null ? null : round(m.cyclesPerPacket() - mirrorOnly.cyclesPerPacket(), 2));
+                    harness == null ? null : round(m.cyclesPerPacket() - harness.cyclesPerPacket(), 2));
+            j.put("mirror_cpu_share", harness == null ? null : round(harness.cpuShare(), 3));
         }
         j.put("cycles_per_pkt_best_slice", round(m.sliceMinCycles(), 2));
         j.put("cycles_per_pkt_worst_slice", round(m.sliceMaxCycles(), 2));
@@ -233,6 +367,7 @@ public final class Bench {
         j.put("allocated_bytes", m.allocatedBytes());
         j.put("gc_count", m.gcCount());
         j.put("gc_time_ms", m.gcMillis());
+        j.put("gc_pauses", m.gcCount());
         j.put("duration_s", round(m.seconds(), 3));
         j.put("cpu_share", round(m.cpuShare(), 3));
         j.put("warmup_s", o.warmupS());
@@ -240,11 +375,23 @@ public final class Bench {
         j.put("lost", m.lost());
         j.put("drops", m.drops());
         j.put("bad_checksums", m.badChecksums());
+        j.put("bytes_per_session", extra.getOrDefault("bytes_per_session", null));
+        for (Map.Entry<String, Object> e : extra.entrySet()) {
+            j.putIfAbsent(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, Object> e : s.describe.entrySet()) {
+            j.putIfAbsent(e.getKey(), e.getValue());
+        }
+        j.put("loss_pct", null);
+        j.put("latency_p50_us", null);
+        j.put("latency_p99_us", null);
+        j.put("latency_p999_us", null);
         j.put("hugepages", huge);
         j.put("lcore", o.lcore());
         j.put("tsc_hz", m.tscHz());
         j.put("c_reference_mpps", null);
         j.put("c_reference_cycles_per_pkt", null);
+        j.put("engine_jar", engineJar);
         return j;
     }
 
@@ -254,19 +401,26 @@ public final class Bench {
     }
 
     static void printTable(List<Map<String, Object>> lines, PrintStream err) {
-        err.printf(Locale.ROOT, "%n%-12s %-8s %6s %9s %11s %13s %10s %4s %5s %5s %5s%n", "scenario", "mode", "pkts",
-                "Mpps", "cycles/pkt", "engine cyc/p", "bytes/pkt", "GCs", "lost", "huge", "cpu");
+        err.printf(Locale.ROOT, "%n%-26s %6s %8s %9s %9s %9s %9s %3s %9s %6s %5s %5s%n", "scenario", "pkts", "Mpps",
+                "cyc/pkt", "harness", "engine", "B/pkt", "GCs", "sessions", "drops", "wrong", "cpu");
         for (Map<String, Object> j : lines) {
-            Object engine = j.get("engine_cycles_per_pkt");
-            err.printf(Locale.ROOT, "%-12s %-8s %6d %9.3f %11.2f %13s %10.4f %4d %5d %5s %4.0f%%%n", j.get("scenario"),
-                    j.get("mode"), (Integer) j.get("packets_in_flight"), (Double) j.get("forwarded_mpps"),
-                    (Double) j.get("cycles_per_pkt"), engine == null ? "-" : String.format(Locale.ROOT, "%.2f", engine),
-                    (Double) j.get("bytes_per_packet"), (Long) j.get("gc_count"), (Long) j.get("lost"),
-                    (Boolean) j.get("hugepages") ? "yes" : "no", 100 * (Double) j.get("cpu_share"));
+            Object variant = j.get("variant");
+            String name = j.get("scenario") + (variant == null ? "" : ":" + variant);
+            err.printf(Locale.ROOT, "%-26s %6d %8.3f %9.2f %9s %9s %9.4f %3d %9s %6d %5s %4.0f%%%n", name,
+                    (Integer) j.get("packets_in_flight"), (Double) j.get("forwarded_mpps"),
+                    (Double) j.get("cycles_per_pkt"), fmt(j.get("mirror_cycles_per_pkt")),
+                    fmt(j.get("engine_cycles_per_pkt")), (Double) j.get("bytes_per_packet"), (Long) j.get("gc_count"),
+                    j.get("sessions"), (Long) j.get("drops"), j.getOrDefault("mistranslated", "-"),
+                    100 * (Double) j.get("cpu_share"));
         }
-        err.printf(Locale.ROOT, "cycles are TSC cycles at %.3f GHz; engine cyc/p = forward - mirror-only; "
-                + "cpu = share of the window the benchmark thread was running (< 100%%: preempted).%n",
+        err.printf(Locale.ROOT, "cycles are TSC cycles at %.3f GHz; engine = cyc/pkt - harness (the same frames and "
+                + "mirror with a pass-through); wrong = frames the mirror found mistranslated; cpu = share of the "
+                + "window the benchmark thread was running (< 100%%: preempted).%n",
                 lines.isEmpty() ? 0.0 : ((Long) lines.get(0).get("tsc_hz")) / 1e9);
+    }
+
+    private static String fmt(Object v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.2f", (Double) v);
     }
 
     /** Flat JSON objects of strings, numbers, booleans and nulls. */

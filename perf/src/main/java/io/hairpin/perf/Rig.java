@@ -1,10 +1,5 @@
 package io.hairpin.perf;
 
-import io.hairpin.engine.EngineConfig;
-import io.hairpin.engine.Snapshot;
-import io.hairpin.engine.neighbor.NeighborTable;
-import io.hairpin.engine.worker.SnapshotHolder;
-import io.hairpin.engine.worker.Worker;
 import io.hairpin.shim.DpdkException;
 import io.hairpin.shim.EthPort;
 import io.hairpin.shim.Mempool;
@@ -14,15 +9,13 @@ import io.hairpin.shim.Shim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.List;
-import java.util.Map;
 
 /**
  * The capacity-mode test bed: one mbuf pool and two engine ports made of DPDK rings, port 0
- * "wan" (203.0.113.1/24, the servers' side) and port 1 "lan" (192.168.1.1/24, the clients'
- * side). Each port receives from its own RX ring and transmits into its own TX ring; the
- * {@link Mirror} joins each TX ring back to the same port's RX ring. Also builds the engine
- * configuration, the snapshot, the pre-resolved neighbour table and the packets.
+ * "wan" (the servers' side) and port 1 "lan" (the clients' side). Each port receives from its
+ * own RX ring and transmits into its own TX ring; the {@link Mirror} joins the TX rings back to
+ * RX rings. The engine configuration, neighbours and packets of each scenario are a
+ * {@link Setup}; the addresses here are forward's.
  */
 final class Rig implements AutoCloseable {
     static final int WAN = 0;
@@ -86,53 +79,27 @@ final class Rig implements AutoCloseable {
         return 0x02_00_00_00_02_00L | j;
     }
 
-    /** Two connected networks, anti-spoofing on, no exception path: plain IPv4 forwarding. */
-    EngineConfig engineConfig() {
-        var wan = new EngineConfig.Interface("wan", true, DEVICES[WAN], 0,
-                List.of(new EngineConfig.Address(WAN_ADDRESS, 24)), 0, 1500, true);
-        var lan = new EngineConfig.Interface("lan", false, DEVICES[LAN], 0,
-                List.of(new EngineConfig.Address(LAN_ADDRESS, 24)), 0, 1500, true);
-        return new EngineConfig(1, List.of(), List.of(wan, lan), List.of(), false);
-    }
-
-    Worker newWorker() {
-        Snapshot snapshot = Snapshot.compile(1, engineConfig(),
-                Map.of(DEVICES[WAN], portMac[WAN], DEVICES[LAN], portMac[LAN]));
-        if (snapshot.port[0] != WAN || snapshot.port[1] != LAN) {
-            throw new IllegalStateException("engine port order differs from the rig's");
-        }
-        NeighborTable neighbors = new NeighborTable(256, REACHABLE_NANOS);
-        long now = System.nanoTime();
-        for (int i = 0; i < CLIENTS; i++) {
-            neighbors.learn(clientIp(i), clientMac(i), now);
-        }
-        for (int j = 0; j < SERVERS; j++) {
-            neighbors.learn(serverIp(j), serverMac(j), now);
-        }
-        short[] txPortId = {ports[WAN].id(), ports[LAN].id(), -1, -1};
-        return new Worker(0, new SnapshotHolder(snapshot, 1), neighbors, pool.segment(), txPortId, 2, -1);
+    /** Writes in-flight frame k into mbuf m. */
+    interface FrameWriter {
+        void write(long m, int k);
     }
 
     /**
-     * Puts inFlight client → server UDP frames (several clients, servers and ports) into the LAN
-     * port's RX ring, as if they had just arrived from the clients.
+     * Puts inFlight frames into a port's RX ring, as if they had just arrived on its wire.
      */
-    void prefill(int wireSize) {
+    void prefill(int port, FrameWriter frames) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment objs = arena.allocate(ValueLayout.JAVA_LONG, inFlight);
             if (Shim.hp_mbuf_alloc_bulk(pool.segment(), objs, inFlight) != 0) {
                 throw new DpdkException("cannot allocate " + inFlight + " mbufs from the benchmark pool");
             }
             for (int k = 0; k < inFlight; k++) {
-                long m = objs.getAtIndex(ValueLayout.JAVA_LONG, k);
-                int c = k % CLIENTS;
-                int s = (k / CLIENTS) % SERVERS;
-                Frames.writeUdp(m, wireSize, portMac[LAN], clientMac(c), clientIp(c), serverIp(s), 10_000 + k,
-                        s == 0 ? 53 : 443 + s, k);
+                frames.write(objs.getAtIndex(ValueLayout.JAVA_LONG, k), k);
             }
-            int n = Shim.hp_ring_enqueue_burst(rx[LAN].segment(), objs, inFlight);
+            int n = Shim.hp_ring_enqueue_burst(rx[port].segment(), objs, inFlight);
             if (n != inFlight) {
-                throw new IllegalStateException("the LAN RX ring took " + n + " of " + inFlight + " packets");
+                throw new IllegalStateException("the RX ring of port " + port + " took " + n + " of " + inFlight
+                        + " packets");
             }
         }
     }

@@ -8,13 +8,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The measured loops. Each scenario runs in its own thread (registered with DPDK, like a worker),
- * which inherits the EAL main lcore's CPU affinity: one core does the engine's work and the
- * mirror's. The loop is chunked so the JIT compiles {@code chunk()} as an ordinary method.
+ * The measured loops. Each run has its own thread (registered with DPDK, like a worker), which
+ * inherits the EAL main lcore's CPU affinity: one core does the engine's work and the mirror's.
+ * The loop is chunked so the JIT compiles {@code chunk()} as an ordinary method.
  */
 final class Scenarios {
     private static final int CHUNK = 256;
@@ -24,43 +27,116 @@ final class Scenarios {
     private Scenarios() {
     }
 
-    static Measurement run(String scenario, Rig rig, Bench.Options o) throws Exception {
-        AtomicReference<Measurement> result = new AtomicReference<>();
+    /** How long the packets may take to open a scenario's sessions before the run gives up. */
+    static final long OPEN_TIMEOUT_NANOS = 900_000_000_000L;
+    private static final Runnable NOTHING = () -> { };
+
+    /** An engine run's measurement and the scenario's own figures (sessions, NAT counters, footprint). */
+    record Result(Measurement m, Map<String, Object> extra) {
+    }
+
+    /** Runs body in its own thread (which inherits the EAL lcore's affinity) and returns its result. */
+    static <T> T inThread(String name, Callable<T> body) throws Exception {
+        AtomicReference<T> result = new AtomicReference<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread t = new Thread(() -> {
             try {
-                result.set(switch (scenario) {
-                    case "forward" -> forward(rig, o);
-                    case "mirror-only" -> mirrorOnly(rig, o);
-                    default -> throw new IllegalArgumentException(scenario);
-                });
+                result.set(body.call());
             } catch (Throwable e) {
                 failure.set(e);
             }
-        }, "bench-" + scenario);
+        }, "bench-" + name);
         t.start();
         t.join();
         if (failure.get() != null) {
-            throw new IllegalStateException("scenario " + scenario + " failed: " + failure.get(), failure.get());
+            throw new IllegalStateException("scenario " + name + " failed: " + failure.get(), failure.get());
         }
         return result.get();
     }
 
-    /** The engine worker forwards; the mirror answers. One FORWARDED count per packet per pass. */
-    static Measurement forward(Rig rig, Bench.Options o) {
-        Worker worker = rig.newWorker();
+    /**
+     * The engine worker translates and forwards; the mirror answers (or rotates, or crosses). The
+     * packets first open the scenario's sessions (the worker's slow path), then the warm-up and
+     * the window run. One FORWARDED count per packet per pass through the worker.
+     */
+    static Result engine(Setup s, Rig rig, Bench.Options o) {
+        Flows walk = s.flows.get();
+        Worker worker = s.newWorker(rig);
+        NatProbe probe = new NatProbe(worker);
         Counters c = worker.counters();
-        try (Mirror mirror = new Mirror(rig.tx, rig.rx)) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        try (Mirror mirror = s.mirror(rig, walk, true)) {
             worker.onStart();
             try {
-                worker.doWork(); // announces the addresses (gratuitous ARP) ...
+                long heap0 = heapAfterGc();
+                worker.doWork(); // picks up the snapshot (the NAT tables are built here), announces its addresses ...
                 mirror.poll();   // ... which the mirror frees
-                rig.prefill(o.pktSize());
+                long heap1 = heapAfterGc();
+                long[] first = counters(c, new long[slots(c)]);
+                rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, o.pktSize(), rig.portMac));
                 ForwardLoop loop = new ForwardLoop(worker, mirror);
-                long drops0 = drops(c);
-                Window w = Window.measure(loop, () -> c.event(Counters.FORWARDED), o);
-                long drops = drops(c) - drops0;
-                return w.finish(rig, drops);
+                long t0 = System.nanoTime();
+                long opened0 = c.event(Counters.FORWARDED);
+                while (probe.sessions() < s.openSessions) {
+                    loop.chunk();
+                    if (System.nanoTime() - t0 > OPEN_TIMEOUT_NANOS) {
+                        throw new IllegalStateException("only " + probe.sessions() + " of " + s.openSessions
+                                + " sessions opened; drops: " + dropDetail(first, counters(c, new long[first.length]), c));
+                    }
+                }
+                double openS = (System.nanoTime() - t0) / 1e9;
+                long openPackets = c.event(Counters.FORWARDED) - opened0;
+                if (s.scatter) {
+                    walk.scatter();
+                }
+                long[] start = new long[first.length];
+                long[] misStart = new long[1];
+                int[] sessStart = new int[1];
+                Window w = Window.measure(loop, () -> c.event(Counters.FORWARDED), o, () -> {
+                    counters(c, start);
+                    misStart[0] = mirror.mistranslated();
+                    sessStart[0] = probe.sessions();
+                });
+                long[] end = counters(c, new long[first.length]);
+                int sessEnd = probe.sessions();
+                long drops = dropCount(start, end, c);
+                Measurement m = w.finish(rig, drops);
+                long translated = end[Counters.NAT_TRANSLATED] - start[Counters.NAT_TRANSLATED];
+                x.put("nat_translated", translated);
+                x.put("translated_per_packet", m.packets() == 0 ? null : Bench.round((double) translated / m.packets(), 4));
+                if (s.scenario.equals("napt-cps")) {
+                    // every packet through the worker is the first of a new flow (no tuple repeats
+                    // within 10^9 flows), so each translation opened one session
+                    x.put("new_sessions_per_s", Bench.round(translated / m.seconds(), 0));
+                }
+                x.put("sessions_at_window_start", sessStart[0]);
+                x.put("sessions", sessEnd);
+                x.put("max_sessions", s.nat() ? s.maxSessions() : 0);
+                x.put("flows", walk == null ? rig.inFlight : walk.n);
+                x.put("walk_stride", walk == null ? null : walk.stride());
+                x.put("mistranslated", mirror.mistranslated() - misStart[0]);
+                x.put("drop_detail", dropDetail(start, end, c));
+                x.put("drops_before_window", dropCount(first, start, c));
+                x.put("drop_detail_before_window", dropDetail(first, start, c));
+                x.put("mirror_freed", mirror.freed());
+                if (s.openSessions > 0) {
+                    x.put("open_s", Bench.round(openS, 3));
+                    x.put("open_packets", openPackets);
+                }
+                if (s.nat()) {
+                    Map<String, Long> fp = probe.footprint();
+                    long total = 0;
+                    for (Map.Entry<String, Long> e : fp.entrySet()) {
+                        x.put(e.getKey() + "_bytes", e.getValue());
+                        total += e.getValue();
+                    }
+                    int cap = s.maxSessions();
+                    x.put("nat_state_bytes", total);
+                    x.put("bytes_per_session", Bench.round((double) total / cap, 2));
+                    x.put("session_table_bytes_per_session", Bench.round((double) fp.get("session_table") / cap, 2));
+                    x.put("heap_bytes_per_session", Bench.round((double) (heap1 - heap0) / cap, 2));
+                }
+                return new Result(m, x);
             } finally {
                 worker.onClose();
                 rig.drain();
@@ -68,12 +144,20 @@ final class Scenarios {
         }
     }
 
-    /** The harness alone: a pass-through moves each port's RX burst to the other port's TX, unchanged. */
-    static Measurement mirrorOnly(Rig rig, Bench.Options o) {
+    /**
+     * The harness alone, for a scenario: the same rig, frames and mirror modes (without the
+     * checks), with a pass-through that moves each port's RX burst to the other port's TX,
+     * unchanged, instead of the worker.
+     */
+    static Measurement harness(Setup s, Rig rig, Bench.Options o) {
+        Flows walk = s.flows.get();
         Shim.hp_thread_register();
-        try (Mirror mirror = new Mirror(rig.tx, rig.rx); PassThrough loop = new PassThrough(rig, mirror)) {
-            rig.prefill(o.pktSize());
-            Window w = Window.measure(loop, loop::moved, o);
+        try (Mirror mirror = s.mirror(rig, walk, false); PassThrough loop = new PassThrough(rig, mirror)) {
+            rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, o.pktSize(), rig.portMac));
+            if (s.scatter) {
+                walk.scatter();
+            }
+            Window w = Window.measure(loop, loop::moved, o, NOTHING);
             return w.finish(rig, 0);
         } finally {
             rig.drain();
@@ -81,15 +165,54 @@ final class Scenarios {
         }
     }
 
-    private static long drops(Counters c) {
-        long d = 0;
-        for (int e = 0; e < Counters.DROP_REASONS; e++) {
-            d += c.event(e);
+    private static long heapAfterGc() {
+        System.gc();
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** Counter slots read: the events, then each port's TX_FULL. */
+    private static int slots(Counters c) {
+        return Counters.EVENT_COUNT + c.ports();
+    }
+
+    private static long[] counters(Counters c, long[] into) {
+        for (int e = 0; e < Counters.EVENT_COUNT; e++) {
+            into[e] = c.event(e);
         }
         for (int p = 0; p < c.ports(); p++) {
-            d += c.port(p, Counters.TX_FULL);
+            into[Counters.EVENT_COUNT + p] = c.port(p, Counters.TX_FULL);
+        }
+        return into;
+    }
+
+    /** Drop counters plus TX-full between two readings. */
+    private static long dropCount(long[] from, long[] to, Counters c) {
+        long d = 0;
+        for (int e = 0; e < Counters.DROP_REASONS; e++) {
+            d += to[e] - from[e];
+        }
+        for (int p = 0; p < c.ports(); p++) {
+            d += to[Counters.EVENT_COUNT + p] - from[Counters.EVENT_COUNT + p];
         }
         return d;
+    }
+
+    /** The drop counters that moved between two readings, "name=count,..." ("" when none). */
+    static String dropDetail(long[] from, long[] to, Counters c) {
+        StringBuilder sb = new StringBuilder();
+        for (int e = 0; e < Counters.DROP_REASONS; e++) {
+            if (to[e] != from[e]) {
+                sb.append(sb.isEmpty() ? "" : ",").append(Counters.EVENT_NAMES[e]).append('=').append(to[e] - from[e]);
+            }
+        }
+        for (int p = 0; p < c.ports(); p++) {
+            long d = to[Counters.EVENT_COUNT + p] - from[Counters.EVENT_COUNT + p];
+            if (d != 0) {
+                sb.append(sb.isEmpty() ? "" : ",").append("tx_full_port").append(p).append('=').append(d);
+            }
+        }
+        return sb.toString();
     }
 
     interface Loop {
@@ -175,11 +298,13 @@ final class Scenarios {
         /** Length of the slices whose best and worst cycles per packet show how steady the window was. */
         static final double SLICE_S = 0.5;
 
-        static Window measure(Loop loop, PacketCount count, Bench.Options o) {
+        /** atStart runs between the warm-up and the window (outside the allocation count). */
+        static Window measure(Loop loop, PacketCount count, Bench.Options o, Runnable atStart) {
             long hz = Shim.hp_tsc_hz();
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             List<GarbageCollectorMXBean> gcs = ManagementFactory.getGarbageCollectorMXBeans();
             loop.spin(Shim.hp_rdtsc() + (long) (o.warmupS() * hz));
+            atStart.run();
             long gc0 = 0;
             long gcMs0 = 0;
             for (GarbageCollectorMXBean gc : gcs) {
