@@ -17,30 +17,38 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs the benchmark in-process for about a second on 4 KiB pages and checks its output is
- * well-formed and that the engine forwarded packets. Says nothing about speed. This is the only
- * test of the module that initialises EAL (once per JVM), so it is the only test here.
+ * Runs the benchmark in-process for a few seconds on 4 KiB pages and checks its output is
+ * well-formed, that the engine forwarded packets and that the NAT scenarios translated them
+ * (1:1, and NAPT with 1000 sessions opened first and then rotated through). Says nothing about
+ * speed. This is the only test of the module that initialises EAL (once per JVM), so it is the
+ * only test here.
  */
 class BenchSmokeTest {
     private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|null|true|false|-?[0-9.Ee+-]+)");
 
     @Test
-    void forwardsPacketsAndPrintsOneJsonLinePerScenario() throws Exception {
+    void forwardsAndTranslatesPacketsAndPrintsOneJsonLinePerScenario() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Bench.run(new String[] {"mirror-only", "forward", "--no-huge", "--mem", "512", "--duration", "0.4",
-                "--warmup", "0.2", "--packets", "256"},
+        Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "--no-huge", "--mem", "512",
+                "--duration", "0.4", "--warmup", "0.2", "--packets", "256"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(2, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
+        assertEquals(4, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         Map<String, String> mirror = parse(lines.get(0));
         Map<String, String> forward = parse(lines.get(1));
+        Map<String, String> binat = parse(lines.get(2));
+        Map<String, String> napt = parse(lines.get(3));
         assertEquals("\"mirror-only\"", mirror.get("scenario"));
         assertEquals("\"forward\"", forward.get("scenario"));
-        for (Map<String, String> j : List.of(mirror, forward)) {
-            for (String key : List.of("mode", "workers", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
-                    "bytes_per_packet", "gc_count", "duration_s", "hugepages")) {
+        assertEquals("\"binat\"", binat.get("scenario"));
+        assertEquals("\"1\"", binat.get("variant"));
+        assertEquals("\"napt-established\"", napt.get("scenario"));
+        assertEquals("\"1000\"", napt.get("variant"));
+        for (Map<String, String> j : List.of(mirror, forward, binat, napt)) {
+            for (String key : List.of("mode", "workers", "sessions", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
+                    "bytes_per_packet", "bytes_per_session", "gc_count", "duration_s", "hugepages", "engine_jar")) {
                 assertTrue(j.containsKey(key), key + " missing from " + j);
             }
             assertEquals("\"capacity\"", j.get("mode"));
@@ -52,9 +60,22 @@ class BenchSmokeTest {
             assertEquals("0", j.get("lost"), "packets lost: " + j);
             assertEquals("0", j.get("bad_checksums"), "checksums broken: " + j);
         }
-        assertEquals("0", forward.get("drops"), "the engine dropped packets: " + forward);
-        assertFalse(forward.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + forward);
+        for (Map<String, String> j : List.of(forward, binat, napt)) {
+            assertEquals("0", j.get("drops"), "the engine dropped packets: " + j);
+            assertFalse(j.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + j);
+        }
+        for (Map<String, String> j : List.of(binat, napt)) {
+            assertTrue(Long.parseLong(j.get("nat_translated")) > 0, "nothing translated: " + j);
+            assertEquals("1.0", j.get("translated_per_packet"), "every packet is translated: " + j);
+            assertEquals("0", j.get("mistranslated"), "the mirror saw mistranslated packets: " + j);
+            assertEquals("\"\"", j.get("drop_detail"), "drops: " + j);
+            assertTrue(Double.parseDouble(j.get("bytes_per_session")) > 0, "footprint: " + j);
+        }
+        assertEquals("0", binat.get("sessions"), "1:1 is stateless: " + binat);
+        assertEquals("1000", napt.get("sessions"), "sessions in use: " + napt);
+        assertEquals("1000", napt.get("sessions_at_window_start"), "sessions opened before the window: " + napt);
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("forward"), "table on stderr");
+        assertTrue(forward.get("engine_jar").contains("engine"), "engine origin: " + forward);
         String prefix = "hairpin-bench-" + ProcessHandle.current().pid();
         assertFalse(Files.exists(Path.of("/var/run/dpdk", prefix)), "EAL runtime folder left behind");
     }
