@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
 #
-#   perf/bench.sh [forward] [mirror-only] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
+#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
+#                 [--no-harness] [--max-sessions N]
+#
+# Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
+# hairpin[:napt|binat], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file
@@ -14,8 +18,12 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-JAVA_HOME="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
+# The product's JDK and JVM flags (deploy/env.sh: JDK 25, native access, -XX:+UseParallelGC), so
+# the engine runs here as `hairpin run` runs it. BENCH_BASE_FLAGS replaces those flags (A/B runs).
+# shellcheck source=../deploy/env.sh
+. "$root/deploy/env.sh"
+JAVA="$HAIRPIN_JAVA"
+JVM_FLAGS="${BENCH_BASE_FLAGS-$HAIRPIN_JVM_FLAGS}"
 PAGES=512
 
 say() { echo "bench.sh: $*" >&2; }
@@ -101,7 +109,9 @@ if [[ "$want_huge" == 1 ]]; then
 fi
 
 set +e
-"$JAVA" --enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
+echo "bench.sh: $JAVA $JVM_FLAGS -Xms${BENCH_HEAP:-2g} -Xmx${BENCH_HEAP:-2g} -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-}" >&2
+# shellcheck disable=SC2086
+"$JAVA" $JVM_FLAGS \
     -Xms"${BENCH_HEAP:-2g}" -Xmx"${BENCH_HEAP:-2g}" -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-} \
     -cp "$classpath" io.hairpin.perf.Bench "${huge_arg[@]}" "$@"
 rc=$?

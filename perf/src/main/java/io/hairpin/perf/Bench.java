@@ -355,11 +355,15 @@ public final class Bench {
         j.put("packets_in_flight", o.packets());
         j.put("forwarded_mpps", round(m.mpps(), 3));
         j.put("cycles_per_pkt", round(m.cyclesPerPacket(), 2));
+        j.put("cycles_per_pkt_on_cpu", round(m.cpuCyclesPerPacket(), 2));
         if (!scenario.equals("mirror-only")) {
             j.put("mirror_cycles_per_pkt", harness == null ? null : round(harness.cyclesPerPacket(), 2));
             j.put("engine_cycles_per_pkt",
                     harness == null ? null : round(m.cyclesPerPacket() - harness.cyclesPerPacket(), 2));
             j.put("mirror_cpu_share", harness == null ? null : round(harness.cpuShare(), 3));
+            j.put("mirror_cycles_per_pkt_on_cpu", harness == null ? null : round(harness.cpuCyclesPerPacket(), 2));
+            j.put("engine_cycles_per_pkt_on_cpu",
+                    harness == null ? null : round(m.cpuCyclesPerPacket() - harness.cpuCyclesPerPacket(), 2));
         }
         j.put("cycles_per_pkt_best_slice", round(m.sliceMinCycles(), 2));
         j.put("cycles_per_pkt_worst_slice", round(m.sliceMaxCycles(), 2));
@@ -392,6 +396,7 @@ public final class Bench {
         j.put("c_reference_mpps", null);
         j.put("c_reference_cycles_per_pkt", null);
         j.put("engine_jar", engineJar);
+        j.put("jvm_args", String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
         return j;
     }
 
