@@ -57,6 +57,7 @@ classpath="$(cat "$cp_file")"
 for jar in engine/target/hairpin-engine- native/target/hairpin-native-; do
     [[ ":$classpath:" == *":$root/$jar"* ]] || { say "classpath does not use $root/$jar*.jar: $classpath"; exit 1; }
 done
+[[ "${BENCH_BUILD_ONLY:-0}" == 1 ]] && exit 0
 
 # ---- hugepages ---------------------------------------------------------------------------
 nr_file=/proc/sys/vm/nr_hugepages

@@ -25,8 +25,9 @@ import java.util.Map;
  * napt-cps[:udp|tcp], hairpin[:napt|binat]; "nat" stands for all NAT ones but
  * napt-established:10m. Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
  * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
- * Every NAT scenario first runs its own harness (its frames and mirror modes with a pass-through
- * instead of the worker) unless --no-harness, and its line carries engine = total − harness.
+ * Every scenario first runs its own harness (its frames and mirror modes with a pass-through
+ * instead of the worker; for forward that is mirror-only, reused when it ran just before) unless
+ * --no-harness, and its line carries engine = total − harness.
  */
 public final class Bench {
     static final List<String> SCENARIOS = List.of("mirror-only", "forward", "binat", "pfwd", "napt-established",
@@ -286,8 +287,8 @@ public final class Bench {
                     json = toJson("mirror-only", s, mirrorOnly, null, Map.of(), o, huge, engineJar);
                 } else {
                     Measurement harness = null;
-                    if (token.equals("forward")) {
-                        harness = mirrorOnly;
+                    if (token.equals("forward") && mirrorOnly != null) {
+                        harness = mirrorOnly; // forward's harness is mirror-only
                     } else if (o.harness()) {
                         err.println("bench: " + token + ": harness (pass-through instead of the worker)");
                         harness = Scenarios.inThread(token + "-harness", () -> Scenarios.harness(s, rig, o));
