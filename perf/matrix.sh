@@ -30,6 +30,19 @@ BENCH_JVM_OPTS=-XX:+UseTransparentHugePages napt-established:1000000
 BENCH_JVM_OPTS=-XX:+UseTransparentHugePages napt-cps:udp'
 matrix="${MATRIX:-$default_matrix}"
 
+# Other engineers' DPDK tests pin busy-polling threads to one CPU for minutes; a run pinned to
+# the same CPU gets a fraction of it (a starved 10M run got 1 % of CPU 0). So each run takes the
+# CPU with fewer runnable threads pinned to it alone (--lcore), unless the arguments name one.
+pick_lcore() {
+    local cpus
+    cpus="$(nproc)"
+    awk -v n="$cpus" '
+        /^State:/ { st = $2 }
+        /^Cpus_allowed_list:/ { if (st == "R" && $2 ~ /^[0-9]+$/) busy[$2]++ }
+        END { best = 0; for (c = 1; c < n; c++) if (busy[c] + 0 < busy[best] + 0) best = c; print best }
+    ' /proc/[0-9]*/task/[0-9]*/status 2>/dev/null
+}
+
 cd "$root"
 mkdir -p "$(dirname "$out")"
 BENCH_BUILD_ONLY=1 perf/bench.sh
@@ -42,6 +55,9 @@ for r in $(seq 1 "$rounds"); do
         for w in $line; do
             if [[ "$w" == *=* && ${#args[@]} -eq 0 ]]; then envs+=("$w"); else args+=("$w"); fi
         done
+        if [[ " ${args[*]} " != *" --lcore "* ]]; then
+            args+=(--lcore "$(pick_lcore)")
+        fi
         cmd="${envs[*]:+${envs[*]} }BENCH_NO_BUILD=1 perf/bench.sh ${args[*]}"
         load="$(cut -d' ' -f1-3 /proc/loadavg)"
         echo "matrix.sh: round $r: $cmd (load $load)" | tee -a "$log" >&2
