@@ -12,10 +12,10 @@ import java.util.Map;
 /**
  * Reads a worker's NAT state from the benchmark thread (the worker's own thread, between
  * iterations). The engine has no public accessor for it yet, so this goes through reflection
- * (the engine is on the class path, so its private fields are accessible): Worker.nat (Nat44) →
- * sessions (SessionTable), mappings (MappingTable), hosts (HostCounters), allocators
- * (PortAllocator[]), lastRemoteOf (int[]). Only used outside measured windows, except
- * {@link #sessions()}, which is a plain call on the table once resolved.
+ * (the engine is on the class path, so its private fields are accessible): Worker.nat (Nat44) and
+ * its fields (the session table, mapping table, host counters, port pools, ...). Only used
+ * outside measured windows, except {@link #sessions()}, which is a plain call on the table once
+ * resolved.
  */
 final class NatProbe {
     private final Object nat;
@@ -39,19 +39,35 @@ final class NatProbe {
     }
 
     /**
-     * Bytes of the NAT state structures' arrays (excluding array headers, as
-     * SessionTable.footprintBytes() counts): session table (its own footprintBytes), mapping
-     * table, host counters, port allocators and the per-mapping last-remote array.
+     * Bytes of the worker's NAT state, per field of Nat44 (arrays only, without array headers, as
+     * SessionTable.footprintBytes() counts; the session table is its own footprintBytes()): every
+     * instance field but the counters and the rules (which belong to the snapshot), descending
+     * into engine objects and Agrona collections. Fields are found by type, not by name, so that
+     * engine refactorings do not break the benchmark; empty ones are left out.
      */
     Map<String, Long> footprint() {
         Map<String, Long> m = new LinkedHashMap<>();
-        SessionTable t = table();
-        m.put("session_table", t == null ? 0 : t.footprintBytes());
-        m.put("mapping_table", arrayBytes(get(nat, "mappings")));
-        m.put("host_counters", arrayBytes(get(nat, "hosts")));
-        m.put("port_allocators", arrayBytes(get(nat, "allocators")));
-        m.put("last_remote", arrayBytes(get(nat, "lastRemoteOf")));
+        for (Class<?> c = nat.getClass(); c != null; c = c.getSuperclass()) {
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isStatic(f.getModifiers()) || f.getType().isPrimitive()
+                        || f.getName().equals("counters") || f.getName().equals("rules")) {
+                    continue;
+                }
+                Object v = get(nat, f.getName());
+                long bytes = v instanceof SessionTable t ? t.footprintBytes() : arrayBytes(v);
+                if (bytes > 0) {
+                    m.put(snake(f.getName()), bytes);
+                }
+            }
+        }
         return m;
+    }
+
+    /** lastRemoteOf → last_remote_of. */
+    static String snake(String name) {
+        return name.equals("sessions") ? "session_table"
+                : name.equals("mappings") ? "mapping_table"
+                : name.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     static Object get(Object o, String name) {
@@ -92,7 +108,7 @@ final class NatProbe {
             }
             return sum;
         }
-        if (!c.getName().startsWith("io.hairpin.engine.")) {
+        if (!c.getName().startsWith("io.hairpin.engine.") && !c.getName().startsWith("org.agrona.collections.")) {
             return 0;
         }
         long sum = 0;

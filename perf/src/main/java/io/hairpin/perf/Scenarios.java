@@ -133,7 +133,8 @@ final class Scenarios {
                     int cap = s.maxSessions();
                     x.put("nat_state_bytes", total);
                     x.put("bytes_per_session", Bench.round((double) total / cap, 2));
-                    x.put("session_table_bytes_per_session", Bench.round((double) fp.get("session_table") / cap, 2));
+                    x.put("session_table_bytes_per_session",
+                            Bench.round((double) fp.getOrDefault("session_table", 0L) / cap, 2));
                     x.put("heap_bytes_per_session", Bench.round((double) (heap1 - heap0) / cap, 2));
                 }
                 return new Result(m, x);
