@@ -32,6 +32,7 @@ public final class Engine implements AutoCloseable {
     static final int TX_DESCRIPTORS = 1024;
     static final long NEIGHBOR_REACHABLE_NANOS = 300_000_000_000L;
     static final long NEIGHBOR_GRACE_NANOS = 5_000_000_000L;
+    static final int HANDOFF_CAPACITY = 4096;
 
     private final EngineConfig config;
     private final Mempool pool;
@@ -129,10 +130,6 @@ public final class Engine implements AutoCloseable {
                 macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
             Snapshot first = Snapshot.compile(1, config, macs);
-            if (config.workers() > 1 && first.nat.needsSessions()) {
-                throw new DpdkException("NAT rules that keep sessions (port forwards, outbound NAT, a restricted"
-                        + " inbound list, interface-mode reflection) run on one worker in this version; set workers: 1.");
-            }
             if (config.exceptionPath()) {
                 for (int i = 0; i < config.interfaces().size(); i++) {
                     EngineConfig.Interface ifc = config.interfaces().get(i);
@@ -159,6 +156,9 @@ public final class Engine implements AutoCloseable {
             for (int w = 0; w < config.workers(); w++) {
                 int cpu = cpus > 1 ? (1 + w) % cpus : -1;
                 workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu));
+            }
+            if (workers.size() > 1) {
+                Worker.connect(workers.toArray(new Worker[0]), HANDOFF_CAPACITY);
             }
             Engine engine = new Engine(config, pool, ports, taps, tapNames, holder, neighbors, workers);
             engine.kernelGuard = guard;

@@ -50,16 +50,18 @@ public final class Counters {
     public static final int NAT_PORTS_EXHAUSTED = 29;
     public static final int NAT_BAD_QUOTE = 30;
     public static final int NAT_FRAGMENT = 31;
-    public static final int FORWARDED = 32;
-    public static final int ECHO_REPLIED = 33;
-    public static final int ICMP_ERRORS_SENT = 34;
-    public static final int ICMP_RATE_LIMITED = 35;
-    public static final int ARP_REPLIED = 36;
-    public static final int ARP_REQUESTS_SENT = 37;
-    public static final int TO_KERNEL = 38;
-    public static final int FROM_KERNEL = 39;
-    public static final int NAT_TRANSLATED = 40;
-    public static final int EVENT_COUNT = 41;
+    public static final int HANDOFF_FULL = 32;
+    public static final int FORWARDED = 33;
+    public static final int ECHO_REPLIED = 34;
+    public static final int ICMP_ERRORS_SENT = 35;
+    public static final int ICMP_RATE_LIMITED = 36;
+    public static final int ARP_REPLIED = 37;
+    public static final int ARP_REQUESTS_SENT = 38;
+    public static final int TO_KERNEL = 39;
+    public static final int FROM_KERNEL = 40;
+    public static final int NAT_TRANSLATED = 41;
+    public static final int HANDED_OFF = 42;
+    public static final int EVENT_COUNT = 43;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -68,10 +70,10 @@ public final class Counters {
         "ttl_expired", "too_big_df", "too_big_no_fragmentation", "neighbor_unresolved", "neighbor_queue_full",
         "arp_invalid", "arp_not_for_us", "bad_icmp_checksum", "local_unhandled", "multi_segment", "mbuf_exhausted",
         "neighbor_table_full", "nat_no_mapping", "nat_not_admitted", "nat_reflection_disabled",
-        "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "nat_fragment", "forwarded",
+        "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "nat_fragment", "handoff_full", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
-        "from_kernel", "nat_translated"};
-    public static final int DROP_REASONS = NAT_FRAGMENT + 1;
+        "from_kernel", "nat_translated", "handed_off"};
+    public static final int DROP_REASONS = HANDOFF_FULL + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 

@@ -75,18 +75,19 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return;
         }
         rules = r;
-        if (sessions == null && r.hasRules) {
-            int perWorker = Math.max(16, r.maxSessions / workers);
-            sessions = new SessionTable(perWorker);
-            mappings = new MappingTable(perWorker);
-            hosts = new HostCounters(Math.min(perWorker, 65536));
+        // Worker 0 owns all session state (the others hand it the packets that need it), so it
+        // has the whole table and the whole port range.
+        if (sessions == null && r.hasRules && worker == 0) {
+            int capacity = Math.max(16, r.maxSessions);
+            sessions = new SessionTable(capacity);
+            mappings = new MappingTable(capacity);
+            hosts = new HostCounters(Math.min(capacity, 65536));
             allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
             for (int i = 0; i < r.outboundCount; i++) {
-                allocators[i] = new PortAllocator(r.outboundPool(i), workers, worker, r.outboundStaticPort(i));
+                allocators[i] = new PortAllocator(r.outboundPool(i), 1, 0, r.outboundStaticPort(i));
             }
             for (int i = 0; i < snap.interfaceCount; i++) {
-                allocators[r.outboundCount + i] = new PortAllocator(new int[] {snap.addresses[i][0]}, workers, worker,
-                        false);
+                allocators[r.outboundCount + i] = new PortAllocator(new int[] {snap.addresses[i][0]}, 1, 0, false);
             }
         }
     }
@@ -299,6 +300,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     private int portForward(long ip, int ihl, int total, int proto, int ingress, Snapshot snap, int f) {
+        if (sessions == null) {
+            return Counters.NAT_NO_MAPPING;
+        }
         NatRules nat = snap.nat;
         int server = nat.forwardInternal(f);
         int serverPort = nat.forwardInternalPort(f, newDstPort);
@@ -328,7 +332,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (c >= 0) {
                 int mapped = nat.binatToExternal(c, client);
                 // Between two 1:1 hosts it is stateless: the reply is reflected the same way.
-                if (!viaForward || error || !hasPorts(ip, ihl, proto)) {
+                if (!viaForward || error || !hasPorts(ip, ihl, proto) || sessions == null) {
                     newSrc = mapped;
                     newDst = server;
                     if (error) {
@@ -339,7 +343,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, true);
             }
             int o = nat.outbound(client, ruleIface);
-            if (o >= 0 && hasPorts(ip, ihl, proto)) {
+            if (o >= 0 && hasPorts(ip, ihl, proto) && sessions != null) {
                 int m = mapping(proto, client, clientPort, o);
                 if (m < 0) {
                     return -m;
@@ -348,7 +352,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                         serverPort, m, true);
             }
         }
-        if (error || !hasPorts(ip, ihl, proto)) {
+        if (error || !hasPorts(ip, ihl, proto) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
         }
         // interface mode (or a client with no public identity): the appliance's address facing the server
@@ -431,7 +435,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int r = nat.binatByInternal(src, dst, egress);
         if (r >= 0) {
             int mapped = nat.binatToExternal(r, src);
-            if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total)) {
+            if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total) && sessions != null) {
                 // replies to what the host opens must get back in past its inbound list
                 return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, true);
             }
@@ -451,7 +455,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
             return Counters.NAT_FRAGMENT;
         }
-        if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total)) {
+        if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
         }
         int m = mapping(proto, src, newSrcPort, o);

@@ -67,6 +67,12 @@ public final class Worker implements Agent {
     private int pendingCount;
     private long pendingSeenVersion = -1;
 
+    /** Towards worker 0, which owns all NAT session state when there are several workers. */
+    private HandoffRing toOwner;
+    /** At worker 0: one ring from each other worker. */
+    private HandoffRing[] inboxes = new HandoffRing[0];
+    private final int workerCount;
+
     private Snapshot snap;
     private long now;
     private long nextHousekeeping;
@@ -92,7 +98,8 @@ public final class Worker implements Agent {
         this.physicalPorts = physicalPorts;
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
-        this.nat = new Nat44(counters, id, snapshots.workers());
+        this.workerCount = snapshots.workers();
+        this.nat = new Nat44(counters, id, workerCount);
         rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
         rxAddr = rx.address();
         tx = new MemorySegment[txPortId.length];
@@ -110,6 +117,20 @@ public final class Worker implements Agent {
 
     public Counters counters() {
         return counters;
+    }
+
+    /**
+     * Wires the handoff rings between workers before they start: worker 0 owns the NAT
+     * sessions; the others pass it the packets that may need them.
+     */
+    public static void connect(Worker[] workers, int capacity) {
+        HandoffRing[] inboxes = new HandoffRing[workers.length - 1];
+        for (int w = 1; w < workers.length; w++) {
+            HandoffRing ring = new HandoffRing(capacity);
+            workers[w].toOwner = ring;
+            inboxes[w - 1] = ring;
+        }
+        workers[0].inboxes = inboxes;
     }
 
     @Override
@@ -161,6 +182,16 @@ public final class Worker implements Agent {
             }
             work += n;
         }
+        for (HandoffRing inbox : inboxes) {
+            int n = inbox.available(BURST);
+            long head = inbox.head();
+            for (int i = 0; i < n; i++) {
+                long position = head + i;
+                frame(inbox.mbuf(position), inbox.port(position));
+            }
+            inbox.consumed(n);
+            work += n;
+        }
         for (int t = physicalPorts; t < txPortId.length; t++) {
             if (txPortId[t] < 0) {
                 continue;
@@ -185,9 +216,14 @@ public final class Worker implements Agent {
     // ---- ingress ----------------------------------------------------------------------------
 
     private void fromWire(long m, int port) {
-        int len = Mbuf.dataLen(m);
         counters.add(port, Counters.RX_PACKETS, 1);
-        counters.add(port, Counters.RX_BYTES, len);
+        counters.add(port, Counters.RX_BYTES, Mbuf.dataLen(m));
+        frame(m, port);
+    }
+
+    /** A frame received on an engine port (directly, or handed over by another worker). */
+    private void frame(long m, int port) {
+        int len = Mbuf.dataLen(m);
         if (Mbuf.nbSegs(m) != 1) {
             drop(m, Counters.MULTI_SEGMENT);
             return;
@@ -323,6 +359,14 @@ public final class Worker implements Agent {
             return;
         }
         boolean natRules = snap.nat.hasRules;
+        if (toOwner != null && natRules && snap.nat.needsSessions() && needsOwner(iface, dst)) {
+            if (toOwner.offer(m, snap.port[iface])) {
+                counters.count(Counters.HANDED_OFF);
+            } else {
+                drop(m, Counters.HANDOFF_FULL);
+            }
+            return;
+        }
         boolean translate = false;
         if (natRules) {
             if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && !icmpIntact(ip, ihl, total)) {
@@ -391,6 +435,23 @@ public final class Worker implements Agent {
         int gw = routes.gateway(r);
         counters.count(Counters.FORWARDED);
         output(m, l2, egress, gw != 0 ? gw : dst);
+    }
+
+    /**
+     * Could this packet need NAT session state (which worker 0 owns)? Traffic to a NAT public
+     * address or to the appliance (reflection and its replies), and traffic from an internal
+     * interface that leaves an external one (outbound NAT, port-forward replies).
+     */
+    private boolean needsOwner(int iface, int dst) {
+        if (snap.nat.natAddressInterface(dst) >= 0) {
+            return true;
+        }
+        int r = snap.routes.lookup(dst);
+        if (r < 0) {
+            return false;
+        }
+        return snap.routes.kind(r) == RouteTable.KIND_LOCAL
+                || (!snap.external[iface] && snap.external[snap.routes.egressInterface(r)]);
     }
 
     /** ICMP errors crossing the NAT must have a good checksum (RFC 5508 REQ-4); other ICMP is not checked here. */
