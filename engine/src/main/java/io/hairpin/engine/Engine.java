@@ -102,11 +102,12 @@ public final class Engine implements AutoCloseable {
         try {
             Map<String, Long> macs = new HashMap<>();
             for (String dev : devices) {
+                EthPort port = EthPort.open(dev);
+                // Only once the device exists and is ours: a failed open says why in one sentence.
                 String kernelIface = KernelInterfaceGuard.afPacketInterface(dev);
                 if (kernelIface != null) {
                     guard.guard(kernelIface);
                 }
-                EthPort port = EthPort.open(dev);
                 ports.add(port);
                 int[] max = port.maxQueues();
                 if (max[0] < config.workers() || max[1] < config.workers()) {
