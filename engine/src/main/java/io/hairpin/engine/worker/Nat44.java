@@ -60,6 +60,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private HostCounters hosts;
     /** Outbound rules' pools first, then one pool per interface (its first address) for interface-mode reflection. */
     private PortAllocator[] allocators;
+    /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
+    private org.agrona.collections.Long2LongHashMap permits;
     private long now;
 
     Nat44(Counters counters, int worker, int workers) {
@@ -82,6 +84,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             sessions = new SessionTable(capacity);
             mappings = new MappingTable(capacity);
             hosts = new HostCounters(Math.min(capacity, 65536));
+            permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
             allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
             for (int i = 0; i < r.outboundCount; i++) {
                 allocators[i] = new PortAllocator(r.outboundPool(i), 1, 0, r.outboundStaticPort(i));
@@ -107,6 +110,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     public void expired(int session) {
         int tag = sessions.tag(session);
         if (tag >= 0) {
+            permit(tag, (int) sessions.rewriteK1(2 * session), -1);
             int proto = mappings.proto(tag);
             int internalIp = mappings.internalIp(tag);
             if (mappings.release(tag)) {
@@ -402,6 +406,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         mappings.retain(m);
         hosts.hostAdd(client, 1);
+        permit(m, remote, 1);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
         newDst = client;
@@ -409,16 +414,24 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return TRANSLATE;
     }
 
-    /**
-     * Address-dependent filtering, approximated: the mapping's most recent destination address
-     * may reach it from any port. (Exact filtering would keep every address the host sent to.)
-     */
+    /** Address-dependent filtering: has the mapping's host a live session with this remote address? */
     private boolean sentTo(int m, int proto, int remote) {
-        return lastRemoteOf[m] == remote;
+        return permits.get(permitKey(m, remote)) > 0;
     }
 
-    /** Per mapping, the last remote address the internal host sent to (for address-dependent filtering). */
-    private int[] lastRemoteOf = new int[0];
+    private static long permitKey(int mapping, int remote) {
+        return ((long) mapping << 32) | (remote & 0xffffffffL);
+    }
+
+    private void permit(int mapping, int remote, int delta) {
+        long key = permitKey(mapping, remote);
+        long n = permits.get(key) + delta;
+        if (n <= 0) {
+            permits.remove(key);
+        } else {
+            permits.put(key, n);
+        }
+    }
 
     /**
      * Decides the source translation of a routed packet leaving egress: 1:1 first (as pfSense),
@@ -490,10 +503,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return -Counters.NAT_SESSIONS_FULL;
         }
         mappings.setTag(m, (o << 16) | addr);
-        if (m >= lastRemoteOf.length) {
-            lastRemoteOf = java.util.Arrays.copyOf(lastRemoteOf, Math.max(m + 1, Math.min(mappings.capacity(),
-                    Math.max(1024, lastRemoteOf.length * 2))));
-        }
         return m;
     }
 
@@ -525,7 +534,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (mapping >= 0) {
             mappings.retain(mapping);
             hosts.hostAdd(mappings.internalIp(mapping), 1);
-            lastRemoteOf[mapping] = toDst;
+            permit(mapping, toDst, 1);
         }
         refresh(ip, ihl, total, proto, 2 * s);
         newSrc = toSrc;

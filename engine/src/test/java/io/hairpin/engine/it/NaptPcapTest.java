@@ -253,4 +253,24 @@ class NaptPcapTest {
         assertEquals(2, r.event(Counters.NAT_FRAGMENT));
         assertEquals(0, r.event(Counters.TO_KERNEL));
     }
+
+    @Test
+    void addressDependentFilteringAdmitsEveryAddressTheHostSentToAndNoOther() throws Exception {
+        List<byte[]> wanIn = new ArrayList<>();
+        for (int i = 0; i < 96; i++) {
+            wanIn.add(Frames.udp4(REMOTE_MAC, mac("02:99:00:00:00:01"), REMOTE, WAN_IP, 1, 1, PAYLOAD).build());
+        }
+        int stranger = ip("203.0.113.200");
+        wanIn.add(udpIn(REMOTE_MAC, REMOTE, 9999, 5000));    // the first address the host sent to, a new port
+        wanIn.add(udpIn(REMOTE2_MAC, REMOTE2, 9999, 5000));  // the second one
+        wanIn.add(udpIn(REMOTE_MAC, stranger, 9999, 5000));  // never contacted
+        PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
+                wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53), udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE2, 53)));
+        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        assertEquals(2, lan.size(), lan.toString());
+        assertEquals(REMOTE, lan.get(0).src());
+        assertEquals(REMOTE2, lan.get(1).src());
+        assertEquals(CLIENT, lan.get(0).dst());
+        assertEquals(1, r.event(Counters.NAT_NOT_ADMITTED));
+    }
 }
