@@ -730,10 +730,13 @@ public final class Worker implements Agent {
         enqueue(snap.port[iface], n);
     }
 
-    /** Gratuitous ARP for every address at start, so neighbours update stale caches. */
+    /** Gratuitous ARP for every address at start (NAT's public ones too), so neighbours update stale caches. */
     private void announceAddresses() {
         for (int i = 0; i < snap.interfaceCount; i++) {
             for (int a : snap.addresses[i]) {
+                sendArpRequest(i, a, a);
+            }
+            for (int a : snap.nat.announcedAddresses(i)) {
                 sendArpRequest(i, a, a);
             }
         }
