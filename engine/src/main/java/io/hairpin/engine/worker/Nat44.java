@@ -29,6 +29,8 @@ import io.hairpin.shim.Mem;
 final class Nat44 implements SessionTable.ExpiryListener {
     static final int PASS = -1;
     static final int TRANSLATE = -2;
+    /** The packet (a fragment) is held until its datagram's first fragment has been translated. */
+    static final int PARKED = -3;
 
     // TCP state bits of a session: SYN and FIN seen per direction, RST seen
     private static final int SYN0 = 1;
@@ -63,6 +65,13 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
     private org.agrona.collections.Long2LongHashMap permits;
     private long now;
+    /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
+    private io.hairpin.engine.fragment.FragmentTracker fragments;
+    /** The current decision came from a session (so later fragments must follow it). */
+    private boolean bySession;
+    /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
+    final long[] released = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
+    private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
         this.counters = counters;
@@ -85,6 +94,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             mappings = new MappingTable(capacity);
             hosts = new HostCounters(Math.min(capacity, 65536));
             permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
+            fragments = new io.hairpin.engine.fragment.FragmentTracker();
             allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
             for (int i = 0; i < r.outboundCount; i++) {
                 allocators[i] = new PortAllocator(r.outboundPool(i), 1, 0, r.outboundStaticPort(i));
@@ -189,6 +199,64 @@ final class Nat44 implements SessionTable.ExpiryListener {
         quoteDecided = false;
     }
 
+    private static boolean isLaterFragment(long ip, int proto) {
+        return (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0
+                && (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_ICMP);
+    }
+
+    /**
+     * A later fragment of a datagram NAT keeps state for: it follows the first fragment's
+     * translation, or is parked until that arrives. Returns TRANSLATE, PARKED or a drop reason.
+     */
+    private int followFirstFragment(long m, long ip, int ihl, int total, int proto) {
+        if (fragments == null) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        int v = fragments.nonFirst(Ipv4.src(ip), Ipv4.dst(ip), proto, Mem.u16(ip + Ipv4.OFF_ID), Ipv4.fragField(ip),
+                total - ihl, m, now);
+        if (v == io.hairpin.engine.fragment.FragmentTracker.FORWARD) {
+            long t = fragments.translation();
+            newSrc = (int) (t >>> 32);
+            newDst = (int) t;
+            return TRANSLATE;
+        }
+        if (v == io.hairpin.engine.fragment.FragmentTracker.PARKED) {
+            counters.count(Counters.FRAGMENTS_PARKED);
+            return PARKED;
+        }
+        return fragmentDrop(v);
+    }
+
+    private static int fragmentDrop(int result) {
+        return switch (result) {
+            case io.hairpin.engine.fragment.FragmentTracker.DUPLICATE -> Counters.FRAGMENT_DUPLICATE;
+            case io.hairpin.engine.fragment.FragmentTracker.OVERLAP -> Counters.FRAGMENT_OVERLAP;
+            case io.hairpin.engine.fragment.FragmentTracker.LIMIT -> Counters.FRAGMENT_LIMIT;
+            default -> Counters.FRAGMENT_INVALID;
+        };
+    }
+
+    /**
+     * After a session-based translation of a first fragment (offset 0, more to come) was decided:
+     * remembers it for the later fragments. Returns how many parked fragments were released into
+     * {@link #released} (to run through the pipeline again), or a negated drop reason.
+     */
+    int recordFirstFragment(long ip, int ihl, int total) {
+        if (!bySession || fragments == null || (Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK))
+                != Ipv4.FLAG_MF) {
+            return 0;
+        }
+        long translation = ((long) newSrc << 32) | (newDst & 0xffffffffL);
+        int n = fragments.first(Ipv4.src(ip), Ipv4.dst(ip), Ipv4.protocol(ip), Mem.u16(ip + Ipv4.OFF_ID), total - ihl,
+                translation, now, released);
+        return n >= 0 ? n : -fragmentDrop(n);
+    }
+
+    /** Parked fragments whose datagram timed out, into out (call again while it returns > 0). */
+    int expireFragments(long nowNanos, long[] out) {
+        return fragments == null ? 0 : fragments.expire(nowNanos, out);
+    }
+
     private void rewriteFrom(int flow) {
         long rk1 = sessions.rewriteK1(flow);
         long rk2 = sessions.rewriteK2(flow);
@@ -235,13 +303,24 @@ final class Nat44 implements SessionTable.ExpiryListener {
      *
      * @return PASS (not NAT's), TRANSLATE (rewrite decided), or a Counters drop reason
      */
-    int inbound(long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
+    int inbound(long mbuf, long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
         now = nowNanos;
+        bySession = false;
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         keep(ip, ihl, proto);
         int src = newSrc;
         int dst = newDst;
+        if (isLaterFragment(ip, proto)) {
+            if (nat.natAddressInterface(dst) < 0) {
+                return PASS; // routed; outbound() decides if it leaves through NAT
+            }
+            int r = nat.binatByExternal(dst, src);
+            if (r >= 0 && nat.binatAdmitsAll(r)) {
+                return binatInbound(ip, ihl, total, proto, ingress, snap, r, false); // stateless: every fragment
+            }
+            return followFirstFragment(mbuf, ip, ihl, total, proto);
+        }
         if (isIcmpError(ip, ihl, total)) {
             int v = errorBySession(ip, ihl, total);
             if (v != PASS) {
@@ -252,6 +331,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (flow >= 0) {
                 rewriteFrom(flow);
                 refresh(ip, ihl, total, proto, flow);
+                bySession = true;
                 return TRANSLATE;
             }
         }
@@ -274,10 +354,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
-        }
-        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0 && (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP
-                || proto == Ipv4.PROTO_ICMP)) {
-            return Counters.NAT_FRAGMENT; // follows the first fragment's translation: virtual reassembly, not yet
         }
         return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
     }
@@ -409,6 +485,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         permit(m, remote, 1);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
+        bySession = true;
         newDst = client;
         newDstPort = clientPort;
         return TRANSLATE;
@@ -440,12 +517,16 @@ final class Nat44 implements SessionTable.ExpiryListener {
      *
      * @return PASS (leave as is), TRANSLATE, or a Counters drop reason
      */
-    int outbound(long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
+    int outbound(long mbuf, long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         int src = newSrc;
         int dst = newDst;
         int r = nat.binatByInternal(src, dst, egress);
+        if (r >= 0 && isLaterFragment(ip, proto)) {
+            newSrc = nat.binatToExternal(r, src); // stateless: every fragment
+            return TRANSLATE;
+        }
         if (r >= 0) {
             int mapped = nat.binatToExternal(r, src);
             if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total) && sessions != null) {
@@ -465,8 +546,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (o < 0) {
             return Counters.NAT_UNTRANSLATED_SOURCE;
         }
-        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
-            return Counters.NAT_FRAGMENT;
+        if (isLaterFragment(ip, proto)) {
+            return followFirstFragment(mbuf, ip, ihl, total, proto);
         }
         if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
@@ -537,6 +618,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             permit(mapping, toDst, 1);
         }
         refresh(ip, ihl, total, proto, 2 * s);
+        bySession = true;
         newSrc = toSrc;
         newSrcPort = toSrcPort;
         newDst = toDst;
@@ -636,6 +718,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (quoteDecided) {
             rewriteQuote(ip, ihl, total);
         }
+    }
+
+    /** Rewrites a later fragment's addresses (it has no ports) with its IPv4 header checksum. */
+    void applyAddresses(long ip, int src, int dst) {
+        int delta = ChecksumDelta.add(ChecksumDelta.delta32(Ipv4.src(ip), src), ChecksumDelta.delta32(Ipv4.dst(ip), dst));
+        Ipv4.src(ip, src);
+        Ipv4.dst(ip, dst);
+        Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(ip), delta));
     }
 
     /** No pseudo-header in ICMP: only the identifier counts (the request's source, the reply's destination). */

@@ -60,6 +60,7 @@ public final class Worker implements Agent {
     private final MemorySegment one;
     private final long oneAddr;
 
+    private final long[] fragmentsTimedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
     private final long[] pendingMbuf = new long[PENDING_CAPACITY];
     private final int[] pendingIface = new int[PENDING_CAPACITY];
     private final int[] pendingNextHop = new int[PENDING_CAPACITY];
@@ -148,6 +149,12 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
+        int timedOut;
+        while ((timedOut = nat.expireFragments(Long.MAX_VALUE / 2, fragmentsTimedOut)) > 0) {
+            for (int i = 0; i < timedOut; i++) {
+                drop(fragmentsTimedOut[i], Counters.FRAGMENT_TIMEOUT);
+            }
+        }
         for (int i = 0; i < pendingCount; i++) {
             drop(pendingMbuf[i], Counters.NEIGHBOR_UNRESOLVED);
         }
@@ -373,10 +380,12 @@ public final class Worker implements Agent {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
             }
-            int v = nat.inbound(ip, ihl, total, iface, snap, now);
+            int v = nat.inbound(m, ip, ihl, total, iface, snap, now);
             if (v == Nat44.TRANSLATE) {
                 translate = true;
                 dst = nat.newDst;
+            } else if (v == Nat44.PARKED) {
+                return;
             } else if (v != Nat44.PASS) {
                 drop(m, v);
                 return;
@@ -414,9 +423,11 @@ public final class Worker implements Agent {
         }
         if (natRules) {
             if (!translate) {
-                int v = nat.outbound(ip, ihl, total, iface, egress, snap);
+                int v = nat.outbound(m, ip, ihl, total, iface, egress, snap);
                 if (v == Nat44.TRANSLATE) {
                     translate = true;
+                } else if (v == Nat44.PARKED) {
+                    return;
                 } else if (v != Nat44.PASS) {
                     drop(m, v);
                     return;
@@ -427,8 +438,17 @@ public final class Worker implements Agent {
                     drop(m, Counters.NAT_BAD_QUOTE);
                     return;
                 }
+                int released = nat.recordFirstFragment(ip, ihl, total);
+                if (released < 0) {
+                    drop(m, -released);
+                    return;
+                }
                 nat.apply(ip, ihl, total);
                 counters.count(Counters.NAT_TRANSLATED);
+                if (released > 0) {
+                    forwardThenRelease(m, l2, r, released);
+                    return;
+                }
             }
         }
         Ipv4.decrementTtl(ip);
@@ -460,6 +480,42 @@ public final class Worker implements Agent {
             return true;
         }
         return !Icmp.isError(Icmp.type(ip + ihl)) || Icmp.checksumOk(ip + ihl, total - ihl);
+    }
+
+    /**
+     * Sends a translated first fragment on, then the later fragments that arrived before it
+     * (parked by the NAT, validated then): they get the same addresses and go the same way.
+     */
+    private void forwardThenRelease(long m, int l2, int r, int released) {
+        long ip = Mbuf.data(m) + l2;
+        int newSrc = Ipv4.src(ip);
+        int newDst = Ipv4.dst(ip);
+        Ipv4.decrementTtl(ip);
+        int egress = snap.routes.egressInterface(r);
+        int gw = snap.routes.gateway(r);
+        int nextHop = gw != 0 ? gw : newDst;
+        counters.count(Counters.FORWARDED);
+        output(m, l2, egress, nextHop);
+        for (int i = 0; i < released; i++) {
+            long fragment = nat.released[i];
+            long f = Mbuf.data(fragment);
+            int fl2 = Mem.u16(f + Ethernet.OFF_TYPE) == Ethernet.TPID_VLAN
+                    ? Ethernet.HEADER_LEN + Ethernet.VLAN_TAG_LEN : Ethernet.HEADER_LEN;
+            long fip = f + fl2;
+            if (Ipv4.ttl(fip) <= 1) {
+                drop(fragment, Counters.TTL_EXPIRED);
+                continue;
+            }
+            if (Ipv4.totalLen(fip) > snap.mtu[egress]) {
+                drop(fragment, Counters.TOO_BIG_NO_FRAGMENTATION);
+                continue;
+            }
+            nat.applyAddresses(fip, newSrc, newDst);
+            Ipv4.decrementTtl(fip);
+            counters.count(Counters.NAT_TRANSLATED);
+            counters.count(Counters.FORWARDED);
+            output(fragment, fl2, egress, nextHop);
+        }
     }
 
     private static boolean isDirectedBroadcast(RouteTable routes, int r, int dst) {
@@ -752,6 +808,12 @@ public final class Worker implements Agent {
             icmpRefilledAt = now;
         }
         nat.expire(now);
+        int timedOut;
+        while ((timedOut = nat.expireFragments(now, fragmentsTimedOut)) > 0) {
+            for (int i = 0; i < timedOut; i++) {
+                drop(fragmentsTimedOut[i], Counters.FRAGMENT_TIMEOUT);
+            }
+        }
         if (pendingCount > 0) {
             long v = neighbors.version();
             boolean changed = v != pendingSeenVersion;
