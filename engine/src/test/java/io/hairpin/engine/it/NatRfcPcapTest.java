@@ -829,8 +829,6 @@ class NatRfcPcapTest {
         assertEquals(2, r.event(Counters.NAT_NOT_ADMITTED));
     }
 
-    @Disabled("BUG: address-dependent filtering remembers only the last remote address a mapping sent to"
-            + " (Nat44.lastRemoteOf): an earlier remote of the same mapping is filtered")
     @Test
     void addressDependentFilteringAdmitsEveryAddressTheHostSentTo() throws Exception {
         NatConfig nat = nat(Filtering.ADDRESS_DEPENDENT, ReflectionSource.MAPPED, List.of(), List.of(),
@@ -891,8 +889,6 @@ class NatRfcPcapTest {
      * RFC 5508 REQ-5 c: an error from the private realm that is not from the quoted packet's
      * destination (an internal router doing PMTUD) gets the NAT's public address as its source.
      */
-    @Disabled("BUG: an ICMP error from an internal router about a session (port forward or NAPT) leaves the WAN with the"
-            + " router's private source address (Nat44.errorBySession only rewrites the outer source of the quoted host)")
     @Test
     void errorsFromAnInternalRouterAboutASessionLeaveWithThePublicAddress() throws Exception {
         int lanRouter = ip("192.168.1.254");
@@ -928,8 +924,6 @@ class NatRfcPcapTest {
     }
 
     /** 1:1 (stateless) errors: the quote's internal destination is translated even when another host reports. */
-    @Disabled("BUG: a 1:1 outbound ICMP error from a host other than the quoted destination keeps that destination's"
-            + " private address in the quote (Nat44.decideQuoteFromOuter only maps addresses equal to the outer ones)")
     @Test
     void oneToOneErrorsFromAnotherInternalHostTranslateTheQuotedDestination() throws Exception {
         int lanRouter = ip("192.168.1.254");
@@ -954,8 +948,6 @@ class NatRfcPcapTest {
     }
 
     /** pfSense's automatic outbound NAT makes one rule per internal subnet, all on the interface address. */
-    @Disabled("BUG: two outbound rules translating to the same address have separate PortAllocators, so both hand out"
-            + " the same port; the second MappingTable.create fails and the flow is dropped as nat_sessions_full")
     @Test
     void twoOutboundRulesOnTheInterfaceAddressShareItsPorts() throws Exception {
         int hostB = ip("192.168.1.200");
@@ -980,8 +972,6 @@ class NatRfcPcapTest {
     }
 
     /** Two external interfaces, outbound NAT on each: a flow leaving wan2 must carry wan2's address. */
-    @Disabled("BUG: Nat44.mapping() finds an existing mapping by (proto, host, port) whatever the outbound rule, so a"
-            + " second flow from the same port leaving another external interface keeps the first interface's address")
     @Test
     void napMappingsAreNotSharedBetweenExternalInterfaces() throws Exception {
         int wan2Ip = ip("198.51.100.1");

@@ -76,11 +76,11 @@ class Nat44SessionLifeTest {
         long ip = buffer.address();
         int ihl = (ipPacket[0] & 0xf) * 4;
         int total = ipPacket.length;
-        int v = nat.inbound(ip, ihl, total, ingress, snap, now);
+        int v = nat.inbound(0, ip, ihl, total, ingress, snap, now); // no mbuf: these packets are not fragments
         if (v == Nat44.PASS) {
             int dst = nat.newDst;
             int egress = snap.routes.egressInterface(snap.routes.lookup(dst));
-            v = nat.outbound(ip, ihl, total, ingress, egress, snap);
+            v = nat.outbound(0, ip, ihl, total, ingress, egress, snap);
         }
         if (v == Nat44.TRANSLATE) {
             nat.apply(ip, ihl, total);
