@@ -97,8 +97,9 @@ public final class ControlClient implements ControlService {
             answer = readLine(ch);
         } catch (IOException e) {
             if (timedOut.get()) {
+                long ms = timeout.toMillis();
                 throw new ControlException(Kind.PROTOCOL, "the appliance did not answer " + cmd + " within "
-                        + timeout.toSeconds() + " s", e);
+                        + (ms % 1000 == 0 ? Long.toString(ms / 1000) : Double.toString(ms / 1000.0)) + " s", e);
             }
             throw new ControlException(Kind.PROTOCOL, "the connection to the appliance broke during " + cmd + ": "
                     + e.getMessage(), e);

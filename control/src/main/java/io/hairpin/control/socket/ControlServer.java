@@ -174,12 +174,21 @@ public final class ControlServer implements AutoCloseable {
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.bind(address, 64);
+        } catch (IOException e) {
+            ch.close(); // the file, if any, is not ours (another server may have bound it just now): left alone
+            throw new IOException("cannot listen on the control socket at " + socket + ": " + reason(e), e);
+        }
+        try {
             secureSocketFile(lookup);
             this.fileKey = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
         } catch (IOException e) {
             ch.close();
-            Files.deleteIfExists(socket);
-            throw new IOException("cannot listen on the control socket at " + socket + ": " + reason(e), e);
+            try {
+                Files.deleteIfExists(socket); // ours, and never served
+            } catch (IOException ignored) {
+                // the first error is the one to tell
+            }
+            throw new IOException("cannot secure the control socket at " + socket + ": " + reason(e), e);
         }
         this.server = ch;
 

@@ -268,6 +268,16 @@ class ControlServerTest {
     }
 
     @Test
+    void aPathTooLongForASocketIsRefusedWithOneSentence() {
+        Path socket = dir.resolve("x".repeat(120) + ".sock");
+        IOException e = assertThrows(IOException.class,
+                () -> ControlServer.start(socket, service, ControlServer.Settings.defaults().withLog(log::add)));
+        assertTrue(e.getMessage().startsWith("cannot listen on the control socket at " + socket + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("too long"), e.getMessage());
+        assertFalse(Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
     void garbageGetsAnErrorAnswerAndTheConnectionGoesOn() throws Exception {
         ControlServer s = start();
         try (Raw r = new Raw(s.socket())) {
