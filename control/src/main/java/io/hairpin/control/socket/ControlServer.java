@@ -82,7 +82,7 @@ public final class ControlServer implements AutoCloseable {
             Objects.requireNonNull(group, "group");
             Objects.requireNonNull(log, "log");
             if (idleTimeout.isNegative() || idleTimeout.isZero() || maxLineBytes < 64 || maxClients < 1) {
-                throw new IllegalArgumentException("idleTimeout > 0, maxLineBytes >= 64 and maxClients >= 1 please");
+                throw new IllegalArgumentException("need idleTimeout > 0, maxLineBytes >= 64 and maxClients >= 1");
             }
         }
 
