@@ -1,6 +1,7 @@
 package io.hairpin.engine.nat;
 
 import io.hairpin.engine.packet.ChecksumDelta;
+import io.hairpin.engine.route.PrefixMap;
 import java.util.List;
 
 /**

@@ -60,8 +60,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private SessionTable sessions;
     private MappingTable mappings;
     private HostCounters hosts;
-    /** Outbound rules' pools first, then one pool per interface (its first address) for interface-mode reflection. */
+    /**
+     * One allocator per distinct pool (rules translating to the same addresses share it, so their
+     * ports never collide); outbound rules and interfaces (interface-mode reflection) point into it.
+     */
     private PortAllocator[] allocators;
+    private int[] groupOfRule;
+    private int[] groupOfInterface;
+    /** Pool address → its allocator group, for inbound packets to a mapping. */
+    private org.agrona.collections.Int2IntHashMap groupOfAddress;
     /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
     private org.agrona.collections.Long2LongHashMap permits;
     private long now;
@@ -95,14 +102,40 @@ final class Nat44 implements SessionTable.ExpiryListener {
             hosts = new HostCounters(Math.min(capacity, 65536));
             permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
             fragments = new io.hairpin.engine.fragment.FragmentTracker();
-            allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
+            java.util.Map<String, Integer> groups = new java.util.LinkedHashMap<>();
+            java.util.List<PortAllocator> pools = new java.util.ArrayList<>();
+            groupOfAddress = new org.agrona.collections.Int2IntHashMap(-1);
+            groupOfRule = new int[r.outboundCount];
             for (int i = 0; i < r.outboundCount; i++) {
-                allocators[i] = new PortAllocator(r.outboundPool(i), 1, 0, r.outboundStaticPort(i));
+                groupOfRule[i] = group(groups, pools, r.outboundPool(i), r.outboundStaticPort(i));
             }
+            groupOfInterface = new int[snap.interfaceCount];
             for (int i = 0; i < snap.interfaceCount; i++) {
-                allocators[r.outboundCount + i] = new PortAllocator(new int[] {snap.addresses[i][0]}, 1, 0, false);
+                groupOfInterface[i] = group(groups, pools, new int[] {snap.addresses[i][0]}, false);
+            }
+            allocators = pools.toArray(new PortAllocator[0]);
+        }
+    }
+
+    /** The allocator group of a pool, created on first sight (at most 256: the group rides in a mapping's key). */
+    private int group(java.util.Map<String, Integer> groups, java.util.List<PortAllocator> pools, int[] pool,
+                      boolean staticPort) {
+        String key = java.util.Arrays.toString(pool) + (staticPort ? " static" : "");
+        Integer g = groups.get(key);
+        if (g == null) {
+            if (pools.size() == 256) {
+                throw new IllegalArgumentException("more than 256 distinct NAT pools");
+            }
+            g = pools.size();
+            groups.put(key, g);
+            pools.add(new PortAllocator(pool, 1, 0, staticPort));
+            for (int a : pool) {
+                if (!groupOfAddress.containsKey(a)) {
+                    groupOfAddress.put(a, g.intValue());
+                }
             }
         }
+        return g;
     }
 
     int sessionCount() {
@@ -121,7 +154,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int tag = sessions.tag(session);
         if (tag >= 0) {
             permit(tag, (int) sessions.rewriteK1(2 * session), -1);
-            int proto = mappings.proto(tag);
+            int proto = mappings.proto(tag) & 0xff;
             int internalIp = mappings.internalIp(tag);
             if (mappings.release(tag)) {
                 int where = mappings.tag(tag);
@@ -349,8 +382,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (r >= 0) {
             return binatInbound(ip, ihl, total, proto, ingress, snap, r, error);
         }
-        if (!error && hasPorts(ip, ihl, proto) && mappings != null) {
-            int m = mappings.findExternal(proto, dst, newDstPort);
+        if (!error && hasPorts(ip, ihl, proto) && mappings != null && groupOfAddress.containsKey(dst)) {
+            int m = mappings.findExternal(proto | (groupOfAddress.get(dst) << 8), dst, newDstPort);
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
@@ -441,7 +474,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NO_ROUTE;
         }
         int facing = snap.routes.egressInterface(rt);
-        int alloc = nat.outboundCount + facing;
+        int alloc = groupOfInterface[facing];
         int port = allocators[alloc].allocate(proto, 0, clientPort);
         if (port < 0) {
             return Counters.NAT_PORTS_EXHAUSTED;
@@ -536,6 +569,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
             newSrc = mapped;
             if (isIcmpError(ip, ihl, total)) {
                 decideQuoteFromOuter(ip);
+                // The quoted packet may have been for another 1:1 host than the one reporting:
+                // the outside knows that host only by its public address.
+                long q = ip + ihl + Icmp.HEADER_LEN;
+                if (quoteDst == Ipv4.dst(q)) {
+                    int other = nat.binatByInternal(quoteDst, Ipv4.src(q), egress);
+                    if (other >= 0) {
+                        quoteDst = nat.binatToExternal(other, quoteDst);
+                    }
+                }
             }
             return TRANSLATE;
         }
@@ -565,25 +607,27 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * first use (paired pooling, port preservation, random otherwise); a negated drop reason on failure.
      */
     private int mapping(int proto, int host, int port, int o) {
-        int m = mappings.find(proto, host, port);
+        int group = groupOfRule[o];
+        int key = proto | (group << 8); // one mapping per endpoint and pool: per external interface
+        int m = mappings.find(key, host, port);
         if (m >= 0) {
             return m;
         }
         if (rules.maxSessionsPerHost > 0 && hosts.hostSessions(host) >= rules.maxSessionsPerHost) {
             return -Counters.NAT_SESSIONS_FULL;
         }
-        PortAllocator a = allocators[o];
+        PortAllocator a = allocators[group];
         int addr = a.addressFor(host);
         int ext = a.allocate(proto, addr, port);
         if (ext < 0) {
             return -Counters.NAT_PORTS_EXHAUSTED;
         }
-        m = mappings.create(proto, host, port, a.address(addr), ext);
+        m = mappings.create(key, host, port, a.address(addr), ext);
         if (m < 0) {
             a.free(proto, addr, ext);
             return -Counters.NAT_SESSIONS_FULL;
         }
-        mappings.setTag(m, (o << 16) | addr);
+        mappings.setTag(m, (group << 16) | addr);
         return m;
     }
 
@@ -628,7 +672,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     private void releaseNewMapping(int m) {
         int where = mappings.tag(m);
-        allocators[where >>> 16].free(mappings.proto(m), where & 0xffff, mappings.externalPort(m));
+        allocators[where >>> 16].free(mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
         mappings.remove(m);
     }
 
@@ -669,8 +713,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int rwDst = (int) rk1;
         int rwSp = (int) (rk2 >>> 16) & 0xffff;
         int rwDp = (int) rk2 & 0xffff;
-        if (Ipv4.src(ip) == qdst) {
-            newSrc = rwSrc; // the far host itself reports
+        // The far host itself reports, or the error crosses towards the outside (the flow's source is
+        // translated): then it must carry the public address, never an internal router's.
+        if (Ipv4.src(ip) == qdst || rwSrc != qdst) {
+            newSrc = rwSrc;
         }
         newDst = rwDst;
         quoteDecided = true;

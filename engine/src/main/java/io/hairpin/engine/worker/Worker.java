@@ -556,7 +556,8 @@ public final class Worker implements Agent {
         if (txPortId[physicalPorts + iface] < 0) {
             int proto = Ipv4.protocol(ip);
             icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE,
-                    proto == Ipv4.PROTO_UDP ? Icmp.CODE_PORT_UNREACHABLE : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
+                    proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_TCP ? Icmp.CODE_PORT_UNREACHABLE
+                            : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
             drop(m, Counters.LOCAL_UNHANDLED);
             return;
         }

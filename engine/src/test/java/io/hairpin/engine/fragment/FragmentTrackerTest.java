@@ -1,5 +1,6 @@
 package io.hairpin.engine.fragment;
 
+import io.hairpin.engine.testing.Allocations;
 import static io.hairpin.engine.fragment.FragmentTracker.DUPLICATE;
 import static io.hairpin.engine.fragment.FragmentTracker.FORWARD;
 import static io.hairpin.engine.fragment.FragmentTracker.INVALID;

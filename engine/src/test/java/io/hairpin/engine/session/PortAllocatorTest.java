@@ -1,5 +1,6 @@
 package io.hairpin.engine.session;
 
+import io.hairpin.engine.testing.Allocations;
 import static io.hairpin.engine.session.PortAllocator.ICMP;
 import static io.hairpin.engine.session.PortAllocator.TCP;
 import static io.hairpin.engine.session.PortAllocator.UDP;
