@@ -37,6 +37,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
 
 /**
  * The running appliance as the control socket, the metrics endpoint and the myip responder see
@@ -44,7 +46,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * validates a file, swaps the engine's rules and persists the file as the running config, one
  * apply at a time.
  */
-public final class ApplianceService implements ControlService {
+public final class ApplianceService implements ControlService, AutoCloseable {
     /** How long apply waits for every worker to pick up new rules. */
     static final long APPLY_TIMEOUT_MILLIS = 5_000;
     /** At most this many addresses in one cpnat query (a /20). */
@@ -60,6 +62,8 @@ public final class ApplianceService implements ControlService {
     private final String version;
     private final long startNanos = System.nanoTime();
     private final ReentrantLock applyLock = new ReentrantLock();
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private volatile boolean closed;
     private volatile Running running;
     private volatile Cache cache;
 
@@ -99,10 +103,38 @@ public final class ApplianceService implements ControlService {
         return running.config();
     }
 
+    /**
+     * Waits for the calls in progress (a trace waits for its packets, an apply for its swap) and
+     * refuses new ones: after this the engine may be closed under the listeners still running.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        lifecycle.writeLock().lock();
+        lifecycle.writeLock().unlock();
+    }
+
+    /** Runs a call unless the appliance is stopping; close() waits for it. */
+    private <T> T guarded(Supplier<T> call) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("The appliance is stopping.");
+            }
+            return call.get();
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
     // ---------------------------------------------------------------- reads
 
     @Override
     public Status status() {
+        return guarded(this::statusNow);
+    }
+
+    private Status statusNow() {
         Snapshot s = engine.snapshot();
         HairpinConfig c = running.config();
         List<InterfaceStatus> interfaces = new ArrayList<>();
@@ -119,6 +151,10 @@ public final class ApplianceService implements ControlService {
 
     @Override
     public Stats stats() {
+        return guarded(this::statsNow);
+    }
+
+    private Stats statsNow() {
         List<EthPort> ports = engine.ports();
         Map<String, Map<String, Long>> byPort = new LinkedHashMap<>();
         for (int p = 0; p < ports.size(); p++) {
@@ -163,22 +199,23 @@ public final class ApplianceService implements ControlService {
 
     @Override
     public Rules rules() {
-        return new Rules(store.path().toString(), engine.snapshot().version, ConfigSummary.render(running.config()));
+        return guarded(() -> new Rules(store.path().toString(), engine.snapshot().version,
+                ConfigSummary.render(running.config())));
     }
 
     @Override
     public List<Session> sessions(SessionFilter filter, int limit) {
-        return ops.sessions(filter == null ? SessionFilter.ALL : filter, limit);
+        return guarded(() -> ops.sessions(filter == null ? SessionFilter.ALL : filter, limit));
     }
 
     @Override
     public int flushSessions(SessionFilter filter) {
-        return ops.flushSessions(filter == null ? SessionFilter.ALL : filter);
+        return guarded(() -> ops.flushSessions(filter == null ? SessionFilter.ALL : filter));
     }
 
     @Override
     public List<TraceRecord> trace(int n, long timeoutMillis) {
-        return ops.trace(n, timeoutMillis);
+        return guarded(() -> ops.trace(n, timeoutMillis));
     }
 
     // ---------------------------------------------------------------- public addresses
@@ -198,13 +235,13 @@ public final class ApplianceService implements ControlService {
      */
     @Override
     public String publicAddressOf(String host) {
-        OptionalInt pub = publicAddresses().publicAddressOf(parseHost(host));
+        OptionalInt pub = publicAddressOf(parseHost(host));
         return pub.isPresent() ? io.hairpin.control.config.Ipv4.format(pub.getAsInt()) : null;
     }
 
     /** The public address of a host given as an int, or empty when it is not translated. */
     public OptionalInt publicAddressOf(int host) {
-        return publicAddresses().publicAddressOf(host);
+        return guarded(() -> publicAddresses().publicAddressOf(host));
     }
 
     /**
@@ -216,7 +253,7 @@ public final class ApplianceService implements ControlService {
      */
     @Override
     public List<String> cpnat(String host) {
-        PublicAddresses addresses = publicAddresses();
+        PublicAddresses addresses = guarded(this::publicAddresses);
         List<Integer> locals = new ArrayList<>();
         for (String part : Objects.requireNonNull(host, "host").trim().split("[,\\s]+")) {
             if (part.isEmpty()) {
@@ -279,7 +316,7 @@ public final class ApplianceService implements ControlService {
     public ApplyResult apply(Path config) {
         applyLock.lock();
         try {
-            return applyLocked(config);
+            return guarded(() -> applyLocked(config));
         } finally {
             applyLock.unlock();
         }

@@ -69,7 +69,7 @@ public final class RunCommand implements Callable<Integer> {
             String m = e.getMessage();
             err.println("hairpin: " + m + (m.endsWith(".") ? "" : "."));
             err.flush();
-            stop(endpoints, engine, err);
+            stop(endpoints, service, engine, err);
             return 1;
         }
         out.printf("hairpin: running with %d worker(s)%s%n", engine.workers().size(),
@@ -88,7 +88,7 @@ public final class RunCommand implements Callable<Integer> {
         SystemdNotify.ready();
         stop.await();
         SystemdNotify.stopping();
-        stop(endpoints, engine, err);
+        stop(endpoints, service, engine, err);
         out.println("hairpin: stopped; " + engine.events());
         out.flush();
         stopped.countDown();
@@ -118,10 +118,10 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /**
-     * Stops the listeners first (newest first; each waits for the request it is serving, so none
-     * reads a closed port), then the data plane, then EAL.
+     * Stops the listeners first (newest first), then lets the calls still in progress finish and
+     * refuses new ones, so nothing reads a closed port; then the data plane, then EAL.
      */
-    private static void stop(List<AutoCloseable> endpoints, Engine engine, PrintWriter err) {
+    private static void stop(List<AutoCloseable> endpoints, ApplianceService service, Engine engine, PrintWriter err) {
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             try {
                 endpoints.get(i).close();
@@ -129,6 +129,7 @@ public final class RunCommand implements Callable<Integer> {
                 err.println("hairpin: stopping a control endpoint failed: " + e.getMessage());
             }
         }
+        service.close();
         engine.close();
         Eal.cleanup();
     }

@@ -56,7 +56,7 @@ class ApplianceServiceTest {
     }
 
     /** Engine operations that record what they were asked and fail on cue. */
-    static final class FakeOps implements EngineOps {
+    static class FakeOps implements EngineOps {
         final List<EngineConfig> applied = new ArrayList<>();
         RuntimeException refuse;
         RuntimeException refuseSecond;
@@ -282,6 +282,41 @@ class ApplianceServiceTest {
         assertEquals(2, r.errors().size());
         assertTrue(r.errors().get(1).startsWith("Putting the previous rules back failed (workers did not confirm"),
                 r.errors().get(1));
+    }
+
+    @Test
+    void afterCloseCallsAreRefusedAndCloseWaitsForTheCallInProgress() throws Exception {
+        CountDownLatch inTrace = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        FakeOps ops = new FakeOps() {
+            @Override
+            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
+                inTrace.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return List.of();
+            }
+        };
+        ApplianceService s = service(ops, running());
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<ControlService.TraceRecord>> trace = pool.submit(() -> s.trace(5, 1000));
+            inTrace.await();
+            Future<?> closing = pool.submit(s::close);
+            Thread.sleep(100);
+            assertFalse(closing.isDone(), "close waits for the trace in progress");
+            release.countDown();
+            closing.get();
+            assertEquals(List.of(), trace.get());
+        } finally {
+            pool.shutdownNow();
+        }
+        IllegalStateException e = assertThrows(IllegalStateException.class, s::stats);
+        assertEquals("The appliance is stopping.", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> s.publicAddressOf("192.168.1.20"));
     }
 
     @Test
