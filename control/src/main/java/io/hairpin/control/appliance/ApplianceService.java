@@ -309,8 +309,9 @@ public final class ApplianceService implements ControlService, AutoCloseable {
     /**
      * Reads the file once, validates exactly those bytes, swaps the engine's rules, then stores the
      * bytes as the running config. Any error before the swap changes nothing; the engine refusing
-     * (a change that needs a restart) changes nothing; the store failing after the swap puts the
-     * previous rules back, so the running rules and the file on disk always agree.
+     * (a change that needs a restart) changes nothing; the swap failing otherwise (a worker not
+     * confirming in time) or the store failing after it puts the previous rules back, so the
+     * running rules and the file on disk agree.
      */
     @Override
     public ApplyResult apply(Path config) {
@@ -360,22 +361,26 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             return new ApplyResult(false, current, List.of(name + ": " + e.getMessage()), warnings);
         } catch (RuntimeException e) {
-            return new ApplyResult(false, engine.snapshot().version,
-                    List.of(name + ": the engine did not take the new rules: " + message(e)), warnings);
+            // E.g. a worker did not confirm in time: the new rules may be published already.
+            return rollBack(before, name + ": the engine did not confirm the new rules (" + message(e) + ").",
+                    warnings);
         }
         try {
             store.store(bytes);
         } catch (ConfigStoreException e) {
-            return rollBack(before, e, warnings);
+            return rollBack(before, e.getMessage(), warnings);
         }
         running = new Running(next, nextEngine);
         return new ApplyResult(true, swapped, List.of(), warnings);
     }
 
-    /** The store failed after the swap: the engine goes back to the rules the file on disk still holds. */
-    private ApplyResult rollBack(Running before, ConfigStoreException failure, List<String> warnings) {
+    /**
+     * The swap did not complete, or the store failed after it: the engine goes back to the rules
+     * the file on disk still holds.
+     */
+    private ApplyResult rollBack(Running before, String failure, List<String> warnings) {
         List<String> errors = new ArrayList<>();
-        errors.add(failure.getMessage());
+        errors.add(failure);
         try {
             long restored = ops.apply(before.engineConfig(), APPLY_TIMEOUT_MILLIS);
             errors.add("The new rules were taken back; the previous rules run again (snapshot " + restored + ").");

@@ -236,6 +236,35 @@ class ApplianceServiceTest {
     }
 
     @Test
+    void whenWorkersDoNotConfirmTheSwapThePreviousRulesArePutBackAndNothingIsPersisted() throws IOException {
+        Path file = running();
+        byte[] before = Files.readAllBytes(file);
+        FakeOps ops = new FakeOps() {
+            boolean first = true;
+
+            @Override
+            public synchronized long apply(EngineConfig config, long timeoutMillis) {
+                if (first) {
+                    first = false;
+                    applied.add(config);
+                    throw new IllegalStateException("worker 0 did not pick up snapshot 7 within 5000 ms");
+                }
+                return super.apply(config, timeoutMillis);
+            }
+        };
+        ApplianceService s = service(ops, file);
+        Path candidate = Files.writeString(dir.resolve("next.yaml"), interfaces);
+        ControlService.ApplyResult r = s.apply(candidate);
+        assertFalse(r.applied());
+        assertEquals(List.of(candidate + ": the engine did not confirm the new rules (worker 0 did not pick up snapshot 7"
+                + " within 5000 ms).", "The new rules were taken back; the previous rules run again (snapshot 101)."),
+                r.errors());
+        assertEquals(2, ops.applied.size());
+        assertEquals(2, ops.applied.get(1).nat().outbound().size(), "the previous rules");
+        assertArrayEquals(before, Files.readAllBytes(file));
+    }
+
+    @Test
     void aChangedControlSectionNeedsARestart() throws IOException {
         Path file = running();
         FakeOps ops = new FakeOps();
