@@ -74,6 +74,11 @@ public final class Worker implements Agent {
     private HandoffRing[] inboxes = new HandoffRing[0];
     private final int workerCount;
 
+    /** Hand packets that may need NAT state to worker 0 (decided per snapshot, not per packet). */
+    private boolean handOff;
+    /** Consult the NAT at all: the rules have some, or this worker still holds sessions of earlier rules. */
+    private boolean natActive;
+
     private Snapshot snap;
     private long now;
     private long nextHousekeeping;
@@ -172,8 +177,10 @@ public final class Worker implements Agent {
         if (s != snap) {
             snap = s;
             nat.use(s);
+            handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
         }
+        natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         now = System.nanoTime();
         if (!announced) {
             announced = true;
@@ -366,7 +373,8 @@ public final class Worker implements Agent {
             return;
         }
         boolean natRules = snap.nat.hasRules;
-        if (toOwner != null && natRules && snap.nat.needsSessions() && needsOwner(iface, dst)) {
+        boolean natOn = natActive;
+        if (handOff && needsOwner(iface, dst)) {
             if (toOwner.offer(m, snap.port[iface])) {
                 counters.count(Counters.HANDED_OFF);
             } else {
@@ -375,7 +383,7 @@ public final class Worker implements Agent {
             return;
         }
         boolean translate = false;
-        if (natRules) {
+        if (natOn) {
             if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && !icmpIntact(ip, ihl, total)) {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
@@ -421,8 +429,8 @@ public final class Worker implements Agent {
             }
             return;
         }
-        if (natRules) {
-            if (!translate) {
+        if (natOn) {
+            if (!translate && natRules) {
                 int v = nat.outbound(m, ip, ihl, total, iface, egress, snap);
                 if (v == Nat44.TRANSLATE) {
                     translate = true;
@@ -464,6 +472,9 @@ public final class Worker implements Agent {
      */
     private boolean needsOwner(int iface, int dst) {
         if (snap.nat.natAddressInterface(dst) >= 0) {
+            return true;
+        }
+        if (snap.retiredNat != null && snap.retiredNat.get(dst) >= 0) {
             return true;
         }
         int r = snap.routes.lookup(dst);
