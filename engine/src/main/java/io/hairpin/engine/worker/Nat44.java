@@ -33,15 +33,17 @@ final class Nat44 implements SessionTable.ExpiryListener {
     static final int PARKED = -3;
 
     // TCP state bits of a session: SYN and FIN seen per direction, RST seen
-    private static final int SYN0 = 1;
-    private static final int SYN1 = 2;
-    private static final int FIN0 = 4;
-    private static final int FIN1 = 8;
-    private static final int RST = 16;
+    private static final int SYN0 = io.hairpin.engine.SessionView.TCP_SYN_ORIGINAL;
+    private static final int SYN1 = io.hairpin.engine.SessionView.TCP_SYN_REPLY;
+    private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
+    private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
+    private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
     /** Session tags below this encode an interface-pool port to free: -(pool * 65536 + address) - 2. */
     static final int NO_MAPPING = -1;
     /** Live pools at most: a pool's id rides in bits 8..15 of its mappings' keys (one mapping per endpoint and pool). */
     static final int MAX_POOLS = 256;
+    /** Session slots a session request examines per housekeeping round. */
+    static final int SCAN_STEP = 65536;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -279,6 +281,59 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (poolsUnbound) {
             bindPools();
         }
+    }
+
+    /**
+     * One housekeeping round of a control request: examines the next {@link #SCAN_STEP} session
+     * slots, listing or removing those that match. Returns true once the request is answered.
+     */
+    boolean serve(SessionChannel.Request r) {
+        if (sessions == null) {
+            return true;
+        }
+        int capacity = sessions.capacity();
+        int end = (int) Math.min(capacity, (long) r.cursor + SCAN_STEP);
+        boolean list = r.op == SessionChannel.LIST;
+        for (int s = r.cursor; s < end; s++) {
+            if (!sessions.isLive(s) || !matches(s, r.address, r.protocol)) {
+                continue;
+            }
+            if (list) {
+                if (r.count == r.limit) {
+                    end = capacity;
+                    break;
+                }
+                int b = r.count * SessionChannel.FIELDS;
+                long[] out = r.results;
+                out[b] = sessions.keyK1(2 * s);
+                out[b + 1] = sessions.keyK2(2 * s);
+                out[b + 2] = sessions.rewriteK1(2 * s);
+                out[b + 3] = sessions.rewriteK2(2 * s);
+                out[b + 4] = sessions.expiresAt(s);
+                out[b + 5] = ((long) sessions.state(s) << 32) | (sessions.tag(s) & 0xffffffffL);
+            } else {
+                expired(s); // releases the mapping, its port, the host's count and the permit
+                sessions.remove(s);
+            }
+            r.count++;
+        }
+        r.cursor = end;
+        return end >= capacity;
+    }
+
+    /** Protocol 0 = any; address 0 = any, else one of the session's addresses (inside, outside or remote). */
+    private boolean matches(int s, int address, int protocol) {
+        long k2 = sessions.keyK2(2 * s);
+        if (protocol != 0 && (int) (k2 >>> 32) != protocol) {
+            return false;
+        }
+        if (address == 0) {
+            return true;
+        }
+        long k1 = sessions.keyK1(2 * s);
+        long rk1 = sessions.rewriteK1(2 * s);
+        return (int) (k1 >>> 32) == address || (int) k1 == address || (int) (rk1 >>> 32) == address
+                || (int) rk1 == address;
     }
 
     @Override

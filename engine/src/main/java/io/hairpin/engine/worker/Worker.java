@@ -74,6 +74,8 @@ public final class Worker implements Agent {
     private HandoffRing[] inboxes = new HandoffRing[0];
     private final int workerCount;
 
+    /** worker 0 serves the control plane's session requests from here and publishes its session count. */
+    private final SessionChannel sessionChannel;
     /** Hand packets that may need NAT state to worker 0 (decided per snapshot, not per packet). */
     private boolean handOff;
     /** Consult the NAT at all: the rules have some, or this worker still holds sessions of earlier rules. */
@@ -95,7 +97,17 @@ public final class Worker implements Agent {
      */
     public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
                   int physicalPorts, int cpu) {
+        this(id, snapshots, neighbors, mempool, txPortId, physicalPorts, cpu, new SessionChannel());
+    }
+
+    /**
+     * @param sessionChannel where worker 0 takes the control plane's session requests (the other
+     *                       workers ignore it)
+     */
+    public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
+                  int physicalPorts, int cpu, SessionChannel sessionChannel) {
         this.id = id;
+        this.sessionChannel = sessionChannel;
         this.queue = (short) id;
         this.snapshots = snapshots;
         this.neighbors = neighbors;
@@ -123,6 +135,10 @@ public final class Worker implements Agent {
 
     public Counters counters() {
         return counters;
+    }
+
+    public int id() {
+        return id;
     }
 
     /**
@@ -820,6 +836,13 @@ public final class Worker implements Agent {
             icmpRefilledAt = now;
         }
         nat.expire(now);
+        if (id == 0) {
+            SessionChannel.Request request = sessionChannel.pending();
+            if (request != null && nat.serve(request)) {
+                SessionChannel.finish(request, now);
+            }
+            sessionChannel.publishSessionCount(nat.sessionCount());
+        }
         int timedOut;
         while ((timedOut = nat.expireFragments(now, fragmentsTimedOut)) > 0) {
             for (int i = 0; i < timedOut; i++) {

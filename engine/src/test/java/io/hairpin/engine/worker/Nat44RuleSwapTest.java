@@ -169,4 +169,31 @@ class Nat44RuleSwapTest {
         assertEquals(at(P1, 5000), out(b, HOST, 5000), "existing sessions go on");
     }
 
+    @Test
+    void listAndFlushThroughTheSessionRequest() {
+        Snapshot a = use(rules(outbound("192.168.1.0", 24, P1)));
+        out(a, HOST, 5000);
+        out(a, HOST2, 7000);
+        SessionChannel.Request list = new SessionChannel.Request();
+        list.op = SessionChannel.LIST;
+        list.address = HOST2;
+        list.limit = 10;
+        while (!nat.serve(list)) {
+            // a slice of the table per round
+        }
+        assertEquals(1, list.count);
+        assertEquals(((long) HOST2 << 32) | (REMOTE & 0xffffffffL), list.results[0], "flow 0 as the host sent it");
+
+        SessionChannel.Request flush = new SessionChannel.Request();
+        flush.op = SessionChannel.FLUSH;
+        flush.address = P1;
+        while (!nat.serve(flush)) {
+            // a slice of the table per round
+        }
+        assertEquals(2, flush.count, "both sessions use P1");
+        assertEquals(0, nat.sessionCount());
+        assertFalse(nat.portInUse(P1, Ipv4.PROTO_UDP, 5000));
+        assertFalse(nat.portInUse(P1, Ipv4.PROTO_UDP, 7000));
+        assertEquals(-1, reply(a, P1, 5000), "no session, no mapping: the reply is not admitted");
+    }
 }
