@@ -321,6 +321,59 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return end >= capacity;
     }
 
+    /**
+     * For a trace: the kind of NAT that translated a packet, told from the session its tuple (as
+     * it arrived, in {@link Tracer}'s packing) matches now, or stateless 1:1 when none does.
+     */
+    int traceKind(long k1, long l4) {
+        int flags = (int) (l4 >>> 56);
+        int proto = (int) (l4 >>> 48) & 0xff;
+        int a = (int) (l4 >>> 32) & 0xffff;
+        int b = (int) (l4 >>> 16) & 0xffff;
+        if ((flags & Tracer.L4_LATER_FRAGMENT) != 0) {
+            return Tracer.NAT_RELATED; // follows its first fragment
+        }
+        int sp = 0;
+        int dp = 0;
+        if ((flags & Tracer.L4_PRESENT) != 0) {
+            if (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) {
+                sp = a;
+                dp = b;
+            } else if (proto == Ipv4.PROTO_ICMP) {
+                int type = a >>> 8;
+                if (type == Icmp.TYPE_ECHO_REQUEST) {
+                    sp = b;
+                } else if (type == Icmp.TYPE_ECHO_REPLY) {
+                    dp = b;
+                } else if (Icmp.isError(type)) {
+                    return Tracer.NAT_RELATED; // translated with the flow it quotes
+                }
+            }
+        }
+        int flow = sessions == null ? -1 : sessions.lookup(k1, k2(proto, sp, dp));
+        if (flow < 0) {
+            return Tracer.NAT_ONE_TO_ONE;
+        }
+        int session = flow >>> 1;
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            return Tracer.NAT_NAPT;
+        }
+        if (tag < NO_MAPPING) {
+            return Tracer.NAT_REFLECTION;
+        }
+        long fk1 = sessions.keyK1(2 * session);
+        long fk2 = sessions.keyK2(2 * session);
+        long rk1 = sessions.rewriteK1(2 * session);
+        long rk2 = sessions.rewriteK2(2 * session);
+        boolean srcChanged = (fk1 >>> 32) != (rk1 >>> 32) || ((fk2 >>> 16) & 0xffff) != ((rk2 >>> 16) & 0xffff);
+        boolean dstChanged = (int) fk1 != (int) rk1 || (fk2 & 0xffff) != (rk2 & 0xffff);
+        if (srcChanged && dstChanged) {
+            return Tracer.NAT_REFLECTION;
+        }
+        return dstChanged ? Tracer.NAT_PORT_FORWARD : Tracer.NAT_ONE_TO_ONE;
+    }
+
     /** Protocol 0 = any; address 0 = any, else one of the session's addresses (inside, outside or remote). */
     private boolean matches(int s, int address, int protocol) {
         long k2 = sessions.keyK2(2 * s);
@@ -401,7 +454,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /** Packets whose flows NAPT and sessions can track: TCP, UDP and ICMP echo. */
-    private static boolean hasPorts(long ip, int ihl, int proto) {
+    static boolean hasPorts(long ip, int ihl, int proto) {
         return hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
     }
 
