@@ -64,6 +64,7 @@ public final class Tracer {
 
     final long[] entries = new long[CAPACITY * STRIDE];
     private volatile long arm;
+    /** The arm word the worker runs (generation << 16 | budget). */
     private volatile long acknowledged;
     private volatile int recorded;
 
@@ -79,7 +80,13 @@ public final class Tracer {
 
     /** The generation the worker runs. */
     public long acknowledged() {
-        return acknowledged;
+        return acknowledged >>> 16;
+    }
+
+    /** True once the worker runs the latest arm word and it has a budget (it traces the next packets). */
+    public boolean isArmed() {
+        long a = acknowledged;
+        return a == arm && (a & 0xffff) != 0;
     }
 
     /** Complete entries of the acknowledged generation. */
@@ -102,7 +109,7 @@ public final class Tracer {
     /** Housekeeping, for a new arm word: starts its generation; returns the budget to trace. */
     int start(long armWord) {
         recorded = 0;
-        acknowledged = armWord >>> 16;
+        acknowledged = armWord;
         return (int) (armWord & 0xffff);
     }
 
