@@ -278,7 +278,7 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalStateException("the engine is stopped");
             }
             EngineConfig running = config;
-            String refusal = restartNeeded(running, next, portMtu);
+            String refusal = cannotApply(running, next, portMtu);
             if (refusal != null) {
                 throw new IllegalArgumentException(refusal);
             }
@@ -330,9 +330,27 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Why next cannot be applied to a running engine (one sentence per difference), or null. */
-    static String restartNeeded(EngineConfig running, EngineConfig next, Map<String, Integer> portMtu) {
+    /**
+     * Why next cannot be applied to a running engine, or null: one sentence per difference that
+     * needs a restart, and a rule set with more NAT pools than can live at once.
+     */
+    static String cannotApply(EngineConfig running, EngineConfig next, Map<String, Integer> portMtu) {
         List<String> out = new ArrayList<>();
+        java.util.Set<java.util.List<Integer>> pools = new java.util.HashSet<>();
+        for (NatConfig.Outbound o : next.nat().outbound()) {
+            if (o.pool().length > 0) { // an empty pool is the interface's address
+                pools.add(java.util.Arrays.stream(o.pool()).boxed().toList());
+            }
+        }
+        for (EngineConfig.Interface i : next.interfaces()) {
+            if (!i.addresses().isEmpty()) {
+                pools.add(List.of(i.addresses().get(0).address()));
+            }
+        }
+        if (pools.size() > Worker.MAX_NAT_POOLS) {
+            out.add("the rules use " + pools.size() + " distinct NAT pools (counting each interface's address);"
+                    + " at most " + Worker.MAX_NAT_POOLS + " can be in use at once");
+        }
         if (running.workers() != next.workers()) {
             out.add("changing workers requires a restart: " + running.workers() + " -> " + next.workers());
         }

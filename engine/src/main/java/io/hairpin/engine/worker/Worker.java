@@ -25,6 +25,8 @@ import org.agrona.concurrent.Agent;
  */
 public final class Worker implements Agent {
     public static final int BURST = 32;
+    /** Distinct NAT pools (address lists, each interface's address counting as one) that may live at once. */
+    public static final int MAX_NAT_POOLS = Nat44.MAX_POOLS;
     static final int PENDING_CAPACITY = 256;
     static final long ARP_RETRY_NANOS = 1_000_000_000L;
     static final long PENDING_TIMEOUT_NANOS = 3_000_000_000L;
