@@ -200,6 +200,18 @@ class EngineControlTest {
         }
     }
 
+    @Test
+    void withoutNatThereAreNoSessionsToListOrFlush() throws Exception {
+        try (LiveRig rig = rig(null)) {
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 4096));
+            assertEquals(0, rig.engine.flushSessions(0, 0));
+            assertEquals(0, rig.engine.sessionCount());
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(CLIENT, next(rig, "w").src(), "routed as it is");
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 10));
+        }
+    }
+
     private static void awaitSessionCount(LiveRig rig, long n) throws InterruptedException {
         long deadline = System.nanoTime() + 1_000_000_000L;
         while (rig.engine.sessionCount() != n && System.nanoTime() < deadline) {
