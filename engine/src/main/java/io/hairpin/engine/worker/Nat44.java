@@ -33,13 +33,17 @@ final class Nat44 implements SessionTable.ExpiryListener {
     static final int PARKED = -3;
 
     // TCP state bits of a session: SYN and FIN seen per direction, RST seen
-    private static final int SYN0 = 1;
-    private static final int SYN1 = 2;
-    private static final int FIN0 = 4;
-    private static final int FIN1 = 8;
-    private static final int RST = 16;
-    /** Session tags below this encode an interface-pool port to free: -(allocator * 65536 + address) - 2. */
-    private static final int NO_MAPPING = -1;
+    private static final int SYN0 = io.hairpin.engine.SessionView.TCP_SYN_ORIGINAL;
+    private static final int SYN1 = io.hairpin.engine.SessionView.TCP_SYN_REPLY;
+    private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
+    private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
+    private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
+    /** Session tags below this encode an interface-pool port to free: -(pool * 65536 + address) - 2. */
+    static final int NO_MAPPING = -1;
+    /** Live pools at most: a pool's id rides in bits 8..15 of its mappings' keys (one mapping per endpoint and pool). */
+    static final int MAX_POOLS = 256;
+    /** Session slots a session request examines per housekeeping round. */
+    static final int SCAN_STEP = 65536;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -61,14 +65,26 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private MappingTable mappings;
     private HostCounters hosts;
     /**
-     * One allocator per distinct pool (rules translating to the same addresses share it, so their
-     * ports never collide); outbound rules and interfaces (interface-mode reflection) point into it.
+     * Port pools by id, one per distinct address list (rules translating to the same addresses
+     * share one, so their ports never collide; static-port is given per allocation). A mapping's
+     * tag and key and an interface-pool session's tag name the pool id, never a rule index, so a
+     * port goes back to the pool that handed it out whatever rule set runs by then. A pool lives
+     * while the current rules use its addresses or while it has ports out; its id is then reused.
      */
-    private PortAllocator[] allocators;
-    private int[] groupOfRule;
-    private int[] groupOfInterface;
-    /** Pool address → its allocator group, for inbound packets to a mapping. */
-    private org.agrona.collections.Int2IntHashMap groupOfAddress;
+    private PortAllocator[] pools = new PortAllocator[0];
+    /** Ports each pool has handed out and not got back yet. */
+    private int[] poolPorts = new int[0];
+    /** Pools the current rules use. */
+    private boolean[] poolCurrent = new boolean[0];
+    /** The current rules' pool ids (-1: none free, see bindPools): per outbound rule, and per interface (its first address, interface-mode reflection). */
+    private int[] outboundPool = new int[0];
+    private int[] interfacePool = new int[0];
+    /** Each interface's first address, for binding the interface pools again. */
+    private int[] interfaceAddresses = new int[0];
+    /** Some rule got no pool id (all MAX_POOLS held ports): housekeeping binds again as pools free up. */
+    private boolean poolsUnbound;
+    /** Pool address → its pool id (the current rules' pools first), for inbound packets to a mapping. */
+    private final org.agrona.collections.Int2IntHashMap poolOfAddress = new org.agrona.collections.Int2IntHashMap(-1);
     /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
     private org.agrona.collections.Long2LongHashMap permits;
     private long now;
@@ -86,7 +102,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         this.workers = workers;
     }
 
-    /** Called when a snapshot is picked up; builds the session state for the first rule set that needs it. */
+    /**
+     * Called when a snapshot is picked up; builds the session state for the first rule set that
+     * needs it. A later rule set keeps the sessions, mappings and pools (sessions created under
+     * the old rules keep their translation until they expire or are flushed); only which pool
+     * each rule allocates from is bound anew.
+     */
     void use(Snapshot snap) {
         NatRules r = snap.nat;
         if (r == rules) {
@@ -96,57 +117,276 @@ final class Nat44 implements SessionTable.ExpiryListener {
         // Worker 0 owns all session state (the others hand it the packets that need it), so it
         // has the whole table and the whole port range.
         if (sessions == null && r.hasRules && worker == 0) {
+            // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
             int capacity = Math.max(16, r.maxSessions);
             sessions = new SessionTable(capacity);
             mappings = new MappingTable(capacity);
             hosts = new HostCounters(Math.min(capacity, 65536));
             permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
             fragments = new io.hairpin.engine.fragment.FragmentTracker();
-            java.util.Map<String, Integer> groups = new java.util.LinkedHashMap<>();
-            java.util.List<PortAllocator> pools = new java.util.ArrayList<>();
-            groupOfAddress = new org.agrona.collections.Int2IntHashMap(-1);
-            groupOfRule = new int[r.outboundCount];
-            for (int i = 0; i < r.outboundCount; i++) {
-                groupOfRule[i] = group(groups, pools, r.outboundPool(i), r.outboundStaticPort(i));
+        }
+        if (sessions != null) {
+            interfaceAddresses = new int[snap.interfaceCount];
+            for (int i = 0; i < interfaceAddresses.length; i++) {
+                interfaceAddresses[i] = snap.addresses[i][0];
             }
-            groupOfInterface = new int[snap.interfaceCount];
-            for (int i = 0; i < snap.interfaceCount; i++) {
-                groupOfInterface[i] = group(groups, pools, new int[] {snap.addresses[i][0]}, false);
-            }
-            allocators = pools.toArray(new PortAllocator[0]);
+            bindPools();
         }
     }
 
-    /** The allocator group of a pool, created on first sight (at most 256: the group rides in a mapping's key). */
-    private int group(java.util.Map<String, Integer> groups, java.util.List<PortAllocator> pools, int[] pool,
-                      boolean staticPort) {
-        String key = java.util.Arrays.toString(pool) + (staticPort ? " static" : "");
-        Integer g = groups.get(key);
-        if (g == null) {
-            if (pools.size() == 256) {
-                throw new IllegalArgumentException("more than 256 distinct NAT pools");
+    /**
+     * Binds the current rules' pools to pool ids: same addresses, same pool (its ports stay
+     * taken); new addresses, a new pool; a pool no rule uses any more and with no port out goes.
+     */
+    private void bindPools() {
+        NatRules r = rules;
+        java.util.Arrays.fill(poolCurrent, false);
+        poolsUnbound = false;
+        int[] out = new int[r.outboundCount];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = poolFor(r.outboundPool(i));
+        }
+        int[] ifs = new int[interfaceAddresses.length];
+        for (int i = 0; i < ifs.length; i++) {
+            ifs[i] = poolFor(new int[] {interfaceAddresses[i]});
+        }
+        outboundPool = out;
+        interfacePool = ifs;
+        for (int id = 0; id < pools.length; id++) {
+            if (pools[id] != null && !poolCurrent[id] && poolPorts[id] == 0) {
+                pools[id] = null; // nothing refers to it any more
             }
-            g = pools.size();
-            groups.put(key, g);
-            pools.add(new PortAllocator(pool, 1, 0, staticPort));
-            for (int a : pool) {
-                if (!groupOfAddress.containsKey(a)) {
-                    groupOfAddress.put(a, g.intValue());
+        }
+        poolOfAddress.clear();
+        for (int pool : out) {
+            addressesOf(pool);
+        }
+        for (int pool : ifs) {
+            addressesOf(pool);
+        }
+        for (int id = 0; id < pools.length; id++) {
+            addressesOf(id); // earlier rules' pools that still have ports out
+        }
+    }
+
+    private void addressesOf(int pool) {
+        if (pool < 0 || pools[pool] == null) {
+            return;
+        }
+        PortAllocator p = pools[pool];
+        for (int i = 0; i < p.addressCount(); i++) {
+            if (!poolOfAddress.containsKey(p.address(i))) {
+                poolOfAddress.put(p.address(i), pool);
+            }
+        }
+    }
+
+    /** The id of the pool with these addresses, made if needed; -1 when all MAX_POOLS ids are taken. */
+    private int poolFor(int[] addresses) {
+        int free = -1;
+        for (int id = 0; id < pools.length; id++) {
+            PortAllocator p = pools[id];
+            if (p == null) {
+                if (free < 0 && !poolCurrent[id]) {
+                    free = id;
+                }
+            } else if (sameAddresses(p, addresses)) {
+                poolCurrent[id] = true;
+                return id;
+            }
+        }
+        if (free < 0) {
+            if (pools.length == MAX_POOLS) {
+                poolsUnbound = true;
+                return -1;
+            }
+            free = pools.length;
+            int n = Math.min(MAX_POOLS, Math.max(8, 2 * pools.length));
+            pools = java.util.Arrays.copyOf(pools, n);
+            poolPorts = java.util.Arrays.copyOf(poolPorts, n);
+            poolCurrent = java.util.Arrays.copyOf(poolCurrent, n);
+        }
+        pools[free] = new PortAllocator(addresses, 1, 0, false);
+        poolPorts[free] = 0;
+        poolCurrent[free] = true;
+        return free;
+    }
+
+    private static boolean sameAddresses(PortAllocator p, int[] addresses) {
+        if (p.addressCount() != addresses.length) {
+            return false;
+        }
+        for (int i = 0; i < addresses.length; i++) {
+            if (p.address(i) != addresses[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int allocatePort(int pool, int proto, int addressIndex, int preferredPort, boolean staticPort) {
+        int port = pools[pool].allocate(proto, addressIndex, preferredPort, staticPort);
+        if (port >= 0) {
+            poolPorts[pool]++;
+        }
+        return port;
+    }
+
+    private void freePort(int pool, int proto, int addressIndex, int port) {
+        if (pools[pool].free(proto, addressIndex, port) && --poolPorts[pool] == 0 && !poolCurrent[pool]) {
+            pools[pool] = null; // its last port came back and no rule uses it any more
+        }
+    }
+
+    /** True when the port is handed out by a live pool holding address (tests). */
+    boolean portInUse(int address, int proto, int port) {
+        for (PortAllocator p : pools) {
+            if (p == null) {
+                continue;
+            }
+            for (int i = 0; i < p.addressCount(); i++) {
+                if (p.address(i) == address && p.isAllocated(proto, i, port)) {
+                    return true;
                 }
             }
         }
-        return g;
+        return false;
+    }
+
+    /** Live pools (tests). */
+    int poolCount() {
+        int n = 0;
+        for (PortAllocator p : pools) {
+            if (p != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The current rules may create one more session (the table's capacity is fixed; a later rule set may lower the limit). */
+    private boolean mayCreate() {
+        return sessions.size() < rules.maxSessions;
     }
 
     int sessionCount() {
         return sessions == null ? 0 : sessions.size();
     }
 
-    /** Removes expired sessions (bounded work per call). */
+    /** Removes expired sessions (bounded work per call); binds pools a full registry left unbound. */
     void expire(long nowNanos) {
         if (sessions != null && sessions.size() > 0) {
             sessions.expire(nowNanos, 4096, this);
         }
+        if (poolsUnbound) {
+            bindPools();
+        }
+    }
+
+    /**
+     * One housekeeping round of a control request: examines the next {@link #SCAN_STEP} session
+     * slots, listing or removing those that match. Returns true once the request is answered.
+     */
+    boolean serve(SessionChannel.Request r) {
+        if (sessions == null) {
+            return true;
+        }
+        int capacity = sessions.capacity();
+        int end = (int) Math.min(capacity, (long) r.cursor + SCAN_STEP);
+        boolean list = r.op == SessionChannel.LIST;
+        for (int s = r.cursor; s < end; s++) {
+            if (!sessions.isLive(s) || !matches(s, r.address, r.protocol)) {
+                continue;
+            }
+            if (list) {
+                if (r.count == r.limit) {
+                    end = capacity;
+                    break;
+                }
+                int b = r.count * SessionChannel.FIELDS;
+                long[] out = r.results;
+                out[b] = sessions.keyK1(2 * s);
+                out[b + 1] = sessions.keyK2(2 * s);
+                out[b + 2] = sessions.rewriteK1(2 * s);
+                out[b + 3] = sessions.rewriteK2(2 * s);
+                out[b + 4] = sessions.expiresAt(s);
+                out[b + 5] = ((long) sessions.state(s) << 32) | (sessions.tag(s) & 0xffffffffL);
+            } else {
+                expired(s); // releases the mapping, its port, the host's count and the permit
+                sessions.remove(s);
+            }
+            r.count++;
+        }
+        r.cursor = end;
+        return end >= capacity;
+    }
+
+    /**
+     * For a trace: the kind of NAT that translated a packet, told from the session its tuple (as
+     * it arrived, in {@link Tracer}'s packing) matches now, or stateless 1:1 when none does.
+     */
+    int traceKind(long k1, long l4) {
+        int flags = (int) (l4 >>> 56);
+        int proto = (int) (l4 >>> 48) & 0xff;
+        int a = (int) (l4 >>> 32) & 0xffff;
+        int b = (int) (l4 >>> 16) & 0xffff;
+        if ((flags & Tracer.L4_LATER_FRAGMENT) != 0) {
+            return Tracer.NAT_RELATED; // follows its first fragment
+        }
+        int sp = 0;
+        int dp = 0;
+        if ((flags & Tracer.L4_PRESENT) != 0) {
+            if (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) {
+                sp = a;
+                dp = b;
+            } else if (proto == Ipv4.PROTO_ICMP) {
+                int type = a >>> 8;
+                if (type == Icmp.TYPE_ECHO_REQUEST) {
+                    sp = b;
+                } else if (type == Icmp.TYPE_ECHO_REPLY) {
+                    dp = b;
+                } else if (Icmp.isError(type)) {
+                    return Tracer.NAT_RELATED; // translated with the flow it quotes
+                }
+            }
+        }
+        int flow = sessions == null ? -1 : sessions.lookup(k1, k2(proto, sp, dp));
+        if (flow < 0) {
+            return Tracer.NAT_ONE_TO_ONE;
+        }
+        int session = flow >>> 1;
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            return Tracer.NAT_NAPT;
+        }
+        if (tag < NO_MAPPING) {
+            return Tracer.NAT_REFLECTION;
+        }
+        long fk1 = sessions.keyK1(2 * session);
+        long fk2 = sessions.keyK2(2 * session);
+        long rk1 = sessions.rewriteK1(2 * session);
+        long rk2 = sessions.rewriteK2(2 * session);
+        boolean srcChanged = (fk1 >>> 32) != (rk1 >>> 32) || ((fk2 >>> 16) & 0xffff) != ((rk2 >>> 16) & 0xffff);
+        boolean dstChanged = (int) fk1 != (int) rk1 || (fk2 & 0xffff) != (rk2 & 0xffff);
+        if (srcChanged && dstChanged) {
+            return Tracer.NAT_REFLECTION;
+        }
+        return dstChanged ? Tracer.NAT_PORT_FORWARD : Tracer.NAT_ONE_TO_ONE;
+    }
+
+    /** Protocol 0 = any; address 0 = any, else one of the session's addresses (inside, outside or remote). */
+    private boolean matches(int s, int address, int protocol) {
+        long k2 = sessions.keyK2(2 * s);
+        if (protocol != 0 && (int) (k2 >>> 32) != protocol) {
+            return false;
+        }
+        if (address == 0) {
+            return true;
+        }
+        long k1 = sessions.keyK1(2 * s);
+        long rk1 = sessions.rewriteK1(2 * s);
+        return (int) (k1 >>> 32) == address || (int) k1 == address || (int) (rk1 >>> 32) == address
+                || (int) rk1 == address;
     }
 
     @Override
@@ -158,14 +398,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
             int internalIp = mappings.internalIp(tag);
             if (mappings.release(tag)) {
                 int where = mappings.tag(tag);
-                allocators[where >>> 16].free(proto, where & 0xffff, mappings.externalPort(tag));
+                freePort(where >>> 16, proto, where & 0xffff, mappings.externalPort(tag));
             }
             hosts.hostAdd(internalIp, -1);
         } else if (tag < NO_MAPPING) {
             // an interface-pool port: the forward flow's translated source port
             int where = -(tag + 2);
             long rk2 = sessions.rewriteK2(2 * session);
-            allocators[where >>> 16].free((int) (rk2 >>> 32), where & 0xffff, (int) (rk2 >>> 16) & 0xffff);
+            freePort(where >>> 16, (int) (rk2 >>> 32), where & 0xffff, (int) (rk2 >>> 16) & 0xffff);
         }
     }
 
@@ -214,7 +454,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /** Packets whose flows NAPT and sessions can track: TCP, UDP and ICMP echo. */
-    private static boolean hasPorts(long ip, int ihl, int proto) {
+    static boolean hasPorts(long ip, int ihl, int proto) {
         return hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
     }
 
@@ -382,8 +622,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (r >= 0) {
             return binatInbound(ip, ihl, total, proto, ingress, snap, r, error);
         }
-        if (!error && hasPorts(ip, ihl, proto) && mappings != null && groupOfAddress.containsKey(dst)) {
-            int m = mappings.findExternal(proto | (groupOfAddress.get(dst) << 8), dst, newDstPort);
+        int pool = mappings != null ? poolOfAddress.get(dst) : -1;
+        if (!error && hasPorts(ip, ihl, proto) && pool >= 0) {
+            int m = mappings.findExternal(proto | (pool << 8), dst, newDstPort);
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
@@ -474,15 +715,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NO_ROUTE;
         }
         int facing = snap.routes.egressInterface(rt);
-        int alloc = groupOfInterface[facing];
-        int port = allocators[alloc].allocate(proto, 0, clientPort);
+        int pool = interfacePool[facing];
+        int port = pool < 0 ? -1 : allocatePort(pool, proto, 0, clientPort, false);
         if (port < 0) {
             return Counters.NAT_PORTS_EXHAUSTED;
         }
-        int v = createSession(ip, ihl, total, proto, allocators[alloc].address(0), port, server, serverPort,
-                -((alloc << 16) + 2), true);
+        int v = createSession(ip, ihl, total, proto, pools[pool].address(0), port, server, serverPort,
+                -((pool << 16) + 2), true);
         if (v != TRANSLATE) {
-            allocators[alloc].free(proto, 0, port);
+            freePort(pool, proto, 0, port);
         }
         return v;
     }
@@ -509,7 +750,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long rk2 = k2(proto, remotePort, mappings.externalPort(m));
         long rrk1 = k1(remote, client);
         long rrk2 = k2(proto, remotePort, clientPort);
-        int s = sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0));
+        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0)) : -1;
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
@@ -607,8 +848,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * first use (paired pooling, port preservation, random otherwise); a negated drop reason on failure.
      */
     private int mapping(int proto, int host, int port, int o) {
-        int group = groupOfRule[o];
-        int key = proto | (group << 8); // one mapping per endpoint and pool: per external interface
+        int pool = outboundPool[o];
+        if (pool < 0) {
+            return -Counters.NAT_PORTS_EXHAUSTED; // no pool id free (see bindPools)
+        }
+        int key = proto | (pool << 8); // one mapping per endpoint and pool: per external interface
         int m = mappings.find(key, host, port);
         if (m >= 0) {
             return m;
@@ -616,18 +860,18 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (rules.maxSessionsPerHost > 0 && hosts.hostSessions(host) >= rules.maxSessionsPerHost) {
             return -Counters.NAT_SESSIONS_FULL;
         }
-        PortAllocator a = allocators[group];
+        PortAllocator a = pools[pool];
         int addr = a.addressFor(host);
-        int ext = a.allocate(proto, addr, port);
+        int ext = allocatePort(pool, proto, addr, port, rules.outboundStaticPort(o));
         if (ext < 0) {
             return -Counters.NAT_PORTS_EXHAUSTED;
         }
         m = mappings.create(key, host, port, a.address(addr), ext);
         if (m < 0) {
-            a.free(proto, addr, ext);
+            freePort(pool, proto, addr, ext);
             return -Counters.NAT_SESSIONS_FULL;
         }
-        mappings.setTag(m, (group << 16) | addr);
+        mappings.setTag(m, (pool << 16) | addr);
         return m;
     }
 
@@ -646,9 +890,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int dp = newDstPort;
         // The reply's tuple is the reverse of the translated one; for ICMP echo too, since a request's
         // identifier is its source "port" (destination 0) and a reply's is its destination.
-        int s = sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst), k2(proto, toSrcPort, toDstPort),
-                k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src), k2(proto, dp, sp), now,
-                timeout(proto, 0));
+        int s = !mayCreate() ? -1 : sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
+                k2(proto, toSrcPort, toDstPort), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src),
+                k2(proto, dp, sp), now, timeout(proto, 0));
         if (s < 0) {
             if (mapping >= 0 && mappings.refs(mapping) == 0) {
                 releaseNewMapping(mapping);
@@ -672,7 +916,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     private void releaseNewMapping(int m) {
         int where = mappings.tag(m);
-        allocators[where >>> 16].free(mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
+        freePort(where >>> 16, mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
         mappings.remove(m);
     }
 

@@ -25,6 +25,8 @@ import org.agrona.concurrent.Agent;
  */
 public final class Worker implements Agent {
     public static final int BURST = 32;
+    /** Distinct NAT pools (address lists, each interface's address counting as one) that may live at once. */
+    public static final int MAX_NAT_POOLS = Nat44.MAX_POOLS;
     static final int PENDING_CAPACITY = 256;
     static final long ARP_RETRY_NANOS = 1_000_000_000L;
     static final long PENDING_TIMEOUT_NANOS = 3_000_000_000L;
@@ -74,6 +76,18 @@ public final class Worker implements Agent {
     private HandoffRing[] inboxes = new HandoffRing[0];
     private final int workerCount;
 
+    /** worker 0 serves the control plane's session requests from here and publishes its session count. */
+    private final SessionChannel sessionChannel;
+    private final Tracer tracer = new Tracer();
+    /** Packets still to trace: the only thing the hot path looks at for tracing (a plain read). */
+    private int traceRemaining;
+    private long traceArmSeen;
+    private final long[] traceEvents = new long[Counters.EVENT_COUNT];
+    /** Hand packets that may need NAT state to worker 0 (decided per snapshot, not per packet). */
+    private boolean handOff;
+    /** Consult the NAT at all: the rules have some, or this worker still holds sessions of earlier rules. */
+    private boolean natActive;
+
     private Snapshot snap;
     private long now;
     private long nextHousekeeping;
@@ -90,7 +104,17 @@ public final class Worker implements Agent {
      */
     public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
                   int physicalPorts, int cpu) {
+        this(id, snapshots, neighbors, mempool, txPortId, physicalPorts, cpu, new SessionChannel());
+    }
+
+    /**
+     * @param sessionChannel where worker 0 takes the control plane's session requests (the other
+     *                       workers ignore it)
+     */
+    public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
+                  int physicalPorts, int cpu, SessionChannel sessionChannel) {
         this.id = id;
+        this.sessionChannel = sessionChannel;
         this.queue = (short) id;
         this.snapshots = snapshots;
         this.neighbors = neighbors;
@@ -118,6 +142,15 @@ public final class Worker implements Agent {
 
     public Counters counters() {
         return counters;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** This worker's packet trace (armed by the control plane). */
+    public Tracer tracer() {
+        return tracer;
     }
 
     /**
@@ -172,8 +205,10 @@ public final class Worker implements Agent {
         if (s != snap) {
             snap = s;
             nat.use(s);
+            handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
         }
+        natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         now = System.nanoTime();
         if (!announced) {
             announced = true;
@@ -194,7 +229,11 @@ public final class Worker implements Agent {
             long head = inbox.head();
             for (int i = 0; i < n; i++) {
                 long position = head + i;
-                frame(inbox.mbuf(position), inbox.port(position));
+                if (traceRemaining != 0) {
+                    traced(inbox.mbuf(position), inbox.port(position));
+                } else {
+                    frame(inbox.mbuf(position), inbox.port(position));
+                }
             }
             inbox.consumed(n);
             work += n;
@@ -225,7 +264,113 @@ public final class Worker implements Agent {
     private void fromWire(long m, int port) {
         counters.add(port, Counters.RX_PACKETS, 1);
         counters.add(port, Counters.RX_BYTES, Mbuf.dataLen(m));
+        if (traceRemaining != 0) {
+            traced(m, port);
+            return;
+        }
         frame(m, port);
+    }
+
+    /**
+     * The trace's slow path, taken only while tracing is armed: the packet goes through
+     * {@link #frame} like any other, but on a clean slate (TX staging and drops flushed first),
+     * so that its fate can be read off afterwards from the staging arrays, the pending queue and
+     * the counters, with no trace hooks anywhere else in the pipeline.
+     */
+    private void traced(long m, int port) {
+        traceRemaining--;
+        int i = tracer.next();
+        if (i >= Tracer.CAPACITY) {
+            frame(m, port);
+            return;
+        }
+        for (int p = 0; p < tx.length; p++) {
+            flush(p);
+        }
+        freeDrops();
+        long[] e = tracer.entries;
+        int b = i * Tracer.STRIDE;
+        long l2 = Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.BEFORE_L3);
+        int vid = (int) l2 & 0xfff;
+        int ingress = snap.interfaceOf(port, vid);
+        e[b + Tracer.NANOS] = now;
+        e[b + Tracer.INGRESS] = ((long) (ingress + 1) << 48) | ((l2 >>> 32) << 32) | ((long) vid << 16) | port;
+        int eventBase = counters.ports() * Counters.PORT_STRIDE;
+        System.arraycopy(counters.values, eventBase, traceEvents, 0, Counters.EVENT_COUNT);
+        int pendingBefore = pendingCount;
+        int sessionsBefore = nat.sessionCount();
+
+        frame(m, port);
+
+        int outcome = Tracer.UNKNOWN;
+        int detail = 0;
+        int natWord = 0;
+        int slot = stagedSlotOf(m);
+        if (slot >= 0) {
+            long after = Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.AFTER_L3);
+            natWord |= Tracer.HAS_AFTER;
+            if (slot >= physicalPorts) {
+                outcome = Tracer.TO_KERNEL;
+                detail = slot - physicalPorts + 1;
+            } else {
+                outcome = traceCounted(Counters.ECHO_REPLIED, eventBase) || traceCounted(Counters.ARP_REPLIED, eventBase)
+                        ? Tracer.REPLIED : Tracer.FORWARDED;
+                detail = snap.interfaceOf(slot, (int) after & 0xfff) + 1;
+            }
+        } else {
+            int k = pendingBefore;
+            while (k < pendingCount && pendingMbuf[k] != m) {
+                k++;
+            }
+            if (k < pendingCount) {
+                Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.AFTER_L3);
+                natWord |= Tracer.HAS_AFTER;
+                outcome = Tracer.AWAITING_ARP;
+                detail = pendingIface[k] + 1;
+            } else if (traceCounted(Counters.HANDED_OFF, eventBase)) {
+                outcome = Tracer.HANDED_OFF; // m belongs to worker 0 now: not read again here
+            } else if (traceCounted(Counters.FRAGMENTS_PARKED, eventBase)) {
+                outcome = Tracer.PARKED;
+            } else {
+                for (int r = 0; r < Counters.DROP_REASONS; r++) {
+                    if (r != Counters.NEIGHBOR_TABLE_FULL && traceCounted(r, eventBase)) {
+                        outcome = Tracer.DROPPED;
+                        detail = r;
+                        break;
+                    }
+                }
+            }
+        }
+        if (traceCounted(Counters.ICMP_ERRORS_SENT, eventBase)) {
+            natWord |= Tracer.ICMP_ERROR_SENT;
+        }
+        if ((outcome == Tracer.FORWARDED || outcome == Tracer.AWAITING_ARP)
+                && traceCounted(Counters.NAT_TRANSLATED, eventBase)) {
+            natWord |= nat.traceKind(e[b + Tracer.BEFORE_L3], e[b + Tracer.BEFORE_L4]);
+            if (nat.sessionCount() > sessionsBefore) {
+                natWord |= Tracer.NEW_SESSION;
+            }
+        }
+        e[b + Tracer.VERDICT] = ((long) outcome << 32) | detail;
+        e[b + Tracer.NAT] = natWord;
+        tracer.publish(i + 1);
+    }
+
+    /** The TX slot where m waits to be sent, or -1. */
+    private int stagedSlotOf(long m) {
+        for (int p = 0; p < tx.length; p++) {
+            for (int k = 0; k < txCount[p]; k++) {
+                if (Mem.nativeLong(txAddr[p] + 8L * k) == m) {
+                    return p;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Did the traced packet's processing count this event? */
+    private boolean traceCounted(int event, int eventBase) {
+        return counters.values[eventBase + event] != traceEvents[event];
     }
 
     /** A frame received on an engine port (directly, or handed over by another worker). */
@@ -366,7 +511,8 @@ public final class Worker implements Agent {
             return;
         }
         boolean natRules = snap.nat.hasRules;
-        if (toOwner != null && natRules && snap.nat.needsSessions() && needsOwner(iface, dst)) {
+        boolean natOn = natActive;
+        if (handOff && needsOwner(iface, dst)) {
             if (toOwner.offer(m, snap.port[iface])) {
                 counters.count(Counters.HANDED_OFF);
             } else {
@@ -375,7 +521,7 @@ public final class Worker implements Agent {
             return;
         }
         boolean translate = false;
-        if (natRules) {
+        if (natOn) {
             if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && !icmpIntact(ip, ihl, total)) {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
@@ -421,8 +567,8 @@ public final class Worker implements Agent {
             }
             return;
         }
-        if (natRules) {
-            if (!translate) {
+        if (natOn) {
+            if (!translate && natRules) {
                 int v = nat.outbound(m, ip, ihl, total, iface, egress, snap);
                 if (v == Nat44.TRANSLATE) {
                     translate = true;
@@ -464,6 +610,9 @@ public final class Worker implements Agent {
      */
     private boolean needsOwner(int iface, int dst) {
         if (snap.nat.natAddressInterface(dst) >= 0) {
+            return true;
+        }
+        if (snap.retiredNat != null && snap.retiredNat.get(dst) >= 0) {
             return true;
         }
         int r = snap.routes.lookup(dst);
@@ -802,6 +951,11 @@ public final class Worker implements Agent {
     // ---- housekeeping -----------------------------------------------------------------------
 
     private void housekeeping() {
+        long arm = tracer.armWord();
+        if (arm != traceArmSeen) {
+            traceArmSeen = arm;
+            traceRemaining = tracer.start(arm);
+        }
         long elapsed = now - icmpRefilledAt;
         long refill = elapsed * ICMP_ERRORS_PER_SECOND / 1_000_000_000L;
         if (refill > 0) {
@@ -809,6 +963,13 @@ public final class Worker implements Agent {
             icmpRefilledAt = now;
         }
         nat.expire(now);
+        if (id == 0) {
+            SessionChannel.Request request = sessionChannel.pending();
+            if (request != null && nat.serve(request)) {
+                SessionChannel.finish(request, now);
+            }
+            sessionChannel.publishSessionCount(nat.sessionCount());
+        }
         int timedOut;
         while ((timedOut = nat.expireFragments(now, fragmentsTimedOut)) > 0) {
             for (int i = 0; i < timedOut; i++) {

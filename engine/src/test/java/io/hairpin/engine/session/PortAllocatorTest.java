@@ -103,6 +103,18 @@ class PortAllocatorTest {
     }
 
     @Test
+    void staticPortGivenPerCallSharesOneBitmapWithTheOtherMode() {
+        PortAllocator a = new PortAllocator(ONE, 1, 0, false, 1);
+        assertEquals(5060, a.allocate(UDP, 0, 5060, true), "static-port keeps a free port");
+        assertEquals(-1, a.allocate(UDP, 0, 5060, true), "and fails when it is taken");
+        int other = a.allocate(UDP, 0, 5060, false);
+        assertTrue(other >= 1024 && other != 5060, "the other mode picks another port of the same bitmap");
+        assertEquals(-1, a.allocate(UDP, 0, other, true), "which static-port then sees as taken");
+        assertTrue(a.free(UDP, 0, 5060));
+        assertEquals(5060, a.allocate(UDP, 0, 5060, true));
+    }
+
+    @Test
     void icmpIdentifiersUseTheWholeRange() {
         PortAllocator a = new PortAllocator(ONE, 1, 0, false, 5);
         int n = 0;
