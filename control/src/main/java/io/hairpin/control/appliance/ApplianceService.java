@@ -358,7 +358,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         long swapped;
         try {
             swapped = ops.apply(nextEngine, APPLY_TIMEOUT_MILLIS);
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        } catch (IllegalArgumentException e) {
             return new ApplyResult(false, current, List.of(name + ": " + e.getMessage()), warnings);
         } catch (RuntimeException e) {
             // E.g. a worker did not confirm in time: the new rules may be published already.
@@ -396,15 +396,15 @@ public final class ApplianceService implements ControlService, AutoCloseable {
     private static String controlChange(ControlConfig was, ControlConfig now) {
         if (!Objects.equals(was.socket(), now.socket())) {
             return "control.socket: changing the control socket (" + was.socket() + " to " + now.socket()
-                    + ") needs a restart.";
+                    + ") requires a restart.";
         }
         if (!Objects.equals(was.myip(), now.myip())) {
             return "control.myip: changing the myip responder (" + orNone(was.myip()) + " to " + orNone(now.myip())
-                    + ") needs a restart.";
+                    + ") requires a restart.";
         }
         if (!Objects.equals(was.metrics(), now.metrics())) {
             return "control.metrics: changing the metrics endpoint (" + orNone(was.metrics()) + " to "
-                    + orNone(now.metrics()) + ") needs a restart.";
+                    + orNone(now.metrics()) + ") requires a restart.";
         }
         return null;
     }

@@ -274,7 +274,7 @@ class ApplianceServiceTest {
         ControlService.ApplyResult r = s.apply(candidate);
         assertFalse(r.applied());
         assertEquals(List.of(candidate + ": control.metrics: changing the metrics endpoint (none to 127.0.0.1:9100)"
-                + " needs a restart."), r.errors());
+                + " requires a restart."), r.errors());
         assertEquals(List.of(), ops.applied);
     }
 
