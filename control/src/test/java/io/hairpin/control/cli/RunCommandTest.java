@@ -151,6 +151,16 @@ class RunCommandTest {
             assertEquals(List.of("wan", "lan", "lab"),
                     status.interfaces().stream().map(ControlService.InterfaceStatus::name).toList());
             assertEquals(List.of("192.168.1.20 203.0.113.20"), client.cpnat("192.168.1.20"));
+
+            // apply through the socket: the rules swap, the running config file is replaced.
+            Path running = dir.resolve("hairpin.yaml");
+            String moved = Files.readString(running).replace("external: 203.0.113.20,", "external: 203.0.113.21,");
+            Path candidate = Files.writeString(dir.resolve("next.yaml"), moved);
+            ControlService.ApplyResult applied = client.apply(candidate);
+            assertTrue(applied.applied(), applied.errors().toString());
+            assertEquals(List.of("192.168.1.20 203.0.113.21"), client.cpnat("192.168.1.20"));
+            assertEquals(moved, Files.readString(running));
+            assertEquals(applied.snapshotVersion(), client.status().snapshotVersion());
         } finally {
             // SIGTERM through the handle: Process.destroy() would also close our end of its stdout.
             h.process().toHandle().destroy();
