@@ -14,6 +14,7 @@ import io.hairpin.control.myip.PublicAddresses;
 import io.hairpin.control.persist.ConfigStore;
 import io.hairpin.control.persist.ConfigStoreException;
 import io.hairpin.control.service.ControlService;
+import io.hairpin.control.socket.ControlServer;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.Snapshot;
@@ -30,12 +31,18 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
@@ -60,6 +67,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
     private final EngineOps ops;
     private final ConfigStore store;
     private final String version;
+    private final String operatorGroup;
     private final long startNanos = System.nanoTime();
     private final ReentrantLock applyLock = new ReentrantLock();
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
@@ -86,6 +94,13 @@ public final class ApplianceService implements ControlService, AutoCloseable {
     }
 
     ApplianceService(Engine engine, EngineOps ops, HairpinConfig config, ConfigStore store, String version) {
+        this(engine, ops, config, store, version, ControlServer.GROUP);
+    }
+
+    /** @param operatorGroup the group whose members may use the control socket besides root */
+    ApplianceService(Engine engine, EngineOps ops, HairpinConfig config, ConfigStore store, String version,
+                     String operatorGroup) {
+        this.operatorGroup = Objects.requireNonNull(operatorGroup, "operatorGroup");
         this.engine = Objects.requireNonNull(engine, "engine");
         this.ops = Objects.requireNonNull(ops, "ops");
         this.store = Objects.requireNonNull(store, "store");
@@ -330,7 +345,15 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         byte[] bytes;
         String text;
         try {
+            Object key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+            String unreadable = unreadableByOperators(file);
+            if (unreadable != null) {
+                return refused(current, name + ": " + unreadable);
+            }
             bytes = Files.readAllBytes(file);
+            if (!Objects.equals(key, Files.readAttributes(file, BasicFileAttributes.class).fileKey())) {
+                return refused(current, name + ": the file was replaced while it was read; apply it again");
+            }
             text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (NoSuchFileException e) {
@@ -390,6 +413,32 @@ public final class ApplianceService implements ControlService, AutoCloseable {
                     + " persisted; restarting would run " + store.path() + ".");
             return new ApplyResult(false, engine.snapshot().version, errors, warnings);
         }
+    }
+
+    /**
+     * Why the operators may not have apply read this file, or null when they may. The appliance
+     * runs as root and its errors quote the file, so it only reads what the operators' group (or
+     * everyone) may read anyway; without that group only root can reach the control socket and
+     * anything goes.
+     */
+    private String unreadableByOperators(Path file) throws IOException {
+        GroupPrincipal group;
+        try {
+            group = file.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(operatorGroup);
+        } catch (UserPrincipalNotFoundException e) {
+            return null;
+        }
+        PosixFileAttributes a = Files.readAttributes(file, PosixFileAttributes.class);
+        if (!a.isRegularFile()) {
+            return "not a regular file";
+        }
+        Set<PosixFilePermission> p = a.permissions();
+        if (p.contains(PosixFilePermission.OTHERS_READ)
+                || (p.contains(PosixFilePermission.GROUP_READ) && a.group().equals(group))) {
+            return null;
+        }
+        return "the appliance only applies a file the " + operatorGroup + " group may read (chgrp " + operatorGroup
+                + " and chmod g+r, or make it world-readable)";
     }
 
     /** Why a change of the control section cannot be applied live, or null when it did not change. */

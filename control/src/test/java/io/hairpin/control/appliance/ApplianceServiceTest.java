@@ -18,6 +18,7 @@ import io.hairpin.engine.worker.Counters;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -194,6 +195,30 @@ class ApplianceServiceTest {
 
         ControlService.ApplyResult missing = s.apply(dir.resolve("nope.yaml"));
         assertEquals(List.of(dir.resolve("nope.yaml") + ": no such file"), missing.errors());
+    }
+
+    @Test
+    void applyReadsOnlyFilesTheOperatorsGroupMayRead() throws IOException {
+        Path file = running();
+        FakeOps ops = new FakeOps();
+        // "daemon" stands in for the hairpin group, which need not exist on a test machine.
+        ApplianceService s = new ApplianceService(engine, ops, started, new ConfigStore(file), "t", "daemon");
+        Path secret = Files.writeString(dir.resolve("secret.yaml"), interfaces + TestAppliance.NAT);
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r-----"));
+        ControlService.ApplyResult r = s.apply(secret);
+        assertFalse(r.applied());
+        assertEquals(List.of(secret + ": the appliance only applies a file the daemon group may read (chgrp daemon and"
+                + " chmod g+r, or make it world-readable)"), r.errors());
+        assertEquals(List.of(), ops.applied);
+
+        Files.setAttribute(secret, "posix:group",
+                secret.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName("daemon"));
+        assertTrue(s.apply(secret).applied(), "group daemon may read it");
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        assertFalse(s.apply(secret).applied());
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-r--r--"));
+        assertTrue(s.apply(secret).applied(), "everyone may read it");
+        assertEquals(List.of(dir + ": not a regular file"), s.apply(dir).errors());
     }
 
     @Test
