@@ -24,7 +24,7 @@ public final class CpnatCommand extends ClientCommand {
         }
         List<String> lines = Wire.strings(result, "lines");
         if (lines == null || lines.isEmpty()) {
-            err.println("hairpin: no 1:1 NAT rule translates " + host + "; there are no cpnat lines for it");
+            err.println("hairpin: no NAT rule (1:1 or outbound) translates " + host + "; there are no cpnat lines for it");
             return 1;
         }
         lines.forEach(out::println);
