@@ -224,7 +224,7 @@ class ClientCommandsTest {
         serve();
         assertEquals(new Run(0, "10.3.1.15 203.0.113.15\n10.3.1.115 203.0.113.115\n", ""),
                 hairpin("cpnat", "--host", "10.3.1.15"));
-        assertEquals(new Run(1, "", "hairpin: no 1:1 NAT rule translates 10.3.1.99; there are no cpnat lines for it\n"),
+        assertEquals(new Run(1, "", "hairpin: no NAT rule (1:1 or outbound) translates 10.3.1.99; there are no cpnat lines for it\n"),
                 hairpin("cpnat", "--host", "10.3.1.99"));
     }
 
