@@ -12,7 +12,8 @@ echo "== tiers 1 and 2: unit and DPDK integration tests"
 mvn -B -ntp install
 
 failed=0
-for run in "--router lab-router.yaml" "--router lab-router-2w.yaml" "--nat lab-nat.yaml" "--nat lab-nat-interface.yaml"; do
+for run in "--router lab-router.yaml" "--router lab-router-2w.yaml" "--nat lab-nat.yaml" "--nat lab-nat-interface.yaml" \
+    "--nat lab-nat-2w.yaml"; do
     mode=${run% *}
     cfg=${run#* }
     echo "== tier 3: namespace lab with the appliance ($mode, $cfg)"

@@ -191,6 +191,8 @@ stop_pid() {
         warn "pid $pid ($ns) ignored SIGTERM for ${grace}s, sending SIGKILL"
         signal_pid KILL "$pid"
         sleep 0.1
+        # A killed appliance cannot remove its DPDK runtime folder (named after its PID): do it.
+        [[ -d "/var/run/dpdk/hairpin-$pid" ]] && rm -rf -- "/var/run/dpdk/hairpin-$pid"
     fi
     wait "$pid" 2>/dev/null || true   # reap if it was our child
 }

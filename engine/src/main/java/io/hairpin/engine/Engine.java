@@ -3,8 +3,12 @@ package io.hairpin.engine;
 import io.hairpin.engine.neighbor.NeighborTable;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.route.PrefixMap;
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.engine.worker.SessionChannel;
 import io.hairpin.engine.worker.SnapshotHolder;
+import io.hairpin.engine.worker.Tracer;
 import io.hairpin.engine.worker.Worker;
 import io.hairpin.shim.DpdkException;
 import io.hairpin.shim.Eal;
@@ -15,9 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -32,8 +38,22 @@ public final class Engine implements AutoCloseable {
     static final int TX_DESCRIPTORS = 1024;
     static final long NEIGHBOR_REACHABLE_NANOS = 300_000_000_000L;
     static final long NEIGHBOR_GRACE_NANOS = 5_000_000_000L;
+    static final int HANDOFF_CAPACITY = 4096;
+    /** How long a session request may wait for worker 0. */
+    static final long SESSION_REQUEST_TIMEOUT_NANOS = 2_000_000_000L;
 
-    private final EngineConfig config;
+    /** The running config: the one started with, then the last one applied. */
+    private volatile EngineConfig config;
+    /** The MAC address of each device, as found (or set) at start. */
+    private final Map<String, Long> macs;
+    private final SessionChannel sessionChannel;
+    private final Object applyLock = new Object();
+    private final Object traceLock = new Object();
+    private long traceGeneration;
+    /** NAT address prefixes (address, length) of the rule sets replaced so far (several workers only). */
+    private final List<long[]> retiredNat = new ArrayList<>();
+    /** The largest MTU each device's port and the mbufs were set up for at start. */
+    private final Map<String, Integer> portMtu;
     private final Mempool pool;
     private final List<EthPort> ports;
     private final List<EthPort> taps;
@@ -44,11 +64,19 @@ public final class Engine implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong(1);
     private KernelInterfaceGuard kernelGuard;
-    private boolean closed;
+    private volatile boolean closed;
 
-    private Engine(EngineConfig config, Mempool pool, List<EthPort> ports, List<EthPort> taps, List<String> tapNames,
-                   SnapshotHolder snapshots, NeighborTable neighbors, List<Worker> workers) {
+    private Engine(EngineConfig config, Map<String, Long> macs, SessionChannel sessionChannel, Mempool pool,
+                   List<EthPort> ports, List<EthPort> taps, List<String> tapNames, SnapshotHolder snapshots,
+                   NeighborTable neighbors, List<Worker> workers) {
         this.config = config;
+        this.macs = Map.copyOf(macs);
+        this.sessionChannel = sessionChannel;
+        Map<String, Integer> mtus = new HashMap<>();
+        for (EngineConfig.Interface i : config.interfaces()) {
+            mtus.merge(i.device(), Math.max(1500, i.mtu()), Math::max);
+        }
+        this.portMtu = Map.copyOf(mtus);
         this.pool = pool;
         this.ports = ports;
         this.taps = taps;
@@ -101,11 +129,12 @@ public final class Engine implements AutoCloseable {
         try {
             Map<String, Long> macs = new HashMap<>();
             for (String dev : devices) {
+                EthPort port = EthPort.open(dev);
+                // Only once the device exists and is ours: a failed open says why in one sentence.
                 String kernelIface = KernelInterfaceGuard.afPacketInterface(dev);
                 if (kernelIface != null) {
                     guard.guard(kernelIface);
                 }
-                EthPort port = EthPort.open(dev);
                 ports.add(port);
                 int[] max = port.maxQueues();
                 if (max[0] < config.workers() || max[1] < config.workers()) {
@@ -129,10 +158,6 @@ public final class Engine implements AutoCloseable {
                 macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
             Snapshot first = Snapshot.compile(1, config, macs);
-            if (config.workers() > 1 && first.nat.needsSessions()) {
-                throw new DpdkException("NAT rules that keep sessions (port forwards, outbound NAT, a restricted"
-                        + " inbound list, interface-mode reflection) run on one worker in this version; set workers: 1.");
-            }
             if (config.exceptionPath()) {
                 for (int i = 0; i < config.interfaces().size(); i++) {
                     EngineConfig.Interface ifc = config.interfaces().get(i);
@@ -154,13 +179,17 @@ public final class Engine implements AutoCloseable {
             }
             SnapshotHolder holder = new SnapshotHolder(first, config.workers());
             NeighborTable neighbors = new NeighborTable(65536, NEIGHBOR_REACHABLE_NANOS);
+            SessionChannel channel = new SessionChannel();
             List<Worker> workers = new ArrayList<>();
             int cpus = Runtime.getRuntime().availableProcessors();
             for (int w = 0; w < config.workers(); w++) {
                 int cpu = cpus > 1 ? (1 + w) % cpus : -1;
-                workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu));
+                workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu, channel));
             }
-            Engine engine = new Engine(config, pool, ports, taps, tapNames, holder, neighbors, workers);
+            if (workers.size() > 1) {
+                Worker.connect(workers.toArray(new Worker[0]), HANDOFF_CAPACITY);
+            }
+            Engine engine = new Engine(config, macs, channel, pool, ports, taps, tapNames, holder, neighbors, workers);
             engine.kernelGuard = guard;
             for (Worker w : workers) {
                 AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Engine::workerFailed, null, w);
@@ -225,6 +254,340 @@ public final class Engine implements AutoCloseable {
 
     public Snapshot snapshot() {
         return snapshots.current();
+    }
+
+    // ---- the control plane's calls ----------------------------------------------------------
+
+    /**
+     * Swaps the running rules while traffic flows (RCU): compiles {@code next} into a new
+     * snapshot, publishes it, and waits until every worker runs it. Only NAT rules, static routes
+     * and each interface's MTU (up to what its port was started with), anti-spoofing and gateway
+     * may differ from the running config. Sessions created under the old rules keep their
+     * translation until they expire or are flushed. Calls are serialised.
+     *
+     * @return the new snapshot's version
+     * @throws IllegalArgumentException when next changes what needs a restart (the message names
+     *         each difference), or does not compile; the running rules are then untouched
+     * @throws IllegalStateException    when a worker has not picked the new rules up within
+     *         timeoutMillis (they are published and apply as soon as it does)
+     */
+    public long apply(EngineConfig next, long timeoutMillis) {
+        Objects.requireNonNull(next, "next");
+        synchronized (applyLock) {
+            if (closed) {
+                throw new IllegalStateException("the engine is stopped");
+            }
+            EngineConfig running = config;
+            String refusal = cannotApply(running, next, portMtu);
+            if (refusal != null) {
+                throw new IllegalArgumentException(refusal);
+            }
+            long version = versions.incrementAndGet();
+            PrefixMap retired = null;
+            if (running.workers() > 1) {
+                retiredNat.addAll(natPrefixes(running.nat()));
+                retired = prefixMap(retiredNat);
+            }
+            Snapshot compiled = Snapshot.compile(version, next, macs, retired);
+            if (running.exceptionPath()) {
+                updateKernelSide(running, next);
+            }
+            snapshots.publish(compiled);
+            config = next;
+            awaitAcknowledged(version, timeoutMillis);
+            return version;
+        }
+    }
+
+    private void awaitAcknowledged(long version, long timeoutMillis) {
+        long deadline = System.nanoTime() + Math.max(0, timeoutMillis) * 1_000_000L;
+        int spins = 0;
+        while (!snapshots.allAcknowledged(version)) {
+            if (System.nanoTime() - deadline > 0) {
+                StringBuilder late = new StringBuilder();
+                for (int w = 0; w < snapshots.workers(); w++) {
+                    long v = snapshots.acknowledged(w);
+                    if (v < version) {
+                        late.append(late.isEmpty() ? "" : ", ").append("worker ").append(w)
+                                .append(" (still on version ").append(v).append(")");
+                    }
+                }
+                throw new IllegalStateException("snapshot version " + version + " was not acknowledged within "
+                        + timeoutMillis + " ms by " + late + "; it is published and takes effect when the worker"
+                        + " picks it up");
+            }
+            if (++spins < 1000) {
+                Thread.onSpinWait();
+            } else {
+                try {
+                    Thread.sleep(0, 50_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for the workers to acknowledge version "
+                            + version, e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Why next cannot be applied to a running engine, or null: one sentence per difference that
+     * needs a restart, and a rule set with more NAT pools than can live at once.
+     */
+    static String cannotApply(EngineConfig running, EngineConfig next, Map<String, Integer> portMtu) {
+        List<String> out = new ArrayList<>();
+        java.util.Set<java.util.List<Integer>> pools = new java.util.HashSet<>();
+        for (NatConfig.Outbound o : next.nat().outbound()) {
+            if (o.pool().length > 0) { // an empty pool is the interface's address
+                pools.add(java.util.Arrays.stream(o.pool()).boxed().toList());
+            }
+        }
+        for (EngineConfig.Interface i : next.interfaces()) {
+            if (!i.addresses().isEmpty()) {
+                pools.add(List.of(i.addresses().get(0).address()));
+            }
+        }
+        if (pools.size() > Worker.MAX_NAT_POOLS) {
+            out.add("the rules use " + pools.size() + " distinct NAT pools (counting each interface's address);"
+                    + " at most " + Worker.MAX_NAT_POOLS + " can be in use at once");
+        }
+        if (running.workers() != next.workers()) {
+            out.add("changing workers requires a restart: " + running.workers() + " -> " + next.workers());
+        }
+        if (!running.eal().equals(next.eal())) {
+            out.add("changing eal requires a restart: " + running.eal() + " -> " + next.eal());
+        }
+        if (running.exceptionPath() != next.exceptionPath()) {
+            out.add("changing exception-path requires a restart: " + running.exceptionPath() + " -> "
+                    + next.exceptionPath());
+        }
+        List<String> names = running.interfaces().stream().map(EngineConfig.Interface::name).toList();
+        List<String> nextNames = next.interfaces().stream().map(EngineConfig.Interface::name).toList();
+        if (!names.equals(nextNames)) {
+            out.add("changing interfaces requires a restart: " + names + " -> " + nextNames);
+        } else {
+            List<String> diffs = new ArrayList<>();
+            for (int i = 0; i < names.size(); i++) {
+                EngineConfig.Interface a = running.interfaces().get(i);
+                EngineConfig.Interface b = next.interfaces().get(i);
+                String n = a.name();
+                if (!a.device().equals(b.device())) {
+                    diffs.add(n + " device " + a.device() + " -> " + b.device());
+                }
+                if (a.vlan() != b.vlan()) {
+                    diffs.add(n + " vlan " + vlanText(a.vlan()) + " -> " + vlanText(b.vlan()));
+                }
+                if (!a.addresses().equals(b.addresses())) {
+                    diffs.add(n + " address " + addressText(a.addresses()) + " -> " + addressText(b.addresses()));
+                }
+                if (a.external() != b.external()) {
+                    diffs.add(n + " role " + roleText(a.external()) + " -> " + roleText(b.external()));
+                }
+                if (a.mac() != b.mac()) {
+                    diffs.add(n + " mac " + macText(a.mac()) + " -> " + macText(b.mac()));
+                }
+            }
+            if (!diffs.isEmpty()) {
+                out.add("changing interfaces requires a restart: " + String.join("; ", diffs));
+            }
+            for (EngineConfig.Interface b : next.interfaces()) {
+                Integer max = portMtu.get(b.device());
+                if (max != null && b.mtu() > max) {
+                    out.add("raising the mtu of " + b.name() + " to " + b.mtu() + " requires a restart: its port and"
+                            + " buffers were set up for " + max);
+                }
+            }
+        }
+        return out.isEmpty() ? null : String.join("; ", out);
+    }
+
+    private static String vlanText(int vlan) {
+        return vlan == 0 ? "untagged" : Integer.toString(vlan);
+    }
+
+    private static String roleText(boolean external) {
+        return external ? "external" : "internal";
+    }
+
+    private static String macText(long mac) {
+        return mac == 0 ? "(the device's own)" : Ethernet.formatMac(mac);
+    }
+
+    private static String addressText(List<EngineConfig.Address> addresses) {
+        if (addresses.isEmpty()) {
+            return "(none)";
+        }
+        List<String> parts = new ArrayList<>();
+        for (EngineConfig.Address a : addresses) {
+            parts.add(Ipv4.format(a.address()) + "/" + a.prefixLength());
+        }
+        return String.join(", ", parts);
+    }
+
+    /** The public addresses a NAT config translates to, as (address, prefix length) pairs. */
+    static List<long[]> natPrefixes(NatConfig nat) {
+        List<long[]> out = new ArrayList<>();
+        for (NatConfig.Outbound o : nat.outbound()) {
+            for (int a : o.pool()) {
+                out.add(new long[] {a, 32});
+            }
+        }
+        for (NatConfig.PortForward f : nat.portForwards()) {
+            out.add(new long[] {f.external(), 32});
+        }
+        for (NatConfig.OneToOne b : nat.oneToOne()) {
+            if (!b.noBinat()) {
+                int len = b.prefixLength();
+                int mask = len == 0 ? 0 : -1 << (32 - len);
+                out.add(new long[] {b.external() & mask, len});
+            }
+        }
+        return out;
+    }
+
+    private static PrefixMap prefixMap(List<long[]> prefixes) {
+        if (prefixes.isEmpty()) {
+            return null;
+        }
+        PrefixMap.Builder b = new PrefixMap.Builder();
+        for (long[] p : prefixes) {
+            b.paint((int) p[0], (int) p[1], 0);
+        }
+        return b.build();
+    }
+
+    /** The exception path's kernel side follows MTU and gateway changes. */
+    private void updateKernelSide(EngineConfig running, EngineConfig next) {
+        for (int i = 0; i < next.interfaces().size() && i < tapNames.size(); i++) {
+            EngineConfig.Interface a = running.interfaces().get(i);
+            EngineConfig.Interface b = next.interfaces().get(i);
+            String tap = tapNames.get(i);
+            if (a.mtu() != b.mtu()) {
+                ip("link", "set", "dev", tap, "mtu", Integer.toString(b.mtu()));
+            }
+            if (a.gateway() != b.gateway()) {
+                if (b.gateway() != 0) {
+                    ip("route", "replace", "default", "via", Ipv4.format(b.gateway()), "dev", tap, "metric", "1000");
+                } else {
+                    ip("route", "del", "default", "via", Ipv4.format(a.gateway()), "dev", tap, "metric", "1000");
+                }
+            }
+        }
+    }
+
+    /**
+     * NAT sessions held by worker 0 matching a filter, at most limit (capped at
+     * {@link SessionChannel#MAX_RESULTS}); address 0 = any (else inside, outside or remote
+     * address), protocol 0 = any. Served by worker 0 in its housekeeping; waits up to 2 s.
+     */
+    public List<SessionView> sessions(int address, int protocol, int limit) {
+        if (limit < 0) {
+            throw new IllegalArgumentException("limit must not be negative: " + limit);
+        }
+        if (limit == 0) {
+            return List.of();
+        }
+        checkRunning();
+        SessionChannel.Listing l;
+        try {
+            l = sessionChannel.list(address, protocol, Math.min(limit, SessionChannel.MAX_RESULTS),
+                    SESSION_REQUEST_TIMEOUT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the session list", e);
+        }
+        List<SessionView> out = new ArrayList<>(l.count());
+        long[] d = l.data();
+        for (int i = 0; i < l.count(); i++) {
+            int b = i * SessionChannel.FIELDS;
+            long left = Math.max(0, d[b + 4] - l.now()) / 1_000_000L;
+            out.add(SessionView.of(d[b], d[b + 1], d[b + 2], d[b + 3], (int) (d[b + 5] >>> 32), left));
+        }
+        return out;
+    }
+
+    /**
+     * Removes the NAT sessions matching a filter (as {@link #sessions}), releasing their mappings
+     * and ports; returns how many were removed.
+     */
+    public int flushSessions(int address, int protocol) {
+        checkRunning();
+        try {
+            return sessionChannel.flush(address, protocol, SESSION_REQUEST_TIMEOUT_NANOS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the flush", e);
+        }
+    }
+
+    /** Worker 0's NAT session count as of its last housekeeping round (at most about a millisecond old). */
+    public long sessionCount() {
+        return sessionChannel.sessionCount();
+    }
+
+    /**
+     * Traces the next n packets (1..{@link Tracer#CAPACITY}) the workers take from the ports:
+     * where each came in, what it was, and what became of it. Returns when n were traced or
+     * timeoutMillis passed (then with fewer), in the order they were taken. Calls are serialised.
+     */
+    public List<TraceEntry> trace(int n, long timeoutMillis) {
+        if (n < 1 || n > Tracer.CAPACITY) {
+            throw new IllegalArgumentException("trace shows 1.." + Tracer.CAPACITY + " packets, not " + n);
+        }
+        checkRunning();
+        synchronized (traceLock) {
+            long generation = ++traceGeneration;
+            long armedAt = System.nanoTime();
+            List<TraceEntry> out = new ArrayList<>();
+            try {
+                for (Worker w : workers) {
+                    w.tracer().arm(generation, n);
+                }
+                long deadline = armedAt + Math.max(0, timeoutMillis) * 1_000_000L;
+                while (traced(generation) < n && System.nanoTime() - deadline < 0) {
+                    Thread.sleep(1);
+                }
+                Snapshot snap = snapshots.current();
+                for (Worker w : workers) {
+                    Tracer t = w.tracer();
+                    if (t.acknowledged() != generation) {
+                        continue;
+                    }
+                    int count = t.recorded();
+                    long[] e = t.copy(count);
+                    for (int i = 0; i < count; i++) {
+                        out.add(TraceFormat.entry(e, i * Tracer.STRIDE, w.id(), armedAt, snap));
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while tracing", e);
+            } finally {
+                long off = ++traceGeneration;
+                for (Worker w : workers) {
+                    w.tracer().arm(off, 0);
+                }
+            }
+            out.sort(Comparator.comparingLong(TraceEntry::nanos)); // stable: each worker's own order is kept
+            return out.size() > n ? List.copyOf(out.subList(0, n)) : out;
+        }
+    }
+
+    private long traced(long generation) {
+        long sum = 0;
+        for (Worker w : workers) {
+            Tracer t = w.tracer();
+            if (t.acknowledged() == generation) {
+                sum += t.recorded();
+            }
+        }
+        return sum;
+    }
+
+    private void checkRunning() {
+        if (closed) {
+            throw new IllegalStateException("the engine is stopped");
+        }
     }
 
     public SnapshotHolder snapshots() {

@@ -33,10 +33,18 @@ public final class Snapshot {
     public final io.hairpin.engine.nat.NatRules nat;
     /** The devices, one per engine port, in port order. */
     public final List<String> devices;
+    /**
+     * Public addresses earlier rule sets used for NAT and this one may not (null when none):
+     * sessions created under those rules may still live on worker 0, so with several workers
+     * traffic to these addresses is handed to it like traffic to the current NAT addresses.
+     */
+    public final io.hairpin.engine.route.PrefixMap retiredNat;
     private final int[] interfaceByPortVlan;
 
-    private Snapshot(long version, EngineConfig config, List<String> devices, int[] portOfInterface, long[] portMac) {
+    private Snapshot(long version, EngineConfig config, List<String> devices, int[] portOfInterface, long[] portMac,
+                     io.hairpin.engine.route.PrefixMap retiredNat) {
         this.version = version;
+        this.retiredNat = retiredNat;
         this.devices = List.copyOf(devices);
         List<EngineConfig.Interface> ifs = config.interfaces();
         interfaceCount = ifs.size();
@@ -97,6 +105,15 @@ public final class Snapshot {
      * @param macOfDevice the MAC of each distinct device, by device string
      */
     public static Snapshot compile(long version, EngineConfig config, Map<String, Long> macOfDevice) {
+        return compile(version, config, macOfDevice, null);
+    }
+
+    /**
+     * Compiles a snapshot that also names the NAT addresses of earlier rule sets (see
+     * {@link #retiredNat}; null = none).
+     */
+    public static Snapshot compile(long version, EngineConfig config, Map<String, Long> macOfDevice,
+                                   io.hairpin.engine.route.PrefixMap retiredNat) {
         Map<String, Integer> ports = new LinkedHashMap<>();
         int[] portOf = new int[config.interfaces().size()];
         for (int i = 0; i < portOf.length; i++) {
@@ -112,7 +129,7 @@ public final class Snapshot {
             }
             macs[p] = m;
         }
-        return new Snapshot(version, config, devices, portOf, macs);
+        return new Snapshot(version, config, devices, portOf, macs, retiredNat);
     }
 
     /** The distinct devices of a config in engine port order. */

@@ -1,13 +1,22 @@
 package io.hairpin.control.cli;
 
+import io.hairpin.control.config.ControlConfig;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** The {@code hairpin} binary: the appliance daemon and its client, one picocli command tree. */
 @Command(name = "hairpin", mixinStandardHelpOptions = true, version = "hairpin 0.1.0",
         description = "A DPDK NAT appliance: 1:1 NAT, port forwards, outbound NAT and hairpin NAT at line rate.",
-        subcommands = {RunCommand.class, CheckCommand.class, LabCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CheckCommand.class, LabCommand.class, StatusCommand.class, StatsCommand.class,
+                RulesCommand.class, SessionsCommand.class, ApplyCommand.class, TraceCommand.class, MyipCommand.class,
+                CpnatCommand.class, CommandLine.HelpCommand.class})
 public final class HairpinCli implements Runnable {
+    @Option(names = "--socket", paramLabel = "PATH", description = "the running appliance's control socket, for the"
+            + " client commands (default: ${DEFAULT-VALUE})")
+    Path socket = Path.of(ControlConfig.DEFAULT_SOCKET);
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 

@@ -1,15 +1,25 @@
 package io.hairpin.control.cli;
 
+import io.hairpin.control.appliance.ApplianceService;
+import io.hairpin.control.appliance.HttpEndpoint;
+import io.hairpin.control.config.ControlConfig;
 import io.hairpin.control.config.LoadedConfig;
 import io.hairpin.control.engine.EngineConfigs;
+import io.hairpin.control.metrics.MetricsServer;
+import io.hairpin.control.myip.MyipServer;
+import io.hairpin.control.persist.ConfigStore;
+import io.hairpin.control.socket.ControlServer;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.shim.DpdkException;
 import io.hairpin.shim.Eal;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -50,6 +60,18 @@ public final class RunCommand implements Callable<Integer> {
             out.printf("hairpin: %s %s on %s mac %s%s%n", s.names[i], addrs, s.devices.get(s.port[i]),
                     Ethernet.formatMac(s.mac[i]), s.vlan[i] != 0 ? " vlan " + s.vlan[i] : "");
         }
+        ApplianceService service = new ApplianceService(engine, loaded.config(), new ConfigStore(config),
+                String.join(" ", spec.root().version()));
+        List<AutoCloseable> endpoints = new ArrayList<>();
+        try {
+            startEndpoints(loaded.config().control(), service, endpoints, out);
+        } catch (HttpEndpoint.EndpointException | IOException e) {
+            String m = e.getMessage();
+            err.println("hairpin: " + m + (m.endsWith(".") ? "" : "."));
+            err.flush();
+            stop(endpoints, service, engine, err);
+            return 1;
+        }
         out.printf("hairpin: running with %d worker(s)%s%n", engine.workers().size(),
                 engine.tapNames().isEmpty() ? "" : ", exception path on " + engine.tapNames());
         out.flush();
@@ -66,11 +88,49 @@ public final class RunCommand implements Callable<Integer> {
         SystemdNotify.ready();
         stop.await();
         SystemdNotify.stopping();
-        engine.close();
-        Eal.cleanup();
+        stop(endpoints, service, engine, err);
         out.println("hairpin: stopped; " + engine.events());
         out.flush();
         stopped.countDown();
         return 0;
+    }
+
+    /**
+     * The control plane's listeners: the control socket first (a second appliance on the same
+     * config fails there), then metrics and myip. Each one started is added to endpoints at once,
+     * so a later failure stops the earlier ones.
+     */
+    private static void startEndpoints(ControlConfig control, ApplianceService service, List<AutoCloseable> endpoints,
+                                       PrintWriter out) throws HttpEndpoint.EndpointException, IOException {
+        ControlServer socket = ControlServer.start(Path.of(control.socket()), service);
+        endpoints.add(socket);
+        out.printf("hairpin: control socket %s%n", socket.socket());
+        if (control.metrics() != null) {
+            MetricsServer metrics = MetricsServer.start(control.metrics(), service);
+            endpoints.add(metrics);
+            out.printf("hairpin: metrics on http://%s/metrics%n", control.metrics());
+        }
+        if (control.myip() != null) {
+            MyipServer myip = MyipServer.start(control.myip(), service);
+            endpoints.add(myip);
+            out.printf("hairpin: myip responder on http://%s/myip%n", control.myip());
+        }
+    }
+
+    /**
+     * Stops the listeners first (newest first), then lets the calls still in progress finish and
+     * refuses new ones, so nothing reads a closed port; then the data plane, then EAL.
+     */
+    private static void stop(List<AutoCloseable> endpoints, ApplianceService service, Engine engine, PrintWriter err) {
+        for (int i = endpoints.size() - 1; i >= 0; i--) {
+            try {
+                endpoints.get(i).close();
+            } catch (Exception e) {
+                err.println("hairpin: stopping a control endpoint failed: " + e.getMessage());
+            }
+        }
+        service.close();
+        engine.close();
+        Eal.cleanup();
     }
 }

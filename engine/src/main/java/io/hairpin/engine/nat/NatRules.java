@@ -1,6 +1,7 @@
 package io.hairpin.engine.nat;
 
 import io.hairpin.engine.packet.ChecksumDelta;
+import io.hairpin.engine.route.PrefixMap;
 import java.util.List;
 
 /**
@@ -63,6 +64,9 @@ public final class NatRules {
 
     /** Public addresses NAT owns, painted with (interface + 1) << 1 | proxyArp bit. */
     private final PrefixMap natAddresses;
+    /** Per interface, the proxy-ARP addresses to announce at start (at most ANNOUNCE_LIMIT each). */
+    private final int[][] announce;
+    static final int ANNOUNCE_LIMIT = 256;
 
     private NatRules(NatConfig c, int interfaceCount, int[] firstAddressOfInterface) {
         filtering = c.filtering();
@@ -182,6 +186,35 @@ public final class NatRules {
             }
         }
         natAddresses = owned.build();
+        announce = new int[interfaceCount][];
+        for (int i = 0; i < interfaceCount; i++) {
+            java.util.LinkedHashSet<Integer> addrs = new java.util.LinkedHashSet<>();
+            for (int r = 0; r < binatCount && addrs.size() < ANNOUNCE_LIMIT; r++) {
+                if (bIface[r] == i && !bNoBinat[r] && bProxyArp[r]) {
+                    long size = 1L << (32 - Integer.bitCount(bMask[r]));
+                    for (long h = 0; h < size && addrs.size() < ANNOUNCE_LIMIT; h++) {
+                        addrs.add((int) (bExternal[r] + h));
+                    }
+                }
+            }
+            for (int r = 0; r < forwardCount && addrs.size() < ANNOUNCE_LIMIT; r++) {
+                if (fIface[r] == i) {
+                    addrs.add(fExternal[r]);
+                }
+            }
+            for (int r = 0; r < outboundCount; r++) {
+                for (int k = 0; oIface[r] == i && k < oPool[r].length && addrs.size() < ANNOUNCE_LIMIT; k++) {
+                    addrs.add(oPool[r][k]);
+                }
+            }
+            addrs.remove(firstAddressOfInterface[i]);
+            announce[i] = addrs.stream().mapToInt(Integer::intValue).toArray();
+        }
+    }
+
+    /** The public addresses NAT answers ARP for on an interface, to announce at start (gratuitous ARP). */
+    public int[] announcedAddresses(int iface) {
+        return announce[iface];
     }
 
     private static boolean resolve(NatConfig.Reflection rule, boolean global) {

@@ -1,15 +1,13 @@
 package io.hairpin.engine.route;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
 /**
- * Longest-prefix match over IPv4 as a multibit trie with 8-bit strides and leaf pushing: at most
- * four array reads per lookup, no objects touched. Built once per snapshot, immutable after.
- * A node is 256 consecutive ints; an entry is either a child node index (sign bit set) or a
- * route index + 1 (0 = no route).
+ * Longest-prefix match over IPv4: routes painted into a {@link PrefixMap} shortest prefix first,
+ * so each address ends up holding its longest matching route (at most four array reads per
+ * lookup, no objects touched). Built once per snapshot, immutable after.
  */
 public final class RouteTable {
     public static final int NO_ROUTE = -1;
@@ -17,17 +15,15 @@ public final class RouteTable {
     public static final byte KIND_STATIC = 2;
     public static final byte KIND_LOCAL = 3;
 
-    private static final int CHILD = 0x8000_0000;
-
-    private final int[] nodes;
+    private final PrefixMap map;
     private final int[] prefix;
     private final byte[] prefixLen;
     private final int[] egress;
     private final int[] gateway;
     private final byte[] kind;
 
-    private RouteTable(int[] nodes, List<Route> routes) {
-        this.nodes = nodes;
+    private RouteTable(PrefixMap map, List<Route> routes) {
+        this.map = map;
         int n = routes.size();
         prefix = new int[n];
         prefixLen = new byte[n];
@@ -46,17 +42,7 @@ public final class RouteTable {
 
     /** The index of the longest matching route, or {@link #NO_ROUTE}. */
     public int lookup(int addr) {
-        int e = nodes[addr >>> 24];
-        if (e < 0) {
-            e = nodes[((e & ~CHILD) << 8) | ((addr >>> 16) & 0xff)];
-            if (e < 0) {
-                e = nodes[((e & ~CHILD) << 8) | ((addr >>> 8) & 0xff)];
-                if (e < 0) {
-                    e = nodes[((e & ~CHILD) << 8) | (addr & 0xff)];
-                }
-            }
-        }
-        return e - 1;
+        return map.get(addr);
     }
 
     public int egressInterface(int route) {
@@ -104,63 +90,12 @@ public final class RouteTable {
             unique.removeIf(u -> u.prefix() == r.prefix() && u.length() == r.length());
             unique.add(r);
         }
-        // Shorter prefixes first: a longer one inserted later overwrites the expanded slots it
-        // covers, and a child node never exists below a slot a shorter prefix still has to fill.
         List<Route> ordered = new ArrayList<>(unique);
         ordered.sort(Comparator.comparingInt(Route::length));
-        Trie trie = new Trie();
+        PrefixMap.Builder map = new PrefixMap.Builder();
         for (Route r : ordered) {
-            trie.insert(r.prefix(), r.length(), unique.indexOf(r) + 1);
+            map.paint(r.prefix(), r.length(), unique.indexOf(r));
         }
-        return new RouteTable(trie.toArray(), unique);
-    }
-
-    private static final class Trie {
-        private int[] nodes = new int[256 * 4];
-        private int count = 1;
-
-        void insert(int prefix, int length, int value) {
-            int node = 0;
-            int level = 0;
-            while (length > 8 * (level + 1)) {
-                int slot = (node << 8) | ((prefix >>> (24 - 8 * level)) & 0xff);
-                int e = nodes[slot];
-                if (e >= 0) {
-                    int child = newNode(e);
-                    nodes[slot] = child | CHILD;
-                    node = child;
-                } else {
-                    node = e & ~CHILD;
-                }
-                level++;
-            }
-            int bitsHere = length - 8 * level;
-            int first = (prefix >>> (24 - 8 * level)) & 0xff & (bitsHere == 0 ? 0 : 0xff << (8 - bitsHere));
-            int span = 1 << (8 - bitsHere);
-            for (int b = first; b < first + span; b++) {
-                fill((node << 8) | b, value);
-            }
-        }
-
-        private void fill(int slot, int value) {
-            // Ascending insertion order means no child hangs below a slot a shorter prefix fills.
-            if (nodes[slot] < 0) {
-                throw new IllegalStateException("route inserted out of prefix-length order");
-            }
-            nodes[slot] = value;
-        }
-
-        private int newNode(int inherited) {
-            if ((count + 1) * 256 > nodes.length) {
-                nodes = Arrays.copyOf(nodes, nodes.length * 2);
-            }
-            int node = count++;
-            Arrays.fill(nodes, node << 8, (node + 1) << 8, inherited);
-            return node;
-        }
-
-        int[] toArray() {
-            return Arrays.copyOf(nodes, count << 8);
-        }
+        return new RouteTable(map.build(), unique);
     }
 }

@@ -54,8 +54,12 @@ public final class MappingTable {
         nextFree[maxMappings - 1] = -1;
     }
 
+    /**
+     * The low 8 bits of proto are the IP protocol; the caller may put a pool number in bits 8..15,
+     * so that one internal endpoint can hold a mapping per pool (one per external interface).
+     */
     static long key(int proto, int ip, int port) {
-        return (long) (proto & 0xFF) << 48 | (long) (port & 0xFFFF) << 32 | (ip & 0xFFFF_FFFFL);
+        return (long) (proto & 0xFFFF) << 48 | (long) (port & 0xFFFF) << 32 | (ip & 0xFFFF_FFFFL);
     }
 
     /** The mapping of an internal endpoint, or -1. */

@@ -173,6 +173,15 @@ public final class PortAllocator {
      *         when {@code preferredPort} is taken)
      */
     public int allocate(int proto, int addressIndex, int preferredPort) {
+        return allocate(proto, addressIndex, preferredPort, staticPort);
+    }
+
+    /**
+     * As {@link #allocate(int, int, int)} with the static-port mode given per call, so rules with
+     * and without static-port that share the pool's addresses share one bitmap (one owner per
+     * external port) while each keeps its own mode.
+     */
+    public int allocate(int proto, int addressIndex, int preferredPort, boolean staticPort) {
         final int pi = protoIndex(proto);
         if (pi < 0) {
             return -1;

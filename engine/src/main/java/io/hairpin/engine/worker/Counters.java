@@ -49,17 +49,24 @@ public final class Counters {
     public static final int NAT_SESSIONS_FULL = 28;
     public static final int NAT_PORTS_EXHAUSTED = 29;
     public static final int NAT_BAD_QUOTE = 30;
-    public static final int NAT_FRAGMENT = 31;
-    public static final int FORWARDED = 32;
-    public static final int ECHO_REPLIED = 33;
-    public static final int ICMP_ERRORS_SENT = 34;
-    public static final int ICMP_RATE_LIMITED = 35;
-    public static final int ARP_REPLIED = 36;
-    public static final int ARP_REQUESTS_SENT = 37;
-    public static final int TO_KERNEL = 38;
-    public static final int FROM_KERNEL = 39;
-    public static final int NAT_TRANSLATED = 40;
-    public static final int EVENT_COUNT = 41;
+    public static final int HANDOFF_FULL = 31;
+    public static final int FRAGMENT_DUPLICATE = 32;
+    public static final int FRAGMENT_OVERLAP = 33;
+    public static final int FRAGMENT_LIMIT = 34;
+    public static final int FRAGMENT_INVALID = 35;
+    public static final int FRAGMENT_TIMEOUT = 36;
+    public static final int FORWARDED = 37;
+    public static final int ECHO_REPLIED = 38;
+    public static final int ICMP_ERRORS_SENT = 39;
+    public static final int ICMP_RATE_LIMITED = 40;
+    public static final int ARP_REPLIED = 41;
+    public static final int ARP_REQUESTS_SENT = 42;
+    public static final int TO_KERNEL = 43;
+    public static final int FROM_KERNEL = 44;
+    public static final int NAT_TRANSLATED = 45;
+    public static final int HANDED_OFF = 46;
+    public static final int FRAGMENTS_PARKED = 47;
+    public static final int EVENT_COUNT = 48;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -68,10 +75,11 @@ public final class Counters {
         "ttl_expired", "too_big_df", "too_big_no_fragmentation", "neighbor_unresolved", "neighbor_queue_full",
         "arp_invalid", "arp_not_for_us", "bad_icmp_checksum", "local_unhandled", "multi_segment", "mbuf_exhausted",
         "neighbor_table_full", "nat_no_mapping", "nat_not_admitted", "nat_reflection_disabled",
-        "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "nat_fragment", "forwarded",
+        "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "handoff_full", "fragment_duplicate", "fragment_overlap", "fragment_limit",
+        "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
-        "from_kernel", "nat_translated"};
-    public static final int DROP_REASONS = NAT_FRAGMENT + 1;
+        "from_kernel", "nat_translated", "handed_off", "fragments_parked"};
+    public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 

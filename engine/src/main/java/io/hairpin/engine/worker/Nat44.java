@@ -29,15 +29,21 @@ import io.hairpin.shim.Mem;
 final class Nat44 implements SessionTable.ExpiryListener {
     static final int PASS = -1;
     static final int TRANSLATE = -2;
+    /** The packet (a fragment) is held until its datagram's first fragment has been translated. */
+    static final int PARKED = -3;
 
     // TCP state bits of a session: SYN and FIN seen per direction, RST seen
-    private static final int SYN0 = 1;
-    private static final int SYN1 = 2;
-    private static final int FIN0 = 4;
-    private static final int FIN1 = 8;
-    private static final int RST = 16;
-    /** Session tags below this encode an interface-pool port to free: -(allocator * 65536 + address) - 2. */
-    private static final int NO_MAPPING = -1;
+    private static final int SYN0 = io.hairpin.engine.SessionView.TCP_SYN_ORIGINAL;
+    private static final int SYN1 = io.hairpin.engine.SessionView.TCP_SYN_REPLY;
+    private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
+    private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
+    private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
+    /** Session tags below this encode an interface-pool port to free: -(pool * 65536 + address) - 2. */
+    static final int NO_MAPPING = -1;
+    /** Live pools at most: a pool's id rides in bits 8..15 of its mappings' keys (one mapping per endpoint and pool). */
+    static final int MAX_POOLS = 256;
+    /** Session slots a session request examines per housekeeping round. */
+    static final int SCAN_STEP = 65536;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -58,9 +64,37 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private SessionTable sessions;
     private MappingTable mappings;
     private HostCounters hosts;
-    /** Outbound rules' pools first, then one pool per interface (its first address) for interface-mode reflection. */
-    private PortAllocator[] allocators;
+    /**
+     * Port pools by id, one per distinct address list (rules translating to the same addresses
+     * share one, so their ports never collide; static-port is given per allocation). A mapping's
+     * tag and key and an interface-pool session's tag name the pool id, never a rule index, so a
+     * port goes back to the pool that handed it out whatever rule set runs by then. A pool lives
+     * while the current rules use its addresses or while it has ports out; its id is then reused.
+     */
+    private PortAllocator[] pools = new PortAllocator[0];
+    /** Ports each pool has handed out and not got back yet. */
+    private int[] poolPorts = new int[0];
+    /** Pools the current rules use. */
+    private boolean[] poolCurrent = new boolean[0];
+    /** The current rules' pool ids (-1: none free, see bindPools): per outbound rule, and per interface (its first address, interface-mode reflection). */
+    private int[] outboundPool = new int[0];
+    private int[] interfacePool = new int[0];
+    /** Each interface's first address, for binding the interface pools again. */
+    private int[] interfaceAddresses = new int[0];
+    /** Some rule got no pool id (all MAX_POOLS held ports): housekeeping binds again as pools free up. */
+    private boolean poolsUnbound;
+    /** Pool address → its pool id (the current rules' pools first), for inbound packets to a mapping. */
+    private final org.agrona.collections.Int2IntHashMap poolOfAddress = new org.agrona.collections.Int2IntHashMap(-1);
+    /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
+    private org.agrona.collections.Long2LongHashMap permits;
     private long now;
+    /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
+    private io.hairpin.engine.fragment.FragmentTracker fragments;
+    /** The current decision came from a session (so later fragments must follow it). */
+    private boolean bySession;
+    /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
+    final long[] released = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
+    private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
         this.counters = counters;
@@ -68,56 +102,310 @@ final class Nat44 implements SessionTable.ExpiryListener {
         this.workers = workers;
     }
 
-    /** Called when a snapshot is picked up; builds the session state for the first rule set that needs it. */
+    /**
+     * Called when a snapshot is picked up; builds the session state for the first rule set that
+     * needs it. A later rule set keeps the sessions, mappings and pools (sessions created under
+     * the old rules keep their translation until they expire or are flushed); only which pool
+     * each rule allocates from is bound anew.
+     */
     void use(Snapshot snap) {
         NatRules r = snap.nat;
         if (r == rules) {
             return;
         }
         rules = r;
-        if (sessions == null && r.hasRules) {
-            int perWorker = Math.max(16, r.maxSessions / workers);
-            sessions = new SessionTable(perWorker);
-            mappings = new MappingTable(perWorker);
-            hosts = new HostCounters(Math.min(perWorker, 65536));
-            allocators = new PortAllocator[r.outboundCount + snap.interfaceCount];
-            for (int i = 0; i < r.outboundCount; i++) {
-                allocators[i] = new PortAllocator(r.outboundPool(i), workers, worker, r.outboundStaticPort(i));
+        // Worker 0 owns all session state (the others hand it the packets that need it), so it
+        // has the whole table and the whole port range.
+        if (sessions == null && r.hasRules && worker == 0) {
+            // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
+            int capacity = Math.max(16, r.maxSessions);
+            sessions = new SessionTable(capacity);
+            mappings = new MappingTable(capacity);
+            hosts = new HostCounters(Math.min(capacity, 65536));
+            permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
+            fragments = new io.hairpin.engine.fragment.FragmentTracker();
+        }
+        if (sessions != null) {
+            interfaceAddresses = new int[snap.interfaceCount];
+            for (int i = 0; i < interfaceAddresses.length; i++) {
+                interfaceAddresses[i] = snap.addresses[i][0];
             }
-            for (int i = 0; i < snap.interfaceCount; i++) {
-                allocators[r.outboundCount + i] = new PortAllocator(new int[] {snap.addresses[i][0]}, workers, worker,
-                        false);
+            bindPools();
+        }
+    }
+
+    /**
+     * Binds the current rules' pools to pool ids: same addresses, same pool (its ports stay
+     * taken); new addresses, a new pool; a pool no rule uses any more and with no port out goes.
+     */
+    private void bindPools() {
+        NatRules r = rules;
+        java.util.Arrays.fill(poolCurrent, false);
+        poolsUnbound = false;
+        int[] out = new int[r.outboundCount];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = poolFor(r.outboundPool(i));
+        }
+        int[] ifs = new int[interfaceAddresses.length];
+        for (int i = 0; i < ifs.length; i++) {
+            ifs[i] = poolFor(new int[] {interfaceAddresses[i]});
+        }
+        outboundPool = out;
+        interfacePool = ifs;
+        for (int id = 0; id < pools.length; id++) {
+            if (pools[id] != null && !poolCurrent[id] && poolPorts[id] == 0) {
+                pools[id] = null; // nothing refers to it any more
             }
         }
+        poolOfAddress.clear();
+        for (int pool : out) {
+            addressesOf(pool);
+        }
+        for (int pool : ifs) {
+            addressesOf(pool);
+        }
+        for (int id = 0; id < pools.length; id++) {
+            addressesOf(id); // earlier rules' pools that still have ports out
+        }
+    }
+
+    private void addressesOf(int pool) {
+        if (pool < 0 || pools[pool] == null) {
+            return;
+        }
+        PortAllocator p = pools[pool];
+        for (int i = 0; i < p.addressCount(); i++) {
+            if (!poolOfAddress.containsKey(p.address(i))) {
+                poolOfAddress.put(p.address(i), pool);
+            }
+        }
+    }
+
+    /** The id of the pool with these addresses, made if needed; -1 when all MAX_POOLS ids are taken. */
+    private int poolFor(int[] addresses) {
+        int free = -1;
+        for (int id = 0; id < pools.length; id++) {
+            PortAllocator p = pools[id];
+            if (p == null) {
+                if (free < 0 && !poolCurrent[id]) {
+                    free = id;
+                }
+            } else if (sameAddresses(p, addresses)) {
+                poolCurrent[id] = true;
+                return id;
+            }
+        }
+        if (free < 0) {
+            if (pools.length == MAX_POOLS) {
+                poolsUnbound = true;
+                return -1;
+            }
+            free = pools.length;
+            int n = Math.min(MAX_POOLS, Math.max(8, 2 * pools.length));
+            pools = java.util.Arrays.copyOf(pools, n);
+            poolPorts = java.util.Arrays.copyOf(poolPorts, n);
+            poolCurrent = java.util.Arrays.copyOf(poolCurrent, n);
+        }
+        pools[free] = new PortAllocator(addresses, 1, 0, false);
+        poolPorts[free] = 0;
+        poolCurrent[free] = true;
+        return free;
+    }
+
+    private static boolean sameAddresses(PortAllocator p, int[] addresses) {
+        if (p.addressCount() != addresses.length) {
+            return false;
+        }
+        for (int i = 0; i < addresses.length; i++) {
+            if (p.address(i) != addresses[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private int allocatePort(int pool, int proto, int addressIndex, int preferredPort, boolean staticPort) {
+        int port = pools[pool].allocate(proto, addressIndex, preferredPort, staticPort);
+        if (port >= 0) {
+            poolPorts[pool]++;
+        }
+        return port;
+    }
+
+    private void freePort(int pool, int proto, int addressIndex, int port) {
+        if (pools[pool].free(proto, addressIndex, port) && --poolPorts[pool] == 0 && !poolCurrent[pool]) {
+            pools[pool] = null; // its last port came back and no rule uses it any more
+        }
+    }
+
+    /** True when the port is handed out by a live pool holding address (tests). */
+    boolean portInUse(int address, int proto, int port) {
+        for (PortAllocator p : pools) {
+            if (p == null) {
+                continue;
+            }
+            for (int i = 0; i < p.addressCount(); i++) {
+                if (p.address(i) == address && p.isAllocated(proto, i, port)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Live pools (tests). */
+    int poolCount() {
+        int n = 0;
+        for (PortAllocator p : pools) {
+            if (p != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** The current rules may create one more session (the table's capacity is fixed; a later rule set may lower the limit). */
+    private boolean mayCreate() {
+        return sessions.size() < rules.maxSessions;
     }
 
     int sessionCount() {
         return sessions == null ? 0 : sessions.size();
     }
 
-    /** Removes expired sessions (bounded work per call). */
+    /** Removes expired sessions (bounded work per call); binds pools a full registry left unbound. */
     void expire(long nowNanos) {
         if (sessions != null && sessions.size() > 0) {
             sessions.expire(nowNanos, 4096, this);
         }
+        if (poolsUnbound) {
+            bindPools();
+        }
+    }
+
+    /**
+     * One housekeeping round of a control request: examines the next {@link #SCAN_STEP} session
+     * slots, listing or removing those that match. Returns true once the request is answered.
+     */
+    boolean serve(SessionChannel.Request r) {
+        if (sessions == null) {
+            return true;
+        }
+        int capacity = sessions.capacity();
+        int end = (int) Math.min(capacity, (long) r.cursor + SCAN_STEP);
+        boolean list = r.op == SessionChannel.LIST;
+        for (int s = r.cursor; s < end; s++) {
+            if (!sessions.isLive(s) || !matches(s, r.address, r.protocol)) {
+                continue;
+            }
+            if (list) {
+                if (r.count == r.limit) {
+                    end = capacity;
+                    break;
+                }
+                int b = r.count * SessionChannel.FIELDS;
+                long[] out = r.results;
+                out[b] = sessions.keyK1(2 * s);
+                out[b + 1] = sessions.keyK2(2 * s);
+                out[b + 2] = sessions.rewriteK1(2 * s);
+                out[b + 3] = sessions.rewriteK2(2 * s);
+                out[b + 4] = sessions.expiresAt(s);
+                out[b + 5] = ((long) sessions.state(s) << 32) | (sessions.tag(s) & 0xffffffffL);
+            } else {
+                expired(s); // releases the mapping, its port, the host's count and the permit
+                sessions.remove(s);
+            }
+            r.count++;
+        }
+        r.cursor = end;
+        return end >= capacity;
+    }
+
+    /**
+     * For a trace: the kind of NAT that translated a packet, told from the session its tuple (as
+     * it arrived, in {@link Tracer}'s packing) matches now, or stateless 1:1 when none does.
+     */
+    int traceKind(long k1, long l4) {
+        int flags = (int) (l4 >>> 56);
+        int proto = (int) (l4 >>> 48) & 0xff;
+        int a = (int) (l4 >>> 32) & 0xffff;
+        int b = (int) (l4 >>> 16) & 0xffff;
+        if ((flags & Tracer.L4_LATER_FRAGMENT) != 0) {
+            return Tracer.NAT_RELATED; // follows its first fragment
+        }
+        int sp = 0;
+        int dp = 0;
+        if ((flags & Tracer.L4_PRESENT) != 0) {
+            if (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP) {
+                sp = a;
+                dp = b;
+            } else if (proto == Ipv4.PROTO_ICMP) {
+                int type = a >>> 8;
+                if (type == Icmp.TYPE_ECHO_REQUEST) {
+                    sp = b;
+                } else if (type == Icmp.TYPE_ECHO_REPLY) {
+                    dp = b;
+                } else if (Icmp.isError(type)) {
+                    return Tracer.NAT_RELATED; // translated with the flow it quotes
+                }
+            }
+        }
+        int flow = sessions == null ? -1 : sessions.lookup(k1, k2(proto, sp, dp));
+        if (flow < 0) {
+            return Tracer.NAT_ONE_TO_ONE;
+        }
+        int session = flow >>> 1;
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            return Tracer.NAT_NAPT;
+        }
+        if (tag < NO_MAPPING) {
+            return Tracer.NAT_REFLECTION;
+        }
+        long fk1 = sessions.keyK1(2 * session);
+        long fk2 = sessions.keyK2(2 * session);
+        long rk1 = sessions.rewriteK1(2 * session);
+        long rk2 = sessions.rewriteK2(2 * session);
+        boolean srcChanged = (fk1 >>> 32) != (rk1 >>> 32) || ((fk2 >>> 16) & 0xffff) != ((rk2 >>> 16) & 0xffff);
+        boolean dstChanged = (int) fk1 != (int) rk1 || (fk2 & 0xffff) != (rk2 & 0xffff);
+        if (srcChanged && dstChanged) {
+            return Tracer.NAT_REFLECTION;
+        }
+        return dstChanged ? Tracer.NAT_PORT_FORWARD : Tracer.NAT_ONE_TO_ONE;
+    }
+
+    /** Protocol 0 = any; address 0 = any, else one of the session's addresses (inside, outside or remote). */
+    private boolean matches(int s, int address, int protocol) {
+        long k2 = sessions.keyK2(2 * s);
+        if (protocol != 0 && (int) (k2 >>> 32) != protocol) {
+            return false;
+        }
+        if (address == 0) {
+            return true;
+        }
+        long k1 = sessions.keyK1(2 * s);
+        long rk1 = sessions.rewriteK1(2 * s);
+        return (int) (k1 >>> 32) == address || (int) k1 == address || (int) (rk1 >>> 32) == address
+                || (int) rk1 == address;
     }
 
     @Override
     public void expired(int session) {
         int tag = sessions.tag(session);
         if (tag >= 0) {
-            int proto = mappings.proto(tag);
+            permit(tag, (int) sessions.rewriteK1(2 * session), -1);
+            int proto = mappings.proto(tag) & 0xff;
             int internalIp = mappings.internalIp(tag);
             if (mappings.release(tag)) {
                 int where = mappings.tag(tag);
-                allocators[where >>> 16].free(proto, where & 0xffff, mappings.externalPort(tag));
+                freePort(where >>> 16, proto, where & 0xffff, mappings.externalPort(tag));
             }
             hosts.hostAdd(internalIp, -1);
         } else if (tag < NO_MAPPING) {
             // an interface-pool port: the forward flow's translated source port
             int where = -(tag + 2);
             long rk2 = sessions.rewriteK2(2 * session);
-            allocators[where >>> 16].free((int) (rk2 >>> 32), where & 0xffff, (int) (rk2 >>> 16) & 0xffff);
+            freePort(where >>> 16, (int) (rk2 >>> 32), where & 0xffff, (int) (rk2 >>> 16) & 0xffff);
         }
     }
 
@@ -166,7 +454,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /** Packets whose flows NAPT and sessions can track: TCP, UDP and ICMP echo. */
-    private static boolean hasPorts(long ip, int ihl, int proto) {
+    static boolean hasPorts(long ip, int ihl, int proto) {
         return hasL4Header(ip, ihl, proto) || isEcho(ip, ihl, proto);
     }
 
@@ -182,6 +470,64 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newSrcPort = ports ? srcPort(ip, ihl, proto) : 0;
         newDstPort = ports ? dstPort(ip, ihl, proto) : 0;
         quoteDecided = false;
+    }
+
+    private static boolean isLaterFragment(long ip, int proto) {
+        return (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0
+                && (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_ICMP);
+    }
+
+    /**
+     * A later fragment of a datagram NAT keeps state for: it follows the first fragment's
+     * translation, or is parked until that arrives. Returns TRANSLATE, PARKED or a drop reason.
+     */
+    private int followFirstFragment(long m, long ip, int ihl, int total, int proto) {
+        if (fragments == null) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        int v = fragments.nonFirst(Ipv4.src(ip), Ipv4.dst(ip), proto, Mem.u16(ip + Ipv4.OFF_ID), Ipv4.fragField(ip),
+                total - ihl, m, now);
+        if (v == io.hairpin.engine.fragment.FragmentTracker.FORWARD) {
+            long t = fragments.translation();
+            newSrc = (int) (t >>> 32);
+            newDst = (int) t;
+            return TRANSLATE;
+        }
+        if (v == io.hairpin.engine.fragment.FragmentTracker.PARKED) {
+            counters.count(Counters.FRAGMENTS_PARKED);
+            return PARKED;
+        }
+        return fragmentDrop(v);
+    }
+
+    private static int fragmentDrop(int result) {
+        return switch (result) {
+            case io.hairpin.engine.fragment.FragmentTracker.DUPLICATE -> Counters.FRAGMENT_DUPLICATE;
+            case io.hairpin.engine.fragment.FragmentTracker.OVERLAP -> Counters.FRAGMENT_OVERLAP;
+            case io.hairpin.engine.fragment.FragmentTracker.LIMIT -> Counters.FRAGMENT_LIMIT;
+            default -> Counters.FRAGMENT_INVALID;
+        };
+    }
+
+    /**
+     * After a session-based translation of a first fragment (offset 0, more to come) was decided:
+     * remembers it for the later fragments. Returns how many parked fragments were released into
+     * {@link #released} (to run through the pipeline again), or a negated drop reason.
+     */
+    int recordFirstFragment(long ip, int ihl, int total) {
+        if (!bySession || fragments == null || (Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK))
+                != Ipv4.FLAG_MF) {
+            return 0;
+        }
+        long translation = ((long) newSrc << 32) | (newDst & 0xffffffffL);
+        int n = fragments.first(Ipv4.src(ip), Ipv4.dst(ip), Ipv4.protocol(ip), Mem.u16(ip + Ipv4.OFF_ID), total - ihl,
+                translation, now, released);
+        return n >= 0 ? n : -fragmentDrop(n);
+    }
+
+    /** Parked fragments whose datagram timed out, into out (call again while it returns > 0). */
+    int expireFragments(long nowNanos, long[] out) {
+        return fragments == null ? 0 : fragments.expire(nowNanos, out);
     }
 
     private void rewriteFrom(int flow) {
@@ -230,13 +576,24 @@ final class Nat44 implements SessionTable.ExpiryListener {
      *
      * @return PASS (not NAT's), TRANSLATE (rewrite decided), or a Counters drop reason
      */
-    int inbound(long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
+    int inbound(long mbuf, long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
         now = nowNanos;
+        bySession = false;
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         keep(ip, ihl, proto);
         int src = newSrc;
         int dst = newDst;
+        if (isLaterFragment(ip, proto)) {
+            if (nat.natAddressInterface(dst) < 0) {
+                return PASS; // routed; outbound() decides if it leaves through NAT
+            }
+            int r = nat.binatByExternal(dst, src);
+            if (r >= 0 && nat.binatAdmitsAll(r)) {
+                return binatInbound(ip, ihl, total, proto, ingress, snap, r, false); // stateless: every fragment
+            }
+            return followFirstFragment(mbuf, ip, ihl, total, proto);
+        }
         if (isIcmpError(ip, ihl, total)) {
             int v = errorBySession(ip, ihl, total);
             if (v != PASS) {
@@ -247,6 +604,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (flow >= 0) {
                 rewriteFrom(flow);
                 refresh(ip, ihl, total, proto, flow);
+                bySession = true;
                 return TRANSLATE;
             }
         }
@@ -264,15 +622,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (r >= 0) {
             return binatInbound(ip, ihl, total, proto, ingress, snap, r, error);
         }
-        if (!error && hasPorts(ip, ihl, proto) && mappings != null) {
-            int m = mappings.findExternal(proto, dst, newDstPort);
+        int pool = mappings != null ? poolOfAddress.get(dst) : -1;
+        if (!error && hasPorts(ip, ihl, proto) && pool >= 0) {
+            int m = mappings.findExternal(proto | (pool << 8), dst, newDstPort);
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
-        }
-        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0 && (proto == Ipv4.PROTO_TCP || proto == Ipv4.PROTO_UDP
-                || proto == Ipv4.PROTO_ICMP)) {
-            return Counters.NAT_FRAGMENT; // follows the first fragment's translation: virtual reassembly, not yet
         }
         return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
     }
@@ -299,6 +654,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     private int portForward(long ip, int ihl, int total, int proto, int ingress, Snapshot snap, int f) {
+        if (sessions == null) {
+            return Counters.NAT_NO_MAPPING;
+        }
         NatRules nat = snap.nat;
         int server = nat.forwardInternal(f);
         int serverPort = nat.forwardInternalPort(f, newDstPort);
@@ -328,7 +686,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (c >= 0) {
                 int mapped = nat.binatToExternal(c, client);
                 // Between two 1:1 hosts it is stateless: the reply is reflected the same way.
-                if (!viaForward || error || !hasPorts(ip, ihl, proto)) {
+                if (!viaForward || error || !hasPorts(ip, ihl, proto) || sessions == null) {
                     newSrc = mapped;
                     newDst = server;
                     if (error) {
@@ -339,7 +697,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, true);
             }
             int o = nat.outbound(client, ruleIface);
-            if (o >= 0 && hasPorts(ip, ihl, proto)) {
+            if (o >= 0 && hasPorts(ip, ihl, proto) && sessions != null) {
                 int m = mapping(proto, client, clientPort, o);
                 if (m < 0) {
                     return -m;
@@ -348,7 +706,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                         serverPort, m, true);
             }
         }
-        if (error || !hasPorts(ip, ihl, proto)) {
+        if (error || !hasPorts(ip, ihl, proto) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
         }
         // interface mode (or a client with no public identity): the appliance's address facing the server
@@ -357,15 +715,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NO_ROUTE;
         }
         int facing = snap.routes.egressInterface(rt);
-        int alloc = nat.outboundCount + facing;
-        int port = allocators[alloc].allocate(proto, 0, clientPort);
+        int pool = interfacePool[facing];
+        int port = pool < 0 ? -1 : allocatePort(pool, proto, 0, clientPort, false);
         if (port < 0) {
             return Counters.NAT_PORTS_EXHAUSTED;
         }
-        int v = createSession(ip, ihl, total, proto, allocators[alloc].address(0), port, server, serverPort,
-                -((alloc << 16) + 2), true);
+        int v = createSession(ip, ihl, total, proto, pools[pool].address(0), port, server, serverPort,
+                -((pool << 16) + 2), true);
         if (v != TRANSLATE) {
-            allocators[alloc].free(proto, 0, port);
+            freePort(pool, proto, 0, port);
         }
         return v;
     }
@@ -392,29 +750,39 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long rk2 = k2(proto, remotePort, mappings.externalPort(m));
         long rrk1 = k1(remote, client);
         long rrk2 = k2(proto, remotePort, clientPort);
-        int s = sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0));
+        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0)) : -1;
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
         mappings.retain(m);
         hosts.hostAdd(client, 1);
+        permit(m, remote, 1);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
+        bySession = true;
         newDst = client;
         newDstPort = clientPort;
         return TRANSLATE;
     }
 
-    /**
-     * Address-dependent filtering, approximated: the mapping's most recent destination address
-     * may reach it from any port. (Exact filtering would keep every address the host sent to.)
-     */
+    /** Address-dependent filtering: has the mapping's host a live session with this remote address? */
     private boolean sentTo(int m, int proto, int remote) {
-        return lastRemoteOf[m] == remote;
+        return permits.get(permitKey(m, remote)) > 0;
     }
 
-    /** Per mapping, the last remote address the internal host sent to (for address-dependent filtering). */
-    private int[] lastRemoteOf = new int[0];
+    private static long permitKey(int mapping, int remote) {
+        return ((long) mapping << 32) | (remote & 0xffffffffL);
+    }
+
+    private void permit(int mapping, int remote, int delta) {
+        long key = permitKey(mapping, remote);
+        long n = permits.get(key) + delta;
+        if (n <= 0) {
+            permits.remove(key);
+        } else {
+            permits.put(key, n);
+        }
+    }
 
     /**
      * Decides the source translation of a routed packet leaving egress: 1:1 first (as pfSense),
@@ -423,21 +791,34 @@ final class Nat44 implements SessionTable.ExpiryListener {
      *
      * @return PASS (leave as is), TRANSLATE, or a Counters drop reason
      */
-    int outbound(long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
+    int outbound(long mbuf, long ip, int ihl, int total, int ingress, int egress, Snapshot snap) {
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         int src = newSrc;
         int dst = newDst;
         int r = nat.binatByInternal(src, dst, egress);
+        if (r >= 0 && isLaterFragment(ip, proto)) {
+            newSrc = nat.binatToExternal(r, src); // stateless: every fragment
+            return TRANSLATE;
+        }
         if (r >= 0) {
             int mapped = nat.binatToExternal(r, src);
-            if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total)) {
+            if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total) && sessions != null) {
                 // replies to what the host opens must get back in past its inbound list
                 return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, true);
             }
             newSrc = mapped;
             if (isIcmpError(ip, ihl, total)) {
                 decideQuoteFromOuter(ip);
+                // The quoted packet may have been for another 1:1 host than the one reporting:
+                // the outside knows that host only by its public address.
+                long q = ip + ihl + Icmp.HEADER_LEN;
+                if (quoteDst == Ipv4.dst(q)) {
+                    int other = nat.binatByInternal(quoteDst, Ipv4.src(q), egress);
+                    if (other >= 0) {
+                        quoteDst = nat.binatToExternal(other, quoteDst);
+                    }
+                }
             }
             return TRANSLATE;
         }
@@ -448,10 +829,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (o < 0) {
             return Counters.NAT_UNTRANSLATED_SOURCE;
         }
-        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
-            return Counters.NAT_FRAGMENT;
+        if (isLaterFragment(ip, proto)) {
+            return followFirstFragment(mbuf, ip, ihl, total, proto);
         }
-        if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total)) {
+        if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
         }
         int m = mapping(proto, src, newSrcPort, o);
@@ -467,29 +848,30 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * first use (paired pooling, port preservation, random otherwise); a negated drop reason on failure.
      */
     private int mapping(int proto, int host, int port, int o) {
-        int m = mappings.find(proto, host, port);
+        int pool = outboundPool[o];
+        if (pool < 0) {
+            return -Counters.NAT_PORTS_EXHAUSTED; // no pool id free (see bindPools)
+        }
+        int key = proto | (pool << 8); // one mapping per endpoint and pool: per external interface
+        int m = mappings.find(key, host, port);
         if (m >= 0) {
             return m;
         }
         if (rules.maxSessionsPerHost > 0 && hosts.hostSessions(host) >= rules.maxSessionsPerHost) {
             return -Counters.NAT_SESSIONS_FULL;
         }
-        PortAllocator a = allocators[o];
+        PortAllocator a = pools[pool];
         int addr = a.addressFor(host);
-        int ext = a.allocate(proto, addr, port);
+        int ext = allocatePort(pool, proto, addr, port, rules.outboundStaticPort(o));
         if (ext < 0) {
             return -Counters.NAT_PORTS_EXHAUSTED;
         }
-        m = mappings.create(proto, host, port, a.address(addr), ext);
+        m = mappings.create(key, host, port, a.address(addr), ext);
         if (m < 0) {
-            a.free(proto, addr, ext);
+            freePort(pool, proto, addr, ext);
             return -Counters.NAT_SESSIONS_FULL;
         }
-        mappings.setTag(m, (o << 16) | addr);
-        if (m >= lastRemoteOf.length) {
-            lastRemoteOf = java.util.Arrays.copyOf(lastRemoteOf, Math.max(m + 1, Math.min(mappings.capacity(),
-                    Math.max(1024, lastRemoteOf.length * 2))));
-        }
+        mappings.setTag(m, (pool << 16) | addr);
         return m;
     }
 
@@ -508,9 +890,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int dp = newDstPort;
         // The reply's tuple is the reverse of the translated one; for ICMP echo too, since a request's
         // identifier is its source "port" (destination 0) and a reply's is its destination.
-        int s = sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst), k2(proto, toSrcPort, toDstPort),
-                k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src), k2(proto, dp, sp), now,
-                timeout(proto, 0));
+        int s = !mayCreate() ? -1 : sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
+                k2(proto, toSrcPort, toDstPort), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src),
+                k2(proto, dp, sp), now, timeout(proto, 0));
         if (s < 0) {
             if (mapping >= 0 && mappings.refs(mapping) == 0) {
                 releaseNewMapping(mapping);
@@ -521,9 +903,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (mapping >= 0) {
             mappings.retain(mapping);
             hosts.hostAdd(mappings.internalIp(mapping), 1);
-            lastRemoteOf[mapping] = toDst;
+            permit(mapping, toDst, 1);
         }
         refresh(ip, ihl, total, proto, 2 * s);
+        bySession = true;
         newSrc = toSrc;
         newSrcPort = toSrcPort;
         newDst = toDst;
@@ -533,7 +916,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     private void releaseNewMapping(int m) {
         int where = mappings.tag(m);
-        allocators[where >>> 16].free(mappings.proto(m), where & 0xffff, mappings.externalPort(m));
+        freePort(where >>> 16, mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
         mappings.remove(m);
     }
 
@@ -574,8 +957,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int rwDst = (int) rk1;
         int rwSp = (int) (rk2 >>> 16) & 0xffff;
         int rwDp = (int) rk2 & 0xffff;
-        if (Ipv4.src(ip) == qdst) {
-            newSrc = rwSrc; // the far host itself reports
+        // The far host itself reports, or the error crosses towards the outside (the flow's source is
+        // translated): then it must carry the public address, never an internal router's.
+        if (Ipv4.src(ip) == qdst || rwSrc != qdst) {
+            newSrc = rwSrc;
         }
         newDst = rwDst;
         quoteDecided = true;
@@ -623,6 +1008,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (quoteDecided) {
             rewriteQuote(ip, ihl, total);
         }
+    }
+
+    /** Rewrites a later fragment's addresses (it has no ports) with its IPv4 header checksum. */
+    void applyAddresses(long ip, int src, int dst) {
+        int delta = ChecksumDelta.add(ChecksumDelta.delta32(Ipv4.src(ip), src), ChecksumDelta.delta32(Ipv4.dst(ip), dst));
+        Ipv4.src(ip, src);
+        Ipv4.dst(ip, dst);
+        Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(Ipv4.checksum(ip), delta));
     }
 
     /** No pseudo-header in ICMP: only the identifier counts (the request's source, the reply's destination). */

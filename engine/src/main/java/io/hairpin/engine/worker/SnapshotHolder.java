@@ -32,6 +32,12 @@ public final class SnapshotHolder {
         acknowledged[worker] = version;
     }
 
+    /** The snapshot version a worker last acknowledged (any thread). */
+    public long acknowledged(int worker) {
+        java.lang.invoke.VarHandle.acquireFence();
+        return acknowledged[worker];
+    }
+
     /** True once every worker runs a snapshot at least as new as version. */
     public boolean allAcknowledged(long version) {
         java.lang.invoke.VarHandle.acquireFence();

@@ -25,6 +25,8 @@ import org.agrona.concurrent.Agent;
  */
 public final class Worker implements Agent {
     public static final int BURST = 32;
+    /** Distinct NAT pools (address lists, each interface's address counting as one) that may live at once. */
+    public static final int MAX_NAT_POOLS = Nat44.MAX_POOLS;
     static final int PENDING_CAPACITY = 256;
     static final long ARP_RETRY_NANOS = 1_000_000_000L;
     static final long PENDING_TIMEOUT_NANOS = 3_000_000_000L;
@@ -60,12 +62,31 @@ public final class Worker implements Agent {
     private final MemorySegment one;
     private final long oneAddr;
 
+    private final long[] fragmentsTimedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
     private final long[] pendingMbuf = new long[PENDING_CAPACITY];
     private final int[] pendingIface = new int[PENDING_CAPACITY];
     private final int[] pendingNextHop = new int[PENDING_CAPACITY];
     private final long[] pendingSince = new long[PENDING_CAPACITY];
     private int pendingCount;
     private long pendingSeenVersion = -1;
+
+    /** Towards worker 0, which owns all NAT session state when there are several workers. */
+    private HandoffRing toOwner;
+    /** At worker 0: one ring from each other worker. */
+    private HandoffRing[] inboxes = new HandoffRing[0];
+    private final int workerCount;
+
+    /** worker 0 serves the control plane's session requests from here and publishes its session count. */
+    private final SessionChannel sessionChannel;
+    private final Tracer tracer = new Tracer();
+    /** Packets still to trace: the only thing the hot path looks at for tracing (a plain read). */
+    private int traceRemaining;
+    private long traceArmSeen;
+    private final long[] traceEvents = new long[Counters.EVENT_COUNT];
+    /** Hand packets that may need NAT state to worker 0 (decided per snapshot, not per packet). */
+    private boolean handOff;
+    /** Consult the NAT at all: the rules have some, or this worker still holds sessions of earlier rules. */
+    private boolean natActive;
 
     private Snapshot snap;
     private long now;
@@ -83,7 +104,17 @@ public final class Worker implements Agent {
      */
     public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
                   int physicalPorts, int cpu) {
+        this(id, snapshots, neighbors, mempool, txPortId, physicalPorts, cpu, new SessionChannel());
+    }
+
+    /**
+     * @param sessionChannel where worker 0 takes the control plane's session requests (the other
+     *                       workers ignore it)
+     */
+    public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
+                  int physicalPorts, int cpu, SessionChannel sessionChannel) {
         this.id = id;
+        this.sessionChannel = sessionChannel;
         this.queue = (short) id;
         this.snapshots = snapshots;
         this.neighbors = neighbors;
@@ -92,7 +123,8 @@ public final class Worker implements Agent {
         this.physicalPorts = physicalPorts;
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
-        this.nat = new Nat44(counters, id, snapshots.workers());
+        this.workerCount = snapshots.workers();
+        this.nat = new Nat44(counters, id, workerCount);
         rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
         rxAddr = rx.address();
         tx = new MemorySegment[txPortId.length];
@@ -112,6 +144,29 @@ public final class Worker implements Agent {
         return counters;
     }
 
+    public int id() {
+        return id;
+    }
+
+    /** This worker's packet trace (armed by the control plane). */
+    public Tracer tracer() {
+        return tracer;
+    }
+
+    /**
+     * Wires the handoff rings between workers before they start: worker 0 owns the NAT
+     * sessions; the others pass it the packets that may need them.
+     */
+    public static void connect(Worker[] workers, int capacity) {
+        HandoffRing[] inboxes = new HandoffRing[workers.length - 1];
+        for (int w = 1; w < workers.length; w++) {
+            HandoffRing ring = new HandoffRing(capacity);
+            workers[w].toOwner = ring;
+            inboxes[w - 1] = ring;
+        }
+        workers[0].inboxes = inboxes;
+    }
+
     @Override
     public String roleName() {
         return "hairpin-worker-" + id;
@@ -127,6 +182,12 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
+        int timedOut;
+        while ((timedOut = nat.expireFragments(Long.MAX_VALUE / 2, fragmentsTimedOut)) > 0) {
+            for (int i = 0; i < timedOut; i++) {
+                drop(fragmentsTimedOut[i], Counters.FRAGMENT_TIMEOUT);
+            }
+        }
         for (int i = 0; i < pendingCount; i++) {
             drop(pendingMbuf[i], Counters.NEIGHBOR_UNRESOLVED);
         }
@@ -144,8 +205,10 @@ public final class Worker implements Agent {
         if (s != snap) {
             snap = s;
             nat.use(s);
+            handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
         }
+        natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         now = System.nanoTime();
         if (!announced) {
             announced = true;
@@ -159,6 +222,20 @@ public final class Worker implements Agent {
             for (int i = 0; i < n; i++) {
                 fromWire(Mem.nativeLong(rxAddr + 8L * i), p);
             }
+            work += n;
+        }
+        for (HandoffRing inbox : inboxes) {
+            int n = inbox.available(BURST);
+            long head = inbox.head();
+            for (int i = 0; i < n; i++) {
+                long position = head + i;
+                if (traceRemaining != 0) {
+                    traced(inbox.mbuf(position), inbox.port(position));
+                } else {
+                    frame(inbox.mbuf(position), inbox.port(position));
+                }
+            }
+            inbox.consumed(n);
             work += n;
         }
         for (int t = physicalPorts; t < txPortId.length; t++) {
@@ -185,9 +262,120 @@ public final class Worker implements Agent {
     // ---- ingress ----------------------------------------------------------------------------
 
     private void fromWire(long m, int port) {
-        int len = Mbuf.dataLen(m);
         counters.add(port, Counters.RX_PACKETS, 1);
-        counters.add(port, Counters.RX_BYTES, len);
+        counters.add(port, Counters.RX_BYTES, Mbuf.dataLen(m));
+        if (traceRemaining != 0) {
+            traced(m, port);
+            return;
+        }
+        frame(m, port);
+    }
+
+    /**
+     * The trace's slow path, taken only while tracing is armed: the packet goes through
+     * {@link #frame} like any other, but on a clean slate (TX staging and drops flushed first),
+     * so that its fate can be read off afterwards from the staging arrays, the pending queue and
+     * the counters, with no trace hooks anywhere else in the pipeline.
+     */
+    private void traced(long m, int port) {
+        traceRemaining--;
+        int i = tracer.next();
+        if (i >= Tracer.CAPACITY) {
+            frame(m, port);
+            return;
+        }
+        for (int p = 0; p < tx.length; p++) {
+            flush(p);
+        }
+        freeDrops();
+        long[] e = tracer.entries;
+        int b = i * Tracer.STRIDE;
+        long l2 = Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.BEFORE_L3);
+        int vid = (int) l2 & 0xfff;
+        int ingress = snap.interfaceOf(port, vid);
+        e[b + Tracer.NANOS] = now;
+        e[b + Tracer.INGRESS] = ((long) (ingress + 1) << 48) | ((l2 >>> 32) << 32) | ((long) vid << 16) | port;
+        int eventBase = counters.ports() * Counters.PORT_STRIDE;
+        System.arraycopy(counters.values, eventBase, traceEvents, 0, Counters.EVENT_COUNT);
+        int pendingBefore = pendingCount;
+        int sessionsBefore = nat.sessionCount();
+
+        frame(m, port);
+
+        int outcome = Tracer.UNKNOWN;
+        int detail = 0;
+        int natWord = 0;
+        int slot = stagedSlotOf(m);
+        if (slot >= 0) {
+            long after = Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.AFTER_L3);
+            natWord |= Tracer.HAS_AFTER;
+            if (slot >= physicalPorts) {
+                outcome = Tracer.TO_KERNEL;
+                detail = slot - physicalPorts + 1;
+            } else {
+                outcome = traceCounted(Counters.ECHO_REPLIED, eventBase) || traceCounted(Counters.ARP_REPLIED, eventBase)
+                        ? Tracer.REPLIED : Tracer.FORWARDED;
+                detail = snap.interfaceOf(slot, (int) after & 0xfff) + 1;
+            }
+        } else {
+            int k = pendingBefore;
+            while (k < pendingCount && pendingMbuf[k] != m) {
+                k++;
+            }
+            if (k < pendingCount) {
+                Tracer.describe(Mbuf.data(m), Mbuf.dataLen(m), e, b + Tracer.AFTER_L3);
+                natWord |= Tracer.HAS_AFTER;
+                outcome = Tracer.AWAITING_ARP;
+                detail = pendingIface[k] + 1;
+            } else if (traceCounted(Counters.HANDED_OFF, eventBase)) {
+                outcome = Tracer.HANDED_OFF; // m belongs to worker 0 now: not read again here
+            } else if (traceCounted(Counters.FRAGMENTS_PARKED, eventBase)) {
+                outcome = Tracer.PARKED;
+            } else {
+                for (int r = 0; r < Counters.DROP_REASONS; r++) {
+                    if (r != Counters.NEIGHBOR_TABLE_FULL && traceCounted(r, eventBase)) {
+                        outcome = Tracer.DROPPED;
+                        detail = r;
+                        break;
+                    }
+                }
+            }
+        }
+        if (traceCounted(Counters.ICMP_ERRORS_SENT, eventBase)) {
+            natWord |= Tracer.ICMP_ERROR_SENT;
+        }
+        if ((outcome == Tracer.FORWARDED || outcome == Tracer.AWAITING_ARP)
+                && traceCounted(Counters.NAT_TRANSLATED, eventBase)) {
+            natWord |= nat.traceKind(e[b + Tracer.BEFORE_L3], e[b + Tracer.BEFORE_L4]);
+            if (nat.sessionCount() > sessionsBefore) {
+                natWord |= Tracer.NEW_SESSION;
+            }
+        }
+        e[b + Tracer.VERDICT] = ((long) outcome << 32) | detail;
+        e[b + Tracer.NAT] = natWord;
+        tracer.publish(i + 1);
+    }
+
+    /** The TX slot where m waits to be sent, or -1. */
+    private int stagedSlotOf(long m) {
+        for (int p = 0; p < tx.length; p++) {
+            for (int k = 0; k < txCount[p]; k++) {
+                if (Mem.nativeLong(txAddr[p] + 8L * k) == m) {
+                    return p;
+                }
+            }
+        }
+        return -1;
+    }
+
+    /** Did the traced packet's processing count this event? */
+    private boolean traceCounted(int event, int eventBase) {
+        return counters.values[eventBase + event] != traceEvents[event];
+    }
+
+    /** A frame received on an engine port (directly, or handed over by another worker). */
+    private void frame(long m, int port) {
+        int len = Mbuf.dataLen(m);
         if (Mbuf.nbSegs(m) != 1) {
             drop(m, Counters.MULTI_SEGMENT);
             return;
@@ -323,16 +511,27 @@ public final class Worker implements Agent {
             return;
         }
         boolean natRules = snap.nat.hasRules;
+        boolean natOn = natActive;
+        if (handOff && needsOwner(iface, dst)) {
+            if (toOwner.offer(m, snap.port[iface])) {
+                counters.count(Counters.HANDED_OFF);
+            } else {
+                drop(m, Counters.HANDOFF_FULL);
+            }
+            return;
+        }
         boolean translate = false;
-        if (natRules) {
+        if (natOn) {
             if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && !icmpIntact(ip, ihl, total)) {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
             }
-            int v = nat.inbound(ip, ihl, total, iface, snap, now);
+            int v = nat.inbound(m, ip, ihl, total, iface, snap, now);
             if (v == Nat44.TRANSLATE) {
                 translate = true;
                 dst = nat.newDst;
+            } else if (v == Nat44.PARKED) {
+                return;
             } else if (v != Nat44.PASS) {
                 drop(m, v);
                 return;
@@ -368,11 +567,13 @@ public final class Worker implements Agent {
             }
             return;
         }
-        if (natRules) {
-            if (!translate) {
-                int v = nat.outbound(ip, ihl, total, iface, egress, snap);
+        if (natOn) {
+            if (!translate && natRules) {
+                int v = nat.outbound(m, ip, ihl, total, iface, egress, snap);
                 if (v == Nat44.TRANSLATE) {
                     translate = true;
+                } else if (v == Nat44.PARKED) {
+                    return;
                 } else if (v != Nat44.PASS) {
                     drop(m, v);
                     return;
@@ -383,8 +584,17 @@ public final class Worker implements Agent {
                     drop(m, Counters.NAT_BAD_QUOTE);
                     return;
                 }
+                int released = nat.recordFirstFragment(ip, ihl, total);
+                if (released < 0) {
+                    drop(m, -released);
+                    return;
+                }
                 nat.apply(ip, ihl, total);
                 counters.count(Counters.NAT_TRANSLATED);
+                if (released > 0) {
+                    forwardThenRelease(m, l2, r, released);
+                    return;
+                }
             }
         }
         Ipv4.decrementTtl(ip);
@@ -393,12 +603,68 @@ public final class Worker implements Agent {
         output(m, l2, egress, gw != 0 ? gw : dst);
     }
 
+    /**
+     * Could this packet need NAT session state (which worker 0 owns)? Traffic to a NAT public
+     * address or to the appliance (reflection and its replies), and traffic from an internal
+     * interface that leaves an external one (outbound NAT, port-forward replies).
+     */
+    private boolean needsOwner(int iface, int dst) {
+        if (snap.nat.natAddressInterface(dst) >= 0) {
+            return true;
+        }
+        if (snap.retiredNat != null && snap.retiredNat.get(dst) >= 0) {
+            return true;
+        }
+        int r = snap.routes.lookup(dst);
+        if (r < 0) {
+            return false;
+        }
+        return snap.routes.kind(r) == RouteTable.KIND_LOCAL
+                || (!snap.external[iface] && snap.external[snap.routes.egressInterface(r)]);
+    }
+
     /** ICMP errors crossing the NAT must have a good checksum (RFC 5508 REQ-4); other ICMP is not checked here. */
     private static boolean icmpIntact(long ip, int ihl, int total) {
         if ((Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK)) != 0 || total - ihl < Icmp.HEADER_LEN) {
             return true;
         }
         return !Icmp.isError(Icmp.type(ip + ihl)) || Icmp.checksumOk(ip + ihl, total - ihl);
+    }
+
+    /**
+     * Sends a translated first fragment on, then the later fragments that arrived before it
+     * (parked by the NAT, validated then): they get the same addresses and go the same way.
+     */
+    private void forwardThenRelease(long m, int l2, int r, int released) {
+        long ip = Mbuf.data(m) + l2;
+        int newSrc = Ipv4.src(ip);
+        int newDst = Ipv4.dst(ip);
+        Ipv4.decrementTtl(ip);
+        int egress = snap.routes.egressInterface(r);
+        int gw = snap.routes.gateway(r);
+        int nextHop = gw != 0 ? gw : newDst;
+        counters.count(Counters.FORWARDED);
+        output(m, l2, egress, nextHop);
+        for (int i = 0; i < released; i++) {
+            long fragment = nat.released[i];
+            long f = Mbuf.data(fragment);
+            int fl2 = Mem.u16(f + Ethernet.OFF_TYPE) == Ethernet.TPID_VLAN
+                    ? Ethernet.HEADER_LEN + Ethernet.VLAN_TAG_LEN : Ethernet.HEADER_LEN;
+            long fip = f + fl2;
+            if (Ipv4.ttl(fip) <= 1) {
+                drop(fragment, Counters.TTL_EXPIRED);
+                continue;
+            }
+            if (Ipv4.totalLen(fip) > snap.mtu[egress]) {
+                drop(fragment, Counters.TOO_BIG_NO_FRAGMENTATION);
+                continue;
+            }
+            nat.applyAddresses(fip, newSrc, newDst);
+            Ipv4.decrementTtl(fip);
+            counters.count(Counters.NAT_TRANSLATED);
+            counters.count(Counters.FORWARDED);
+            output(fragment, fl2, egress, nextHop);
+        }
     }
 
     private static boolean isDirectedBroadcast(RouteTable routes, int r, int dst) {
@@ -439,7 +705,8 @@ public final class Worker implements Agent {
         if (txPortId[physicalPorts + iface] < 0) {
             int proto = Ipv4.protocol(ip);
             icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE,
-                    proto == Ipv4.PROTO_UDP ? Icmp.CODE_PORT_UNREACHABLE : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
+                    proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_TCP ? Icmp.CODE_PORT_UNREACHABLE
+                            : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
             drop(m, Counters.LOCAL_UNHANDLED);
             return;
         }
@@ -669,10 +936,13 @@ public final class Worker implements Agent {
         enqueue(snap.port[iface], n);
     }
 
-    /** Gratuitous ARP for every address at start, so neighbours update stale caches. */
+    /** Gratuitous ARP for every address at start (NAT's public ones too), so neighbours update stale caches. */
     private void announceAddresses() {
         for (int i = 0; i < snap.interfaceCount; i++) {
             for (int a : snap.addresses[i]) {
+                sendArpRequest(i, a, a);
+            }
+            for (int a : snap.nat.announcedAddresses(i)) {
                 sendArpRequest(i, a, a);
             }
         }
@@ -681,6 +951,11 @@ public final class Worker implements Agent {
     // ---- housekeeping -----------------------------------------------------------------------
 
     private void housekeeping() {
+        long arm = tracer.armWord();
+        if (arm != traceArmSeen) {
+            traceArmSeen = arm;
+            traceRemaining = tracer.start(arm);
+        }
         long elapsed = now - icmpRefilledAt;
         long refill = elapsed * ICMP_ERRORS_PER_SECOND / 1_000_000_000L;
         if (refill > 0) {
@@ -688,6 +963,19 @@ public final class Worker implements Agent {
             icmpRefilledAt = now;
         }
         nat.expire(now);
+        if (id == 0) {
+            SessionChannel.Request request = sessionChannel.pending();
+            if (request != null && nat.serve(request)) {
+                SessionChannel.finish(request, now);
+            }
+            sessionChannel.publishSessionCount(nat.sessionCount());
+        }
+        int timedOut;
+        while ((timedOut = nat.expireFragments(now, fragmentsTimedOut)) > 0) {
+            for (int i = 0; i < timedOut; i++) {
+                drop(fragmentsTimedOut[i], Counters.FRAGMENT_TIMEOUT);
+            }
+        }
         if (pendingCount > 0) {
             long v = neighbors.version();
             boolean changed = v != pendingSeenVersion;

@@ -212,4 +212,14 @@ class BinatPcapTest {
         assertEquals(9, lan.get(1).fragOffset());
         assertEquals(4000, lan.get(0).udp().sport(), "the first fragment keeps its ports");
     }
+
+    @Test
+    void announcesPublicAddressesWithGratuitousArpExceptWhereProxyArpIsOff() throws Exception {
+        OneToOne quiet = new OneToOne(0, CLIENT_PUBLIC, CLIENT, 32, false, Destination.ANY, Reflection.DEFAULT, null,
+                false, null, "");
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null), quiet), List.of(), List.of());
+        List<Integer> announced = r.out("w").stream().map(Decoded::frame)
+                .filter(f -> f.arp() != null && f.arp().spa() == f.arp().tpa()).map(f -> f.arp().spa()).toList();
+        assertEquals(List.of(WAN_IP, SERVER_PUBLIC), announced);
+    }
 }

@@ -240,17 +240,81 @@ class NaptPcapTest {
         assertEquals(1, r.event(Counters.NAT_NO_MAPPING));
     }
 
+    static byte[] firstFragment(long mac, long dstMac, int src, int dst, int sport, int dport, int id) {
+        return Frames.udp4(mac, dstMac, src, dst, sport, dport, new byte[32]).id(id).mf(true).build();
+    }
+
+    /** The rest of the datagram: 16 bytes at offset 40 (5 units), after the 8-byte UDP header and 32 bytes. */
+    static byte[] laterFragment(long mac, long dstMac, int src, int dst, int id, int offsetUnits) {
+        return Frames.ipv4(mac, dstMac, src, dst).id(id).fragOffset(offsetUnits).payload(17, new byte[16]).build();
+    }
+
     @Test
-    void nonFirstFragmentsOfNaptFlowsAreDroppedAndCountedNeverLeakedOrHandedToTheKernel() throws Exception {
-        byte[] outFragment = Frames.ipv4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE).payload(17, new byte[40]).fragOffset(185)
-                .build();
-        byte[] inFragment = Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP).payload(17, new byte[40]).fragOffset(185)
-                .build();
+    void outboundFragmentsFollowTheFirstFragmentsTranslationInAnyOrder() throws Exception {
+        List<byte[]> lanIn = List.of(
+                firstFragment(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE, 5000, 53, 100),
+                laterFragment(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE, 100, 5),
+                laterFragment(CLIENT_MAC, LAN_MAC, CLIENT2, REMOTE, 200, 5),          // early: parked
+                firstFragment(CLIENT2_MAC, LAN_MAC, CLIENT2, REMOTE, 5000, 53, 200));
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
-                List.of(inFragment), List.of(outFragment));
-        assertEquals(0, packets(r.out("w")).size());
-        assertEquals(0, packets(r.out("l")).size());
-        assertEquals(2, r.event(Counters.NAT_FRAGMENT));
-        assertEquals(0, r.event(Counters.TO_KERNEL));
+                List.of(), lanIn);
+        List<Decoded.Ipv4> wan = packets(r.out("w"));
+        assertEquals(4, wan.size(), r.events() + " " + wan);
+        for (Decoded.Ipv4 p : wan) {
+            assertEquals(WAN_IP, p.src(), "every fragment leaves translated");
+            assertTrue(p.headerChecksumValid());
+        }
+        assertEquals(100, wan.get(0).id());
+        assertEquals(5000, wan.get(0).udp().sport());
+        assertEquals(5, wan.get(1).fragOffset());
+        assertEquals(200, wan.get(2).id(), "the parked fragment waits for its first fragment");
+        assertEquals(0, wan.get(2).fragOffset());
+        assertEquals(200, wan.get(3).id());
+        assertEquals(5, wan.get(3).fragOffset(), "then follows it");
+        assertEquals(1, r.event(Counters.FRAGMENTS_PARKED));
+    }
+
+    @Test
+    void inboundFragmentsOfASessionAreReassembledVirtuallyAndBadOnesCounted() throws Exception {
+        List<byte[]> wanIn = new ArrayList<>();
+        for (int i = 0; i < 96; i++) {
+            wanIn.add(Frames.udp4(REMOTE_MAC, mac("02:99:00:00:00:01"), REMOTE, WAN_IP, 1, 1, PAYLOAD).build());
+        }
+        wanIn.add(laterFragment(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 300, 5));              // early: bytes 40..55
+        wanIn.add(Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP).id(300).fragOffset(4).mf(true) // 32..47 overlaps
+                .payload(17, new byte[16]).build());
+        wanIn.add(firstFragment(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 53, 5000, 300));      // 0..39 completes it
+        wanIn.add(laterFragment(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 301, 5));              // its first never comes
+        PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
+                wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53)));
+        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        assertEquals(2, lan.size(), lan.toString());
+        assertEquals(CLIENT, lan.get(0).dst());
+        assertEquals(5000, lan.get(0).udp().dport());
+        assertEquals(CLIENT, lan.get(1).dst(), "the early fragment follows once the first is translated");
+        assertEquals(5, lan.get(1).fragOffset());
+        assertTrue(lan.get(1).headerChecksumValid());
+        assertEquals(1, r.event(Counters.FRAGMENT_OVERLAP));
+        assertEquals(1, r.event(Counters.FRAGMENT_TIMEOUT), "the orphan is freed, never forwarded");
+    }
+
+    @Test
+    void addressDependentFilteringAdmitsEveryAddressTheHostSentToAndNoOther() throws Exception {
+        List<byte[]> wanIn = new ArrayList<>();
+        for (int i = 0; i < 96; i++) {
+            wanIn.add(Frames.udp4(REMOTE_MAC, mac("02:99:00:00:00:01"), REMOTE, WAN_IP, 1, 1, PAYLOAD).build());
+        }
+        int stranger = ip("203.0.113.200");
+        wanIn.add(udpIn(REMOTE_MAC, REMOTE, 9999, 5000));    // the first address the host sent to, a new port
+        wanIn.add(udpIn(REMOTE2_MAC, REMOTE2, 9999, 5000));  // the second one
+        wanIn.add(udpIn(REMOTE_MAC, stranger, 9999, 5000));  // never contacted
+        PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
+                wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53), udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE2, 53)));
+        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        assertEquals(2, lan.size(), lan.toString());
+        assertEquals(REMOTE, lan.get(0).src());
+        assertEquals(REMOTE2, lan.get(1).src());
+        assertEquals(CLIENT, lan.get(0).dst());
+        assertEquals(1, r.event(Counters.NAT_NOT_ADMITTED));
     }
 }

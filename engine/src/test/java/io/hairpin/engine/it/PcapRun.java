@@ -67,14 +67,33 @@ public final class PcapRun {
     public static Result run(Path dir, List<Port> ports, List<String> devices, Map<String, List<byte[]>> input,
                              List<EngineConfig.StaticRoute> routes, io.hairpin.engine.nat.NatConfig nat)
             throws IOException, InterruptedException {
+        return run(dir, 1, ports, devices, input, routes, nat);
+    }
+
+    /**
+     * With several workers each device gets one RX and one TX queue per worker (net_pcap: one
+     * rx_pcap and tx_pcap per queue). Input keys name the device group, optionally with the queue:
+     * "w" or "w:0" is queue 0, "w:1" queue 1. Outputs of all queues of a group are concatenated.
+     */
+    public static Result run(Path dir, int workers, List<Port> ports, List<String> devices,
+                             Map<String, List<byte[]>> input, List<EngineConfig.StaticRoute> routes,
+                             io.hairpin.engine.nat.NatConfig nat) throws IOException, InterruptedException {
         EalForTests.ensure();
         int run = RUNS.incrementAndGet();
         Map<String, String> devArgs = new LinkedHashMap<>();
         for (String group : devices.stream().distinct().toList()) {
-            Path in = dir.resolve("in-" + group + ".pcap");
-            Pcap.write(in, input.getOrDefault(group, List.of()));
-            Path out = dir.resolve("out-" + group + ".pcap");
-            devArgs.put(group, "net_pcap_" + run + group + ",rx_pcap=" + in + ",tx_pcap=" + out);
+            StringBuilder args = new StringBuilder("net_pcap_" + run + group);
+            for (int q = 0; q < workers; q++) {
+                Path in = dir.resolve("in-" + group + "-q" + q + ".pcap");
+                List<byte[]> frames = input.getOrDefault(group + ":" + q, q == 0 ? input.getOrDefault(group, List.of())
+                        : List.of());
+                Pcap.write(in, frames);
+                args.append(",rx_pcap=").append(in);
+            }
+            for (int q = 0; q < workers; q++) {
+                args.append(",tx_pcap=").append(dir.resolve("out-" + group + "-q" + q + ".pcap"));
+            }
+            devArgs.put(group, args.toString());
         }
         List<EngineConfig.Interface> ifs = new ArrayList<>();
         for (int i = 0; i < ports.size(); i++) {
@@ -85,7 +104,7 @@ public final class PcapRun {
                     p.gateway(), p.mtu(), p.antiSpoofing(), macOf(devices.get(i))));
         }
         long expected = input.values().stream().mapToLong(List::size).sum();
-        Engine engine = Engine.start(new EngineConfig(1, List.of(), ifs, routes, false, nat));
+        Engine engine = Engine.start(new EngineConfig(workers, List.of(), ifs, routes, false, nat));
         Map<String, Long> events;
         try {
             waitUntilQuiet(engine, expected);
@@ -95,8 +114,14 @@ public final class PcapRun {
         events = engine.events();
         Map<String, List<byte[]>> out = new LinkedHashMap<>();
         for (String group : devArgs.keySet()) {
-            Path file = dir.resolve("out-" + group + ".pcap");
-            out.put(group, Files.exists(file) ? Pcap.read(file) : List.of());
+            List<byte[]> frames = new ArrayList<>();
+            for (int q = 0; q < workers; q++) {
+                Path file = dir.resolve("out-" + group + "-q" + q + ".pcap");
+                if (Files.exists(file)) {
+                    frames.addAll(Pcap.read(file));
+                }
+            }
+            out.put(group, frames);
         }
         return new Result(out, events, engine);
     }

@@ -8,6 +8,7 @@ import io.hairpin.engine.nat.NatConfig.Destination;
 import io.hairpin.engine.nat.NatConfig.OneToOne;
 import io.hairpin.engine.nat.NatConfig.Reflection;
 import io.hairpin.engine.packet.Ipv4;
+import io.hairpin.engine.route.PrefixMap;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

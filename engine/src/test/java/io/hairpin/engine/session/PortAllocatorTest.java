@@ -1,5 +1,6 @@
 package io.hairpin.engine.session;
 
+import io.hairpin.engine.testing.Allocations;
 import static io.hairpin.engine.session.PortAllocator.ICMP;
 import static io.hairpin.engine.session.PortAllocator.TCP;
 import static io.hairpin.engine.session.PortAllocator.UDP;
@@ -99,6 +100,18 @@ class PortAllocatorTest {
             assertTrue(a.free(UDP, 0, victim));
             assertEquals(victim, a.allocate(UDP, 0, victim), "a freed port can be preserved again");
         }
+    }
+
+    @Test
+    void staticPortGivenPerCallSharesOneBitmapWithTheOtherMode() {
+        PortAllocator a = new PortAllocator(ONE, 1, 0, false, 1);
+        assertEquals(5060, a.allocate(UDP, 0, 5060, true), "static-port keeps a free port");
+        assertEquals(-1, a.allocate(UDP, 0, 5060, true), "and fails when it is taken");
+        int other = a.allocate(UDP, 0, 5060, false);
+        assertTrue(other >= 1024 && other != 5060, "the other mode picks another port of the same bitmap");
+        assertEquals(-1, a.allocate(UDP, 0, other, true), "which static-port then sees as taken");
+        assertTrue(a.free(UDP, 0, 5060));
+        assertEquals(5060, a.allocate(UDP, 0, 5060, true));
     }
 
     @Test

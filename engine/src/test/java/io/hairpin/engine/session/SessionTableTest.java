@@ -1,5 +1,6 @@
 package io.hairpin.engine.session;
 
+import io.hairpin.engine.testing.Allocations;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

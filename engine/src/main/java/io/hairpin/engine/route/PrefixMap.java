@@ -1,4 +1,4 @@
-package io.hairpin.engine.nat;
+package io.hairpin.engine.route;
 
 import java.util.Arrays;
 

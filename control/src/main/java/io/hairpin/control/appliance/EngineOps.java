@@ -1,0 +1,121 @@
+package io.hairpin.control.appliance;
+
+import io.hairpin.control.config.Ipv4;
+import io.hairpin.control.service.ControlService;
+import io.hairpin.engine.Engine;
+import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.SessionView;
+import io.hairpin.engine.TraceEntry;
+import java.util.List;
+
+/**
+ * What the control plane asks of a running engine beyond its counters and snapshot: the rule swap,
+ * the session table and packet tracing, in the control service's terms. A seam so that the apply
+ * logic can be tested with an engine that refuses or fails on cue.
+ */
+interface EngineOps {
+
+    /**
+     * Swaps in the rules of config; returns the new snapshot's version.
+     *
+     * @throws IllegalArgumentException when the change needs a restart (nothing changed)
+     * @throws IllegalStateException    when the workers did not confirm in time (the rules may be published)
+     */
+    long apply(EngineConfig config, long timeoutMillis);
+
+    long sessionCount();
+
+    List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit);
+
+    int flushSessions(ControlService.SessionFilter filter);
+
+    List<ControlService.TraceRecord> trace(int n, long timeoutMillis);
+
+    /** The operations of a running engine. */
+    static EngineOps of(Engine engine) {
+        return new EngineOps() {
+            @Override
+            public long apply(EngineConfig config, long timeoutMillis) {
+                return engine.apply(config, timeoutMillis);
+            }
+
+            @Override
+            public long sessionCount() {
+                return engine.sessionCount();
+            }
+
+            @Override
+            public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit) {
+                return engine.sessions(address(filter), filter.protocol(), limit).stream().map(EngineOps::session)
+                        .toList();
+            }
+
+            @Override
+            public int flushSessions(ControlService.SessionFilter filter) {
+                return engine.flushSessions(address(filter), filter.protocol());
+            }
+
+            @Override
+            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
+                return engine.trace(n, timeoutMillis).stream().map(EngineOps::traceRecord).toList();
+            }
+        };
+    }
+
+    /** The filter's address as the engine takes it: 0 = any. */
+    private static int address(ControlService.SessionFilter filter) {
+        String a = filter.address();
+        if (a == null || a.isBlank()) {
+            return 0;
+        }
+        if (!Ipv4.isValid(a.trim())) {
+            throw new IllegalArgumentException("'" + a + "' is not an IPv4 address.");
+        }
+        return Ipv4.parse(a.trim());
+    }
+
+    static ControlService.Session session(SessionView v) {
+        String proto = switch (v.protocol()) {
+            case 6 -> "tcp";
+            case 17 -> "udp";
+            case 1 -> "icmp";
+            default -> Integer.toString(v.protocol());
+        };
+        boolean ports = v.protocol() == 6 || v.protocol() == 17;
+        String state = v.protocol() == 6 ? v.tcpStateName() : "-";
+        return new ControlService.Session(proto, endpoint(v.insideIp(), v.insidePort(), ports, v.protocol()),
+                endpoint(v.outsideIp(), v.outsidePort(), ports, v.protocol()),
+                endpoint(v.remoteIp(), v.remotePort(), ports, v.protocol()), state,
+                (v.expiresInMillis() + 999) / 1000);
+    }
+
+    /** "a.b.c.d:port" for TCP and UDP, "a.b.c.d id N" for an ICMP query's identifier, else the address. */
+    private static String endpoint(int ip, int port, boolean ports, int protocol) {
+        String a = Ipv4.format(ip);
+        if (ports) {
+            return a + ":" + port;
+        }
+        return protocol == 1 && port != 0 ? a + " id " + port : a;
+    }
+
+    /**
+     * A traced packet. The engine names the kind of NAT that rewrote it in the verdict
+     * ("…, nat 203.0.113.1:5000 (napt, new session)"); that kind is the rule column, "-" when no
+     * NAT rule touched the packet.
+     */
+    static ControlService.TraceRecord traceRecord(TraceEntry e) {
+        return new ControlService.TraceRecord(e.nanos(), e.port(), e.summary(), e.verdict(), ruleOf(e.verdict()));
+    }
+
+    static String ruleOf(String verdict) {
+        int nat = verdict.indexOf(", nat ");
+        int open = nat < 0 ? -1 : verdict.indexOf(" (", nat);
+        if (open < 0) {
+            return "-";
+        }
+        int end = verdict.indexOf(')', open);
+        int comma = verdict.indexOf(',', open);
+        int stop = comma >= 0 && (end < 0 || comma < end) ? comma : end;
+        return stop < 0 ? "-" : verdict.substring(open + 2, stop);
+    }
+}

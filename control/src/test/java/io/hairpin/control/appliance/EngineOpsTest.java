@@ -1,0 +1,40 @@
+package io.hairpin.control.appliance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.hairpin.control.service.ControlService;
+import io.hairpin.engine.SessionView;
+import io.hairpin.engine.TraceEntry;
+import io.hairpin.engine.packet.Ipv4;
+import org.junit.jupiter.api.Test;
+
+class EngineOpsTest {
+    @Test
+    void sessionsReadAsTheOperatorWritesAddresses() {
+        SessionView tcp = new SessionView(6, Ipv4.parse("192.168.1.10"), 40000, Ipv4.parse("203.0.113.1"), 40000,
+                Ipv4.parse("198.51.100.7"), 443, SessionView.TCP_SYN_ORIGINAL | SessionView.TCP_SYN_REPLY, 7_439_001);
+        assertEquals(new ControlService.Session("tcp", "192.168.1.10:40000", "203.0.113.1:40000", "198.51.100.7:443",
+                "established", 7440), EngineOps.session(tcp));
+        SessionView ping = new SessionView(1, Ipv4.parse("192.168.1.10"), 7, Ipv4.parse("203.0.113.1"), 1030,
+                Ipv4.parse("198.51.100.7"), 0, 0, 0);
+        assertEquals(new ControlService.Session("icmp", "192.168.1.10 id 7", "203.0.113.1 id 1030", "198.51.100.7", "-",
+                0), EngineOps.session(ping));
+        SessionView gre = new SessionView(47, Ipv4.parse("192.168.1.10"), 0, Ipv4.parse("203.0.113.9"), 0,
+                Ipv4.parse("198.51.100.7"), 0, 0, 1500);
+        assertEquals(new ControlService.Session("47", "192.168.1.10", "203.0.113.9", "198.51.100.7", "-", 2),
+                EngineOps.session(gre));
+    }
+
+    @Test
+    void theRuleColumnIsTheKindOfNatTheVerdictNames() {
+        assertEquals("napt", EngineOps.ruleOf("forwarded wan, nat 203.0.113.1:5000 (napt, new session)"));
+        assertEquals("1:1", EngineOps.ruleOf("forwarded wan, nat 203.0.113.20 (1:1)"));
+        assertEquals("port-forward", EngineOps.ruleOf("forwarded lan, nat > 192.168.1.20:80 (port-forward, new session)"));
+        assertEquals("-", EngineOps.ruleOf("forwarded lan"));
+        assertEquals("-", EngineOps.ruleOf("drop spoofed_source"));
+        assertEquals("-", EngineOps.ruleOf("parked (a fragment waiting for its first fragment)"));
+        TraceEntry e = new TraceEntry(1234, 0, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10", "forwarded lan, nat > 10.0.0.1:10 (1:1)");
+        assertEquals(new ControlService.TraceRecord(1234, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10",
+                "forwarded lan, nat > 10.0.0.1:10 (1:1)", "1:1"), EngineOps.traceRecord(e));
+    }
+}

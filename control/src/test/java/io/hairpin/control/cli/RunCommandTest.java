@@ -1,0 +1,193 @@
+package io.hairpin.control.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.hairpin.control.service.ControlService;
+import io.hairpin.control.socket.ControlClient;
+import io.hairpin.control.testing.TestAppliance;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** hairpin run as a process: the control plane's listeners start with it and stop with it. */
+class RunCommandTest {
+    @TempDir
+    Path dir;
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Path config(String control) throws IOException {
+        return Files.writeString(dir.resolve("hairpin.yaml"), TestAppliance.interfaces(dir)
+                + "eal: [--no-huge, -m, \"256\", --log-level, \"*:error\", --no-telemetry]\n" + TestAppliance.NAT
+                + control);
+    }
+
+    private static String classpath() throws URISyntaxException {
+        Set<String> entries = new LinkedHashSet<>();
+        for (Class<?> c : List.of(HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
+                picocli.CommandLine.class, org.yaml.snakeyaml.Yaml.class, org.agrona.concurrent.Agent.class)) {
+            entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
+    }
+
+    /** A running hairpin: its stdout lines as they come, stderr collected. */
+    record Hairpin(Process process, BlockingQueue<String> out, StringBuffer err, Thread errReader) {
+        static final String EOF = "\u0000eof";
+
+        String awaitLine(String prefix) throws InterruptedException {
+            List<String> skipped = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline) {
+                String line = out.poll(100, TimeUnit.MILLISECONDS);
+                if (line != null && line.startsWith(prefix)) {
+                    return line;
+                }
+                if (line != null) {
+                    skipped.add(line);
+                }
+                if (EOF.equals(line)) {
+                    out.add(EOF);
+                    errReader.join(5000);
+                    break;
+                }
+            }
+            throw new AssertionError("no line '" + prefix + "...' in " + skipped + "; stderr: " + err);
+        }
+
+        List<String> hairpinErrors() throws InterruptedException {
+            errReader.join(5000);
+            return err.toString().lines().filter(l -> l.startsWith("hairpin:") || l.contains("Exception")).toList();
+        }
+    }
+
+    private static Hairpin run(Path cfg) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+                "-cp", classpath(), HairpinCli.class.getName(), "run", "--config", cfg.toString()));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        BlockingQueue<String> out = new LinkedBlockingQueue<>();
+        StringBuffer err = new StringBuffer();
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    out.add(line);
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            out.add(Hairpin.EOF);
+        });
+        Thread errReader = Thread.ofVirtual().start(() -> {
+            try {
+                err.append(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+            } catch (IOException ignored) {
+                // the process ended
+            }
+        });
+        return new Hairpin(p, out, err, errReader);
+    }
+
+    private static int exit(Process p) throws InterruptedException {
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("hairpin did not exit");
+        }
+        return p.exitValue();
+    }
+
+    @Test
+    void runServesMetricsAndMyipAndStopsThemOnSigterm() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        int metrics = freePort();
+        int myip = freePort();
+        Hairpin h = run(config("control: {socket: " + dir.resolve("ctl.sock") + ", metrics: 127.0.0.1:" + metrics
+                + ", myip: 127.0.0.1:" + myip + "}\n"));
+        try {
+            assertEquals("hairpin: control socket " + dir.resolve("ctl.sock"), h.awaitLine("hairpin: control socket"));
+            assertEquals("hairpin: metrics on http://127.0.0.1:" + metrics + "/metrics", h.awaitLine("hairpin: metrics"));
+            assertEquals("hairpin: myip responder on http://127.0.0.1:" + myip + "/myip", h.awaitLine("hairpin: myip"));
+            h.awaitLine("hairpin: running with 1 worker(s)");
+            HttpClient http = HttpClient.newHttpClient();
+            HttpResponse<String> scrape = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + metrics + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, scrape.statusCode());
+            assertTrue(scrape.body().contains("hairpin_drops_total{reason=\"bad_ip_checksum\"} 0\n"), scrape.body());
+            assertTrue(scrape.body().contains("hairpin_snapshot_version 1\n"), scrape.body());
+            HttpResponse<String> me = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + myip + "/myip")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("127.0.0.1\n", me.body(), "not translated: seen as itself");
+            ControlClient client = new ControlClient(dir.resolve("ctl.sock"));
+            ControlService.Status status = client.status();
+            assertEquals(dir.resolve("hairpin.yaml").toString(), status.config());
+            assertEquals(List.of("wan", "lan", "lab"),
+                    status.interfaces().stream().map(ControlService.InterfaceStatus::name).toList());
+            assertEquals(List.of("192.168.1.20 203.0.113.20"), client.cpnat("192.168.1.20"));
+
+            // apply through the socket: the rules swap, the running config file is replaced.
+            Path running = dir.resolve("hairpin.yaml");
+            String moved = Files.readString(running).replace("external: 203.0.113.20,", "external: 203.0.113.21,");
+            Path candidate = Files.writeString(dir.resolve("next.yaml"), moved);
+            ControlService.ApplyResult applied = client.apply(candidate);
+            assertTrue(applied.applied(), applied.errors().toString());
+            assertEquals(List.of("192.168.1.20 203.0.113.21"), client.cpnat("192.168.1.20"));
+            assertEquals(moved, Files.readString(running));
+            assertEquals(applied.snapshotVersion(), client.status().snapshotVersion());
+        } finally {
+            // SIGTERM through the handle: Process.destroy() would also close our end of its stdout.
+            h.process().toHandle().destroy();
+        }
+        // The JVM's status after SIGTERM is 128 + 15 once its shutdown hooks (our orderly stop) have run.
+        assertEquals(143, exit(h.process()), h.err().toString());
+        h.awaitLine("hairpin: stopped");
+        assertEquals(List.of(), h.hairpinErrors());
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+        assertFalse(Files.exists(dir.resolve("ctl.sock")), "the control socket was removed");
+        try (ServerSocket again = new ServerSocket(metrics, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertNotNull(again, "the metrics port was released");
+        }
+    }
+
+    @Test
+    void aPortInUseIsOneSentenceExit1AndTheEngineStopsCleanly() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            String endpoint = "127.0.0.1:" + taken.getLocalPort();
+            Hairpin h = run(config("control: {socket: " + dir.resolve("ctl.sock") + ", metrics: " + endpoint + "}\n"));
+            assertEquals(1, exit(h.process()), h.err().toString());
+            Thread.sleep(100); // the readers drain
+            assertEquals(List.of("hairpin: Cannot listen for metrics on " + endpoint + ": the address is already in use."),
+                    h.hairpinErrors(), h.err().toString());
+            assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+            assertFalse(Files.exists(dir.resolve("ctl.sock")), "the control socket started first was stopped");
+        }
+    }
+}

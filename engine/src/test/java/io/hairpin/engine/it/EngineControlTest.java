@@ -1,0 +1,276 @@
+package io.hairpin.engine.it;
+
+import static io.hairpin.engine.testing.Frames.ip;
+import static io.hairpin.engine.testing.Frames.mac;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.SessionView;
+import io.hairpin.engine.TraceEntry;
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.testing.Decoded;
+import io.hairpin.engine.testing.Frames;
+import io.hairpin.engine.worker.Counters;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The control plane's calls on a running engine with real DPDK ports (ring ports the test feeds
+ * and drains): apply refusing interface changes, sessions surviving a swap, listing and flushing
+ * sessions, and tracing packets. Outputs are checked with the independent decoder.
+ */
+class EngineControlTest {
+    static final int WAN_IP = ip("203.0.113.1");
+    static final int LAN_IP = ip("192.168.1.1");
+    static final int CLIENT = ip("192.168.1.10");
+    static final int CLIENT2 = ip("192.168.1.11");
+    static final int REMOTE = ip("203.0.113.254");
+    static final int POOL_A = ip("203.0.113.10");
+    static final int POOL_B = ip("203.0.113.11");
+    static final long WAN_MAC = PcapRun.macOf("w");
+    static final long LAN_MAC = PcapRun.macOf("l");
+    static final long CLIENT_MAC = mac("02:00:00:00:01:10");
+    static final long CLIENT2_MAC = mac("02:00:00:00:01:11");
+    static final long REMOTE_MAC = mac("02:00:00:00:02:54");
+    static final byte[] PAYLOAD = "control".getBytes(StandardCharsets.US_ASCII);
+    static final Predicate<byte[]> IPV4 = f -> Decoded.frame(f).ipv4() != null;
+
+    @TempDir
+    Path dir;
+
+    static NatConfig napt(int... pool) {
+        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(), List.of(),
+                List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, pool, false, "lan")));
+    }
+
+    private LiveRig rig(NatConfig nat) throws Exception {
+        LiveRig rig = new LiveRig(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24"),
+                PcapRun.Port.of("lan", false, "192.168.1.1/24")),
+                List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")), nat);
+        rig.send("w", Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP));
+        rig.send("l", Frames.arpReply(CLIENT_MAC, CLIENT, LAN_MAC, LAN_IP));
+        rig.awaitNeighbor(REMOTE);
+        rig.awaitNeighbor(CLIENT);
+        rig.settle("w", 20);
+        rig.settle("l", 20);
+        return rig;
+    }
+
+    static EngineConfig withNat(EngineConfig c, NatConfig nat) {
+        return new EngineConfig(c.workers(), c.eal(), c.interfaces(), c.routes(), c.exceptionPath(), nat);
+    }
+
+    static EngineConfig withWan(EngineConfig c, EngineConfig.Interface wan) {
+        return new EngineConfig(c.workers(), c.eal(), List.of(wan, c.interfaces().get(1)), c.routes(), c.exceptionPath(),
+                c.nat());
+    }
+
+    static byte[] fromClient(long mac, int client, int port) {
+        return Frames.udp4(mac, LAN_MAC, client, REMOTE, port, 53, PAYLOAD).build();
+    }
+
+    static byte[] fromRemote(int to, int port) {
+        return Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, to, 53, port, PAYLOAD).build();
+    }
+
+    /** The single IPv4 packet the engine sends on a device next, checked for valid checksums. */
+    static Decoded.Ipv4 next(LiveRig rig, String group) throws InterruptedException {
+        List<Decoded.Ipv4> got = rig.await(group, 1, IPV4, 2000).stream().filter(IPV4)
+                .map(f -> Decoded.frame(f).ipv4()).toList();
+        assertEquals(1, got.size(), got.toString());
+        Decoded.Ipv4 p = got.get(0);
+        assertTrue(p.headerChecksumValid(), p.toString());
+        assertTrue(p.udp() == null || p.udp().checksumValid(), p.toString());
+        return p;
+    }
+
+    @Test
+    void applyRefusesInterfaceChangesNamingThemAndTakesWhatMayChange() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            EngineConfig running = rig.config;
+            long version = rig.engine.snapshot().version;
+            EngineConfig.Interface wan = running.interfaces().get(0);
+            EngineConfig.Interface moved = new EngineConfig.Interface("wan", true, wan.device(), 0,
+                    List.of(new EngineConfig.Address(ip("203.0.113.2"), 24)), wan.gateway(), wan.mtu(),
+                    wan.antiSpoofing(), wan.mac());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> rig.engine.apply(withWan(running, moved), 1000));
+            assertEquals("changing interfaces requires a restart: wan address 203.0.113.1/24 -> 203.0.113.2/24",
+                    e.getMessage());
+
+            EngineConfig twoWorkers = new EngineConfig(2, running.eal(), running.interfaces(), running.routes(),
+                    running.exceptionPath(), running.nat());
+            assertEquals("changing workers requires a restart: 1 -> 2",
+                    assertThrows(IllegalArgumentException.class, () -> rig.engine.apply(twoWorkers, 1000)).getMessage());
+
+            EngineConfig.Interface internal = new EngineConfig.Interface("wan", false, wan.device(), 5, wan.addresses(),
+                    wan.gateway(), 9000, wan.antiSpoofing(), wan.mac());
+            assertEquals("changing interfaces requires a restart: wan vlan untagged -> 5; wan role external -> internal;"
+                    + " raising the mtu of wan to 9000 requires a restart: its port and buffers were set up for 1500",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> rig.engine.apply(withWan(running, internal), 1000)).getMessage());
+            assertEquals(version, rig.engine.snapshot().version, "nothing applied");
+            assertEquals(running, rig.engine.config());
+
+            // what may change: the gateway, anti-spoofing, a lower MTU, the rules
+            EngineConfig.Interface tuned = new EngineConfig.Interface("wan", true, wan.device(), 0, wan.addresses(),
+                    REMOTE, 1400, false, wan.mac());
+            EngineConfig next = withNat(withWan(running, tuned), napt(POOL_B));
+            long applied = rig.engine.apply(next, 1000);
+            assertTrue(applied > version);
+            assertEquals(applied, rig.engine.snapshot().version);
+            assertEquals(1400, rig.engine.snapshot().mtu[0]);
+            assertEquals(next, rig.engine.config());
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_B, next(rig, "w").src(), "the new rules are in force");
+        }
+    }
+
+    @Test
+    void sessionsSurviveASwapAreListedAndFlushedWithTheirPorts() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 100), "no session yet");
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            Decoded.Ipv4 first = next(rig, "w");
+            assertEquals(POOL_A, first.src());
+            assertEquals(5000, first.udp().sport());
+
+            List<SessionView> sessions = rig.engine.sessions(0, 0, 100);
+            assertEquals(1, sessions.size());
+            SessionView s = sessions.get(0);
+            assertEquals(17, s.protocol());
+            assertEquals(CLIENT, s.insideIp());
+            assertEquals(5000, s.insidePort());
+            assertEquals(POOL_A, s.outsideIp());
+            assertEquals(5000, s.outsidePort());
+            assertEquals(REMOTE, s.remoteIp());
+            assertEquals(53, s.remotePort());
+            assertEquals(0, s.tcpState());
+            assertTrue(s.expiresInMillis() > 295_000 && s.expiresInMillis() <= 300_000, "UDP: 300 s, " + s);
+            awaitSessionCount(rig, 1);
+
+            long version = rig.engine.apply(withNat(rig.config, napt(POOL_B)), 1000);
+            assertEquals(version, rig.engine.snapshot().version);
+
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src(), "the session created before the swap keeps its translation");
+            rig.send("w", fromRemote(POOL_A, 5000));
+            Decoded.Ipv4 back = next(rig, "l");
+            assertEquals(CLIENT, back.dst(), "and its replies still come back");
+            assertEquals(5000, back.udp().dport());
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
+            Decoded.Ipv4 fresh = next(rig, "w");
+            assertEquals(POOL_B, fresh.src(), "a new flow follows the new rules");
+            assertEquals(5001, fresh.udp().sport());
+
+            assertEquals(2, rig.engine.sessions(0, 0, 100).size());
+            assertEquals(1, rig.engine.sessions(0, 0, 1).size(), "limit");
+            assertEquals(List.of(), rig.engine.sessions(0, 6, 100), "no TCP session");
+            List<SessionView> onB = rig.engine.sessions(POOL_B, 0, 100);
+            assertEquals(1, onB.size());
+            assertEquals(5001, onB.get(0).insidePort());
+            assertEquals(2, rig.engine.sessions(CLIENT, 17, 100).size(), "filter by inside address");
+            assertEquals(2, rig.engine.sessions(REMOTE, 0, 100).size(), "or by remote address");
+
+            assertEquals(1, rig.engine.flushSessions(POOL_B, 17));
+            long notAdmitted = rig.engine.eventCounter(Counters.NAT_NO_MAPPING);
+            rig.send("w", fromRemote(POOL_B, 5001));
+            assertEquals(List.of(), rig.settle("l", 100).stream().filter(IPV4).toList(),
+                    "the flushed session's reply is no longer admitted");
+            assertEquals(notAdmitted + 1, rig.engine.eventCounter(Counters.NAT_NO_MAPPING));
+            rig.send("l", fromClient(CLIENT2_MAC, CLIENT2, 5001));
+            Decoded.Ipv4 reused = next(rig, "w");
+            assertEquals(POOL_B, reused.src());
+            assertEquals(5001, reused.udp().sport(), "the flushed session's port was freed (and preserved again)");
+
+            assertEquals(2, rig.engine.flushSessions(0, 0), "the old session and the new one");
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 100));
+            awaitSessionCount(rig, 0);
+            rig.send("w", fromRemote(POOL_A, 5000));
+            assertEquals(List.of(), rig.settle("l", 100).stream().filter(IPV4).toList(),
+                    "the pre-swap session is gone too");
+        }
+    }
+
+    @Test
+    void withoutNatThereAreNoSessionsToListOrFlush() throws Exception {
+        try (LiveRig rig = rig(null)) {
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 4096));
+            assertEquals(0, rig.engine.flushSessions(0, 0));
+            assertEquals(0, rig.engine.sessionCount());
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(CLIENT, next(rig, "w").src(), "routed as it is");
+            assertEquals(List.of(), rig.engine.sessions(0, 0, 10));
+        }
+    }
+
+    private static void awaitSessionCount(LiveRig rig, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        while (rig.engine.sessionCount() != n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(n, rig.engine.sessionCount());
+    }
+
+    @Test
+    void traceShowsTheNextPacketsWithWhatBecameOfThem() throws Exception {
+        try (LiveRig rig = rig(napt())) { // translation to the WAN interface's address
+            assertThrows(IllegalArgumentException.class, () -> rig.engine.trace(0, 100));
+            assertThrows(IllegalArgumentException.class, () -> rig.engine.trace(1001, 100));
+            assertEquals(List.of(), rig.engine.trace(3, 50), "nothing came in: nothing traced");
+
+            CompletableFuture<List<TraceEntry>> trace = CompletableFuture.supplyAsync(() -> rig.engine.trace(5, 5000));
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (!rig.engine.workers().get(0).tracer().isArmed() && System.nanoTime() < deadline) {
+                Thread.sleep(1); // armed in the worker's next housekeeping round
+            }
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(WAN_IP, next(rig, "w").src());
+            rig.send("w", fromRemote(WAN_IP, 5000));
+            assertEquals(CLIENT, next(rig, "l").dst());
+            rig.send("l", Frames.udp4(CLIENT_MAC, LAN_MAC, ip("10.9.9.9"), REMOTE, 1, 53, PAYLOAD).build());
+            assertEquals(List.of(), rig.settle("w", 20).stream().filter(IPV4).toList());
+            rig.send("l", Frames.arpRequest(CLIENT_MAC, CLIENT, LAN_IP));
+            rig.await("l", 1, f -> Decoded.frame(f).arp() != null, 2000);
+            rig.send("w", Frames.icmpEcho4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, Frames.ICMP_ECHO_REQUEST, 7, 1, PAYLOAD)
+                    .build());
+            assertEquals(REMOTE, next(rig, "w").dst());
+
+            List<TraceEntry> t = trace.get();
+            assertEquals(5, t.size(), t.toString());
+            assertEntry(t.get(0), "lan", "udp 192.168.1.10:5000 > 203.0.113.254:53",
+                    "forwarded wan, nat 203.0.113.1:5000 (napt, new session)");
+            assertEntry(t.get(1), "wan", "udp 203.0.113.254:53 > 203.0.113.1:5000",
+                    "forwarded lan, nat > 192.168.1.10:5000 (napt)");
+            assertEntry(t.get(2), "lan", "udp 10.9.9.9:1 > 203.0.113.254:53", "drop spoofed_source");
+            assertEntry(t.get(3), "lan", "arp request 192.168.1.10 > 192.168.1.1", "replied lan");
+            assertEntry(t.get(4), "wan", "icmp 203.0.113.254 > 203.0.113.1 echo-request id 7", "replied wan");
+            for (int i = 0; i < t.size(); i++) {
+                assertEquals(0, t.get(i).worker());
+                assertTrue(t.get(i).nanos() >= (i == 0 ? 0 : t.get(i - 1).nanos()), "in order: " + t);
+            }
+            // disarmed again: later packets are not traced
+            deadline = System.nanoTime() + 1_000_000_000L;
+            while (rig.engine.workers().get(0).tracer().recorded() != 0 && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            next(rig, "w");
+            assertEquals(0, rig.engine.workers().get(0).tracer().recorded());
+        }
+    }
+
+    private static void assertEntry(TraceEntry e, String port, String summary, String verdict) {
+        assertEquals(port, e.port(), e.toString());
+        assertEquals(summary, e.summary(), e.toString());
+        assertEquals(verdict, e.verdict(), e.toString());
+    }
+}

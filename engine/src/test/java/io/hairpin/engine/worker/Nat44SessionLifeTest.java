@@ -1,0 +1,181 @@
+package io.hairpin.engine.worker;
+
+import static io.hairpin.engine.testing.Frames.ip;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.Snapshot;
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.testing.Decoded;
+import io.hairpin.engine.testing.Frames;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Session lifetimes that a pcap run cannot show (it lasts a second): Nat44 driven directly with a
+ * clock of our own, packets built by {@link Frames} in native memory, the result decoded by
+ * {@link Decoded}. The harness makes the calls the worker makes: {@code inbound} before routing,
+ * {@code outbound} for what inbound passed, {@code apply} when a rewrite was decided.
+ *
+ * <p>RFC 5508 REQ-4 / spec §2: an ICMP error never creates, refreshes or deletes a session.
+ * RFC 7857 §2.2 / spec §2: after a RST the session is kept for the transitory timeout (240 s).
+ */
+class Nat44SessionLifeTest {
+    static final int WAN_IP = ip("203.0.113.1");
+    static final int POOL = ip("203.0.113.5");
+    static final int CLIENT = ip("192.168.1.10");
+    static final int REMOTE = ip("203.0.113.254");
+    static final int ROUTER = ip("203.0.113.250");
+    static final int WAN = 0;
+    static final int LAN = 1;
+    static final long S = 1_000_000_000L;
+    /** An arbitrary start of the monotonic clock. */
+    static final long T0 = 5_000 * S;
+    static final byte[] PAYLOAD = "life".getBytes(StandardCharsets.US_ASCII);
+
+    private final Arena arena = Arena.ofConfined();
+    private final MemorySegment buffer = arena.allocate(2048, 8);
+    private Snapshot snap;
+    private Nat44 nat;
+    private byte[] last;
+
+    @AfterEach
+    void close() {
+        arena.close();
+    }
+
+    private void start(NatConfig.Filtering filtering) {
+        NatConfig cfg = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, filtering, NatConfig.Timeouts.DEFAULTS, 1024,
+                0, List.of(), List.of(), List.of(new NatConfig.Outbound(WAN, ip("192.168.1.0"), 24, new int[] {POOL}, false,
+                "")));
+        EngineConfig engine = new EngineConfig(1, List.of(), List.of(
+                new EngineConfig.Interface("wan", true, "w", 0, List.of(new EngineConfig.Address(WAN_IP, 24)), 0, 1500, true),
+                new EngineConfig.Interface("lan", false, "l", 0, List.of(new EngineConfig.Address(ip("192.168.1.1"), 24)), 0,
+                        1500, true)), List.of(), false, cfg);
+        snap = Snapshot.compile(1, engine, Map.of("w", 0x02005e000077L, "l", 0x02005e00006cL));
+        nat = new Nat44(new Counters(2), 0, 1);
+        nat.use(snap);
+        nat.expire(T0);
+    }
+
+    /**
+     * One packet through NAT at time {@code now}, as the worker does it.
+     *
+     * @return Nat44.TRANSLATE, Nat44.PASS or the drop reason
+     */
+    private int packet(byte[] ipPacket, int ingress, long now) {
+        MemorySegment.copy(ipPacket, 0, buffer, ValueLayout.JAVA_BYTE, 0, ipPacket.length);
+        long ip = buffer.address();
+        int ihl = (ipPacket[0] & 0xf) * 4;
+        int total = ipPacket.length;
+        int v = nat.inbound(0, ip, ihl, total, ingress, snap, now); // no mbuf: these packets are not fragments
+        if (v == Nat44.PASS) {
+            int dst = nat.newDst;
+            int egress = snap.routes.egressInterface(snap.routes.lookup(dst));
+            v = nat.outbound(0, ip, ihl, total, ingress, egress, snap);
+        }
+        if (v == Nat44.TRANSLATE) {
+            nat.apply(ip, ihl, total);
+        }
+        last = buffer.asSlice(0, total).toArray(ValueLayout.JAVA_BYTE);
+        return v;
+    }
+
+    private Decoded.Ipv4 lastPacket() {
+        return Decoded.ipv4(last);
+    }
+
+    private int sessionsAt(long now) {
+        nat.expire(now);
+        return nat.sessionCount();
+    }
+
+    static byte[] udp(int src, int sport, int dst, int dport) {
+        return Frames.udp4(0, 0, src, dst, sport, dport, PAYLOAD).packet();
+    }
+
+    static byte[] tcp(int src, int sport, int dst, int dport, int flags) {
+        return Frames.tcp4(0, 0, src, dst, sport, dport, 1, 1, flags, new byte[0]).packet();
+    }
+
+    static byte[] error(byte[] quote) {
+        return Frames.ipv4(0, 0, ROUTER, POOL).icmp(Frames.ICMP_DEST_UNREACHABLE, 1, 0, quote).packet();
+    }
+
+    @Test
+    void anIcmpErrorDoesNotRefreshTheSessionItQuotes() {
+        start(NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(error(udp(POOL, 5000, REMOTE, 53)), WAN, T0 + 200 * S),
+                "the error is translated by the session");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(1, sessionsAt(T0 + 295 * S), "UDP: 300 s from the last packet");
+        assertEquals(0, sessionsAt(T0 + 305 * S), "the error at 200 s did not extend it");
+        assertNotEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, 5000), WAN, T0 + 306 * S));
+    }
+
+    @Test
+    void aPacketDoesRefreshTheSession() { // the control for the test above
+        start(NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, 5000), WAN, T0 + 200 * S));
+        assertEquals(1, sessionsAt(T0 + 305 * S));
+        assertEquals(1, sessionsAt(T0 + 495 * S));
+        assertEquals(0, sessionsAt(T0 + 505 * S));
+    }
+
+    @Test
+    void anIcmpErrorNeitherCreatesNorDeletesSessions() {
+        start(NatConfig.Filtering.ADDRESS_DEPENDENT);
+        assertNotEquals(Nat44.TRANSLATE, packet(error(udp(POOL, 5000, REMOTE, 53)), WAN, T0));
+        Frames.Ipv4Builder clientError = Frames.ipv4(0, 0, CLIENT, REMOTE).icmp(Frames.ICMP_DEST_UNREACHABLE, 3, 0,
+                udp(REMOTE, 53, CLIENT, 5000));
+        assertNotEquals(Nat44.TRANSLATE, packet(clientError.packet(), LAN, T0));
+        assertEquals(0, nat.sessionCount(), "errors about flows that do not exist create nothing");
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_SYN), LAN, T0));
+        for (int code : new int[] {0, 1, 3, 4, 13}) {
+            byte[] err = Frames.ipv4(0, 0, ROUTER, POOL).icmp(Frames.ICMP_DEST_UNREACHABLE, code, 0,
+                    tcp(POOL, 40000, REMOTE, 80, Frames.TCP_SYN)).packet();
+            assertEquals(Nat44.TRANSLATE, packet(err, WAN, T0 + S));
+        }
+        assertEquals(1, sessionsAt(T0 + 2 * S), "hard errors do not delete the session");
+        assertEquals(Nat44.TRANSLATE, packet(tcp(REMOTE, 80, POOL, 40000, Frames.TCP_SYN | Frames.TCP_ACK), WAN, T0 + 3 * S));
+        assertEquals(CLIENT, lastPacket().dst());
+    }
+
+    @Test
+    void afterARstTheSessionStillTranslatesAndIsKeptForTheTransitoryTimeout() {
+        start(NatConfig.Filtering.ADDRESS_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_SYN), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(REMOTE, 80, POOL, 40000, Frames.TCP_SYN | Frames.TCP_ACK), WAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_ACK), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_RST), LAN, T0 + 10 * S));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(REMOTE, 80, POOL, 40000, Frames.TCP_ACK), WAN, T0 + 20 * S),
+                "a packet after the RST still translates");
+        Decoded.Ipv4 p = lastPacket();
+        assertEquals(CLIENT, p.dst());
+        assertEquals(40000, p.tcp().dport());
+        assertTrue(p.tcp().checksumValid(), "TCP checksum");
+        assertEquals(1, sessionsAt(T0 + 255 * S), "kept 240 s after the last packet");
+        assertEquals(0, sessionsAt(T0 + 265 * S), "after a RST the transitory timeout applies, not 7440 s");
+    }
+
+    @Test
+    void anEstablishedSessionWithoutRstOutlivesTheTransitoryTimeout() { // the control for the test above
+        start(NatConfig.Filtering.ADDRESS_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_SYN), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(REMOTE, 80, POOL, 40000, Frames.TCP_SYN | Frames.TCP_ACK), WAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(tcp(CLIENT, 40000, REMOTE, 80, Frames.TCP_ACK), LAN, T0 + 20 * S));
+        assertEquals(1, sessionsAt(T0 + 265 * S));
+        assertEquals(1, sessionsAt(T0 + 7000 * S));
+        assertEquals(0, sessionsAt(T0 + 7470 * S));
+    }
+}
