@@ -13,7 +13,7 @@
 # and runs with --no-huge. Builds native, engine and perf of this work tree with
 # `mvn -o -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
-# (default 2g; napt-established:10000000 needs 6g). JSON lines go to stdout, the table to stderr.
+# (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
