@@ -17,13 +17,11 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -374,39 +372,10 @@ class ClientCommandsTest {
         assertEquals(List.of("myip 10.3.1.15", "myip 10.3.1.16"), service.calls);
     }
 
-    /** A copy of the classpath everyone can read (the build's own may sit under a root-only home). */
+    /** A copy of the classpath everyone can read, made once for the class. */
     private static synchronized String readableClasspath() throws IOException, URISyntaxException {
-        if (classpath != null) {
-            return classpath;
-        }
-        Path cp = shared.resolve("cp");
-        Files.createDirectories(cp);
-        List<Class<?>> markers = List.of(HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
-                CommandLine.class, org.yaml.snakeyaml.Yaml.class, org.agrona.concurrent.Agent.class);
-        for (Class<?> c : markers) {
-            Path src = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (Files.isDirectory(src)) {
-                try (Stream<Path> files = Files.walk(src)) {
-                    for (Path f : files.toList()) {
-                        Path to = cp.resolve("classes").resolve(src.relativize(f).toString());
-                        if (Files.isDirectory(f)) {
-                            Files.createDirectories(to);
-                        } else {
-                            Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                }
-            } else {
-                Files.copy(src, cp.resolve(src.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        try (Stream<Path> all = Files.walk(shared)) {
-            for (Path p : all.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-        try (Stream<Path> entries = Files.list(cp)) {
-            classpath = String.join(":", entries.map(Path::toString).sorted().toList());
+        if (classpath == null) {
+            classpath = ReadableClasspath.copyTo(shared);
         }
         return classpath;
     }

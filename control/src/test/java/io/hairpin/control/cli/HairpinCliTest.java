@@ -8,16 +8,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -101,43 +98,9 @@ class HairpinCliTest {
         assertFalse(r.err().contains("Exception"), r.err());
     }
 
-    /** A classpath copy everyone can read, so the CLI can also run as an unprivileged user. */
-    private Path readableClasspath() throws IOException, URISyntaxException {
-        Path cp = dir.resolve("cp");
-        Files.createDirectories(cp);
-        List<Class<?>> markers = List.of(HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
-                CommandLine.class, org.yaml.snakeyaml.Yaml.class, org.agrona.concurrent.Agent.class);
-        for (Class<?> c : markers) {
-            Path src = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
-            if (Files.isDirectory(src)) {
-                try (Stream<Path> files = Files.walk(src)) {
-                    for (Path f : files.toList()) {
-                        Path to = cp.resolve("classes").resolve(src.relativize(f).toString());
-                        if (Files.isDirectory(f)) {
-                            Files.createDirectories(to);
-                        } else {
-                            Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
-                        }
-                    }
-                }
-            } else {
-                Files.copy(src, cp.resolve(src.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            for (Path p : all.toList()) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
-            }
-        }
-        return cp;
-    }
 
     private Run subprocess(List<String> prefix, String... args) throws Exception {
-        Path cp = readableClasspath();
-        String classpath;
-        try (Stream<Path> entries = Files.list(cp)) {
-            classpath = String.join(":", entries.map(Path::toString).sorted().toList());
-        }
+        String classpath = ReadableClasspath.copyTo(dir);
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", classpath, HairpinCli.class.getName()));
