@@ -526,6 +526,10 @@ public final class Worker implements Agent {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
             }
+            if (!l4HeaderFits(ip, ihl, total)) {
+                drop(m, Counters.TRUNCATED); // NAT would read and rewrite ports that are not there
+                return;
+            }
             int v = nat.inbound(m, ip, ihl, total, iface, snap, now);
             if (v == Nat44.TRANSLATE) {
                 translate = true;
@@ -624,6 +628,15 @@ public final class Worker implements Agent {
     }
 
     /** ICMP errors crossing the NAT must have a good checksum (RFC 5508 REQ-4); other ICMP is not checked here. */
+    /** A first fragment of TCP or UDP holds its whole header (20 and 8 bytes); anything else passes. */
+    private static boolean l4HeaderFits(long ip, int ihl, int total) {
+        int proto = Ipv4.protocol(ip);
+        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+            return true;
+        }
+        return proto == Ipv4.PROTO_TCP ? total - ihl >= 20 : proto != Ipv4.PROTO_UDP || total - ihl >= 8;
+    }
+
     private static boolean icmpIntact(long ip, int ihl, int total) {
         if ((Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK)) != 0 || total - ihl < Icmp.HEADER_LEN) {
             return true;
