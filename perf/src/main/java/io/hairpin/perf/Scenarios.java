@@ -104,6 +104,8 @@ final class Scenarios {
                 long translated = end[Counters.NAT_TRANSLATED] - start[Counters.NAT_TRANSLATED];
                 x.put("nat_translated", translated);
                 x.put("translated_per_packet", m.packets() == 0 ? null : Bench.round((double) translated / m.packets(), 4));
+                long hits = end[Counters.FLOW_CACHE_HITS] - start[Counters.FLOW_CACHE_HITS];
+                x.put("flow_cache_hits_per_packet", m.packets() == 0 ? null : Bench.round((double) hits / m.packets(), 4));
                 if (s.scenario.equals("napt-cps")) {
                     // every packet through the worker is the first of a new flow (no tuple repeats
                     // within 10^9 flows), so each translation opened one session
