@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
 #
-#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
-#                 [--no-harness] [--max-sessions N]
+#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B] [--lcore N]
+#                 [--no-huge] [--no-harness] [--max-sessions N]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
-# hairpin[:napt|binat], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# Also `hairpin bench ...` (the launcher hands it here).
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file
