@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
 #
-#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
-#                 [--no-harness] [--max-sessions N]
+#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B] [--lcore N]
+#                 [--no-huge] [--no-harness] [--max-sessions N]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
-# hairpin[:napt|binat], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# Also `hairpin bench ...` (the launcher hands it here).
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file
@@ -15,6 +16,14 @@
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
 # (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
+
+for a in "$@"; do
+    if [[ "$a" == -h || "$a" == --help ]]; then
+        # this header is the usage: no build, no JVM
+        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+        exit 0
+    fi
+done
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
