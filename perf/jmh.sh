@@ -6,6 +6,9 @@
 #   perf/jmh.sh -prof gc -f 1 -wi 2 -w 1 -i 3 -r 1              all of them, short, with allocation per op
 #   perf/jmh.sh -prof gc SessionTableBench -p sessions=1000000   one class, one table size
 #   perf/jmh.sh -l                                               list them
+#   perf/jmh.sh -prof gc -prof io.hairpin.perf.jmh.CpuTimeProfiler -rf json -rff /tmp/jmh.json ...
+#                                                                also on-CPU ns/op (this machine is shared);
+#                                                                python3 perf/jmh_table.py /tmp/jmh.json
 #
 # Builds native, engine and perf of this work tree with `mvn -o -pl perf -am package` (the
 # reactor, offline; nothing installed) and runs org.openjdk.jmh.Main on that classpath, unless
