@@ -33,6 +33,9 @@ PROFILES = {
     "stl_pfwd.py": ("get_streams", [["--clients", "64", "--ports", "16"], ["--clients", "254", "--ports", "4096"],
                                     ["--reply-delay", "2"]],
                     [["--clients", "255"], ["--size", "2000"]]),
+    "stl_napt_established.py": ("get_streams", [["--sessions", "1000"], ["--sessions", "1000000"],
+                                                ["--sessions", "10000000", "--servers", "160"]],
+                                [["--sessions", "10000000"], ["--servers", "0"], ["--servers", "4097"]]),
     "astf_napt_cps.py": ("get_profile", [["--cps", "1000000"], ["--udp-share", "0"], ["--udp-share", "1"],
                                          ["--clients", "16384", "--servers", "16"]],
                          [["--udp-share", "1.5"], ["--clients", "0"], ["--cps", "0"]]),
@@ -84,7 +87,7 @@ def check_profile(name, entry, good, bad):
             except SystemExit:
                 continue
         fail("%s: accepted %s" % (name, t))
-    print("ok  %-18s %s(), %d good and %d bad tunable sets" % (name, entry, len(good), len(bad)))
+    print("ok  %-24s %s(), %d good and %d bad tunable sets" % (name, entry, len(good), len(bad)))
 
 
 def check_config():
@@ -98,7 +101,7 @@ def check_config():
     with open(os.path.join(HERE, "hairpin-trex.yaml")) as f:
         if f.read() != make_config.render(1, "0000:03:00.0", "0000:03:00.1", 1, 1000000):
             fail("hairpin-trex.yaml is not make_config.py's output for --binat-rules 1")
-    print("ok  make_config.py     0, 1 and 10000 rules, --no-nat; hairpin-trex.yaml is its output")
+    print("ok  make_config.py           0, 1 and 10000 rules, --no-nat; hairpin-trex.yaml is its output")
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def render(rules, wan_device, lan_device, workers, max_sessions, nat=True):
     out.append("  - {prefix: 10.1.0.0/16, via: %s}   # 1:1 hosts (stl_binat.py)\n" % lab.TREX_LAN)
     out.append("  - {prefix: 10.2.0.0/16, via: %s}   # NAPT clients (astf_napt_cps.py)\n" % lab.TREX_LAN)
     out.append("  - {prefix: 10.3.0.0/24, via: %s}   # the port-forward server (stl_pfwd.py)\n" % lab.TREX_LAN)
+    out.append("  - {prefix: 10.4.0.0/16, via: %s}   # the static-port client (stl_napt_established.py)\n" % lab.TREX_LAN)
     if not nat:
         return "".join(out)
     out.append("nat:\n")
@@ -52,6 +53,8 @@ def render(rules, wan_device, lan_device, workers, max_sessions, nat=True):
                % (lab.WAN_ADDRESS, lab.PFWD_PUBLIC_PORT, lab.PFWD_SERVER, lab.PFWD_SERVER_PORT))
     out.append("  outbound:\n")
     out.append("    - {interface: wan, source: 10.2.0.0/16, translation: %s, description: napt}\n" % lab.NAPT_POOL)
+    out.append("    - {interface: wan, source: 10.4.0.0/16, translation: %s, static-port: true, description: napt-static}\n"
+               % lab.STATIC_POOL)
     return "".join(out)
 
 
