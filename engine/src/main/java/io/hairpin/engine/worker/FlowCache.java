@@ -76,7 +76,7 @@ final class FlowCache implements AutoCloseable {
         return ((long) iface << 48) | ((long) proto << 32) | (ports & 0xffffffffL);
     }
 
-    private long bucket(long k1, long k2) {
+    long bucket(long k1, long k2) {
         long h = k1 * 0x9E3779B97F4A7C15L + (k2 & TUPLE_MASK) * 0xC2B2AE3D27D4EB4FL;
         h ^= h >>> 31; // addresses that differ in low bits only must still spread (checked: as uniform as random)
         return base + (((int) (h >>> 20) & mask) * (long) (WAYS * ENTRY_BYTES));
@@ -84,7 +84,12 @@ final class FlowCache implements AutoCloseable {
 
     /** The entry's address for this flow if valid under stamp at now, else 0. */
     long find(long k1, long k2, long stamp, long now) {
-        long e = bucket(k1, k2);
+        return findIn(bucket(k1, k2), k1, k2, stamp, now);
+    }
+
+    /** {@link #find} in the flow's bucket, already computed. */
+    long findIn(long bucket, long k1, long k2, long stamp, long now) {
+        long e = bucket;
         for (int w = 0; w < WAYS; w++, e += ENTRY_BYTES) {
             if (Mem.nativeLong(e) == k1 && Mem.nativeLong(e + 8) == k2) {
                 return Mem.nativeLong(e + 16) == stamp && now - Mem.nativeLong(e + 24) < 0 ? e : 0;

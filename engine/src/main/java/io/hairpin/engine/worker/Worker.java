@@ -103,6 +103,12 @@ public final class Worker implements Agent {
     private long[] fastMac = new long[0];
     /** A flow-cache miss: the flow's key, for {@link #ipv4} to record the decision it reaches. */
     private boolean fillArmed;
+    /** Per packet of the RX burst being processed: its flow key and flow-cache bucket (0: not for the fast path). */
+    private final long[] burstK1 = new long[BURST];
+    private final long[] burstK2 = new long[BURST];
+    private final long[] burstBucket = new long[BURST];
+    /** Keeps the first pass's loads from being optimised away. */
+    long flowTouch;
     /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
     private int fastHits;
     private int fastTranslated;
@@ -243,10 +249,15 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
             long bytes = 0;
+            long touched = 0;
             for (int i = 0; i < n; i++) {
                 long m = Mem.nativeLong(rxAddr + 8L * i);
                 bytes += Mbuf.dataLen(m);
-                fromWire(m, p);
+                touched += classify(m, p, i);
+            }
+            flowTouch = touched;
+            for (int i = 0; i < n; i++) {
+                fromWire(Mem.nativeLong(rxAddr + 8L * i), p, i);
             }
             counters.add(p, Counters.RX_PACKETS, n);
             counters.add(p, Counters.RX_BYTES, bytes);
@@ -296,15 +307,49 @@ public final class Worker implements Agent {
 
     // ---- ingress ----------------------------------------------------------------------------
 
-    private void fromWire(long m, int port) {
+    private void fromWire(long m, int port, int i) {
         if (traceRemaining != 0) {
             traced(m, port);
             return;
         }
-        if (!cached(m, port)) {
+        if (burstBucket[i] == 0 || !cached(m, i)) {
             frame(m, port);
             fillArmed = false;
         }
+    }
+
+    /**
+     * The first pass over an RX burst: for a packet the fast path may take, its flow key and
+     * flow-cache bucket, whose first line is loaded here — the loads of the whole burst are
+     * independent, so their cache misses overlap instead of stalling one packet after another.
+     * Returns what was loaded (summed by the caller so the loads stay), 0 when not eligible.
+     */
+    private long classify(long m, int port, int i) {
+        burstBucket[i] = 0;
+        int iface = fastIface[port];
+        int len = Mbuf.dataLen(m);
+        if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
+            return 0;
+        }
+        long f = Mbuf.data(m);
+        long ip = f + Ethernet.HEADER_LEN;
+        int w0 = Mem.i32(ip);
+        int w2 = Mem.i32(ip + 8);
+        int total = w0 & 0xffff;
+        int proto = (w2 >>> 16) & 0xff;
+        if (Mem.u16(f + Ethernet.OFF_TYPE) != Ethernet.TYPE_IPV4 || (w0 >>> 24) != 0x45
+                || total > len - Ethernet.HEADER_LEN || (Mem.i32(ip + 4) & 0x3fff) != 0 || (w2 >>> 24) <= 1
+                || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
+                || Ethernet.dst(f) != fastMac[port] || !Checksum.headerOk20(ip)) {
+            return 0;
+        }
+        long k1 = ((long) Mem.i32(ip + 12) << 32) | (Mem.i32(ip + 16) & 0xffffffffL);
+        long k2 = FlowCache.k2(iface, proto, Mem.i32(ip + 20));
+        long b = flows.bucket(k1, k2);
+        burstK1[i] = k1;
+        burstK2[i] = k2;
+        burstBucket[i] = b;
+        return Mem.nativeLong(b);
     }
 
     private void fastPorts(Snapshot s) {
@@ -318,33 +363,23 @@ public final class Worker implements Agent {
     }
 
     /**
-     * The fast path: an untagged, unfragmented TCP or UDP packet with a plain 20-byte IPv4 header,
-     * addressed to us, with a valid header checksum and TTL above 1, whose flow has a valid
-     * flow-cache entry, gets that entry's rewrite and is queued. Anything else (or a miss) returns
-     * false and takes the full pipeline, which on a miss records its decision when it may.
+     * The fast path, for packet i of the burst that {@link #classify} found eligible (untagged,
+     * unfragmented TCP or UDP with a plain 20-byte IPv4 header, addressed to us, a valid header
+     * checksum and TTL above 1): when its flow has a valid flow-cache entry, that entry's rewrite
+     * is applied and the packet queued. Otherwise (a miss, or too big for the egress MTU) it
+     * returns false and the packet takes the full pipeline, which on a miss records its decision
+     * when it may.
      */
-    private boolean cached(long m, int port) {
-        int iface = fastIface[port];
-        int len = Mbuf.dataLen(m);
-        if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
-            return false;
-        }
+    private boolean cached(long m, int i) {
         long f = Mbuf.data(m);
         long ip = f + Ethernet.HEADER_LEN;
-        int w0 = Mem.i32(ip);
+        int len = Mbuf.dataLen(m);
+        int total = Mem.u16(ip + 2);
         int w2 = Mem.i32(ip + 8);
-        int total = w0 & 0xffff;
         int proto = (w2 >>> 16) & 0xff;
-        if (Mem.u16(f + Ethernet.OFF_TYPE) != Ethernet.TYPE_IPV4 || (w0 >>> 24) != 0x45
-                || total > len - Ethernet.HEADER_LEN || (Mem.i32(ip + 4) & 0x3fff) != 0 || (w2 >>> 24) <= 1
-                || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
-                || Ethernet.dst(f) != fastMac[port] || !Checksum.headerOk20(ip)) {
-            return false;
-        }
-        int ports = Mem.i32(ip + 20);
-        long k1 = ((long) Mem.i32(ip + 12) << 32) | (Mem.i32(ip + 16) & 0xffffffffL);
-        long k2 = FlowCache.k2(iface, proto, ports);
-        long e = flows.find(k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
+        long k1 = burstK1[i];
+        long k2 = burstK2[i];
+        long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
         if (e == 0) {
             fillArmed = true;
             fillK1 = k1;
