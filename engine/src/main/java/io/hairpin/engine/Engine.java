@@ -181,7 +181,7 @@ public final class Engine implements AutoCloseable {
             NeighborTable neighbors = new NeighborTable(65536, NEIGHBOR_REACHABLE_NANOS);
             SessionChannel channel = new SessionChannel();
             List<Worker> workers = new ArrayList<>();
-            int cpus = Runtime.getRuntime().availableProcessors();
+            int cpus = Cpus.online(); // this thread's affinity is EAL's main lcore by now
             for (int w = 0; w < config.workers(); w++) {
                 int cpu = cpus > 1 ? (1 + w) % cpus : -1;
                 workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu, channel));
