@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+"""The measuring half of perf/linux-compare.sh (which builds and tears down the lab).
+
+  linux_compare.py measure --router NAME --prefix P ... --out FILE   one router, lab already up
+  linux_compare.py ceiling --ns-a A --ns-b B ... --out FILE          the generator over a bare veth pair
+  linux_compare.py report FILE...                                    JSON lines + table
+
+Every process it starts runs in a lab namespace through `ip netns exec`, is remembered by PID and
+stopped by PID; the shell script's trap deletes the namespaces (and anything left in them).
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+LOSS_MAX = 0.001          # the search's acceptance: at most 0.1 % lost
+CORE_GEN = "0"            # generator and sink: the core the appliance's worker does not poll
+
+# traffic type -> (sender ns, source, destination, port, sink ns, sink bind, source the sink must see)
+TRAFFIC = {
+    "outbound": ("inside", "192.168.1.10", "203.0.113.254", 7000, "outside", "203.0.113.254", "203.0.113.1"),
+    "one-to-one": ("outside", "203.0.113.254", "203.0.113.20", 7001, "server", "192.168.1.20", "203.0.113.254"),
+}
+# the router's ingress and egress interface for each traffic type
+ROUTER_IFS = {"outbound": ("r-lan", "r-wan"), "one-to-one": ("r-wan", "r-lan")}
+
+
+def log(msg):
+    print(f"linux-compare: {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout=30, check=True):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def cpu_times():
+    """Per-core (busy, softirq, total) jiffies from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"cpu(\d+) (.*)", line)
+            if m:
+                v = [int(x) for x in m.group(2).split()]
+                idle = v[3] + v[4]
+                total = sum(v[:8])
+                out[m.group(1)] = (total - idle, v[6], total)
+    return out
+
+
+def cpu_delta(a, b):
+    res = {}
+    for c in sorted(b):
+        busy, si, tot = (b[c][i] - a[c][i] for i in range(3))
+        if tot > 0:
+            res[f"cpu{c}_busy_pct"] = round(100.0 * busy / tot, 1)
+            res[f"cpu{c}_softirq_pct"] = round(100.0 * si / tot, 1)
+    return res
+
+
+def softnet_drops():
+    """Packets dropped because a CPU's backlog queue (netdev_max_backlog) was full, all CPUs."""
+    total = 0
+    with open("/proc/net/softnet_stat") as f:
+        for line in f:
+            total += int(line.split()[1], 16)
+    return total
+
+
+class Lab:
+    def __init__(self, prefix, blast):
+        self.p = prefix
+        self.blast = blast
+        self.pids = []
+
+    def ns(self, name):
+        return self.p + name
+
+    def start(self, ns, args, core):
+        """Starts udpblast in namespace ns, pinned to core; returns the Popen (PID recorded)."""
+        cmd = ["ip", "netns", "exec", ns, "taskset", "-c", core, self.blast] + [str(a) for a in args]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.pids.append(proc)
+        return proc
+
+    def stop_all(self):
+        for proc in self.pids:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=3)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=3)
+        self.pids = []
+
+    def wait_ready(self, proc, what):
+        """The sink prints 'ready' on stderr once bound (bounded wait)."""
+        line = proc.stderr.readline()
+        if line.strip() != "ready":
+            proc.kill()
+            raise RuntimeError(f"{what} did not start: {line.strip()} {proc.stderr.read().strip()}")
+
+    def one_run(self, sender_ns, src, dst, port, sink_ns, bind, rate, duration, flows, size, sport, counters=None,
+                batch=32):
+        """One fixed-duration run: sink up, sender for `duration` s, sink drained and stopped."""
+        sink = self.start(sink_ns, ["sink", "--bind", bind, "--port", port, "--size", size,
+                                    "--max-seconds", duration + 30], CORE_GEN)
+        self.wait_ready(sink, "sink")
+        before = counters() if counters else None
+        cpu0, drops0 = cpu_times(), softnet_drops()
+        sender = self.start(sender_ns, ["send", "--src", src, "--dst", dst, "--dport", port, "--sport", sport,
+                                        "--flows", flows, "--size", size, "--rate", int(rate),
+                                        "--duration", duration, "--batch", batch], CORE_GEN)
+        s_out, s_err = sender.communicate(timeout=duration + 30)
+        cpu1, drops1 = cpu_times(), softnet_drops()
+        time.sleep(0.5)   # what is still queued on the way arrives
+        after = counters() if counters else None
+        sink.send_signal(signal.SIGINT)
+        k_out, k_err = sink.communicate(timeout=10)
+        self.pids = [p for p in self.pids if p.poll() is None]
+        if sender.returncode != 0 or sink.returncode != 0:
+            raise RuntimeError(f"udpblast failed: sender rc={sender.returncode} {s_err.strip()}; "
+                               f"sink rc={sink.returncode} {k_err.strip()}")
+        snd, rcv = json.loads(s_out), json.loads(k_out)
+        secs = snd["seconds"]
+        res = {
+            "rate_asked": int(rate), "sent": snd["sent"], "send_errors": snd["errors"],
+            "received": rcv["received"], "seconds": round(secs, 3),
+            "offered_pps": round(snd["sent"] / secs), "received_pps": round(rcv["received"] / secs),
+            "loss_pct": round(100.0 * (1 - rcv["received"] / snd["sent"]), 3) if snd["sent"] else 100.0,
+            "sink_sources": rcv["sources"], "sink_src_ports": rcv["src_ports"],
+            "sink_bad_len": rcv["bad_len"], "sink_socket_drops": rcv["socket_drops"],
+            "backlog_drops": drops1 - drops0, "loadavg": os.getloadavg()[0],
+        }
+        res.update(cpu_delta(cpu0, cpu1))
+        if before is not None:
+            res["router"] = {k: after[k] - before[k] for k in after if k in before}
+        return res
+
+
+def iface_counters(lab, ifname):
+    out = run(["ip", "-n", lab.ns("router"), "-j", "-s", "link", "show", "dev", ifname]).stdout
+    st = json.loads(out)[0]["stats64"]
+    return {"rx": st["rx"]["packets"], "rx_dropped": st["rx"]["dropped"], "tx": st["tx"]["packets"],
+            "tx_dropped": st["tx"]["dropped"]}
+
+
+def hairpin_stats(home, sock):
+    r = run([os.path.join(home, "deploy/hairpin"), "--socket", sock, "stats", "--json"], timeout=60, check=False)
+    if r.returncode != 0:
+        log(f"hairpin stats failed: {r.stderr.strip()}")
+        return {}
+    flat = {}
+
+    def walk(prefix, v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(f"{prefix}.{k}" if prefix else k, x)
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(f"{prefix}.{i}", x)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            flat[prefix] = v
+    walk("", json.loads(r.stdout))
+    return flat
+
+
+def appliance_pid(state):
+    try:
+        with open(os.path.join(state, "pids", "appliance.pid")) as f:
+            return int(f.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def worker_threads(pid):
+    """{tid: (affinity list, utime+stime ticks)} of the appliance's worker threads."""
+    res = {}
+    if not pid:
+        return res
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if not f.read().startswith("hairpin-worker"):
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                v = f.read().rsplit(")", 1)[1].split()
+            cpus = sorted(os.sched_getaffinity(int(tid)))
+            res[tid] = (cpus, int(v[11]), int(v[12]))
+        except (OSError, ValueError):
+            pass
+    return res
+
+
+def linux_counters(lab):
+    flat = {}
+    snmp = run(["ip", "netns", "exec", lab.ns("router"), "cat", "/proc/net/snmp"]).stdout.splitlines()
+    hdr, val = [l.split() for l in snmp if l.startswith("Ip:")][:2]
+    ip = dict(zip(hdr[1:], (int(x) for x in val[1:])))
+    flat["ip.ForwDatagrams"] = ip["ForwDatagrams"]
+    flat["ip.InDiscards"] = ip["InDiscards"]
+    flat["ip.OutDiscards"] = ip["OutDiscards"]
+    r = run(["ip", "netns", "exec", lab.ns("router"), "nft", "-j", "list", "table", "ip", "hairpin_lab"], check=False)
+    if r.returncode == 0:
+        for item in json.loads(r.stdout)["nftables"]:
+            rule = item.get("rule")
+            if not rule:
+                continue
+            name = rule.get("comment") or rule["chain"]
+            for e in rule["expr"]:
+                if "counter" in e:
+                    flat[f"nft.{rule['chain']}.{name}"] = e["counter"]["packets"]
+    ct = run(["ip", "netns", "exec", lab.ns("router"), "cat", "/proc/sys/net/netfilter/nf_conntrack_count"],
+             check=False)
+    if ct.returncode == 0:
+        flat["conntrack.count"] = int(ct.stdout.strip())
+    return flat
+
+
+def measure(a):
+    lab = Lab(a.prefix, a.blast)
+    results = []
+    try:
+        for traffic in a.traffic.split(","):
+            s_ns, src, dst, port, k_ns, bind, want_src = TRAFFIC[traffic]
+            s_ns, k_ns = lab.ns(s_ns), lab.ns(k_ns)
+            ifin, ifout = ROUTER_IFS[traffic]
+
+            def counters():
+                c = {}
+                for k, v in iface_counters(lab, ifin).items():
+                    c[f"{ifin}.{k}"] = v
+                for k, v in iface_counters(lab, ifout).items():
+                    c[f"{ifout}.{k}"] = v
+                if a.router == "hairpin":
+                    c.update(hairpin_stats(a.home, a.socket))
+                    for i, (cpus, ut, st) in enumerate(worker_threads(appliance_pid(a.state)).values()):
+                        c[f"worker{i}.utime_ticks"] = ut
+                        c[f"worker{i}.stime_ticks"] = st
+                else:
+                    c.update(linux_counters(lab))
+                return c
+
+            common = dict(sender_ns=s_ns, src=src, dst=dst, port=port, sink_ns=k_ns, bind=bind,
+                          flows=a.flows, size=a.size, sport=a.sport)
+            # warm-up: neighbours resolved, one NAT session / conntrack entry per flow
+            warm = lab.one_run(rate=a.warm_rate, duration=1.0, batch=4, **common)
+            ok = warm["received"] > 0 and warm["sink_sources"] == [want_src] and warm["sink_bad_len"] == 0
+            log(f"{a.router} {traffic}: warm-up {warm['received']}/{warm['sent']} received, sources "
+                f"{warm['sink_sources']} (want [{want_src}]), {warm['sink_src_ports']} source ports")
+            entry = {"router": a.router, "round": a.round, "traffic": traffic, "flows": a.flows, "payload_bytes": a.size,
+                     "duration_s": a.duration, "translated_ok": ok, "warmup": warm}
+            if a.router == "hairpin":
+                entry["worker_cpus"] = [c for (c, _, _) in worker_threads(appliance_pid(a.state)).values()]
+            if not ok:
+                entry["error"] = f"warm-up: sink saw sources {warm['sink_sources']}, want [{want_src}]"
+                results.append(entry)
+                continue
+            mx = lab.one_run(rate=0, duration=a.duration, counters=counters, **common)
+            log(f"{a.router} {traffic}: max rate: offered {mx['offered_pps']} pps, received {mx['received_pps']} pps "
+                f"(loss {mx['loss_pct']} %, cpu0 {mx.get('cpu0_busy_pct')} % cpu1 {mx.get('cpu1_busy_pct')} %)")
+            entry["max"] = mx
+            # the highest offered rate with <= 0.1 % loss: bisection between 0 and the max-rate offer
+            best = None
+            lo, hi = 0.0, float(mx["offered_pps"])
+            rate = min(hi, mx["received_pps"] * 0.98)
+            if mx["loss_pct"] <= LOSS_MAX * 100:
+                best = mx
+                lo = hi
+            steps = []
+            for _ in range(a.search if best is None else 0):
+                r = lab.one_run(rate=rate, duration=a.duration, **common)
+                passed = r["sent"] > 0 and r["loss_pct"] <= LOSS_MAX * 100 and r["sent"] >= 0.97 * rate * r["seconds"]
+                steps.append({k: r[k] for k in ("rate_asked", "offered_pps", "received_pps", "loss_pct")})
+                log(f"{a.router} {traffic}: search {int(rate)} pps -> offered {r['offered_pps']} received "
+                    f"{r['received_pps']} loss {r['loss_pct']} % {'ok' if passed else 'too fast'}")
+                if passed:
+                    lo = rate
+                    if best is None or r["received_pps"] > best["received_pps"]:
+                        best = r
+                else:
+                    hi = rate
+                rate = (lo + hi) / 2
+            entry["search"] = steps
+            if best is not None:
+                entry["lossless"] = best
+            results.append(entry)
+    finally:
+        lab.stop_all()
+    with open(a.out, "a") as f:
+        for e in results:
+            f.write(json.dumps(e) + "\n")
+
+
+def ceiling(a):
+    lab = Lab("", a.blast)
+    res = []
+    try:
+        for sink_core in ("0", "1"):
+            # sender always on core 0; the sink on core 0 (as in the lab runs) or on core 1
+            r = one_ceiling(lab, a, sink_core)
+            r["sink_core"] = int(sink_core)
+            res.append(r)
+            log(f"ceiling (bare veth pair, sender core 0, sink core {sink_core}): offered {r['offered_pps']} pps, "
+                f"received {r['received_pps']} pps, loss {r['loss_pct']} %")
+    finally:
+        lab.stop_all()
+    with open(a.out, "a") as f:
+        f.write(json.dumps({"router": "none", "traffic": "veth-ceiling", "flows": a.flows, "payload_bytes": a.size,
+                            "duration_s": a.duration, "runs": res}) + "\n")
+
+
+def one_ceiling(lab, a, sink_core):
+    sink = lab.start(a.ns_b, ["sink", "--bind", "198.51.100.2", "--port", 7000, "--size", a.size,
+                              "--max-seconds", a.duration + 30], sink_core)
+    lab.wait_ready(sink, "sink")
+    cpu0 = cpu_times()
+    sender = lab.start(a.ns_a, ["send", "--src", "198.51.100.1", "--dst", "198.51.100.2", "--dport", 7000,
+                                "--sport", a.sport, "--flows", a.flows, "--size", a.size, "--rate", 0,
+                                "--duration", a.duration], "0")
+    s_out, _ = sender.communicate(timeout=a.duration + 30)
+    cpu1 = cpu_times()
+    time.sleep(0.5)
+    sink.send_signal(signal.SIGINT)
+    k_out, _ = sink.communicate(timeout=10)
+    snd, rcv = json.loads(s_out), json.loads(k_out)
+    r = {"offered_pps": round(snd["sent"] / snd["seconds"]), "received_pps": round(rcv["received"] / snd["seconds"]),
+         "loss_pct": round(100.0 * (1 - rcv["received"] / max(1, snd["sent"])), 3),
+         "sink_socket_drops": rcv["socket_drops"]}
+    r.update(cpu_delta(cpu0, cpu1))
+    return r
+
+
+# --- report -----------------------------------------------------------------------------------------
+def report(files, label):
+    entries = []
+    for fn in files:
+        with open(fn) as f:
+            entries += [json.loads(l) for l in f if l.strip()]
+    ceil = [e for e in entries if e["traffic"] == "veth-ceiling"]
+    runs = {}   # traffic -> router -> [entries, one per round]
+    for e in entries:
+        if e["traffic"] != "veth-ceiling":
+            runs.setdefault(e["traffic"], {}).setdefault(e["router"], []).append(e)
+
+    def pps(e, key):
+        return (e.get(key) or {}).get("received_pps") if e else None
+
+    def best(es, key):   # the round with the highest figure: the least disturbed by other load
+        return max(es, key=lambda e: pps(e, key) or 0)
+
+    lines = []
+    for traffic, routers in runs.items():
+        first = next(iter(routers.values()))[0]
+        out = {"scenario": f"linux-compare-{traffic}", "traffic": traffic, "label": label,
+               "flows": first["flows"], "payload_bytes": first["payload_bytes"], "duration_s": first["duration_s"],
+               "rounds": max(len(es) for es in routers.values())}
+        for r, es in routers.items():
+            key = r.replace("-", "_")
+            bm, bl = best(es, "max"), best(es, "lossless")
+            out[f"{key}_max_pps"] = pps(bm, "max")
+            out[f"{key}_max_offered_pps"] = (bm.get("max") or {}).get("offered_pps")
+            out[f"{key}_max_loss_pct"] = (bm.get("max") or {}).get("loss_pct")
+            out[f"{key}_lossless_pps"] = pps(bl, "lossless")
+            out[f"{key}_max_pps_rounds"] = [pps(e, "max") for e in es]
+            out[f"{key}_lossless_pps_rounds"] = [pps(e, "lossless") for e in es]
+            out[f"{key}_translated_ok"] = all(e["translated_ok"] for e in es)
+        hp = routers.get("hairpin")
+        for kind in ("max", "lossless"):
+            lx = max(((pps(best(es, kind), kind) or 0, r) for r, es in routers.items() if r.startswith("linux")),
+                     default=(0, None))
+            h = pps(best(hp, kind), kind) if hp else None
+            out[f"linux_best_{kind}_pps"] = lx[0] or None
+            out[f"linux_best_{kind}_router"] = lx[1]
+            out[f"ratio_{kind}"] = round(h / lx[0], 2) if h and lx[0] else None
+        if ceil:
+            out["generator_ceiling_pps"] = max(r["received_pps"] for e in ceil for r in e["runs"])
+        lines.append(out)
+    for o in lines:
+        print(json.dumps(o))
+    # the readable table: one row per router and round
+    t = sys.stderr
+    print("", file=t)
+    for e in ceil:
+        for r in e["runs"]:
+            print(f"generator ceiling, bare veth pair (sender core 0, sink core {r['sink_core']}): "
+                  f"{r['received_pps']:,} pps received of {r['offered_pps']:,} offered", file=t)
+    print(f"{'traffic':<11} {'router':<10} {'rnd':>3} {'max offered':>12} {'max recv':>10} {'loss %':>7} "
+          f"{'<=0.1% loss':>12} {'cpu0 %':>7} {'cpu1 %':>7} {'load':>5}  sink saw", file=t)
+    for traffic, routers in runs.items():
+        for r, es in routers.items():
+            for e in es:
+                mx = e.get("max") or {}
+                ll = e.get("lossless") or {}
+                print(f"{traffic:<11} {r:<10} {e.get('round', 1):>3} {mx.get('offered_pps', 0):>12,} "
+                      f"{mx.get('received_pps', 0):>10,} {mx.get('loss_pct', 100):>7} {ll.get('received_pps', 0):>12,} "
+                      f"{mx.get('cpu0_busy_pct', 0):>7} {mx.get('cpu1_busy_pct', 0):>7} {mx.get('loadavg', 0):>5.1f}  "
+                      f"{','.join(e['warmup']['sink_sources'])}" + ("" if e["translated_ok"] else "  NOT TRANSLATED"),
+                      file=t)
+    for o in lines:
+        print(f"{o['traffic']}: Hairpin/Linux = {o['ratio_max']} at max rate (vs {o['linux_best_max_router']}), "
+              f"{o['ratio_lossless']} at <= 0.1 % loss (vs {o['linux_best_lossless_router']}); best of "
+              f"{o['rounds']} round(s)", file=t)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("measure", "ceiling"):
+        s = sub.add_parser(name)
+        s.add_argument("--blast", required=True)
+        s.add_argument("--duration", type=float, default=2.0)
+        s.add_argument("--flows", type=int, default=1024)
+        s.add_argument("--size", type=int, default=64)
+        s.add_argument("--sport", type=int, default=20000)
+        s.add_argument("--out", required=True)
+    m = sub.choices["measure"]
+    m.add_argument("--router", required=True)
+    m.add_argument("--prefix", required=True)
+    m.add_argument("--traffic", default="outbound,one-to-one")
+    m.add_argument("--search", type=int, default=4)
+    m.add_argument("--warm-rate", type=float, default=20000)
+    m.add_argument("--home", default=".")
+    m.add_argument("--socket", default="")
+    m.add_argument("--state", default="")
+    m.add_argument("--round", type=int, default=1)
+    c = sub.choices["ceiling"]
+    c.add_argument("--ns-a", required=True)
+    c.add_argument("--ns-b", required=True)
+    r = sub.add_parser("report")
+    r.add_argument("--label", default="")
+    r.add_argument("files", nargs="+")
+    a = ap.parse_args()
+    if a.cmd == "measure":
+        measure(a)
+    elif a.cmd == "ceiling":
+        ceiling(a)
+    else:
+        report(a.files, a.label)
+
+
+if __name__ == "__main__":
+    main()
