@@ -70,10 +70,15 @@ say() { echo "linux-compare: $*" >&2; }
 
 CEIL_A="${P}ceil-a"
 CEIL_B="${P}ceil-b"
+child=""
 cleanup() {
     local rc=$? ns pid
     trap - EXIT INT TERM
     set +e
+    if [[ -n "$child" ]] && kill -0 "$child" 2>/dev/null; then   # the measuring python: it stops its own children
+        kill -TERM "$child" 2>/dev/null
+        wait "$child" 2>/dev/null
+    fi
     for ns in "$CEIL_A" "$CEIL_B"; do
         if [[ -e "/var/run/netns/$ns" ]]; then
             for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
@@ -94,7 +99,13 @@ cc -O2 -Wall -Wextra -o "$blast" "$here/lab/udpblast.c"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 raw="$work/runs-$stamp.jsonl"
 : >"$raw"
-py() { python3 "$here/lab/linux_compare.py" "$@"; }
+# in the background + wait, so that a signal reaches the trap at once (bash runs traps only between commands)
+py() {
+    python3 "$here/lab/linux_compare.py" "$@" &
+    child=$!
+    wait "$child"
+    child=""
+}
 common=(--blast "$blast" --duration "$duration" --flows "$flows" --out "$raw")
 
 # --- the generator's ceiling: sender -> sink over one veth pair, no router ------------------------------

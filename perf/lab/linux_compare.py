@@ -51,13 +51,20 @@ def cpu_times():
     return out
 
 
-def cpu_delta(a, b):
+TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_delta(a, b, packets):
+    """Per core: busy and softirq share of the run, and busy/softirq microseconds per packet received
+    (softirq time on these machines is ours: the other load here is compilers and JVMs)."""
     res = {}
     for c in sorted(b):
         busy, si, tot = (b[c][i] - a[c][i] for i in range(3))
         if tot > 0:
             res[f"cpu{c}_busy_pct"] = round(100.0 * busy / tot, 1)
             res[f"cpu{c}_softirq_pct"] = round(100.0 * si / tot, 1)
+            if packets:
+                res[f"cpu{c}_softirq_us_per_pkt"] = round(si * TICK_US / packets, 3)
     return res
 
 
@@ -105,18 +112,18 @@ class Lab:
             raise RuntimeError(f"{what} did not start: {line.strip()} {proc.stderr.read().strip()}")
 
     def one_run(self, sender_ns, src, dst, port, sink_ns, bind, rate, duration, flows, size, sport, counters=None,
-                batch=32):
+                batch=32, worker_pid=None):
         """One fixed-duration run: sink up, sender for `duration` s, sink drained and stopped."""
         sink = self.start(sink_ns, ["sink", "--bind", bind, "--port", port, "--size", size,
                                     "--max-seconds", duration + 30], CORE_GEN)
         self.wait_ready(sink, "sink")
         before = counters() if counters else None
-        cpu0, drops0 = cpu_times(), softnet_drops()
+        cpu0, drops0, w0 = cpu_times(), softnet_drops(), worker_threads(worker_pid)
         sender = self.start(sender_ns, ["send", "--src", src, "--dst", dst, "--dport", port, "--sport", sport,
                                         "--flows", flows, "--size", size, "--rate", int(rate),
                                         "--duration", duration, "--batch", batch], CORE_GEN)
         s_out, s_err = sender.communicate(timeout=duration + 30)
-        cpu1, drops1 = cpu_times(), softnet_drops()
+        cpu1, drops1, w1 = cpu_times(), softnet_drops(), worker_threads(worker_pid)
         time.sleep(0.5)   # what is still queued on the way arrives
         after = counters() if counters else None
         sink.send_signal(signal.SIGINT)
@@ -136,7 +143,16 @@ class Lab:
             "sink_bad_len": rcv["bad_len"], "sink_socket_drops": rcv["socket_drops"],
             "backlog_drops": drops1 - drops0, "loadavg": os.getloadavg()[0],
         }
-        res.update(cpu_delta(cpu0, cpu1))
+        res.update(cpu_delta(cpu0, cpu1, rcv["received"]))
+        res["sender_us_per_pkt"] = round(1e6 * (snd["utime"] + snd["stime"]) / snd["sent"], 3) if snd["sent"] else None
+        res["sender_cpu_pct"] = round(100.0 * (snd["utime"] + snd["stime"]) / secs, 1)
+        if w0 and w1:
+            ut = sum(w1[t][1] - w0[t][1] for t in w1 if t in w0)
+            st = sum(w1[t][2] - w0[t][2] for t in w1 if t in w0)
+            # the worker busy-polls: its CPU time is its share of core 1, used or not
+            res["worker_cpu_pct"] = round(100.0 * (ut + st) * TICK_US / 1e6 / secs, 1)
+            res["worker_sys_pct_of_its_time"] = round(100.0 * st / (ut + st), 1) if ut + st else None
+            res["worker_us_per_pkt"] = round((ut + st) * TICK_US / rcv["received"], 3) if rcv["received"] else None
         if before is not None:
             res["router"] = {k: after[k] - before[k] for k in after if k in before}
         return res
@@ -178,7 +194,7 @@ def appliance_pid(state):
 
 
 def worker_threads(pid):
-    """{tid: (affinity list, utime+stime ticks)} of the appliance's worker threads."""
+    """{tid: (affinity list, utime ticks, stime ticks)} of the appliance's worker threads."""
     res = {}
     if not pid:
         return res
@@ -238,15 +254,13 @@ def measure(a):
                     c[f"{ifout}.{k}"] = v
                 if a.router == "hairpin":
                     c.update(hairpin_stats(a.home, a.socket))
-                    for i, (cpus, ut, st) in enumerate(worker_threads(appliance_pid(a.state)).values()):
-                        c[f"worker{i}.utime_ticks"] = ut
-                        c[f"worker{i}.stime_ticks"] = st
                 else:
                     c.update(linux_counters(lab))
                 return c
 
             common = dict(sender_ns=s_ns, src=src, dst=dst, port=port, sink_ns=k_ns, bind=bind,
-                          flows=a.flows, size=a.size, sport=a.sport)
+                          flows=a.flows, size=a.size, sport=a.sport,
+                          worker_pid=appliance_pid(a.state) if a.router == "hairpin" else None)
             # warm-up: neighbours resolved, one NAT session / conntrack entry per flow
             warm = lab.one_run(rate=a.warm_rate, duration=1.0, batch=4, **common)
             ok = warm["received"] > 0 and warm["sink_sources"] == [want_src] and warm["sink_bad_len"] == 0
@@ -330,8 +344,9 @@ def one_ceiling(lab, a, sink_core):
     snd, rcv = json.loads(s_out), json.loads(k_out)
     r = {"offered_pps": round(snd["sent"] / snd["seconds"]), "received_pps": round(rcv["received"] / snd["seconds"]),
          "loss_pct": round(100.0 * (1 - rcv["received"] / max(1, snd["sent"])), 3),
-         "sink_socket_drops": rcv["socket_drops"]}
-    r.update(cpu_delta(cpu0, cpu1))
+         "sink_socket_drops": rcv["socket_drops"],
+         "sender_us_per_pkt": round(1e6 * (snd["utime"] + snd["stime"]) / max(1, snd["sent"]), 3)}
+    r.update(cpu_delta(cpu0, cpu1, rcv["received"]))
     return r
 
 
@@ -408,6 +423,8 @@ def report(files, label):
 
 
 def main():
+    # SIGTERM (from the script's trap) unwinds like Ctrl-C, so `finally` stops the sink and the sender
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name in ("measure", "ceiling"):
