@@ -2,7 +2,8 @@
 # Hairpin versus Linux nftables in the namespace lab (performance.md: Hairpin >= 2 x the pps of Linux).
 #
 #   perf/linux-compare.sh [--duration S] [--flows N] [--search N] [--rounds N] [--routers LIST]
-#                         [--traffic LIST] [--no-huge] [--no-ceiling] [--out FILE]
+#                         [--traffic LIST] [--gen af_packet|socket] [--sink nft|socket] [--no-huge]
+#                         [--no-ceiling] [--out FILE]
 #
 # Builds the NAT lab (deploy/lab/lab.sh up --nat, prefix $HP_LAB_PREFIX, default "lc-") once per
 # router and offers each router the same traffic: 64-byte-payload UDP, --flows flows (one source
@@ -46,6 +47,8 @@ routers=hairpin,linux,linux-rps
 traffic=outbound,one-to-one
 huge=1
 do_ceiling=1
+gen=af_packet
+sink=nft
 out=""
 while (($#)); do
     case "$1" in
@@ -56,6 +59,8 @@ while (($#)); do
         --routers) routers=$2; shift ;;
         --traffic) traffic=$2; shift ;;
         --no-huge) huge=0 ;;
+        --gen) gen=$2; shift ;;
+        --sink) sink=$2; shift ;;
         --no-ceiling) do_ceiling=0 ;;
         --out) out=$2; shift ;;
         -h|--help) sed -n '2,/^set -E/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -106,7 +111,7 @@ py() {
     wait "$child"
     child=""
 }
-common=(--blast "$blast" --duration "$duration" --flows "$flows" --out "$raw")
+common=(--blast "$blast" --duration "$duration" --flows "$flows" --gen "$gen" --sink "$sink" --out "$raw")
 
 # --- the generator's ceiling: sender -> sink over one veth pair, no router ------------------------------
 if ((do_ceiling)); then

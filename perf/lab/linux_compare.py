@@ -25,6 +25,9 @@ TRAFFIC = {
     "outbound": ("inside", "192.168.1.10", "203.0.113.254", 7000, "outside", "203.0.113.254", "203.0.113.1"),
     "one-to-one": ("outside", "203.0.113.254", "203.0.113.20", 7001, "server", "192.168.1.20", "203.0.113.254"),
 }
+# the sender's next hop (whose MAC the AF_PACKET generator writes to): the router's LAN address, or the 1:1
+# address that the router answers ARP for on the WAN side
+NEXT_HOP = {"outbound": "192.168.1.1", "one-to-one": "203.0.113.20"}
 # the router's ingress and egress interface for each traffic type
 ROUTER_IFS = {"outbound": ("r-lan", "r-wan"), "one-to-one": ("r-wan", "r-lan")}
 
@@ -112,37 +115,56 @@ class Lab:
             raise RuntimeError(f"{what} did not start: {line.strip()} {proc.stderr.read().strip()}")
 
     def one_run(self, sender_ns, src, dst, port, sink_ns, bind, rate, duration, flows, size, sport, counters=None,
-                batch=32, worker_pid=None):
-        """One fixed-duration run: sink up, sender for `duration` s, sink drained and stopped."""
-        sink = self.start(sink_ns, ["sink", "--bind", bind, "--port", port, "--size", size,
-                                    "--max-seconds", duration + 30], CORE_GEN)
-        self.wait_ready(sink, "sink")
+                batch=32, worker_pid=None, gen=None, nft_sink=None):
+        """One fixed-duration run: the sink ready, the sender for `duration` s, what is in flight drained.
+
+        gen: None (UDP sockets) or (ifname, smac, dmac): prebuilt frames on an AF_PACKET socket.
+        nft_sink: None (the udpblast sink process) or an NftSink already loaded in the sink's namespace."""
+        sink = None
+        if nft_sink is None:
+            sink = self.start(sink_ns, ["sink", "--bind", bind, "--port", port, "--size", size,
+                                        "--max-seconds", duration + 30], CORE_GEN)
+            self.wait_ready(sink, "sink")
         before = counters() if counters else None
+        k0 = nft_sink.read() if nft_sink else None
         cpu0, drops0, w0 = cpu_times(), softnet_drops(), worker_threads(worker_pid)
-        sender = self.start(sender_ns, ["send", "--src", src, "--dst", dst, "--dport", port, "--sport", sport,
-                                        "--flows", flows, "--size", size, "--rate", int(rate),
-                                        "--duration", duration, "--batch", batch], CORE_GEN)
+        args = ["send", "--src", src, "--dst", dst, "--dport", port, "--sport", sport, "--flows", flows,
+                "--size", size, "--rate", int(rate), "--duration", duration, "--batch", batch]
+        if gen:
+            args += ["--ifname", gen[0], "--smac", gen[1], "--dmac", gen[2]]
+        sender = self.start(sender_ns, args, CORE_GEN)
         s_out, s_err = sender.communicate(timeout=duration + 30)
         cpu1, drops1, w1 = cpu_times(), softnet_drops(), worker_threads(worker_pid)
         time.sleep(0.5)   # what is still queued on the way arrives
         after = counters() if counters else None
-        sink.send_signal(signal.SIGINT)
-        k_out, k_err = sink.communicate(timeout=10)
+        if sink:
+            sink.send_signal(signal.SIGINT)
+            k_out, k_err = sink.communicate(timeout=10)
         self.pids = [p for p in self.pids if p.poll() is None]
-        if sender.returncode != 0 or sink.returncode != 0:
+        if sender.returncode != 0 or (sink and sink.returncode != 0):
             raise RuntimeError(f"udpblast failed: sender rc={sender.returncode} {s_err.strip()}; "
-                               f"sink rc={sink.returncode} {k_err.strip()}")
-        snd, rcv = json.loads(s_out), json.loads(k_out)
+                               f"sink rc={sink.returncode if sink else '-'} {k_err.strip() if sink else ''}")
+        snd = json.loads(s_out)
+        if sink:
+            rcv = json.loads(k_out)
+        else:
+            k1 = nft_sink.read()
+            rcv = {"received": k1["translated"] - k0["translated"], "other": k1["other"] - k0["other"]}
         secs = snd["seconds"]
         res = {
-            "rate_asked": int(rate), "sent": snd["sent"], "send_errors": snd["errors"],
+            "rate_asked": int(rate), "generator": "af_packet" if gen else "udp-socket",
+            "sink": "nft-ingress" if nft_sink else "udp-socket",
+            "sent": snd["sent"], "send_errors": snd["errors"],
             "received": rcv["received"], "seconds": round(secs, 3),
             "offered_pps": round(snd["sent"] / secs), "received_pps": round(rcv["received"] / secs),
             "loss_pct": round(100.0 * (1 - rcv["received"] / snd["sent"]), 3) if snd["sent"] else 100.0,
-            "sink_sources": rcv["sources"], "sink_src_ports": rcv["src_ports"],
-            "sink_bad_len": rcv["bad_len"], "sink_socket_drops": rcv["socket_drops"],
             "backlog_drops": drops1 - drops0, "loadavg": os.getloadavg()[0],
         }
+        if sink:
+            res.update({"sink_sources": rcv["sources"], "sink_src_ports": rcv["src_ports"],
+                        "sink_bad_len": rcv["bad_len"], "sink_socket_drops": rcv["socket_drops"]})
+        else:
+            res["sink_untranslated"] = rcv["other"]   # reached the sink port with another source
         res.update(cpu_delta(cpu0, cpu1, rcv["received"]))
         res["sender_us_per_pkt"] = round(1e6 * (snd["utime"] + snd["stime"]) / snd["sent"], 3) if snd["sent"] else None
         res["sender_cpu_pct"] = round(100.0 * (snd["utime"] + snd["stime"]) / secs, 1)
@@ -156,6 +178,51 @@ class Lab:
         if before is not None:
             res["router"] = {k: after[k] - before[k] for k in after if k in before}
         return res
+
+
+class NftSink:
+    """Counts and drops the test traffic at the far host's eth0 ingress (nftables netdev hook, before
+    the IP stack): what arrives with the translated source, and what arrives with any other."""
+    TABLE = "lc_sink"
+
+    def __init__(self, ns, want_src, bind, port):
+        self.ns = ns
+        rules = f"""table netdev {self.TABLE} {{
+    chain ingress {{
+        type filter hook ingress device "eth0" priority -500; policy accept;
+        ip saddr {want_src} ip daddr {bind} udp dport {port} counter drop comment "translated"
+        udp dport {port} counter drop comment "other"
+    }}
+}}
+"""
+        subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=rules, text=True, check=True,
+                       capture_output=True, timeout=30)
+
+    def read(self):
+        out = run(["ip", "netns", "exec", self.ns, "nft", "-j", "list", "table", "netdev", self.TABLE]).stdout
+        res = {}
+        for item in json.loads(out)["nftables"]:
+            rule = item.get("rule")
+            if rule:
+                for e in rule["expr"]:
+                    if "counter" in e:
+                        res[rule["comment"]] = e["counter"]["packets"]
+        return res
+
+    def remove(self):
+        run(["ip", "netns", "exec", self.ns, "nft", "delete", "table", "netdev", self.TABLE], check=False)
+
+
+def link_mac(ns, dev):
+    return json.loads(run(["ip", "-n", ns, "-j", "link", "show", "dev", dev]).stdout)[0]["address"]
+
+
+def neigh_mac(ns, ip):
+    """The MAC the sender's namespace resolved for ip (its next hop), after the warm-up."""
+    for n in json.loads(run(["ip", "-n", ns, "-j", "neigh", "show", "dev", "eth0"]).stdout):
+        if n.get("dst") == ip and n.get("lladdr"):
+            return n["lladdr"]
+    return None
 
 
 def iface_counters(lab, ifname):
@@ -261,7 +328,8 @@ def measure(a):
             common = dict(sender_ns=s_ns, src=src, dst=dst, port=port, sink_ns=k_ns, bind=bind,
                           flows=a.flows, size=a.size, sport=a.sport,
                           worker_pid=appliance_pid(a.state) if a.router == "hairpin" else None)
-            # warm-up: neighbours resolved, one NAT session / conntrack entry per flow
+            # warm-up with UDP sockets at both ends: neighbours resolved, one NAT session / conntrack entry
+            # per flow, and the sink checks the source the router translated to
             warm = lab.one_run(rate=a.warm_rate, duration=1.0, batch=4, **common)
             ok = warm["received"] > 0 and warm["sink_sources"] == [want_src] and warm["sink_bad_len"] == 0
             log(f"{a.router} {traffic}: warm-up {warm['received']}/{warm['sent']} received, sources "
@@ -274,34 +342,19 @@ def measure(a):
                 entry["error"] = f"warm-up: sink saw sources {warm['sink_sources']}, want [{want_src}]"
                 results.append(entry)
                 continue
-            mx = lab.one_run(rate=0, duration=a.duration, counters=counters, **common)
-            log(f"{a.router} {traffic}: max rate: offered {mx['offered_pps']} pps, received {mx['received_pps']} pps "
-                f"(loss {mx['loss_pct']} %, cpu0 {mx.get('cpu0_busy_pct')} % cpu1 {mx.get('cpu1_busy_pct')} %)")
-            entry["max"] = mx
-            # the highest offered rate with <= 0.1 % loss: bisection between 0 and the max-rate offer
-            best = None
-            lo, hi = 0.0, float(mx["offered_pps"])
-            rate = min(hi, mx["received_pps"] * 0.98)
-            if mx["loss_pct"] <= LOSS_MAX * 100:
-                best = mx
-                lo = hi
-            steps = []
-            for _ in range(a.search if best is None else 0):
-                r = lab.one_run(rate=rate, duration=a.duration, **common)
-                passed = r["sent"] > 0 and r["loss_pct"] <= LOSS_MAX * 100 and r["sent"] >= 0.97 * rate * r["seconds"]
-                steps.append({k: r[k] for k in ("rate_asked", "offered_pps", "received_pps", "loss_pct")})
-                log(f"{a.router} {traffic}: search {int(rate)} pps -> offered {r['offered_pps']} received "
-                    f"{r['received_pps']} loss {r['loss_pct']} % {'ok' if passed else 'too fast'}")
-                if passed:
-                    lo = rate
-                    if best is None or r["received_pps"] > best["received_pps"]:
-                        best = r
-                else:
-                    hi = rate
-                rate = (lo + hi) / 2
-            entry["search"] = steps
-            if best is not None:
-                entry["lossless"] = best
+            if a.gen == "af_packet":
+                dmac = neigh_mac(s_ns, NEXT_HOP[traffic])
+                if not dmac:
+                    raise RuntimeError(f"{s_ns} has no neighbour entry for {NEXT_HOP[traffic]} after the warm-up")
+                common["gen"] = ("eth0", link_mac(s_ns, "eth0"), dmac)
+            if a.sink == "nft":
+                nft_sink = NftSink(k_ns, want_src, bind, port)
+                common["nft_sink"] = nft_sink
+            try:
+                measure_traffic(a, lab, entry, common, counters)
+            finally:
+                if a.sink == "nft":
+                    nft_sink.remove()
             results.append(entry)
     finally:
         lab.stop_all()
@@ -310,44 +363,68 @@ def measure(a):
             f.write(json.dumps(e) + "\n")
 
 
+def measure_traffic(a, lab, entry, common, counters):
+    """The max-rate run and the bisection for <= 0.1 % loss, into entry."""
+    name = f"{entry['router']} {entry['traffic']}"
+    mx = lab.one_run(rate=0, duration=a.duration, counters=counters, **common)
+    log(f"{name}: max rate: offered {mx['offered_pps']} pps, received {mx['received_pps']} pps "
+        f"(loss {mx['loss_pct']} %, cpu0 {mx.get('cpu0_busy_pct')} % cpu1 {mx.get('cpu1_busy_pct')} %)")
+    entry["max"] = mx
+    # the highest offered rate with <= 0.1 % loss: bisection between 0 and the max-rate offer
+    best = None
+    lo, hi = 0.0, float(mx["offered_pps"])
+    rate = min(hi, mx["received_pps"] * 0.98)
+    if mx["loss_pct"] <= LOSS_MAX * 100:
+        best = mx
+    steps = []
+    for _ in range(a.search if best is None else 0):
+        r = lab.one_run(rate=rate, duration=a.duration, **common)
+        passed = r["sent"] > 0 and r["loss_pct"] <= LOSS_MAX * 100 and r["sent"] >= 0.97 * rate * r["seconds"]
+        steps.append({k: r[k] for k in ("rate_asked", "offered_pps", "received_pps", "loss_pct")})
+        log(f"{name}: search {int(rate)} pps -> offered {r['offered_pps']} received "
+            f"{r['received_pps']} loss {r['loss_pct']} % {'ok' if passed else 'too fast'}")
+        if passed:
+            lo = rate
+            if best is None or r["received_pps"] > best["received_pps"]:
+                best = r
+        else:
+            hi = rate
+        rate = (lo + hi) / 2
+    entry["search"] = steps
+    if best is not None:
+        entry["lossless"] = best
+
+
 def ceiling(a):
+    """The generator and sink alone over one veth pair (no router), both on core 0 as in the lab runs: the
+    highest rate this lab could show for any router. With the lab's generator and sink, and with UDP
+    sockets at both ends."""
     lab = Lab("", a.blast)
     res = []
+    common = dict(sender_ns=a.ns_a, src="198.51.100.1", dst="198.51.100.2", port=7000, sink_ns=a.ns_b,
+                  bind="198.51.100.2", flows=a.flows, size=a.size, sport=a.sport)
     try:
-        for sink_core in ("0", "1"):
-            # sender always on core 0; the sink on core 0 (as in the lab runs) or on core 1
-            r = one_ceiling(lab, a, sink_core)
-            r["sink_core"] = int(sink_core)
+        lab.one_run(rate=20000, duration=0.5, batch=4, **common)   # neighbours
+        modes = [(a.gen, a.sink)] + ([("socket", "socket")] if (a.gen, a.sink) != ("socket", "socket") else [])
+        for gen, sink in modes:
+            kw = dict(common)
+            if gen == "af_packet":
+                kw["gen"] = ("eth0", link_mac(a.ns_a, "eth0"), link_mac(a.ns_b, "eth0"))
+            nft_sink = NftSink(a.ns_b, "198.51.100.1", "198.51.100.2", 7000) if sink == "nft" else None
+            try:
+                r = lab.one_run(rate=0, duration=a.duration, nft_sink=nft_sink, **kw)
+            finally:
+                if nft_sink:
+                    nft_sink.remove()
             res.append(r)
-            log(f"ceiling (bare veth pair, sender core 0, sink core {sink_core}): offered {r['offered_pps']} pps, "
-                f"received {r['received_pps']} pps, loss {r['loss_pct']} %")
+            log(f"ceiling (bare veth pair, core 0, generator {r['generator']}, sink {r['sink']}): offered "
+                f"{r['offered_pps']} pps, received {r['received_pps']} pps, loss {r['loss_pct']} %, "
+                f"sender {r['sender_us_per_pkt']} us/packet")
     finally:
         lab.stop_all()
     with open(a.out, "a") as f:
         f.write(json.dumps({"router": "none", "traffic": "veth-ceiling", "flows": a.flows, "payload_bytes": a.size,
                             "duration_s": a.duration, "runs": res}) + "\n")
-
-
-def one_ceiling(lab, a, sink_core):
-    sink = lab.start(a.ns_b, ["sink", "--bind", "198.51.100.2", "--port", 7000, "--size", a.size,
-                              "--max-seconds", a.duration + 30], sink_core)
-    lab.wait_ready(sink, "sink")
-    cpu0 = cpu_times()
-    sender = lab.start(a.ns_a, ["send", "--src", "198.51.100.1", "--dst", "198.51.100.2", "--dport", 7000,
-                                "--sport", a.sport, "--flows", a.flows, "--size", a.size, "--rate", 0,
-                                "--duration", a.duration], "0")
-    s_out, _ = sender.communicate(timeout=a.duration + 30)
-    cpu1 = cpu_times()
-    time.sleep(0.5)
-    sink.send_signal(signal.SIGINT)
-    k_out, _ = sink.communicate(timeout=10)
-    snd, rcv = json.loads(s_out), json.loads(k_out)
-    r = {"offered_pps": round(snd["sent"] / snd["seconds"]), "received_pps": round(rcv["received"] / snd["seconds"]),
-         "loss_pct": round(100.0 * (1 - rcv["received"] / max(1, snd["sent"])), 3),
-         "sink_socket_drops": rcv["socket_drops"],
-         "sender_us_per_pkt": round(1e6 * (snd["utime"] + snd["stime"]) / max(1, snd["sent"]), 3)}
-    r.update(cpu_delta(cpu0, cpu1, rcv["received"]))
-    return r
 
 
 # --- report -----------------------------------------------------------------------------------------
@@ -384,6 +461,19 @@ def report(files, label):
             out[f"{key}_max_pps_rounds"] = [pps(e, "max") for e in es]
             out[f"{key}_lossless_pps_rounds"] = [pps(e, "lossless") for e in es]
             out[f"{key}_translated_ok"] = all(e["translated_ok"] for e in es)
+        # CPU per packet on the router's core (core 1), from the max-rate run with the most packets: the
+        # worker thread's own time (its syscalls' softirq work, the af_packet TX path into the far side,
+        # runs in its context and counts there), and for linux-rps the softirq time on core 1 (RPS).
+        # Robust to other load on the machine, unlike pps.
+        def core1_cost(r, es):
+            m = best(es, "max").get("max") or {}
+            return m.get("worker_us_per_pkt") if r == "hairpin" else m.get("cpu1_softirq_us_per_pkt")
+        for r, es in routers.items():
+            if r in ("hairpin", "linux-rps"):
+                out[f"{r.replace('-', '_')}_core1_us_per_pkt"] = core1_cost(r, es)
+        if "hairpin" in routers and "linux-rps" in routers:
+            h, l = core1_cost("hairpin", routers["hairpin"]), core1_cost("linux-rps", routers["linux-rps"])
+            out["ratio_core1_cost_linux_rps_over_hairpin"] = round(l / h, 2) if h and l else None
         hp = routers.get("hairpin")
         for kind in ("max", "lossless"):
             lx = max(((pps(best(es, kind), kind) or 0, r) for r, es in routers.items() if r.startswith("linux")),
@@ -392,8 +482,12 @@ def report(files, label):
             out[f"linux_best_{kind}_pps"] = lx[0] or None
             out[f"linux_best_{kind}_router"] = lx[1]
             out[f"ratio_{kind}"] = round(h / lx[0], 2) if h and lx[0] else None
-        if ceil:
-            out["generator_ceiling_pps"] = max(r["received_pps"] for e in ceil for r in e["runs"])
+        if ceil:   # with the generator and sink the runs used
+            g = [r["received_pps"] for e in ceil for r in e["runs"]
+                 if (r["generator"], r["sink"]) == ((first.get("max") or {}).get("generator"), (first.get("max") or {}).get("sink"))]
+            out["generator_ceiling_pps"] = max(g) if g else None
+        m = first.get("max") or {}
+        out["generator"], out["sink"] = m.get("generator"), m.get("sink")
         lines.append(out)
     for o in lines:
         print(json.dumps(o))
@@ -402,8 +496,9 @@ def report(files, label):
     print("", file=t)
     for e in ceil:
         for r in e["runs"]:
-            print(f"generator ceiling, bare veth pair (sender core 0, sink core {r['sink_core']}): "
-                  f"{r['received_pps']:,} pps received of {r['offered_pps']:,} offered", file=t)
+            print(f"ceiling, bare veth pair, core 0, generator {r['generator']}, sink {r['sink']}: "
+                  f"{r['received_pps']:,} pps received of {r['offered_pps']:,} offered "
+                  f"(sender {r['sender_us_per_pkt']} us/packet)", file=t)
     print(f"{'traffic':<11} {'router':<10} {'rnd':>3} {'max offered':>12} {'max recv':>10} {'loss %':>7} "
           f"{'<=0.1% loss':>12} {'cpu0 %':>7} {'cpu1 %':>7} {'load':>5}  sink saw", file=t)
     for traffic, routers in runs.items():
@@ -416,6 +511,16 @@ def report(files, label):
                       f"{mx.get('cpu0_busy_pct', 0):>7} {mx.get('cpu1_busy_pct', 0):>7} {mx.get('loadavg', 0):>5.1f}  "
                       f"{','.join(e['warmup']['sink_sources'])}" + ("" if e["translated_ok"] else "  NOT TRANSLATED"),
                       file=t)
+    print(f"\nCPU per packet at the max rate (us): {'sender':>7} {'core0 si':>9} {'core1 si':>9} {'worker':>7} "
+          f"{'worker %':>8} {'worker sys %':>12}", file=t)
+    for traffic, routers in runs.items():
+        for r, es in routers.items():
+            for e in es:
+                m = e.get("max") or {}
+                f = lambda k: "-" if m.get(k) is None else m.get(k)
+                print(f"  {traffic:<11} {r:<10} rnd {e.get('round', 1):<3}       {f('sender_us_per_pkt'):>7} "
+                      f"{f('cpu0_softirq_us_per_pkt'):>9} {f('cpu1_softirq_us_per_pkt'):>9} {f('worker_us_per_pkt'):>7} "
+                      f"{f('worker_cpu_pct'):>8} {f('worker_sys_pct_of_its_time'):>12}", file=t)
     for o in lines:
         print(f"{o['traffic']}: Hairpin/Linux = {o['ratio_max']} at max rate (vs {o['linux_best_max_router']}), "
               f"{o['ratio_lossless']} at <= 0.1 % loss (vs {o['linux_best_lossless_router']}); best of "
@@ -435,6 +540,8 @@ def main():
         s.add_argument("--size", type=int, default=64)
         s.add_argument("--sport", type=int, default=20000)
         s.add_argument("--out", required=True)
+        s.add_argument("--gen", choices=["af_packet", "socket"], default="af_packet")
+        s.add_argument("--sink", choices=["nft", "socket"], default="nft")
     m = sub.choices["measure"]
     m.add_argument("--router", required=True)
     m.add_argument("--prefix", required=True)
