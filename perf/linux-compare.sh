@@ -2,8 +2,8 @@
 # Hairpin versus Linux nftables in the namespace lab (performance.md: Hairpin >= 2 x the pps of Linux).
 #
 #   perf/linux-compare.sh [--duration S] [--flows N] [--search N] [--rounds N] [--routers LIST]
-#                         [--traffic LIST] [--gen af_packet|socket] [--sink nft|socket] [--no-huge]
-#                         [--no-ceiling] [--out FILE]
+#                         [--traffic LIST] [--gen af_packet|socket] [--sink nft|socket] [--nice N]
+#                         [--no-huge] [--no-ceiling] [--out FILE]
 #
 # Builds the NAT lab (deploy/lab/lab.sh up --nat, prefix $HP_LAB_PREFIX, default "lc-") once per
 # router and offers each router the same traffic: 64-byte-payload UDP, --flows flows (one source
@@ -48,6 +48,7 @@ traffic=outbound,one-to-one
 huge=1
 do_ceiling=1
 gen=af_packet
+nice=0
 sink=nft
 out=""
 while (($#)); do
@@ -60,6 +61,7 @@ while (($#)); do
         --traffic) traffic=$2; shift ;;
         --no-huge) huge=0 ;;
         --gen) gen=$2; shift ;;
+        --nice) nice=$2; shift ;;
         --sink) sink=$2; shift ;;
         --no-ceiling) do_ceiling=0 ;;
         --out) out=$2; shift ;;
@@ -76,6 +78,7 @@ say() { echo "linux-compare: $*" >&2; }
 CEIL_A="${P}ceil-a"
 CEIL_B="${P}ceil-b"
 child=""
+declare -A ksoftirqd_nice=()
 cleanup() {
     local rc=$? ns pid
     trap - EXIT INT TERM
@@ -91,6 +94,7 @@ cleanup() {
         fi
     done
     bash "$LAB" down >/dev/null 2>&1 || say "lab.sh down failed"
+    for pid in "${!ksoftirqd_nice[@]}"; do renice -n "${ksoftirqd_nice[$pid]}" -p "$pid" >/dev/null 2>&1; done
     for ns in router lanbr inside server outside ceil-a ceil-b; do
         [[ -e "/var/run/netns/$P$ns" ]] && say "warning: namespace $P$ns still exists"
     done
@@ -111,7 +115,18 @@ py() {
     wait "$child"
     child=""
 }
-common=(--blast "$blast" --duration "$duration" --flows "$flows" --gen "$gen" --sink "$sink" --out "$raw")
+common=(--blast "$blast" --duration "$duration" --flows "$flows" --gen "$gen" --sink "$sink" --nice "$nice" --out "$raw")
+
+# --nice N (e.g. -19, on a machine shared with other jobs): the generator, the sink and the appliance
+# (each in its own session: the scheduler autogroup's nice, and the worker thread's own) run at CFS
+# nice N, and so do ksoftirqd/0 and ksoftirqd/1, where the kernel defers softirq work it cannot finish
+# at once (Linux's forwarding under load); their nice is put back on exit.
+if ((nice != 0)); then
+    for pid in $(pgrep -x 'ksoftirqd/[0-9]+'); do
+        ksoftirqd_nice[$pid]=$(ps -o ni= -p "$pid" | tr -d ' ')
+        renice -n "$nice" -p "$pid" >/dev/null
+    done
+fi
 
 # --- the generator's ceiling: sender -> sink over one veth pair, no router ------------------------------
 if ((do_ceiling)); then

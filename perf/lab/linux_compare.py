@@ -19,6 +19,7 @@ import time
 
 LOSS_MAX = 0.001          # the search's acceptance: at most 0.1 % lost
 CORE_GEN = "0"            # generator and sink: the core the appliance's worker does not poll
+NICE = 0                  # --nice: CFS priority of the generator and the sink (the script renices the worker)
 
 # traffic type -> (sender ns, source, destination, port, sink ns, sink bind, source the sink must see)
 TRAFFIC = {
@@ -30,6 +31,16 @@ TRAFFIC = {
 NEXT_HOP = {"outbound": "192.168.1.1", "one-to-one": "203.0.113.20"}
 # the router's ingress and egress interface for each traffic type
 ROUTER_IFS = {"outbound": ("r-lan", "r-wan"), "one-to-one": ("r-wan", "r-lan")}
+
+
+def set_autogroup_nice(pid):
+    """With sched_autogroup (on here), CFS shares a core between sessions first: a thread's own nice
+    counts only inside its session's group, so --nice sets the group's."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(NICE))
+    except OSError as e:
+        log(f"cannot set the autogroup nice of pid {pid}: {e}")
 
 
 def log(msg):
@@ -91,9 +102,13 @@ class Lab:
 
     def start(self, ns, args, core):
         """Starts udpblast in namespace ns, pinned to core; returns the Popen (PID recorded)."""
-        cmd = ["ip", "netns", "exec", ns, "taskset", "-c", core, self.blast] + [str(a) for a in args]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cmd = ["ip", "netns", "exec", ns, "nice", "-n", str(NICE), "taskset", "-c", core, self.blast] + [str(a) for a in args]
+        # its own session, so that --nice can weight its scheduler autogroup against the other jobs' ones
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
         self.pids.append(proc)
+        if NICE:
+            set_autogroup_nice(proc.pid)
         return proc
 
     def stop_all(self):
@@ -158,7 +173,7 @@ class Lab:
             "received": rcv["received"], "seconds": round(secs, 3),
             "offered_pps": round(snd["sent"] / secs), "received_pps": round(rcv["received"] / secs),
             "loss_pct": round(100.0 * (1 - rcv["received"] / snd["sent"]), 3) if snd["sent"] else 100.0,
-            "backlog_drops": drops1 - drops0, "loadavg": os.getloadavg()[0],
+            "backlog_drops": drops1 - drops0, "loadavg": os.getloadavg()[0], "nice": NICE,
         }
         if sink:
             res.update({"sink_sources": rcv["sources"], "sink_src_ports": rcv["src_ports"],
@@ -540,6 +555,7 @@ def main():
         s.add_argument("--size", type=int, default=64)
         s.add_argument("--sport", type=int, default=20000)
         s.add_argument("--out", required=True)
+        s.add_argument("--nice", type=int, default=0)
         s.add_argument("--gen", choices=["af_packet", "socket"], default="af_packet")
         s.add_argument("--sink", choices=["nft", "socket"], default="nft")
     m = sub.choices["measure"]
@@ -559,7 +575,14 @@ def main():
     r.add_argument("--label", default="")
     r.add_argument("files", nargs="+")
     a = ap.parse_args()
+    global NICE
+    NICE = getattr(a, "nice", 0)
     if a.cmd == "measure":
+        if a.router == "hairpin" and NICE:
+            set_autogroup_nice(appliance_pid(a.state))   # lab.sh started it in its own session
+            for tid in worker_threads(appliance_pid(a.state)):
+                os.setpriority(os.PRIO_PROCESS, int(tid), NICE)
+                log(f"worker thread {tid} and its session's autogroup: nice {NICE}")
         measure(a)
     elif a.cmd == "ceiling":
         ceiling(a)
