@@ -171,6 +171,18 @@ for router in ${routers//,/ }; do
     case "$router" in
         hairpin)
             bash "$LAB" start-appliance "$root/deploy/hairpin" run --config "$cfg" >&2 ;;
+        hairpin-krx-drop)
+            # Hairpin, and the router namespace's kernel drops what arrives on r-wan/r-lan at ingress,
+            # after af_packet's tap has copied it: r-wan/r-lan carry no address, so otherwise the
+            # kernel runs ip_rcv on every frame and drops it there (Ip: InAddrErrors)
+            bash "$LAB" start-appliance "$root/deploy/hairpin" run --config "$cfg" >&2
+            ip netns exec "${P}router" nft -f - <<'EOF'
+table netdev lc_krx_drop {
+    chain wan { type filter hook ingress device "r-wan" priority 0; policy drop; }
+    chain lan { type filter hook ingress device "r-lan" priority 0; policy drop; }
+}
+EOF
+            ;;
         linux)
             bash "$LAB" start-linux-router >&2 ;;
         linux-rps)
@@ -178,7 +190,7 @@ for router in ${routers//,/ }; do
             for dev in r-lan r-wan; do   # ip netns exec mounts the router namespace's own /sys
                 ip netns exec "${P}router" sh -c "echo 2 > /sys/class/net/$dev/queues/rx-0/rps_cpus"
             done ;;
-        *) say "unknown router $router (hairpin, linux, linux-rps)"; exit 2 ;;
+        *) say "unknown router $router (hairpin, hairpin-krx-drop, linux, linux-rps)"; exit 2 ;;
     esac
     py measure --router "$router" --round "$round" --prefix "$P" --traffic "$traffic" --search "$search" \
         --home "$root" --socket "$sock" --state "$HP_LAB_STATE" "${common[@]}"

@@ -328,13 +328,17 @@ def measure(a):
             s_ns, k_ns = lab.ns(s_ns), lab.ns(k_ns)
             ifin, ifout = ROUTER_IFS[traffic]
 
-            def counters():
+            def veth_counters():   # cheap: for every run
                 c = {}
                 for k, v in iface_counters(lab, ifin).items():
                     c[f"{ifin}.{k}"] = v
                 for k, v in iface_counters(lab, ifout).items():
                     c[f"{ifout}.{k}"] = v
-                if a.router == "hairpin":
+                return c
+
+            def counters():   # and the router's own (hairpin stats starts a JVM): for the max-rate run
+                c = veth_counters()
+                if a.router.startswith("hairpin"):
                     c.update(hairpin_stats(a.home, a.socket))
                 else:
                     c.update(linux_counters(lab))
@@ -342,7 +346,7 @@ def measure(a):
 
             common = dict(sender_ns=s_ns, src=src, dst=dst, port=port, sink_ns=k_ns, bind=bind,
                           flows=a.flows, size=a.size, sport=a.sport,
-                          worker_pid=appliance_pid(a.state) if a.router == "hairpin" else None)
+                          worker_pid=appliance_pid(a.state) if a.router.startswith("hairpin") else None)
             # warm-up with UDP sockets at both ends: neighbours resolved, one NAT session / conntrack entry
             # per flow, and the sink checks the source the router translated to
             warm = lab.one_run(rate=a.warm_rate, duration=1.0, batch=4, **common)
@@ -351,7 +355,7 @@ def measure(a):
                 f"{warm['sink_sources']} (want [{want_src}]), {warm['sink_src_ports']} source ports")
             entry = {"router": a.router, "round": a.round, "traffic": traffic, "flows": a.flows, "payload_bytes": a.size,
                      "duration_s": a.duration, "translated_ok": ok, "warmup": warm}
-            if a.router == "hairpin":
+            if a.router.startswith("hairpin"):
                 entry["worker_cpus"] = [c for (c, _, _) in worker_threads(appliance_pid(a.state)).values()]
             if not ok:
                 entry["error"] = f"warm-up: sink saw sources {warm['sink_sources']}, want [{want_src}]"
@@ -366,7 +370,7 @@ def measure(a):
                 nft_sink = NftSink(k_ns, want_src, bind, port)
                 common["nft_sink"] = nft_sink
             try:
-                measure_traffic(a, lab, entry, common, counters)
+                measure_traffic(a, lab, entry, common, counters, veth_counters)
             finally:
                 if a.sink == "nft":
                     nft_sink.remove()
@@ -378,7 +382,7 @@ def measure(a):
             f.write(json.dumps(e) + "\n")
 
 
-def measure_traffic(a, lab, entry, common, counters):
+def measure_traffic(a, lab, entry, common, counters, veth_counters):
     """The max-rate run and the bisection for <= 0.1 % loss, into entry."""
     name = f"{entry['router']} {entry['traffic']}"
     mx = lab.one_run(rate=0, duration=a.duration, counters=counters, **common)
@@ -393,11 +397,14 @@ def measure_traffic(a, lab, entry, common, counters):
         best = mx
     steps = []
     for _ in range(a.search if best is None else 0):
-        r = lab.one_run(rate=rate, duration=a.duration, **common)
+        r = lab.one_run(rate=rate, duration=a.duration, counters=veth_counters, **common)
         passed = r["sent"] > 0 and r["loss_pct"] <= LOSS_MAX * 100 and r["sent"] >= 0.97 * rate * r["seconds"]
-        steps.append({k: r[k] for k in ("rate_asked", "offered_pps", "received_pps", "loss_pct")})
+        steps.append({k: r[k] for k in ("rate_asked", "offered_pps", "received_pps", "loss_pct", "router")})
+        ifin, ifout = ROUTER_IFS[entry["traffic"]]
+        rc = r.get("router", {})
         log(f"{name}: search {int(rate)} pps -> offered {r['offered_pps']} received "
-            f"{r['received_pps']} loss {r['loss_pct']} % {'ok' if passed else 'too fast'}")
+            f"{r['received_pps']} loss {r['loss_pct']} % {'ok' if passed else 'too fast'} "
+            f"(sent {r['sent']}, router veths: {rc.get(ifin + '.rx')} in, {rc.get(ifout + '.tx')} out)")
         if passed:
             lo = rate
             if best is None or r["received_pps"] > best["received_pps"]:
@@ -482,9 +489,9 @@ def report(files, label):
         # Robust to other load on the machine, unlike pps.
         def core1_cost(r, es):
             m = best(es, "max").get("max") or {}
-            return m.get("worker_us_per_pkt") if r == "hairpin" else m.get("cpu1_softirq_us_per_pkt")
+            return m.get("worker_us_per_pkt") if r.startswith("hairpin") else m.get("cpu1_softirq_us_per_pkt")
         for r, es in routers.items():
-            if r in ("hairpin", "linux-rps"):
+            if r in ("hairpin", "hairpin-krx-drop", "linux-rps"):
                 out[f"{r.replace('-', '_')}_core1_us_per_pkt"] = core1_cost(r, es)
         if "hairpin" in routers and "linux-rps" in routers:
             h, l = core1_cost("hairpin", routers["hairpin"]), core1_cost("linux-rps", routers["linux-rps"])
@@ -578,7 +585,7 @@ def main():
     global NICE
     NICE = getattr(a, "nice", 0)
     if a.cmd == "measure":
-        if a.router == "hairpin" and NICE:
+        if a.router.startswith("hairpin") and NICE:
             set_autogroup_nice(appliance_pid(a.state))   # lab.sh started it in its own session
             for tid in worker_threads(appliance_pid(a.state)):
                 os.setpriority(os.PRIO_PROCESS, int(tid), NICE)
