@@ -11,23 +11,33 @@
 #   outbound    inside 192.168.1.10 -> outside 203.0.113.254:7000 through outbound NAPT (sink sees 203.0.113.1)
 #   one-to-one  outside 203.0.113.254 -> 203.0.113.20:7001, 1:1 to server 192.168.1.20 (sink sees 203.0.113.254)
 # first at the generator's maximum rate, then a short bisection (--search runs) for the highest rate
-# with <= 0.1 % loss. Counts what the sink on the far side received, and the router's own counters
-# (hairpin stats, or the router namespace's ForwDatagrams and nft counters; the router's veth counters).
+# with <= 0.1 % loss. Counts what arrives on the far side, and the router's own counters (hairpin stats,
+# or the router namespace's ForwDatagrams and nft counters; the router's veth counters on every run).
 #
 # Routers (--routers, default hairpin,linux,linux-rps):
-#   hairpin    `hairpin run` with deploy/lab/lab-nat.yaml's interfaces and NAT rules (net_af_packet on the
-#              router's veths), on 2 MiB hugepages unless --no-huge; its worker busy-polls core 1
-#   linux      lab.sh's nftables stand-in (the same NAT rules), forwarding in softirq on the core the
-#              packets arrive on: the generator's, core 0
-#   linux-rps  the same, with RPS on r-lan and r-wan steering the router's receive processing (forwarding,
-#              conntrack, NAT) to core 1: the split Hairpin has (router on core 1, generator and sink on core 0)
-# The generator and the sink (perf/lab/udpblast.c, built here with cc) run pinned to core 0.
-# First it measures the generator's own ceiling over a bare veth pair (no router).
+#   hairpin           `hairpin run` with deploy/lab/lab-nat.yaml's interfaces and NAT rules (net_af_packet on
+#                     the router's veths), on 2 MiB hugepages unless --no-huge; eal -l 1: its worker busy-polls
+#                     core 1
+#   hairpin-krx-drop  the same, plus an nft netdev ingress drop on r-wan/r-lan in the router namespace, so
+#                     the kernel stops running ip_rcv on every frame af_packet has already taken
+#   linux             lab.sh's nftables stand-in (the same NAT rules), forwarding in softirq on the core the
+#                     packets arrive on: the generator's, core 0
+#   linux-rps         the same, with RPS on r-lan and r-wan steering the router's receive processing
+#                     (forwarding, conntrack, NAT) to core 1: the split Hairpin has (router on core 1,
+#                     generator on core 0)
+# Traffic ends (perf/lab/udpblast.c, built here with cc; pinned to core 0): a warm-up at 20 kpps with UDP
+# sockets at both ends checks the translated source and opens every flow's session; the measured runs
+# use --gen af_packet (prebuilt frames on an AF_PACKET socket, PACKET_QDISC_BYPASS, to the next hop's
+# MAC) and --sink nft (an nftables netdev ingress rule on the far host counts and drops what has the
+# translated source), or --gen socket / --sink socket (sendmmsg / recvmmsg on UDP sockets).
+# First it measures the generator and sink alone over a bare veth pair (no router): the lab's ceiling.
+# --nice N (e.g. -19 on a machine shared with other jobs): see below.
 #
 # One JSON line per traffic type on stdout (pps of each router, the ratio Hairpin / best Linux), a
-# table on stderr; raw per-run JSON in perf/target/linux-compare/. Must run as root. Everything it creates
-# (namespaces ${prefix}{router,lanbr,inside,server,outside,ceil-a,ceil-b}, processes) is removed on exit,
-# also on failure or Ctrl-C.
+# table on stderr; raw per-run JSON in perf/target/linux-compare/. Results: perf/LINUX.md. Must run as
+# root. Everything it creates (namespaces ${prefix}{router,lanbr,inside,server,outside,ceil-a,ceil-b},
+# processes, nft tables in them, ksoftirqd's nice) is removed or put back on exit, also on failure or
+# on a signal.
 set -Eeuo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
