@@ -504,6 +504,10 @@ def report(files, label):
             out[f"linux_best_{kind}_pps"] = lx[0] or None
             out[f"linux_best_{kind}_router"] = lx[1]
             out[f"ratio_{kind}"] = round(h / lx[0], 2) if h and lx[0] else None
+            for r, es in routers.items():   # variants (hairpin-krx-drop): their own ratio
+                if r.startswith("hairpin-"):
+                    v = pps(best(es, kind), kind)
+                    out[f"{r.replace('-', '_')}_ratio_{kind}"] = round(v / lx[0], 2) if v and lx[0] else None
         if ceil:   # with the generator and sink the runs used
             g = [r["received_pps"] for e in ceil for r in e["runs"]
                  if (r["generator"], r["sink"]) == ((first.get("max") or {}).get("generator"), (first.get("max") or {}).get("sink"))]
@@ -547,6 +551,11 @@ def report(files, label):
         print(f"{o['traffic']}: Hairpin/Linux = {o['ratio_max']} at max rate (vs {o['linux_best_max_router']}), "
               f"{o['ratio_lossless']} at <= 0.1 % loss (vs {o['linux_best_lossless_router']}); best of "
               f"{o['rounds']} round(s)", file=t)
+        for k in o:
+            if k.startswith("hairpin_") and k.endswith("_ratio_max"):
+                v = k[:-len("_ratio_max")]
+                print(f"{o['traffic']}: {v.replace('_', '-')}/Linux = {o[k]} at max rate, "
+                      f"{o.get(v + '_ratio_lossless')} at <= 0.1 % loss", file=t)
 
 
 def main():
