@@ -98,11 +98,13 @@ struct kvt { struct kv *e; uint32_t mask; uint64_t seed; };
 
 static void *big_alloc(size_t bytes)
 {
+    /* on huge pages where the kernel has them, and touched now (the JVM pre-touches its heap too) */
     void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         return NULL;
     }
-    madvise(p, bytes, MADV_HUGEPAGE); /* a C programmer would put big tables on huge pages */
+    madvise(p, bytes, MADV_HUGEPAGE);
+    memset(p, 0, bytes);
     return p;
 }
 
@@ -187,6 +189,42 @@ static void kvt_del(struct kvt *t, uint64_t key)
     t->e[i].used = 0;
 }
 
+/* ---- neighbours: address -> MAC in the slot itself (one cache line touched per lookup) ------------- */
+
+struct nb { uint32_t ip; uint8_t mac[6]; uint8_t used, pad[5]; };
+struct nbt { struct nb *e; uint32_t mask; uint64_t seed; };
+
+static inline uint32_t nbt_home(const struct nbt *t, uint32_t ip)
+{
+    return (uint32_t)mix(ip, 0, t->seed) & t->mask;
+}
+
+static inline const struct nb *nbt_get(const struct nbt *t, uint32_t ip)
+{
+    uint32_t i = nbt_home(t, ip);
+    for (;;) {
+        const struct nb *e = &t->e[i];
+        if (!e->used) {
+            return NULL;
+        }
+        if (e->ip == ip) {
+            return e;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static void nbt_put(struct nbt *t, uint32_t ip, const uint8_t *mac)
+{
+    uint32_t i = nbt_home(t, ip);
+    while (t->e[i].used && t->e[i].ip != ip) {
+        i = (i + 1) & t->mask;
+    }
+    t->e[i].ip = ip;
+    memcpy(t->e[i].mac, mac, 6);
+    t->e[i].used = 1;
+}
+
 /* ---- sessions ------------------------------------------------------------------------------------ */
 
 /* A flow's rewrite: the tuple it becomes and the checksum deltas that takes (IP header, L4). */
@@ -249,8 +287,7 @@ struct hp_ref {
     struct route routes[MAX_ROUTES];
     uint32_t route_count;
 
-    struct kvt neighbors;        /* ip -> index into neighbor_mac */
-    uint8_t (*neighbor_mac)[8];
+    struct nbt neighbors;
     uint32_t neighbor_count, neighbor_cap;
 
     struct kvt public_addr;      /* NAT public address -> kind << 24 | index */
@@ -340,7 +377,10 @@ struct hp_ref *hp_ref_create(uint16_t wan_port, uint16_t lan_port, int64_t wan_m
     x->lpm = rte_lpm_create(name, SOCKET_ID_ANY, &cfg);
     x->max_sessions = max_sessions < 16 ? 16 : (uint32_t)max_sessions;
     x->neighbor_cap = (uint32_t)max_neighbors;
-    x->neighbor_mac = calloc(max_neighbors, 8);
+    size_t nb_slots = pow2_at_least(2 * (size_t)max_neighbors);
+    x->neighbors.e = big_alloc(nb_slots * sizeof(struct nb));
+    x->neighbors.mask = (uint32_t)(nb_slots - 1);
+    x->neighbors.seed = x->seed;
     x->binat = calloc(max_rules, sizeof(struct binat));
     x->pfwd = calloc(max_rules, sizeof(struct pfwd));
     size_t slots = pow2_at_least(4 * (size_t)x->max_sessions);
@@ -349,9 +389,9 @@ struct hp_ref *hp_ref_create(uint16_t wan_port, uint16_t lan_port, int64_t wan_m
     x->sess = big_alloc((size_t)x->max_sessions * sizeof(struct sess));
     x->maps = big_alloc((size_t)x->max_sessions * sizeof(struct mapping));
     x->map_free = malloc((size_t)x->max_sessions * sizeof(uint32_t));
-    if (x->lpm == NULL || x->neighbor_mac == NULL || x->binat == NULL || x->pfwd == NULL || x->slots == NULL
+    if (x->lpm == NULL || x->neighbors.e == NULL || x->binat == NULL || x->pfwd == NULL || x->slots == NULL
             || x->sess == NULL || x->maps == NULL || x->map_free == NULL
-            || kvt_init(&x->neighbors, max_neighbors, x->seed) || kvt_init(&x->public_addr, max_rules + 64, x->seed)
+            || kvt_init(&x->public_addr, max_rules + 64, x->seed)
             || kvt_init(&x->binat_by_in, max_rules, x->seed) || kvt_init(&x->pfwd_by_ext, max_rules, x->seed)
             || kvt_init(&x->map_by_in, x->max_sessions, x->seed)) {
         return NULL; /* leaks on a failure that ends the benchmark anyway */
@@ -404,9 +444,10 @@ int hp_ref_neighbor(struct hp_ref *x, int32_t ip, int64_t mac)
     if (x->neighbor_count == x->neighbor_cap) {
         return -1;
     }
-    uint32_t n = x->neighbor_count++;
-    mac_bytes(x->neighbor_mac[n], (uint64_t)mac);
-    kvt_put(&x->neighbors, rte_cpu_to_be_32((uint32_t)ip), n);
+    x->neighbor_count++;
+    uint8_t bytes[8];
+    mac_bytes(bytes, (uint64_t)mac);
+    nbt_put(&x->neighbors, rte_cpu_to_be_32((uint32_t)ip), bytes);
     return 0;
 }
 
@@ -524,12 +565,11 @@ void hp_ref_destroy(struct hp_ref *x)
         free(x->out_pool[o]->free_count);
         free(x->out_pool[o]);
     }
-    kvt_free(&x->neighbors);
+    munmap(x->neighbors.e, ((size_t)x->neighbors.mask + 1) * sizeof(struct nb));
     kvt_free(&x->public_addr);
     kvt_free(&x->binat_by_in);
     kvt_free(&x->pfwd_by_ext);
     kvt_free(&x->map_by_in);
-    free(x->neighbor_mac);
     free(x->binat);
     free(x->pfwd);
     free(x);
@@ -1134,8 +1174,8 @@ static inline void process(struct hp_ref *x, struct rte_mbuf *m, uint32_t in, st
         }
     }
     uint32_t next_hop = route->gw != 0 ? route->gw : n_dst;
-    uint32_t nb = kvt_get(&x->neighbors, next_hop);
-    if (unlikely(nb == NIL)) {
+    const struct nb *nb = nbt_get(&x->neighbors, next_hop);
+    if (unlikely(nb == NULL)) {
         drop(x, m, D_NO_NEIGHBOR);
         return;
     }
@@ -1145,7 +1185,7 @@ static inline void process(struct hp_ref *x, struct rte_mbuf *m, uint32_t in, st
     rewrite(ip, proto, n_src, n_dst, n_ports, d_ip, d_l4);
     x->c[C_TRANSLATED] += translate;
     uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-    memcpy(eth, x->neighbor_mac[nb], 6);
+    memcpy(eth, nb->mac, 6);
     memcpy(eth + 6, x->port_mac[egress], 6);
     x->c[C_FORWARDED]++;
     x->tx[egress][x->tx_count[egress]++] = m;
@@ -1173,6 +1213,12 @@ int32_t hp_ref_poll(struct hp_ref *x)
                 continue;
             }
             pk->flow = NIL;
+            if (x->nat_rules) { /* the stateless lookups of stage 3, in flight for the whole burst */
+                rte_prefetch0(&x->public_addr.e[kvt_home(&x->public_addr, pk->dst)]);
+                if (x->binat_count) {
+                    rte_prefetch0(&x->binat_by_in.e[kvt_home(&x->binat_by_in, pk->src)]);
+                }
+            }
             if (sessions && pk->proto != 0) {
                 pk->hash = flow_hash(x, pk->src, pk->dst, pk->ports, pk->proto);
                 rte_prefetch0(&x->slots[pk->hash & x->slot_mask]);
@@ -1185,6 +1231,9 @@ int32_t hp_ref_poll(struct hp_ref *x)
                     pk->flow = flow_lookup(x, pk->hash, pk->src, pk->dst, pk->ports, pk->proto);
                     if (pk->flow != NIL) {
                         rte_prefetch0(&x->sess[pk->flow >> 1]);
+                    } else if (x->out_count) { /* a new flow: its mapping's slot */
+                        uint64_t key = (uint64_t)pk->proto << 48 | (uint64_t)(pk->ports & 0xffff) << 32 | pk->src;
+                        rte_prefetch0(&x->map_by_in.e[kvt_home(&x->map_by_in, key)]);
                     }
                 }
             }
