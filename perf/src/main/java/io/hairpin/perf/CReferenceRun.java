@@ -45,7 +45,16 @@ final class CReferenceRun {
         }
     }
 
+    /** Looks at the rig after the window, before its rings are drained (tests check the frames there). */
+    interface Inspection {
+        Object inspect(Rig rig);
+    }
+
     static Result run(Setup s, Rig rig, Bench.Options o) {
+        return run(s, rig, o, null);
+    }
+
+    static Result run(Setup s, Rig rig, Bench.Options o, Inspection inspection) {
         Flows walk = s.flows.get();
         Map<String, Object> x = new LinkedHashMap<>();
         Shim.hp_thread_register();
@@ -80,6 +89,9 @@ final class CReferenceRun {
             x.put("drops_before_window", CReference.drops(first, start[0]));
             if (s.openSessions > 0) {
                 x.put("open_s", Bench.round(openS, 3));
+            }
+            if (inspection != null) {
+                x.put("inspection", inspection.inspect(rig));
             }
             return new Result(m, x);
         } finally {

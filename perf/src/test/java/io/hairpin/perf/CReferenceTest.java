@@ -23,8 +23,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * in a JVM of its own), through the same rig and verifying mirror as the engine, and checks what
  * came out: the mirror found nothing mistranslated (the scenarios that rotate or cross flows
  * check every packet's addresses and ports), every checksum in the rings is right, no packet was
- * lost or dropped, and in the NAT scenarios every packet forwarded was translated, with the
- * sessions the scenario implies. Says nothing about speed.
+ * lost or dropped, in the NAT scenarios every packet forwarded was translated, with the sessions
+ * the scenario implies, and every frame left in the rings carries addresses and ports that side of
+ * the topology allows (exact pairs where the mirror only swaps and so checks nothing). Says
+ * nothing about speed.
  */
 class CReferenceTest {
     static final String[] SCENARIOS = {"forward", "binat:1", "binat:1000", "pfwd", "napt-established:1000",
@@ -86,6 +88,8 @@ class CReferenceTest {
         if (!token.equals("forward")) {
             assertEquals(r.get("packets"), r.get("translated"), "every packet translated: " + what);
         }
+        assertTrue(Long.parseLong(r.get("frames")) > 0, "frames inspected in the rings: " + what);
+        assertEquals("0", r.get("unexpected"), "frames with addresses the topology does not allow there: " + what);
         if (token.startsWith("napt-established")) {
             assertEquals(r.get("open_sessions"), r.get("sessions"), "one session per flow: " + what);
         }
