@@ -1205,6 +1205,9 @@ int32_t hp_ref_poll(struct hp_ref *x)
         work += n;
         x->c[C_RX] += n;
         x->burst_creates = 0;
+        for (uint16_t i = 0; i < n; i++) { /* the headers of the whole burst, loading in parallel */
+            rte_prefetch0(rte_pktmbuf_mtod(x->rx[i], void *));
+        }
         for (uint16_t i = 0; i < n; i++) {
             struct pkt *pk = &x->pk[i];
             int v = parse(x, x->rx[i], in, pk);
