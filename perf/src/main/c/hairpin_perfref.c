@@ -17,7 +17,10 @@
  * backward-shift deletion) looked up a burst at a time with prefetching; endpoint-independent
  * mappings with paired pooling, port preservation and a random scan otherwise; stateless 1:1
  * both ways; port forwards; reflection (mapped source); idle timeouts per protocol and TCP
- * state, expired by a hashed timer wheel with lazy re-arming (4096 per millisecond at most).
+ * state, expired with the engine's tick (≈ 268 ms) and budget (4096 per millisecond), from one FIFO
+ * per timeout class in arming order (arming order is expiry order within a class) with lazy
+ * re-arming of refreshed sessions, the way VPP keeps per-protocol lists; the FIFOs are arrays, so
+ * the expiry loop prefetches the sessions, index slots and mappings it is about to remove.
  * Not covered (never in the benchmark's traffic, dropped and counted as unsupported): ICMP
  * translation, fragments, IP options, VLANs, ARP, traffic to the appliance itself, unsolicited
  * inbound traffic to a NAPT mapping (the engine's address-dependent filtering), and reflection
@@ -234,7 +237,7 @@ struct sess {
     struct rw rw[2];     /* flow 0 (as first seen) and flow 1 (the return) */
     uint64_t expires;    /* TSC */
     uint32_t mapping;    /* NIL: none */
-    uint32_t next;       /* timer wheel bucket list, or the free list */
+    uint32_t next;       /* the free list */
     uint8_t proto, state;
     uint8_t pad[10];
 } __rte_aligned(64);
@@ -248,7 +251,9 @@ struct slot { uint32_t src, dst, ports, val; };
 #define TCP_FIN1 8
 #define TCP_RST 16
 
-#define WHEEL_BITS 15
+/* Timeout classes, one expiry FIFO each: entries (armed tick << 32 | session). */
+enum { T_UDP, T_TCP_TRANS, T_TCP_EST, T_CLASSES };
+struct fifo { uint64_t *e; uint64_t head, tail; uint64_t mask; };
 
 struct mapping { uint64_t key; uint32_t ext_addr; uint16_t ext_port; uint8_t pi, rule; uint32_t addr_index, refs; };
 
@@ -314,10 +319,8 @@ struct hp_ref {
     uint32_t slot_mask;
     uint64_t seed;
     uint32_t free_head;
-    uint32_t wheel[1u << WHEEL_BITS];
+    struct fifo fifo[T_CLASSES];
     uint32_t tick_shift;
-    uint64_t cursor;
-    int wheel_started;
     uint64_t timeout_udp, timeout_tcp_est, timeout_tcp_trans;
 
     /* endpoint-independent mappings */
@@ -365,12 +368,9 @@ struct hp_ref *hp_ref_create(uint16_t wan_port, uint16_t lan_port, int64_t wan_m
     x->tsc_hz = rte_get_tsc_hz();
     x->housekeeping_every = x->tsc_hz / 1000;
     x->seed = (uint64_t)seed | 1;
-    /* wheel tick ≈ 268 ms like the engine's (2^28 ns), in TSC cycles */
+    /* expiry tick ≈ 268 ms like the engine's wheel (2^28 ns), in TSC cycles */
     uint64_t tick = x->tsc_hz / 4;
     x->tick_shift = 63 - __builtin_clzll(tick);
-    for (uint32_t b = 0; b < (1u << WHEEL_BITS); b++) {
-        x->wheel[b] = NIL;
-    }
     char name[32];
     snprintf(name, sizeof(name), "hpref_lpm%d", lpm_serial++);
     struct rte_lpm_config cfg = { .max_rules = MAX_ROUTES, .number_tbl8s = 64, .flags = 0 };
@@ -389,6 +389,14 @@ struct hp_ref *hp_ref_create(uint16_t wan_port, uint16_t lan_port, int64_t wan_m
     x->sess = big_alloc((size_t)x->max_sessions * sizeof(struct sess));
     x->maps = big_alloc((size_t)x->max_sessions * sizeof(struct mapping));
     x->map_free = malloc((size_t)x->max_sessions * sizeof(uint32_t));
+    size_t fifo_len = pow2_at_least(x->max_sessions);
+    for (int c = 0; c < T_CLASSES; c++) {
+        x->fifo[c].e = big_alloc(fifo_len * sizeof(uint64_t));
+        x->fifo[c].mask = fifo_len - 1;
+        if (x->fifo[c].e == NULL) {
+            return NULL;
+        }
+    }
     if (x->lpm == NULL || x->neighbors.e == NULL || x->binat == NULL || x->pfwd == NULL || x->slots == NULL
             || x->sess == NULL || x->maps == NULL || x->map_free == NULL
             || kvt_init(&x->public_addr, max_rules + 64, x->seed)
@@ -559,6 +567,9 @@ void hp_ref_destroy(struct hp_ref *x)
     munmap(x->slots, slots * sizeof(struct slot));
     munmap(x->sess, (size_t)x->max_sessions * sizeof(struct sess));
     munmap(x->maps, (size_t)x->max_sessions * sizeof(struct mapping));
+    for (int c = 0; c < T_CLASSES; c++) {
+        munmap(x->fifo[c].e, (x->fifo[c].mask + 1) * sizeof(uint64_t));
+    }
     free(x->map_free);
     for (uint32_t o = 0; o < x->out_count; o++) {
         munmap(x->out_pool[o]->bits, (size_t)2 * x->out_pool[o]->n * 1024 * sizeof(uint64_t));
@@ -732,7 +743,7 @@ static inline uint64_t session_timeout(const struct hp_ref *x, uint32_t proto, u
     return x->timeout_udp;
 }
 
-/* Follows the TCP flags and refreshes the idle timeout (the old wheel bucket re-arms it lazily). */
+/* Follows the TCP flags and refreshes the idle timeout (its FIFO entry re-arms it lazily when reached). */
 static inline void session_refresh(struct hp_ref *x, struct sess *s, uint32_t dir, const struct rte_udp_hdr *l4)
 {
     uint32_t state = s->state;
@@ -752,11 +763,22 @@ static inline void session_refresh(struct hp_ref *x, struct sess *s, uint32_t di
     s->expires = x->now + session_timeout(x, s->proto, state);
 }
 
-static inline void wheel_link(struct hp_ref *x, uint32_t s)
+static inline uint32_t timeout_class(uint32_t proto, uint32_t state)
 {
-    uint32_t b = (uint32_t)(x->sess[s].expires >> x->tick_shift) & ((1u << WHEEL_BITS) - 1);
-    x->sess[s].next = x->wheel[b];
-    x->wheel[b] = s;
+    if (proto != IPPROTO_TCP) {
+        return T_UDP;
+    }
+    int established = (state & (TCP_SYN0 | TCP_SYN1)) == (TCP_SYN0 | TCP_SYN1)
+            && (state & (TCP_FIN0 | TCP_FIN1 | TCP_RST)) == 0;
+    return established ? T_TCP_EST : T_TCP_TRANS;
+}
+
+/* Queues a session for expiry at its current expiry tick (each live session has one entry). */
+static inline void arm(struct hp_ref *x, uint32_t s)
+{
+    const struct sess *e = &x->sess[s];
+    struct fifo *f = &x->fifo[timeout_class(e->proto, e->state)];
+    f->e[f->tail++ & f->mask] = (e->expires >> x->tick_shift) << 32 | s;
 }
 
 static void mapping_release(struct hp_ref *x, uint32_t m)
@@ -786,39 +808,49 @@ static void session_remove(struct hp_ref *x, uint32_t s)
     x->c[C_SESSIONS_EXPIRED]++;
 }
 
-/* Removes sessions whose expiry tick lies before now's (at most budget), re-arming the others lazily. */
+static inline void prefetch_removal(const struct hp_ref *x, uint32_t s)
+{
+    const struct sess *e = &x->sess[s];
+    rte_prefetch0(&x->slots[flow_hash(x, e->rw[1].dst, e->rw[1].src, swap_ports(e->rw[1].ports), e->proto)
+                            & x->slot_mask]);
+    rte_prefetch0(&x->slots[flow_hash(x, e->rw[0].dst, e->rw[0].src, swap_ports(e->rw[0].ports), e->proto)
+                            & x->slot_mask]);
+    if (e->mapping != NIL) {
+        rte_prefetch0(&x->maps[e->mapping]);
+    }
+}
+
+/*
+ * Removes sessions whose expiry tick lies before now's (at most budget), oldest first, and
+ * re-arms those refreshed since they were armed. The next sessions' records are prefetched 8
+ * entries ahead and their index slots and mapping 4 ahead.
+ */
 static void expire(struct hp_ref *x, uint32_t budget)
 {
-    uint64_t now_tick = x->now >> x->tick_shift;
-    if (!x->wheel_started) {
-        x->wheel_started = 1;
-        x->cursor = now_tick;
-        return;
-    }
-    const uint32_t wmask = (1u << WHEEL_BITS) - 1;
-    while (x->cursor < now_tick) {
-        uint32_t b = (uint32_t)x->cursor & wmask;
-        uint32_t s = x->wheel[b];
-        x->wheel[b] = NIL;
-        int stopped = 0;
-        while (s != NIL) {
-            uint32_t next = x->sess[s].next;
-            if ((x->sess[s].expires >> x->tick_shift) < now_tick && budget > 0) {
+    const uint64_t now_tick = x->now >> x->tick_shift;
+    for (int c = 0; c < T_CLASSES && budget > 0; c++) {
+        struct fifo *f = &x->fifo[c];
+        uint64_t tail = f->tail; /* entries re-armed now go behind it */
+        while (f->head != tail && budget > 0) {
+            uint64_t entry = f->e[f->head & f->mask];
+            if ((entry >> 32) >= now_tick) {
+                break;
+            }
+            if (f->head + 8 < tail && (f->e[(f->head + 8) & f->mask] >> 32) < now_tick) {
+                rte_prefetch0(&x->sess[(uint32_t)f->e[(f->head + 8) & f->mask]]);
+            }
+            if (f->head + 4 < tail && (f->e[(f->head + 4) & f->mask] >> 32) < now_tick) {
+                prefetch_removal(x, (uint32_t)f->e[(f->head + 4) & f->mask]);
+            }
+            f->head++;
+            uint32_t s = (uint32_t)entry;
+            if ((x->sess[s].expires >> x->tick_shift) < now_tick) {
                 session_remove(x, s);
                 budget--;
-            } else if ((x->sess[s].expires >> x->tick_shift) < now_tick) {
-                x->sess[s].next = x->wheel[b]; /* due, but out of budget: stays in this bucket */
-                x->wheel[b] = s;
-                stopped = 1;
             } else {
-                wheel_link(x, s);
+                arm(x, s);
             }
-            s = next;
         }
-        if (stopped) {
-            return;
-        }
-        x->cursor++;
     }
 }
 
@@ -845,7 +877,7 @@ static uint32_t session_create(struct hp_ref *x, uint32_t proto, uint32_t src, u
     e->expires = x->now + session_timeout(x, proto, 0);
     flow_insert(x, src, dst, ports, proto, 2 * s);
     flow_insert(x, to_dst, to_src, swap_ports(to_ports), proto, 2 * s + 1);
-    wheel_link(x, s);
+    arm(x, s);
     x->session_count++;
     x->burst_creates++;
     x->c[C_SESSIONS_CREATED]++;
@@ -1265,10 +1297,8 @@ int32_t hp_ref_poll(struct hp_ref *x)
     }
     if (x->now >= x->next_housekeeping) {
         x->next_housekeeping = x->now + x->housekeeping_every;
-        if (x->session_count > 0 || !x->wheel_started) {
+        if (x->session_count > 0) {
             expire(x, 4096);
-        } else {
-            x->cursor = x->now >> x->tick_shift;
         }
     }
     return work;

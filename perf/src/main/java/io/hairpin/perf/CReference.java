@@ -30,6 +30,8 @@ final class CReference implements Dut, AutoCloseable {
     static final int RX = 0;
     static final int FORWARDED = 1;
     static final int TRANSLATED = 2;
+    static final int SESSIONS_CREATED = 3;
+    static final int SESSIONS_EXPIRED = 4;
     static final int TX_FULL = 5;
     static final int FIRST_DROP = 6;
 

@@ -84,6 +84,8 @@ final class CReferenceRun {
             Measurement m = w.finish(rig, CReference.drops(start[0], end));
             x.put("sessions", c.sessions());
             x.put("translated", end[CReference.TRANSLATED] - start[0][CReference.TRANSLATED]);
+            x.put("sessions_created", end[CReference.SESSIONS_CREATED] - start[0][CReference.SESSIONS_CREATED]);
+            x.put("sessions_expired", end[CReference.SESSIONS_EXPIRED] - start[0][CReference.SESSIONS_EXPIRED]);
             x.put("mistranslated", mirror.mistranslated() - misStart[0]);
             x.put("drop_detail", CReference.dropDetail(start[0], end));
             x.put("drops_before_window", CReference.drops(first, start[0]));

@@ -25,24 +25,30 @@ final class CReferenceCheck {
         String prefix = "hairpin-cref-test-" + ProcessHandle.current().pid();
         Eal.init(List.of("--no-pci", "--file-prefix", prefix, "-l", "0", "--log-level", "*:error", "--no-telemetry",
                 "--no-huge", "-m", "512"));
-        Bench.Options o = Bench.Options.parse(new String[] {"--duration", "0.3", "--warmup", "0.1", "--packets", "256",
-                "--max-sessions", "1m", "forward"});
-        try (Rig rig = new Rig(o.packets())) {
-            for (String token : tokens) {
+        Bench.Options shortRun = Bench.Options.parse(new String[] {"--duration", "0.3", "--warmup", "0.1", "--packets",
+                "256", "--max-sessions", "1m", "forward"});
+        try (Rig rig = new Rig(shortRun.packets())) {
+            for (String arg : tokens) {
+                // TOKEN@SECONDS: a longer window (expiry needs more than napt-cps's 1 s timeout)
+                int at = arg.indexOf('@');
+                String token = at < 0 ? arg : arg.substring(0, at);
+                Bench.Options o = at < 0 ? shortRun : Bench.Options.parse(new String[] {"--duration",
+                        arg.substring(at + 1), "--warmup", "0.1", "--packets", "256", "forward"});
                 Setup s = Bench.setup(Bench.Options.canonical(token), o);
                 String why = CReference.unsupported(s);
                 if (why != null) {
-                    System.out.println("check " + token + " unsupported=" + why.replace(' ', '_'));
+                    System.out.println("check " + arg + " unsupported=" + why.replace(' ', '_'));
                     continue;
                 }
                 CReferenceRun.Result r = Scenarios.inThread(token + "-cref",
                         () -> CReferenceRun.run(s, rig, o, g -> inspect(token, g)));
                 Measurement m = r.m();
                 Map<String, Object> x = r.extra();
-                System.out.println("check " + token + " packets=" + m.packets() + " bad_checksums=" + m.badChecksums()
+                System.out.println("check " + arg + " packets=" + m.packets() + " bad_checksums=" + m.badChecksums()
                         + " lost=" + m.lost() + " drops=" + m.drops() + " mistranslated=" + x.get("mistranslated")
                         + " drops_before_window=" + x.get("drops_before_window") + " translated=" + x.get("translated")
-                        + " sessions=" + x.get("sessions") + " open_sessions=" + s.openSessions + " in_flight="
+                        + " sessions=" + x.get("sessions") + " created=" + x.get("sessions_created") + " expired="
+                        + x.get("sessions_expired") + " open_sessions=" + s.openSessions + " in_flight="
                         + rig.inFlight + " drop_detail=" + x.get("drop_detail") + " " + x.get("inspection"));
             }
         } finally {
