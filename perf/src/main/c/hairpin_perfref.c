@@ -44,6 +44,8 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_lpm.h>
+#include <rte_malloc.h>
+#include <rte_memory.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 #include <rte_mbuf.h>
@@ -99,16 +101,36 @@ static inline uint64_t mix(uint64_t a, uint64_t b, uint64_t seed)
 struct kv { uint64_t key; uint32_t val; uint32_t used; };
 struct kvt { struct kv *e; uint32_t mask; uint64_t seed; };
 
+/*
+ * Big tables go where a DPDK program puts them: DPDK's hugepage heap (2 MiB pages, no TLB misses
+ * to speak of); when it has not enough (tests on 4 KiB pages), anonymous memory with transparent
+ * huge pages asked for. Zeroed and touched now (the JVM pre-touches its heap too).
+ */
 static void *big_alloc(size_t bytes)
 {
-    /* on huge pages where the kernel has them, and touched now (the JVM pre-touches its heap too) */
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = rte_zmalloc_socket("hpref", bytes, RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
+    if (p != NULL) {
+        return p;
+    }
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         return NULL;
     }
     madvise(p, bytes, MADV_HUGEPAGE);
     memset(p, 0, bytes);
     return p;
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (rte_mem_virt2memseg(p, NULL) != NULL) {
+        rte_free(p);
+    } else {
+        munmap(p, bytes);
+    }
 }
 
 static size_t pow2_at_least(size_t n)
@@ -132,7 +154,7 @@ static int kvt_init(struct kvt *t, size_t capacity, uint64_t seed)
 static void kvt_free(struct kvt *t)
 {
     if (t->e != NULL) {
-        munmap(t->e, ((size_t)t->mask + 1) * sizeof(struct kv));
+        big_free(t->e, ((size_t)t->mask + 1) * sizeof(struct kv));
         t->e = NULL;
     }
 }
@@ -564,19 +586,19 @@ void hp_ref_destroy(struct hp_ref *x)
     }
     rte_lpm_free(x->lpm);
     size_t slots = (size_t)x->slot_mask + 1;
-    munmap(x->slots, slots * sizeof(struct slot));
-    munmap(x->sess, (size_t)x->max_sessions * sizeof(struct sess));
-    munmap(x->maps, (size_t)x->max_sessions * sizeof(struct mapping));
+    big_free(x->slots, slots * sizeof(struct slot));
+    big_free(x->sess, (size_t)x->max_sessions * sizeof(struct sess));
+    big_free(x->maps, (size_t)x->max_sessions * sizeof(struct mapping));
     for (int c = 0; c < T_CLASSES; c++) {
-        munmap(x->fifo[c].e, (x->fifo[c].mask + 1) * sizeof(uint64_t));
+        big_free(x->fifo[c].e, (x->fifo[c].mask + 1) * sizeof(uint64_t));
     }
     free(x->map_free);
     for (uint32_t o = 0; o < x->out_count; o++) {
-        munmap(x->out_pool[o]->bits, (size_t)2 * x->out_pool[o]->n * 1024 * sizeof(uint64_t));
+        big_free(x->out_pool[o]->bits, (size_t)2 * x->out_pool[o]->n * 1024 * sizeof(uint64_t));
         free(x->out_pool[o]->free_count);
         free(x->out_pool[o]);
     }
-    munmap(x->neighbors.e, ((size_t)x->neighbors.mask + 1) * sizeof(struct nb));
+    big_free(x->neighbors.e, ((size_t)x->neighbors.mask + 1) * sizeof(struct nb));
     kvt_free(&x->public_addr);
     kvt_free(&x->binat_by_in);
     kvt_free(&x->pfwd_by_ext);
