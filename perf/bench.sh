@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
 #
-#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
-#                 [--no-harness] [--max-sessions N] [--no-cref]
+#   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B] [--lcore N]
+#                 [--no-huge] [--no-harness] [--max-sessions N] [--no-cref]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
-# hairpin[:napt|binat], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
-# Every scenario but mirror-only also runs its C reference (perf/src/main/c/hairpin_perfref.c: the same
-# work as a plain C DPDK loop) right after the engine, on the same rig, frames, mirror and window; its line
+# hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# Also `hairpin bench ...` (the launcher hands it here).
+# Every scenario the C reference covers (perf/src/main/c/hairpin_perfref.c: the same work as a plain C
+# DPDK loop) also runs it right after the engine, on the same rig, frames, mirror and window; its line
 # then carries c_reference_mpps, c_reference_cycles_per_pkt (..._on_cpu, c_reference_engine_... = minus
 # the harness), c_reference_mistranslated and ratio_to_c (engine Mpps / C Mpps). --no-cref skips it.
 #
@@ -19,6 +20,14 @@
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
 # (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
+
+for a in "$@"; do
+    if [[ "$a" == -h || "$a" == --help ]]; then
+        # this header is the usage: no build, no JVM
+        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+        exit 0
+    fi
+done
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"

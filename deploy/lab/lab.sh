@@ -142,6 +142,7 @@ state_init() {
     fi
     mkdir -p -- "$STATE/pids" "$STATE/logs" "$STATE/www"
     : >"$STATE/.hairpin-lab"
+    rm -f -- "$STATE/control.launcher" "$STATE/control.socket" "$STATE/control.config"
 }
 
 # --- processes ----------------------------------------------------------------
@@ -503,8 +504,10 @@ start_appliance() {
         read -r _ opid <"$STATE/pids/appliance.pid" || true
         if pid_in_ns "${opid:-}" "$NS_ROUTER"; then die "an appliance is already running (pid $opid)"; fi
     fi
-    info "starting appliance in $NS_ROUTER: $*"
-    start_bg appliance "$NS_ROUTER" "$@" || die "cannot start the appliance"
+    local -a cmd=("$@")
+    [[ "$LAB_MODE" == nat ]] && running_config_copy cmd
+    info "starting appliance in $NS_ROUTER: ${cmd[*]}"
+    start_bg appliance "$NS_ROUTER" "${cmd[@]}" || die "cannot start the appliance"
     local pid=$LAST_PID t0=$SECONDS
     printf 'process %s\n' "$pid" >"$STATE/mode"
     if ! wait_ready "$pid"; then
@@ -513,6 +516,39 @@ start_appliance() {
         die "appliance did not become ready"
     fi
     info "appliance ready in $((SECONDS - t0))s (pid $pid, log $STATE/logs/appliance.log)"
+}
+
+# running_config_copy ARRAY_NAME: NAT mode runs the appliance on a copy of its --config in the
+# state dir, because `hairpin apply` (checks o-t) persists to the running config file; the copy
+# gets a control socket in the state dir when the file names none, so that labs with different
+# prefixes never share one. Records the launcher (the command's first word when it is a
+# `hairpin` launcher), the socket and the copy for the control checks.
+running_config_copy() {
+    local -n _cmd=$1
+    local i cfg="" idx=-1 sock
+    rm -f -- "$STATE/control.launcher" "$STATE/control.socket" "$STATE/control.config"
+    for ((i = 0; i < ${#_cmd[@]}; i++)); do
+        if [[ "${_cmd[i]}" == --config ]] && ((i + 1 < ${#_cmd[@]})); then cfg=${_cmd[i + 1]}; idx=$((i + 1)); fi
+        if [[ "${_cmd[i]}" == --config=* ]]; then cfg=${_cmd[i]#--config=}; idx=$i; fi
+    done
+    [[ -n "$cfg" && -r "$cfg" ]] || return 0
+    cp -- "$cfg" "$STATE/running.yaml"
+    sock=$(sed -n -E 's/^  socket:[[:space:]]*"?([^" #]+)"?.*/\1/p' "$cfg" | head -n 1)
+    if [[ -z "$sock" ]]; then
+        sock="$STATE/control.sock"
+        if grep -q '^control:[[:space:]]*$' "$cfg"; then
+            sed -i "s|^control:[[:space:]]*\$|control:\n  socket: $sock  # added by lab.sh: this lab's own socket|" \
+                "$STATE/running.yaml"
+        else
+            printf '\n# added by lab.sh: this lab'"'"'s own control socket\ncontrol:\n  socket: %s\n' "$sock" \
+                >>"$STATE/running.yaml"
+        fi
+    fi
+    if [[ "${_cmd[idx]}" == --config=* ]]; then _cmd[idx]="--config=$STATE/running.yaml"; else _cmd[idx]="$STATE/running.yaml"; fi
+    [[ "$(basename -- "${_cmd[0]}")" == hairpin ]] && printf '%s\n' "${_cmd[0]}" >"$STATE/control.launcher"
+    printf '%s\n' "${sock:-/run/hairpin/control.sock}" >"$STATE/control.socket"
+    printf '%s\n' "$STATE/running.yaml" >"$STATE/control.config"
+    info "NAT mode: the appliance runs on a copy of $cfg ($STATE/running.yaml), control socket ${sock:-/run/hairpin/control.sock}"
 }
 
 # The reflection source the running appliance was started with, for later `checks`.
@@ -679,6 +715,86 @@ run_nat_checks() {
     check_bulk l
     capture_stop
     check_capture k
+    run_control_checks
+}
+
+# --- control-plane checks (NAT mode, an appliance started through a hairpin launcher) ----------
+# o-p: the myip responder on the LAN address answers each host with the address it is seen as;
+# q: `hairpin cpnat` agrees; r: `hairpin apply` of a config with a new 1:1 rule (inside client ->
+# APPLY_EXT) takes effect without a restart; s: a broken file is refused, the running file and
+# rules stay as they were.
+APPLY_EXT=203.0.113.30
+
+hairpin_client() {   # hairpin_client ARGS... : the launcher against this lab's control socket
+    "$(cat "$STATE/control.launcher")" --socket "$(cat "$STATE/control.socket")" "$@"
+}
+
+appliance_pid() { local _ pid; read -r _ pid <"$STATE/pids/appliance.pid" 2>/dev/null && printf '%s\n' "$pid"; }
+
+run_control_checks() {
+    if [[ ! -s "$STATE/control.launcher" || ! -s "$STATE/control.config" ]]; then
+        info "control checks o-s skipped: the appliance was not started as 'hairpin run --config FILE'"
+        return 0
+    fi
+    local running new broken out pid_before want got
+    running=$(cat "$STATE/control.config")
+    check_http o "myip: server -> http://$LAN_ADDR/myip is its 1:1 address" "$NS_SERVER" \
+        "http://$LAN_ADDR/myip" "$ONE_TO_ONE_EXT" "answered"
+    check_http p "myip: inside -> http://$LAN_ADDR/myip is its outbound NAT address" "$NS_INSIDE" \
+        "http://$LAN_ADDR/myip" "$WAN_ADDR" "answered"
+
+    run_cap out hairpin_client cpnat --host "$SERVER_IP"
+    want="$SERVER_IP $ONE_TO_ONE_EXT"
+    if [[ $RC -eq 0 ]] && grep -qxF -- "$want" <<<"$out"; then
+        report PASS q "hairpin cpnat --host $SERVER_IP agrees with myip" "\"$(oneline <<<"$out")\""
+    else
+        report FAIL q "hairpin cpnat --host $SERVER_IP agrees with myip" "rc=$RC: \"$(oneline <<<"$out")\", expected a line \"$want\""
+    fi
+
+    # r: the running config plus a 1:1 rule for the inside client, applied while running
+    new="$STATE/apply-new.yaml"
+    sed "/^  one-to-one:/a\\    - {interface: wan, external: $APPLY_EXT, internal: $INSIDE_IP, description: applied by lab}" \
+        "$running" >"$new"
+    pid_before=$(appliance_pid)
+    run_cap out hairpin_client apply "$new"
+    local applied_rc=$RC applied_out=$out
+    run_cap got nsx "$NS_INSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 \
+        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/"
+    got=${got%$'\n'}
+    local what="hairpin apply: new 1:1 $APPLY_EXT <-> $INSIDE_IP takes effect without a restart"
+    if [[ $applied_rc -ne 0 ]]; then
+        report FAIL r "$what" "apply rc=$applied_rc: $(oneline <<<"$applied_out")"
+    elif [[ "$got" != "$APPLY_EXT" ]]; then
+        report FAIL r "$what" "outside saw \"$(oneline <<<"$got")\" from inside after apply, expected $APPLY_EXT"
+    elif [[ "$(appliance_pid)" != "$pid_before" ]] || ! pid_in_ns "$pid_before" "$NS_ROUTER"; then
+        report FAIL r "$what" "the appliance process changed or died (pid $pid_before)"
+    elif ! cmp -s "$new" "$running"; then
+        report FAIL r "$what" "the running config file $running is not the applied file"
+    else
+        report PASS r "$what" "outside saw $got; pid $pid_before; $(oneline <<<"$applied_out")"
+    fi
+
+    # s: the same file with an invalid address: refused with file:line:column, nothing changes
+    broken="$STATE/apply-broken.yaml"
+    sed "s/external: $APPLY_EXT,/external: $APPLY_EXT.7,/" "$new" >"$broken"
+    want=$(sha256sum <"$running")
+    run_cap out hairpin_client apply "$broken"
+    local broken_rc=$RC broken_out=$out
+    run_cap got nsx "$NS_INSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 \
+        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/"
+    got=${got%$'\n'}
+    what="hairpin apply of a broken file is refused; the running rules and file stay"
+    if [[ $broken_rc -eq 0 ]]; then
+        report FAIL s "$what" "apply accepted it: $(oneline <<<"$broken_out")"
+    elif ! grep -qE -- "$(basename -- "$broken"):[0-9]+:[0-9]+: " <<<"$broken_out"; then
+        report FAIL s "$what" "rc=$broken_rc but no file:line:column error: $(oneline <<<"$broken_out")"
+    elif [[ "$(sha256sum <"$running")" != "$want" ]]; then
+        report FAIL s "$what" "the running config file $running changed"
+    elif [[ "$got" != "$APPLY_EXT" ]]; then
+        report FAIL s "$what" "outside saw \"$(oneline <<<"$got")\" from inside, expected $APPLY_EXT (the applied rules)"
+    else
+        report PASS s "$what" "rc=$broken_rc: $(grep -m1 -E ':[0-9]+:[0-9]+: ' <<<"$broken_out" | oneline); outside still saw $got"
+    fi
 }
 
 # (l) a 256 KiB file from the server through 1:1 to outside: many full-size segments, and the
@@ -929,7 +1045,8 @@ usage: $0 SUBCOMMAND [OPTIONS] [ARGS]
                           on $LAN_ADDR; CMD 'linux' (or 'linux-nat') = start-linux-router
   start-linux-router      stand-in appliance: kernel forwarding with the appliance's addresses;
                           in NAT mode also nftables NAT doing what lab-nat.yaml asks
-  checks                  router mode: checks 1-9; NAT mode: checks a-l; one PASS/FAIL line each,
+  checks                  router mode: checks 1-9; NAT mode: checks a-l and o-s (control plane: myip,
+                          cpnat, apply; with a hairpin launcher); one PASS/FAIL line each,
                           then "N passed, N failed"
   demo -- CMD...          diagram, up, start-appliance CMD, checks, down
   test -- CMD...          up, start-appliance CMD, checks, appliance alive (10 / m), down,

@@ -22,8 +22,10 @@ import java.util.Map;
  *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N] [--no-cref]
  * </pre>
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
- * napt-cps[:udp|tcp], hairpin[:napt|binat]; "nat" stands for all NAT ones but
- * napt-established:10m. Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
+ * napt-cps[:udp|tcp], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
+ * (1:1 NAT while a control thread swaps two rule sets 10 times a second); "nat" stands for all
+ * NAT ones but napt-established:10m and imix. --pkt-size is the frame size on the wire with FCS,
+ * 64..1518 (TCP SYN scenarios: 64 only). Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
  * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
  * Every scenario first runs its own harness (its frames and mirror modes with a pass-through
  * instead of the worker; for forward that is mirror-only, reused when it ran just before) unless
@@ -33,10 +35,10 @@ import java.util.Map;
  */
 public final class Bench {
     static final List<String> SCENARIOS = List.of("mirror-only", "forward", "binat", "pfwd", "napt-established",
-            "napt-cps", "hairpin");
+            "napt-cps", "hairpin", "imix", "rule-swap");
     static final List<String> NAT = List.of("binat:1", "binat:10000", "pfwd", "napt-established:1000",
             "napt-established:100000", "napt-established:1000000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt",
-            "hairpin:binat");
+            "hairpin:binat", "rule-swap");
 
     private Bench() {
     }
@@ -59,7 +61,7 @@ public final class Bench {
     }
 
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
-            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [nat] [--duration S] "
+            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
             + "[--max-sessions N] [--no-cref]";
 
@@ -109,8 +111,8 @@ public final class Bench {
             if (scenarios.isEmpty()) {
                 scenarios.addAll(List.of("mirror-only", "forward"));
             }
-            if (pktSize != 64) {
-                throw new UsageException("only --pkt-size 64 is implemented so far");
+            if (pktSize < FrameSizes.MIN || pktSize > FrameSizes.MAX) {
+                throw new UsageException("--pkt-size is a frame size on the wire, " + FrameSizes.MIN + ".." + FrameSizes.MAX);
             }
             if (packets > 65_536) {
                 throw new UsageException("--packets is at most 65536");
@@ -222,15 +224,24 @@ public final class Bench {
         int colon = token.indexOf(':');
         String name = colon < 0 ? token : token.substring(0, colon);
         String v = colon < 0 ? "" : token.substring(colon + 1);
-        return switch (name) {
+        if (name.equals("imix")) {
+            return Setup.imix(o.packets()); // its own frame sizes
+        }
+        Setup s = switch (name) {
             case "mirror-only", "forward" -> Setup.forward();
             case "binat" -> Setup.binat(Integer.parseInt(v), o.packets());
             case "pfwd" -> Setup.pfwd(o.packets());
             case "napt-established" -> Setup.naptEstablished(Integer.parseInt(v));
             case "napt-cps" -> Setup.naptCps(v.equals("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, o.maxSessions());
             case "hairpin" -> Setup.hairpin(v, o.packets());
+            case "rule-swap" -> Setup.ruleSwap(o.packets());
             default -> throw new IllegalArgumentException(token);
         };
+        try {
+            return s.wireSize(o.pktSize());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     /** An estimate of the heap the NAT state of a setup takes (measured: 236 bytes per session of capacity at 1 M, 305 at 10 M). */
@@ -361,7 +372,7 @@ public final class Bench {
         j.put("mode", "capacity");
         j.put("workers", 1);
         j.put("sessions", extra.getOrDefault("sessions", 0));
-        j.put("pkt_size", o.pktSize());
+        j.put("pkt_size", s.sizes.isFixed(o.pktSize()) ? (Object) o.pktSize() : s.sizes.label());
         j.put("packets_in_flight", o.packets());
         j.put("forwarded_mpps", round(m.mpps(), 3));
         j.put("cycles_per_pkt", round(m.cyclesPerPacket(), 2));

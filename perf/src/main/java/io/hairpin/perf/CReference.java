@@ -73,6 +73,9 @@ final class CReference implements Dut, AutoCloseable {
 
     /** Why the C reference cannot run a setup (null: it can). */
     static String unsupported(Setup s) {
+        if (s.ruleSets != null) {
+            return "rule sets swapped under load are the engine's own (snapshots)";
+        }
         EngineConfig c = s.config;
         if (c.interfaces().size() != 2 || !c.routes().isEmpty()) {
             return "two interfaces and no static routes only";

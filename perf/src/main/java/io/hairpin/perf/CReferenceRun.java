@@ -60,7 +60,7 @@ final class CReferenceRun {
         Shim.hp_thread_register();
         try (Mirror mirror = s.mirror(rig, walk, true); CReference c = new CReference(s, rig)) {
             long[] first = c.counters();
-            rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, o.pktSize(), rig.portMac));
+            rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
             Loop loop = new Loop(c, mirror);
             long t0 = System.nanoTime();
             while (c.sessions() < s.openSessions) {

@@ -16,7 +16,8 @@ import java.lang.foreign.ValueLayout;
  *   <li>{@link Mode#SWAP}: the reply, into the same port. Swaps the Ethernet addresses, the IP
  *       addresses and the L4 ports (checksum-neutral: the one's-complement sums do not change) and
  *       puts the TTL back to 64 with an incremental header-checksum update (RFC 1624), undoing the
- *       router's decrement.</li>
+ *       router's decrement. Works for any frame size (only headers are touched). rule-swap
+ *       first has a {@link SwapVerifier} check each frame.</li>
  *   <li>{@link Mode#ROTATE}: into the same port, but as the first packet of the next flow of a
  *       {@link Flows} walk instead of the reply: what left the LAN port as the reply of flow f
  *       comes back as client(g) → server(g), g = flows.next(). So the in-flight packets rotate
@@ -58,6 +59,8 @@ final class Mirror implements AutoCloseable {
     private long reflected;
     private long freed;
     private long mistranslated;
+    /** rule-swap: checks each frame before it is swapped (null: no check). */
+    private SwapVerifier swapCheck;
 
     /** Both ports in SWAP mode. */
     Mirror(Ring[] tx, Ring[] rx) {
@@ -112,7 +115,7 @@ final class Mirror implements AutoCloseable {
             int dropped = 0;
             for (int i = 0; i < n; i++) {
                 long m = Mem.nativeLong(bufAddr + 8L * i);
-                boolean ok = md == Mode.SWAP ? reflect(m) : nextFlow(m, md == Mode.CROSS, mac);
+                boolean ok = md == Mode.SWAP ? swap(m, p) : nextFlow(m, md == Mode.CROSS, mac);
                 if (ok) {
                     Mem.nativeLong(bufAddr + 8L * kept++, m);
                 } else {
@@ -134,6 +137,22 @@ final class Mirror implements AutoCloseable {
         }
         reflected += total;
         return total;
+    }
+
+    private boolean swap(long m, int port) {
+        if (swapCheck != null) {
+            swapCheck.check(Mbuf.data(m), port);
+        }
+        return reflect(m);
+    }
+
+    /** From now on, checks every frame before swapping it (rule-swap). */
+    void verifySwaps(SwapVerifier check) {
+        swapCheck = check;
+    }
+
+    SwapVerifier swapCheck() {
+        return swapCheck;
     }
 
     /**
@@ -263,9 +282,9 @@ final class Mirror implements AutoCloseable {
         return freed;
     }
 
-    /** Rotated or crossed frames that had not been translated as expected (when verifying). */
+    /** Rotated, crossed or (rule-swap) swapped frames that had not been translated as expected (when verifying). */
     long mistranslated() {
-        return mistranslated;
+        return mistranslated + (swapCheck == null ? 0 : swapCheck.mistranslated());
     }
 
     @Override

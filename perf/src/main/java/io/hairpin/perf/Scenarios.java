@@ -1,6 +1,7 @@
 package io.hairpin.perf;
 
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.engine.worker.SnapshotHolder;
 import io.hairpin.engine.worker.Worker;
 import io.hairpin.shim.Shim;
 import java.lang.foreign.Arena;
@@ -61,11 +62,12 @@ final class Scenarios {
      */
     static Result engine(Setup s, Rig rig, Bench.Options o) {
         Flows walk = s.flows.get();
-        Worker worker = s.newWorker(rig);
+        SnapshotHolder holder = s.newHolder(rig);
+        Worker worker = s.newWorker(rig, holder);
         NatProbe probe = new NatProbe(worker);
         Counters c = worker.counters();
         Map<String, Object> x = new LinkedHashMap<>();
-        try (Mirror mirror = s.mirror(rig, walk, true)) {
+        try (Mirror mirror = s.mirror(rig, walk, true); SnapshotSwapper swapper = s.swapper(rig, holder, o.lcore())) {
             worker.onStart();
             try {
                 long heap0 = heapAfterGc();
@@ -73,7 +75,7 @@ final class Scenarios {
                 mirror.poll();   // ... which the mirror frees
                 long heap1 = heapAfterGc();
                 long[] first = counters(c, new long[slots(c)]);
-                rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, o.pktSize(), rig.portMac));
+                rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
                 ForwardLoop loop = new ForwardLoop(worker, mirror);
                 long t0 = System.nanoTime();
                 long opened0 = c.event(Counters.FORWARDED);
@@ -89,25 +91,57 @@ final class Scenarios {
                 if (s.scatter) {
                     walk.scatter();
                 }
+                if (swapper != null) {
+                    swapper.start(); // swaps through the warm-up and the window
+                }
                 long[] start = new long[first.length];
                 long[] misStart = new long[1];
                 int[] sessStart = new int[1];
+                long[] txStart = new long[2];
                 Window w = Window.measure(loop, () -> c.event(Counters.FORWARDED), o, () -> {
                     counters(c, start);
                     misStart[0] = mirror.mistranslated();
                     sessStart[0] = probe.sessions();
+                    transmitted(c, txStart);
+                    if (swapper != null) {
+                        swapper.countFromNow();
+                        mirror.swapCheck().markWindowStart();
+                    }
                 });
+                long[] txEnd = transmitted(c, new long[2]);
                 long[] end = counters(c, new long[first.length]);
                 int sessEnd = probe.sessions();
+                Map<String, Object> swapFigures = new LinkedHashMap<>();
+                if (swapper != null) {
+                    mirror.swapCheck().putFigures(swapFigures); // the window's
+                    // the last swap is complete once the worker has acknowledged it: keep it running until
+                    // then (the mirror goes on checking those packets: mistranslated counts them too)
+                    swapper.stop();
+                    long t1 = System.nanoTime();
+                    while (!swapper.done()) {
+                        loop.chunk();
+                        if (System.nanoTime() - t1 > 2 * SnapshotSwapper.LATE_NANOS) {
+                            throw new IllegalStateException("the control thread did not finish its last swap");
+                        }
+                    }
+                    swapFigures.put("drops_after_window", dropCount(end, counters(c, new long[first.length]), c));
+                }
                 long drops = dropCount(start, end, c);
                 Measurement m = w.finish(rig, drops);
                 long translated = end[Counters.NAT_TRANSLATED] - start[Counters.NAT_TRANSLATED];
                 x.put("nat_translated", translated);
                 x.put("translated_per_packet", m.packets() == 0 ? null : Bench.round((double) translated / m.packets(), 4));
+                long hits = end[Counters.FLOW_CACHE_HITS] - start[Counters.FLOW_CACHE_HITS];
+                x.put("flow_cache_hits_per_packet", m.packets() == 0 ? null : Bench.round((double) hits / m.packets(), 4));
                 if (s.scenario.equals("napt-cps")) {
                     // every packet through the worker is the first of a new flow (no tuple repeats
                     // within 10^9 flows), so each translation opened one session
                     x.put("new_sessions_per_s", Bench.round(translated / m.seconds(), 0));
+                }
+                putThroughput(x, txStart, txEnd, m.seconds());
+                if (swapper != null) {
+                    swapper.putFigures(x, m.seconds());
+                    x.putAll(swapFigures);
                 }
                 x.put("sessions_at_window_start", sessStart[0]);
                 x.put("sessions", sessEnd);
@@ -154,7 +188,7 @@ final class Scenarios {
         Flows walk = s.flows.get();
         Shim.hp_thread_register();
         try (Mirror mirror = s.mirror(rig, walk, false); PassThrough loop = new PassThrough(rig, mirror)) {
-            rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, o.pktSize(), rig.portMac));
+            rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
             if (s.scatter) {
                 walk.scatter();
             }
@@ -170,6 +204,30 @@ final class Scenarios {
         System.gc();
         System.gc();
         return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    /** Packets and bytes (in the mbufs: without FCS) the worker transmitted on all ports. */
+    private static long[] transmitted(Counters c, long[] into) {
+        into[0] = 0;
+        into[1] = 0;
+        for (int p = 0; p < c.ports(); p++) {
+            into[0] += c.port(p, Counters.TX_PACKETS);
+            into[1] += c.port(p, Counters.TX_BYTES);
+        }
+        return into;
+    }
+
+    /**
+     * Bits per second the worker sent over the window: L2 counts each frame with its FCS, L1 adds
+     * the preamble and inter-frame gap (20 bytes a frame), as a line rate is quoted.
+     */
+    private static void putThroughput(Map<String, Object> x, long[] from, long[] to, double seconds) {
+        long frames = to[0] - from[0];
+        long l2 = to[1] - from[1] + (long) Frames.FCS_LEN * frames;
+        x.put("tx_frames", frames);
+        x.put("mean_frame_bytes", frames == 0 ? null : Bench.round((double) l2 / frames, 2));
+        x.put("gbps_l2", Bench.round(l2 * 8 / seconds / 1e9, 3));
+        x.put("gbps_l1", Bench.round((l2 + (long) FrameSizes.L1_OVERHEAD * frames) * 8 / seconds / 1e9, 3));
     }
 
     /** Counter slots read: the events, then each port's TX_FULL. */

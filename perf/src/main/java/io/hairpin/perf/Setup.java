@@ -45,6 +45,10 @@ final class Setup {
     static final int HAIRPIN_SERVER = Rig.ip(10, 0, 1, 10);
     static final int HAIRPIN_PUBLIC = Rig.ip(198, 51, 0, 10);
     static final int HAIRPIN_CLIENT_BASE = Rig.ip(198, 51, 1, 1);
+    /** rule-swap: rule set A's public addresses (B's are {@link #SWAP_B_BASE} + h). */
+    static final int SWAP_A_BASE = BINAT_BASE;
+    static final int SWAP_B_BASE = Rig.ip(198, 51, 2, 1);
+    static final int SWAP_HOSTS = 16;
     /** UDP ports a NAPT pool address has for internal ports ≥ 1024 (1024..65535), per worker. */
     static final int HIGH_PORTS = 65535 - 1024 + 1;
     /** napt-cps: sessions live ≈ 1 s; the table holds about 3.5 s of new sessions at 1.2 M/s. */
@@ -71,6 +75,14 @@ final class Setup {
     final int poolCount;
     /** Figures describing the setup, for the JSON line. */
     final Map<String, Object> describe = new LinkedHashMap<>();
+    /** The wire size of each in-flight frame (--pkt-size, or the IMIX). */
+    FrameSizes sizes = FrameSizes.fixed(Frames.MIN_WIRE_SIZE);
+    /** rule-swap: the rule set alternated with config, and each set's public address per host (else null). */
+    RuleSets ruleSets;
+
+    /** rule-swap's two rule sets; config is A. */
+    record RuleSets(EngineConfig b, int[] publicA, int[] publicB) {
+    }
 
     private Setup(String scenario, String variant, EngineConfig config, List<Integer> neighbors, int startPort,
                   Mirror.Mode wanMode, Mirror.Mode lanMode, Supplier<Flows> flows, int openSessions, boolean scatter,
@@ -105,12 +117,25 @@ final class Setup {
                 || !config.nat().outbound().isEmpty();
     }
 
-    Worker newWorker(Rig rig) {
-        Snapshot snapshot = Snapshot.compile(1, config,
-                Map.of(Rig.DEVICES[WAN], rig.portMac[WAN], Rig.DEVICES[LAN], rig.portMac[LAN]));
+    /** Each engine device's MAC, as Snapshot.compile takes them. */
+    static Map<String, Long> macs(Rig rig) {
+        return Map.of(Rig.DEVICES[WAN], rig.portMac[WAN], Rig.DEVICES[LAN], rig.portMac[LAN]);
+    }
+
+    /** Where the worker finds its snapshot: config compiled as version 1. */
+    SnapshotHolder newHolder(Rig rig) {
+        Snapshot snapshot = Snapshot.compile(1, config, macs(rig));
         if (snapshot.port[0] != WAN || snapshot.port[1] != LAN) {
             throw new IllegalStateException("engine port order differs from the rig's");
         }
+        return new SnapshotHolder(snapshot, 1);
+    }
+
+    Worker newWorker(Rig rig) {
+        return newWorker(rig, newHolder(rig));
+    }
+
+    Worker newWorker(Rig rig, SnapshotHolder holder) {
         NeighborTable neighbors = new NeighborTable(4 * neighborIp.length + 64, Rig.REACHABLE_NANOS);
         long now = System.nanoTime();
         for (int i = 0; i < neighborIp.length; i++) {
@@ -119,15 +144,36 @@ final class Setup {
             }
         }
         short[] txPortId = {rig.ports[WAN].id(), rig.ports[LAN].id(), -1, -1};
-        return new Worker(0, new SnapshotHolder(snapshot, 1), neighbors, rig.pool.segment(), txPortId, 2, -1);
+        return new Worker(0, holder, neighbors, rig.pool.segment(), txPortId, 2, -1);
+    }
+
+    /** rule-swap's control thread for a worker reading holder (null for every other scenario). */
+    SnapshotSwapper swapper(Rig rig, SnapshotHolder holder, int workerCpu) {
+        return ruleSets == null ? null
+                : new SnapshotSwapper(holder, config, ruleSets.b(), macs(rig), SnapshotSwapper.controlCpu(workerCpu));
     }
 
     Mirror mirror(Rig rig, Flows walk, boolean verify) {
-        return new Mirror(rig.tx, rig.rx, modes, walk, rig.portMac, verify, poolBase, poolCount);
+        Mirror m = new Mirror(rig.tx, rig.rx, modes, walk, rig.portMac, verify, poolBase, poolCount);
+        if (verify && ruleSets != null) {
+            m.verifySwaps(new SwapVerifier(walk, ruleSets.publicA(), ruleSets.publicB()));
+        }
+        return m;
+    }
+
+    /** Sets the frame size of every in-flight frame (TCP SYNs carry no payload: 64 only). */
+    Setup wireSize(int bytes) {
+        Flows w = flows.get();
+        if (w != null && w.proto == Frames.PROTO_TCP && bytes != Frames.MIN_WIRE_SIZE) {
+            throw new IllegalArgumentException(label() + " sends TCP SYNs, which are 64-byte frames only");
+        }
+        sizes = FrameSizes.fixed(bytes);
+        return this;
     }
 
     /** Writes in-flight frame k, as it arrives at startPort; walk is this run's flows (null: forward's frames). */
-    void writeFrame(long m, int k, Flows walk, int wireSize, long[] portMac) {
+    void writeFrame(long m, int k, Flows walk, long[] portMac) {
+        int wireSize = sizes.of(k);
         if (walk == null) {
             int c = k % Rig.CLIENTS;
             int s = (k / Rig.CLIENTS) % Rig.SERVERS;
@@ -234,6 +280,63 @@ final class Setup {
         }
         s.describe.put("rules", rules);
         s.describe.put("client_hosts", rules);
+        return s;
+    }
+
+    /**
+     * imix: binat:1 (one 1:1 rule, that host's flows, mirror SWAP on both ports) with the simple
+     * IMIX of frame sizes instead of one size: 28 × 64, 16 × 570, 4 × 1518 bytes per 48 frames.
+     */
+    static Setup imix(int inFlight) {
+        NatConfig nat = nat(NatConfig.Timeouts.DEFAULTS, NatConfig.none().maxSessions(),
+                List.of(oneToOne(BINAT_BASE, HOST_BASE)), List.of(), List.of());
+        Setup s = new Setup("imix", "", natConfig(nat), insideHosts(1), LAN, Mirror.Mode.SWAP, Mirror.Mode.SWAP,
+                () -> new Flows(inFlight, 1, HOST_BASE, 1024, SERVER_BASE, SERVERS, 443, Frames.PROTO_UDP), 0,
+                false, 0, 0);
+        s.sizes = FrameSizes.imix();
+        s.describe.put("rules", 1);
+        s.describe.put("client_hosts", 1);
+        s.describe.put("world", "binat:1");
+        s.describe.put("frame_sizes", s.sizes.mix());
+        s.describe.put("mean_frame_bytes_in_flight", Bench.round(s.sizes.mean(inFlight), 2));
+        return s;
+    }
+
+    /**
+     * rule-swap: 1:1 NAT of 16 inside hosts (10.0.0.2+h) while a control thread swaps the rule
+     * set 10 times a second (SnapshotSwapper). Set A maps host h to 198.51.0.1+h, set B to
+     * 198.51.2.1+h; each set also lists the other's mappings after its own, so outbound the host
+     * gets its set's address (the first rule wins) and inbound a reply to either address finds
+     * the host under both sets. That is what makes zero loss a fair demand: with disjoint sets a
+     * reply in flight to the address just retired would rightly not be translated. The mirror
+     * swaps on both ports and a {@link SwapVerifier} checks every frame against A and B.
+     */
+    static Setup ruleSwap(int inFlight) {
+        int hosts = flowHosts(inFlight, SWAP_HOSTS);
+        int[] publicA = new int[hosts];
+        int[] publicB = new int[hosts];
+        List<NatConfig.OneToOne> rulesA = new ArrayList<>();
+        List<NatConfig.OneToOne> rulesB = new ArrayList<>();
+        for (int h = 0; h < hosts; h++) {
+            publicA[h] = SWAP_A_BASE + h;
+            publicB[h] = SWAP_B_BASE + h;
+            rulesA.add(oneToOne(publicA[h], HOST_BASE + h));
+            rulesB.add(oneToOne(publicB[h], HOST_BASE + h));
+        }
+        List<NatConfig.OneToOne> setA = new ArrayList<>(rulesA);
+        setA.addAll(rulesB);
+        List<NatConfig.OneToOne> setB = new ArrayList<>(rulesB);
+        setB.addAll(rulesA);
+        int max = NatConfig.none().maxSessions();
+        EngineConfig a = natConfig(nat(NatConfig.Timeouts.DEFAULTS, max, setA, List.of(), List.of()));
+        EngineConfig b = natConfig(nat(NatConfig.Timeouts.DEFAULTS, max, setB, List.of(), List.of()));
+        Setup s = new Setup("rule-swap", "", a, insideHosts(hosts), LAN, Mirror.Mode.SWAP, Mirror.Mode.SWAP,
+                () -> new Flows(inFlight, hosts, HOST_BASE, 1024, SERVER_BASE, SERVERS, 443, Frames.PROTO_UDP), 0,
+                false, 0, 0);
+        s.ruleSets = new RuleSets(b, publicA, publicB);
+        s.describe.put("rules", setA.size());
+        s.describe.put("client_hosts", hosts);
+        s.describe.put("swaps_per_s_target", SnapshotSwapper.SWAPS_PER_SECOND);
         return s;
     }
 

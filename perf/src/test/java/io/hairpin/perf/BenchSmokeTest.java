@@ -19,10 +19,12 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the benchmark in-process for a few seconds on 4 KiB pages and checks its output is
  * well-formed, that the engine forwarded packets and that the NAT scenarios translated them
- * (1:1, and NAPT with 1000 sessions opened first and then rotated through), and that each of
- * those lines carries its C reference's figures (run right after the engine). Says nothing about
- * speed. This is the only test of the module that initialises EAL in the test JVM (DPDK allows
- * it once per process; CReferenceTest runs its EAL in a child JVM).
+ * (1:1, and NAPT with 1000 sessions opened first and then rotated through), that rule-swap lost
+ * and mistranslated nothing while the rule sets were swapped under the worker, that imix carried
+ * its mix of frame sizes, and that the lines of the scenarios the C reference covers carry its
+ * figures (run right after the engine). Says nothing about speed. This is the only test of the
+ * module that initialises EAL in the test JVM (DPDK allows it once per process; CReferenceTest
+ * runs its EAL in a child JVM).
  */
 class BenchSmokeTest {
     private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|null|true|false|-?[0-9.Ee+-]+)");
@@ -31,48 +33,51 @@ class BenchSmokeTest {
     void forwardsAndTranslatesPacketsAndPrintsOneJsonLinePerScenario() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "--no-huge", "--mem", "512",
+        Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "rule-swap", "imix",
+                "--no-huge", "--mem", "512",
                 "--duration", "0.4", "--warmup", "0.2", "--packets", "256"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(4, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
+        assertEquals(6, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         Map<String, String> mirror = parse(lines.get(0));
         Map<String, String> forward = parse(lines.get(1));
         Map<String, String> binat = parse(lines.get(2));
         Map<String, String> napt = parse(lines.get(3));
+        Map<String, String> swap = parse(lines.get(4));
+        Map<String, String> imix = parse(lines.get(5));
         assertEquals("\"mirror-only\"", mirror.get("scenario"));
         assertEquals("\"forward\"", forward.get("scenario"));
         assertEquals("\"binat\"", binat.get("scenario"));
         assertEquals("\"1\"", binat.get("variant"));
         assertEquals("\"napt-established\"", napt.get("scenario"));
         assertEquals("\"1000\"", napt.get("variant"));
-        for (Map<String, String> j : List.of(mirror, forward, binat, napt)) {
+        for (Map<String, String> j : List.of(mirror, forward, binat, napt, swap, imix)) {
             for (String key : List.of("mode", "workers", "sessions", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
                     "bytes_per_packet", "bytes_per_session", "gc_count", "duration_s", "hugepages", "engine_jar")) {
                 assertTrue(j.containsKey(key), key + " missing from " + j);
             }
             assertEquals("\"capacity\"", j.get("mode"));
             assertEquals("1", j.get("workers"));
-            assertEquals("64", j.get("pkt_size"));
+            assertEquals(j == imix ? "\"imix\"" : "64", j.get("pkt_size"));
             assertEquals("false", j.get("hugepages"));
             assertTrue(Long.parseLong(j.get("packets")) > 0, "packets moved: " + j);
             assertTrue(Double.parseDouble(j.get("forwarded_mpps")) > 0, "rate: " + j);
             assertEquals("0", j.get("lost"), "packets lost: " + j);
             assertEquals("0", j.get("bad_checksums"), "checksums broken: " + j);
         }
-        for (Map<String, String> j : List.of(forward, binat, napt)) {
+        for (Map<String, String> j : List.of(forward, binat, napt, swap, imix)) {
             assertEquals("0", j.get("drops"), "the engine dropped packets: " + j);
             assertFalse(j.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + j);
         }
-        for (Map<String, String> j : List.of(binat, napt)) {
+        for (Map<String, String> j : List.of(binat, napt, swap, imix)) {
             assertTrue(Long.parseLong(j.get("nat_translated")) > 0, "nothing translated: " + j);
             assertEquals("1.0", j.get("translated_per_packet"), "every packet is translated: " + j);
             assertEquals("0", j.get("mistranslated"), "the mirror saw mistranslated packets: " + j);
             assertEquals("\"\"", j.get("drop_detail"), "drops: " + j);
             assertTrue(Double.parseDouble(j.get("bytes_per_session")) > 0, "footprint: " + j);
         }
-        for (Map<String, String> j : List.of(forward, binat, napt)) {
+        for (Map<String, String> j : List.of(forward, binat, napt, imix)) {
             // the C reference ran right after the engine, in the same invocation
             assertTrue(Double.parseDouble(j.get("c_reference_mpps")) > 0, "C reference rate: " + j);
             assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt")) > 0, "C reference cycles: " + j);
@@ -84,9 +89,31 @@ class BenchSmokeTest {
             assertEquals("0", j.get("c_reference_lost"), "the C reference lost packets: " + j);
         }
         assertEquals("null", mirror.get("c_reference_mpps"), "mirror-only has no C reference: " + mirror);
+        assertEquals("null", swap.get("c_reference_mpps"), "rule swaps are the engine's own: " + swap);
         assertEquals("0", binat.get("sessions"), "1:1 is stateless: " + binat);
         assertEquals("1000", napt.get("sessions"), "sessions in use: " + napt);
         assertEquals("1000", napt.get("sessions_at_window_start"), "sessions opened before the window: " + napt);
+
+        // rule-swap: the control thread swapped A and B under the worker; every swap was picked up,
+        // packets went out under both sets, and each came back to its own host
+        assertEquals("\"rule-swap\"", swap.get("scenario"));
+        long swaps = Long.parseLong(swap.get("swaps"));
+        assertTrue(swaps >= 1, "swaps in the window: " + swap);
+        assertEquals(swap.get("swaps"), swap.get("swaps_acknowledged"), "every swap acknowledged: " + swap);
+        assertEquals(swap.get("swaps_total"), swap.get("swaps_acknowledged_total"), swap.toString());
+        assertTrue(Long.parseLong(swap.get("translated_by_a")) > 0, "nothing went out under A: " + swap);
+        assertTrue(Long.parseLong(swap.get("translated_by_b")) > 0, "nothing went out under B: " + swap);
+        assertTrue(Long.parseLong(swap.get("translated_back")) > 0, "no reply came back: " + swap);
+        assertEquals("0", swap.get("drops_after_window"), "drops while the last swap completed: " + swap);
+        assertEquals(1 + Long.parseLong(swap.get("swaps_total")), Long.parseLong(swap.get("snapshot_version_end")),
+                "versions: the first snapshot and one per swap: " + swap);
+
+        // imix: the frames kept their sizes through the engine (mean of what the worker sent)
+        assertEquals("\"imix\"", imix.get("scenario"));
+        assertEquals("\"28x64,16x570,4x1518\"", imix.get("frame_sizes"));
+        double mean = Double.parseDouble(imix.get("mean_frame_bytes"));
+        assertTrue(mean > 300 && mean < 400, "mean frame size sent: " + imix);
+        assertTrue(Double.parseDouble(imix.get("gbps_l1")) > Double.parseDouble(imix.get("gbps_l2")), imix.toString());
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("forward"), "table on stderr");
         assertTrue(forward.get("engine_jar").contains("engine"), "engine origin: " + forward);
         String prefix = "hairpin-bench-" + ProcessHandle.current().pid();

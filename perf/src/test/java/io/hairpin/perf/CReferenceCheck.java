@@ -91,7 +91,7 @@ final class CReferenceCheck {
             return false;
         }
         return switch (token) {
-            case "binat:1" -> port == Rig.WAN ? pair(src, dst, Setup.BINAT_BASE) : pair(src, dst, Setup.HOST_BASE);
+            case "binat:1", "imix" -> port == Rig.WAN ? pair(src, dst, Setup.BINAT_BASE) : pair(src, dst, Setup.HOST_BASE);
             case "pfwd" -> port == Rig.WAN
                     ? pairWithPort(src, dst, sport, dport, Setup.WAN_ADDRESS, 8080, clientsOnline(src, dst))
                     : pairWithPort(src, dst, sport, dport, Setup.PFWD_SERVER, 80, clientsOnline(src, dst));

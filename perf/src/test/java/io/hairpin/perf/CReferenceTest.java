@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CReferenceTest {
     static final String[] SCENARIOS = {"forward", "binat:1", "binat:1000", "pfwd", "napt-established:1000",
-            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "napt-cps:udp@1.6"};
+            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
+            "napt-cps:udp@1.6"};
     private static final Map<String, Map<String, String>> RESULTS = new HashMap<>();
     private static String output;
 
@@ -73,7 +74,7 @@ class CReferenceTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"forward", "binat:1", "binat:1000", "pfwd", "napt-established:1000",
-            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat",
+            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
             "napt-cps:udp@1.6"})
     void translatesEveryPacketAsTheMirrorExpects(String token) {
         Map<String, String> r = RESULTS.get(token);
@@ -102,7 +103,8 @@ class CReferenceTest {
             // pools and were handed out again, with nothing dropped (drops is 0 above)
             assertTrue(Long.parseLong(r.get("expired")) > 0, "sessions expired: " + what);
         }
-        if (token.startsWith("binat") || token.equals("hairpin:binat") || token.equals("forward")) {
+        if (token.startsWith("binat") || token.equals("hairpin:binat") || token.equals("forward")
+                || token.equals("imix")) {
             assertEquals("0", r.get("sessions"), "stateless: " + what);
         }
     }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         description = "A DPDK NAT appliance: 1:1 NAT, port forwards, outbound NAT and hairpin NAT at line rate.",
         subcommands = {RunCommand.class, CheckCommand.class, LabCommand.class, StatusCommand.class, StatsCommand.class,
                 RulesCommand.class, SessionsCommand.class, ApplyCommand.class, TraceCommand.class, MyipCommand.class,
-                CpnatCommand.class, CommandLine.HelpCommand.class})
+                CpnatCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class HairpinCli implements Runnable {
     @Option(names = "--socket", paramLabel = "PATH", description = "the running appliance's control socket, for the"
             + " client commands (default: ${DEFAULT-VALUE})")

@@ -33,7 +33,46 @@ public final class ConfigValidator {
 
     /** Validates against the cores of the machine this runs on. */
     public static ValidationResult validate(HairpinConfig config) {
-        return validate(config, Runtime.getRuntime().availableProcessors());
+        return validate(config, machineCores());
+    }
+
+    /**
+     * The machine's online CPUs. Not {@code availableProcessors()}: inside the running appliance
+     * (where {@code apply} validates) EAL has pinned the control thread to one core, and the JVM
+     * reports that thread's affinity.
+     */
+    static int machineCores() {
+        try {
+            int n = countCpuList(java.nio.file.Files.readString(java.nio.file.Path.of("/sys/devices/system/cpu/online")));
+            if (n > 0) {
+                return n;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or no sysfs: fall back to what the JVM sees
+        }
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The number of CPUs in a kernel CPU list such as "0-1" or "0,2-5,7"; 0 when it is not one. */
+    static int countCpuList(String list) {
+        int n = 0;
+        for (String part : list.trim().split(",")) {
+            if (part.isEmpty()) {
+                return 0;
+            }
+            int dash = part.indexOf('-');
+            try {
+                int lo = Integer.parseInt(dash < 0 ? part : part.substring(0, dash));
+                int hi = dash < 0 ? lo : Integer.parseInt(part.substring(dash + 1));
+                if (hi < lo) {
+                    return 0;
+                }
+                n += hi - lo + 1;
+            } catch (NumberFormatException e) {
+                return 0;
+            }
+        }
+        return n;
     }
 
     /** Validates as if the machine had {@code availableCores} cores. */

@@ -466,4 +466,18 @@ final class ConfigValidatorTest {
         assertEquals(false, loaded.config().exceptionPath());
         assertEquals(0x02005e000001L, loaded.config().interfaces().get(0).mac());
     }
+
+    @Test
+    void machineCoresCountsTheKernelsCpuListNotTheThreadsAffinity() {
+        assertEquals(2, ConfigValidator.countCpuList("0-1\n"));
+        assertEquals(1, ConfigValidator.countCpuList("0"));
+        assertEquals(7, ConfigValidator.countCpuList("0,2-5,7,9"));
+        assertEquals(0, ConfigValidator.countCpuList("garbage"));
+        assertEquals(0, ConfigValidator.countCpuList("3-1"));
+        // on this Linux machine, the same count as the CPUs the kernel has online
+        int online = (int) java.util.stream.IntStream.range(0, 4096)
+                .filter(i -> java.nio.file.Files.isDirectory(java.nio.file.Path.of("/sys/devices/system/cpu/cpu" + i + "/topology")))
+                .count();
+        assertEquals(online, ConfigValidator.machineCores());
+    }
 }

@@ -129,6 +129,7 @@ public final class NeighborTable {
             if ((int) INT.getAcquire(keys, i) != 0 && (long) LONG.getAcquire(macs, i) != UNKNOWN
                     && nowNanos - (long) LONG.getAcquire(learnedAt, i) >= reachableNanos + graceNanos) {
                 LONG.setRelease(macs, i, UNKNOWN);
+                version++; // what was learned is gone: decisions cached on it are not valid
                 expired++;
             }
         }

@@ -24,6 +24,22 @@ public final class Checksum {
         return s;
     }
 
+    /**
+     * Whether a 20-byte IPv4 header's checksum verifies: three native-order loads and a fixed
+     * fold (the one's-complement sum of byte-swapped words is the byte-swapped sum, and 0xffff
+     * reads the same both ways).
+     */
+    public static boolean headerOk20(long ip) {
+        long a = Mem.nativeLong(ip);
+        long b = Mem.nativeLong(ip + 8);
+        long s = (a >>> 32) + (a & 0xffffffffL) + (b >>> 32) + (b & 0xffffffffL) + (Mem.nativeInt(ip + 16) & 0xffffffffL);
+        s = (s >>> 32) + (s & 0xffffffffL);
+        s = (s >>> 16) + (s & 0xffff);
+        s = (s >>> 16) + (s & 0xffff);
+        s = (s >>> 16) + (s & 0xffff);
+        return s == 0xffff;
+    }
+
     /** Folds a wide sum to 16 bits (end-around carry). */
     public static int fold(long sum) {
         long s = sum;

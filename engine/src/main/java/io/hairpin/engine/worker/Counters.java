@@ -66,7 +66,9 @@ public final class Counters {
     public static final int NAT_TRANSLATED = 45;
     public static final int HANDED_OFF = 46;
     public static final int FRAGMENTS_PARKED = 47;
-    public static final int EVENT_COUNT = 48;
+    /** Packets forwarded by the flow cache's fast path (also counted as forwarded). */
+    public static final int FLOW_CACHE_HITS = 48;
+    public static final int EVENT_COUNT = 49;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -78,7 +80,7 @@ public final class Counters {
         "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "handoff_full", "fragment_duplicate", "fragment_overlap", "fragment_limit",
         "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
-        "from_kernel", "nat_translated", "handed_off", "fragments_parked"};
+        "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits"};
     public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
@@ -101,6 +103,10 @@ public final class Counters {
 
     void count(int event) {
         values[ports * PORT_STRIDE + event]++;
+    }
+
+    void addEvent(int event, long delta) {
+        values[ports * PORT_STRIDE + event] += delta;
     }
 
     /** Reads a port counter from another thread. */

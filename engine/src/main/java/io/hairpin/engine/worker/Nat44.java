@@ -92,6 +92,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private io.hairpin.engine.fragment.FragmentTracker fragments;
     /** The current decision came from a session (so later fragments must follow it). */
     private boolean bySession;
+    /** The last TRANSLATE was a stateless 1:1 rewrite of a flow's own tuple (the worker may cache it). */
+    boolean stateless;
+    /** The worker's flow cache: a new session's tuples are forgotten there (null: no cache). */
+    FlowCache flows;
     /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
     final long[] released = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
@@ -579,6 +583,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     int inbound(long mbuf, long ip, int ihl, int total, int ingress, Snapshot snap, long nowNanos) {
         now = nowNanos;
         bySession = false;
+        stateless = false;
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         keep(ip, ihl, proto);
@@ -644,6 +649,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (error) {
                 decideQuoteFromOuter(ip);
             }
+            stateless = !error;
             return TRANSLATE;
         }
         if (!nat.binatReflects(r)) {
@@ -754,6 +760,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
+        forgetFlows(fk1, fk2, rk1, rk2);
         mappings.retain(m);
         hosts.hostAdd(client, 1);
         permit(m, remote, 1);
@@ -797,6 +804,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int src = newSrc;
         int dst = newDst;
         int r = nat.binatByInternal(src, dst, egress);
+        stateless = false;
         if (r >= 0 && isLaterFragment(ip, proto)) {
             newSrc = nat.binatToExternal(r, src); // stateless: every fragment
             return TRANSLATE;
@@ -808,7 +816,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, true);
             }
             newSrc = mapped;
+            stateless = true;
             if (isIcmpError(ip, ihl, total)) {
+                stateless = false;
                 decideQuoteFromOuter(ip);
                 // The quoted packet may have been for another 1:1 host than the one reporting:
                 // the outside knows that host only by its public address.
@@ -899,6 +909,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             }
             return Counters.NAT_SESSIONS_FULL;
         }
+        forgetFlows(k1(src, dst), k2(proto, sp, dp), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort));
         sessions.setTag(s, mapping);
         if (mapping >= 0) {
             mappings.retain(mapping);
@@ -912,6 +923,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newDst = toDst;
         newDstPort = toDstPort;
         return TRANSLATE;
+    }
+
+    /** A session's two arriving tuples now belong to it, not to whatever the flow cache decided before. */
+    private void forgetFlows(long fk1, long fk2, long rk1, long rk2) {
+        if (flows != null) {
+            flows.forget(fk1, fk2);
+            flows.forget(rk1, rk2);
+        }
     }
 
     private void releaseNewMapping(int m) {

@@ -36,6 +36,8 @@ public final class Worker implements Agent {
     /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
     static final int ICMP_ERROR_MAX_IP_LEN = 576;
     static final int DEFAULT_TTL = 64;
+    /** Flow cache buckets (four flows each, 256 bytes): 64 Ki flows in 4 MiB per worker. */
+    static final int FLOW_CACHE_BUCKETS = 1 << 14;
 
     private final int id;
     private final short queue;
@@ -56,6 +58,8 @@ public final class Worker implements Agent {
     private final MemorySegment[] tx;
     private final long[] txAddr;
     private final int[] txCount;
+    /** Bytes staged per TX slot, counted when the slot is flushed. */
+    private final long[] txBytes;
     private final MemorySegment drops;
     private final long dropsAddr;
     private int dropCount;
@@ -90,6 +94,20 @@ public final class Worker implements Agent {
 
     private Snapshot snap;
     private long now;
+
+    private final FlowCache flows = new FlowCache(FLOW_CACHE_BUCKETS);
+    /** The snapshot version, shifted: with the neighbour-table version (read per packet) the stamp a cached decision must carry. */
+    private long flowStamp;
+    /** Per physical port: its untagged interface (-1: none) and that interface's MAC. */
+    private int[] fastIface = new int[0];
+    private long[] fastMac = new long[0];
+    /** A flow-cache miss: the flow's key, for {@link #ipv4} to record the decision it reaches. */
+    private boolean fillArmed;
+    /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
+    private int fastHits;
+    private int fastTranslated;
+    private long fillK1;
+    private long fillK2;
     private long nextHousekeeping;
     private long icmpTokens = ICMP_ERRORS_BURST;
     private long icmpRefilledAt;
@@ -125,11 +143,13 @@ public final class Worker implements Agent {
         this.counters = new Counters(txPortId.length);
         this.workerCount = snapshots.workers();
         this.nat = new Nat44(counters, id, workerCount);
+        nat.flows = flows;
         rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
         rxAddr = rx.address();
         tx = new MemorySegment[txPortId.length];
         txAddr = new long[txPortId.length];
         txCount = new int[txPortId.length];
+        txBytes = new long[txPortId.length];
         for (int i = 0; i < tx.length; i++) {
             tx[i] = arena.allocate(ValueLayout.JAVA_LONG, BURST);
             txAddr[i] = tx[i].address();
@@ -182,6 +202,7 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
+        flows.close();
         int timedOut;
         while ((timedOut = nat.expireFragments(Long.MAX_VALUE / 2, fragmentsTimedOut)) > 0) {
             for (int i = 0; i < timedOut; i++) {
@@ -204,12 +225,14 @@ public final class Worker implements Agent {
         Snapshot s = snapshots.current();
         if (s != snap) {
             snap = s;
+            fastPorts(s);
             nat.use(s);
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
         }
         natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         now = System.nanoTime();
+        flowStamp = snap.version << 32;
         if (!announced) {
             announced = true;
             if (id == 0) {
@@ -219,9 +242,14 @@ public final class Worker implements Agent {
         int work = 0;
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
+            long bytes = 0;
             for (int i = 0; i < n; i++) {
-                fromWire(Mem.nativeLong(rxAddr + 8L * i), p);
+                long m = Mem.nativeLong(rxAddr + 8L * i);
+                bytes += Mbuf.dataLen(m);
+                fromWire(m, p);
             }
+            counters.add(p, Counters.RX_PACKETS, n);
+            counters.add(p, Counters.RX_BYTES, bytes);
             work += n;
         }
         for (HandoffRing inbox : inboxes) {
@@ -252,6 +280,13 @@ public final class Worker implements Agent {
             flush(p);
         }
         freeDrops();
+        if (fastHits != 0) {
+            counters.addEvent(Counters.FORWARDED, fastHits);
+            counters.addEvent(Counters.FLOW_CACHE_HITS, fastHits);
+            counters.addEvent(Counters.NAT_TRANSLATED, fastTranslated);
+            fastHits = 0;
+            fastTranslated = 0;
+        }
         if (now >= nextHousekeeping) {
             nextHousekeeping = now + HOUSEKEEPING_NANOS;
             housekeeping();
@@ -262,13 +297,122 @@ public final class Worker implements Agent {
     // ---- ingress ----------------------------------------------------------------------------
 
     private void fromWire(long m, int port) {
-        counters.add(port, Counters.RX_PACKETS, 1);
-        counters.add(port, Counters.RX_BYTES, Mbuf.dataLen(m));
         if (traceRemaining != 0) {
             traced(m, port);
             return;
         }
-        frame(m, port);
+        if (!cached(m, port)) {
+            frame(m, port);
+            fillArmed = false;
+        }
+    }
+
+    private void fastPorts(Snapshot s) {
+        fastIface = new int[physicalPorts];
+        fastMac = new long[physicalPorts];
+        for (int p = 0; p < physicalPorts; p++) {
+            int iface = s.interfaceOf(p, 0);
+            fastIface[p] = iface;
+            fastMac[p] = iface < 0 ? -1 : s.mac[iface];
+        }
+    }
+
+    /**
+     * The fast path: an untagged, unfragmented TCP or UDP packet with a plain 20-byte IPv4 header,
+     * addressed to us, with a valid header checksum and TTL above 1, whose flow has a valid
+     * flow-cache entry, gets that entry's rewrite and is queued. Anything else (or a miss) returns
+     * false and takes the full pipeline, which on a miss records its decision when it may.
+     */
+    private boolean cached(long m, int port) {
+        int iface = fastIface[port];
+        int len = Mbuf.dataLen(m);
+        if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
+            return false;
+        }
+        long f = Mbuf.data(m);
+        long ip = f + Ethernet.HEADER_LEN;
+        int w0 = Mem.i32(ip);
+        int w2 = Mem.i32(ip + 8);
+        int total = w0 & 0xffff;
+        int proto = (w2 >>> 16) & 0xff;
+        if (Mem.u16(f + Ethernet.OFF_TYPE) != Ethernet.TYPE_IPV4 || (w0 >>> 24) != 0x45
+                || total > len - Ethernet.HEADER_LEN || (Mem.i32(ip + 4) & 0x3fff) != 0 || (w2 >>> 24) <= 1
+                || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
+                || Ethernet.dst(f) != fastMac[port] || !Checksum.headerOk20(ip)) {
+            return false;
+        }
+        int ports = Mem.i32(ip + 20);
+        long k1 = ((long) Mem.i32(ip + 12) << 32) | (Mem.i32(ip + 16) & 0xffffffffL);
+        long k2 = FlowCache.k2(iface, proto, ports);
+        long e = flows.find(k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
+        if (e == 0) {
+            fillArmed = true;
+            fillK1 = k1;
+            fillK2 = k2;
+            return false;
+        }
+        long egress = Mem.nativeLong(e + 56);
+        if (total > (int) (egress >>> 48)) {
+            return false; // too big for the egress MTU: the pipeline decides (ICMP or drop)
+        }
+        long rewrite = Mem.nativeLong(e + 40);
+        int ttlWord = w2 >>> 16;
+        int ipDelta = ChecksumDelta.add((int) (rewrite >>> 16) & 0xffff, ChecksumDelta.delta16(ttlWord, ttlWord - 0x100));
+        long out = Mem.nativeLong(e + 48);
+        if ((out & FlowCache.TRANSLATED) != 0) {
+            long addresses = Mem.nativeLong(e + 32);
+            Mem.i32(ip + 12, (int) (addresses >>> 32));
+            Mem.i32(ip + 16, (int) addresses);
+            Mem.i32(ip + 20, (int) (rewrite >>> 32));
+            int l4Delta = (int) rewrite & 0xffff;
+            if (proto == Ipv4.PROTO_TCP) {
+                Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
+            } else {
+                int ck = Mem.u16(ip + 26);
+                if (ck != 0) {
+                    int updated = ChecksumDelta.apply(ck, l4Delta);
+                    Mem.u16(ip + 26, updated == 0 ? 0xffff : updated);
+                }
+            }
+            fastTranslated++;
+        }
+        Mem.u8(ip + Ipv4.OFF_TTL, (w2 >>> 24) - 1);
+        Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(w2 & 0xffff, ipDelta));
+        if (total < len - Ethernet.HEADER_LEN) {
+            Mbuf.setLength(m, Ethernet.HEADER_LEN + total); // drop Ethernet padding
+        }
+        Ethernet.dst(f, out & 0xffff_ffff_ffffL);
+        Ethernet.src(f, egress & 0xffff_ffff_ffffL);
+        fastHits++;
+        enqueue((int) (out >>> 48) & 0xff, m);
+        return true;
+    }
+
+    /**
+     * Records the decision the pipeline just reached for the flow whose cache miss armed it: the
+     * packet (already translated, TTL not yet decremented) leaves on egress towards nextHop.
+     * Only plain forwarding and stateless 1:1 get here; the caller checked that.
+     */
+    private void fill(long ip, int egress, int nextHop, boolean translated) {
+        fillArmed = false;
+        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL); // before the MAC: a change after it invalidates
+        long mac = neighbors.mac(nextHop);
+        if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
+            return;
+        }
+        int src = (int) (fillK1 >>> 32);
+        int dst = (int) fillK1;
+        int ports = (int) fillK2;
+        int newSrc = Ipv4.src(ip);
+        int newDst = Ipv4.dst(ip);
+        int newPorts = Mem.i32(ip + 20);
+        int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
+        int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
+        long rewrite = ((long) newPorts << 32) | ((long) ipDelta << 16) | l4Delta;
+        long out = mac | ((long) snap.port[egress] << 48) | (translated ? FlowCache.TRANSLATED : 0);
+        long egressInfo = snap.mac[egress] | ((long) snap.mtu[egress] << 48);
+        flows.put(fillK1, fillK2, stamp, now + FlowCache.LIFETIME_NANOS,
+                ((long) newSrc << 32) | (newDst & 0xffffffffL), rewrite, out, egressInfo);
     }
 
     /**
@@ -526,6 +670,10 @@ public final class Worker implements Agent {
                 drop(m, Counters.BAD_ICMP_CHECKSUM);
                 return;
             }
+            if (!l4HeaderFits(ip, ihl, total)) {
+                drop(m, Counters.TRUNCATED); // NAT would read and rewrite ports that are not there
+                return;
+            }
             int v = nat.inbound(m, ip, ihl, total, iface, snap, now);
             if (v == Nat44.TRANSLATE) {
                 translate = true;
@@ -597,8 +745,11 @@ public final class Worker implements Agent {
                 }
             }
         }
-        Ipv4.decrementTtl(ip);
         int gw = routes.gateway(r);
+        if (fillArmed && (!translate || nat.stateless) && l2 == Ethernet.HEADER_LEN && ihl == Ipv4.MIN_HEADER_LEN) {
+            fill(ip, egress, gw != 0 ? gw : dst, translate);
+        }
+        Ipv4.decrementTtl(ip);
         counters.count(Counters.FORWARDED);
         output(m, l2, egress, gw != 0 ? gw : dst);
     }
@@ -624,6 +775,15 @@ public final class Worker implements Agent {
     }
 
     /** ICMP errors crossing the NAT must have a good checksum (RFC 5508 REQ-4); other ICMP is not checked here. */
+    /** A first fragment of TCP or UDP holds its whole header (20 and 8 bytes); anything else passes. */
+    private static boolean l4HeaderFits(long ip, int ihl, int total) {
+        int proto = Ipv4.protocol(ip);
+        if ((Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+            return true;
+        }
+        return proto == Ipv4.PROTO_TCP ? total - ihl >= 20 : proto != Ipv4.PROTO_UDP || total - ihl >= 8;
+    }
+
     private static boolean icmpIntact(long ip, int ihl, int total) {
         if ((Ipv4.fragField(ip) & (Ipv4.FLAG_MF | Ipv4.FRAG_OFFSET_MASK)) != 0 || total - ihl < Icmp.HEADER_LEN) {
             return true;
@@ -812,8 +972,7 @@ public final class Worker implements Agent {
     private void enqueue(int slot, long m) {
         int c = txCount[slot];
         Mem.nativeLong(txAddr[slot] + 8L * c, m);
-        counters.add(slot, Counters.TX_PACKETS, 1);
-        counters.add(slot, Counters.TX_BYTES, Mbuf.dataLen(m));
+        txBytes[slot] += Mbuf.dataLen(m);
         txCount[slot] = ++c;
         if (c == BURST) {
             flush(slot);
@@ -827,8 +986,10 @@ public final class Worker implements Agent {
         }
         txCount[slot] = 0;
         int sent = Shim.hp_tx_burst_or_free(txPortId[slot], queue, tx[slot], (short) c) & 0xffff;
+        counters.add(slot, Counters.TX_PACKETS, sent);
+        counters.add(slot, Counters.TX_BYTES, txBytes[slot]);
+        txBytes[slot] = 0;
         if (sent < c) {
-            counters.add(slot, Counters.TX_PACKETS, sent - c);
             counters.add(slot, Counters.TX_FULL, c - sent);
         }
     }

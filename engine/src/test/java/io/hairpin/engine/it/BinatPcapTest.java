@@ -222,4 +222,21 @@ class BinatPcapTest {
                 .filter(f -> f.arp() != null && f.arp().spa() == f.arp().tpa()).map(f -> f.arp().spa()).toList();
         assertEquals(List.of(WAN_IP, SERVER_PUBLIC), announced);
     }
+
+    @Test
+    void aTcpOrUdpHeaderCutShortIsDroppedAsTruncatedNotTranslatedFromPadding() throws Exception {
+        List<byte[]> wanIn = List.of(
+                Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC).payload(17, new byte[] {0x0f, (byte) 0xa0, 0, 53})
+                        .build(),
+                Frames.ipv4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC).payload(6, new byte[16]).mf(true).build(),
+                Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, PAYLOAD).build());
+        List<byte[]> lanIn = List.of(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP));
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null)), wanIn, lanIn);
+
+        List<Decoded.Ipv4> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(1, lan.size(), "only the whole UDP datagram gets through: " + lan);
+        assertEquals(4000, lan.get(0).udp().sport());
+        assertEquals(2, r.event(Counters.TRUNCATED));
+        assertEquals(1, r.event(Counters.NAT_TRANSLATED));
+    }
 }

@@ -1,0 +1,144 @@
+package io.hairpin.engine.worker;
+
+import io.hairpin.shim.Mem;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The worker's exact-match cache of finished forwarding decisions (OVS's EMC, VPP's flow cache):
+ * for a flow the full pipeline forwarded unchanged or translated statelessly (1:1), the rewrite it
+ * ended with — new addresses and ports, their checksum deltas, egress port, MACs and MTU — so the
+ * next packets of the flow skip route, uRPF, NAT rule and neighbour lookups.
+ *
+ * <p>An entry is one 64-byte line of off-heap memory, in buckets of four ways. It is valid while
+ * its stamp (the snapshot version and the neighbour table version it was made under) is the
+ * current one and for at most {@link #LIFETIME_NANOS}, after which the full pipeline runs again
+ * (and, for instance, refreshes a stale neighbour). Sessions are never cached; creating one
+ * {@link #forget}s both of its tuples, so a cached decision cannot shadow it.
+ *
+ * <p>Entry layout (longs): 0 k1 = src·dst, 1 k2 = ingress interface·protocol·ports, 2 stamp,
+ * 3 expires-at, 4 new src·new dst, 5 new ports·IP delta·L4 delta, 6 destination MAC · TX slot ·
+ * translated flag, 7 source MAC · egress MTU.
+ */
+final class FlowCache implements AutoCloseable {
+    static final long LIFETIME_NANOS = 1_000_000_000L;
+    static final int ENTRY_BYTES = 64;
+    static final int WAYS = 4;
+    static final long TUPLE_MASK = 0xffff_ffff_ffffL; // k2 without the interface
+    static final long TRANSLATED = 1L << 56;
+
+    private final Arena arena = Arena.ofShared();
+    private final long base;
+    private final int mask;
+    private boolean closed;
+
+    /** @param buckets a power of two; the cache holds 4 × buckets flows in 256 × buckets bytes */
+    FlowCache(int buckets) {
+        if (Integer.bitCount(buckets) != 1) {
+            throw new IllegalArgumentException("buckets must be a power of two: " + buckets);
+        }
+        long bytes = (long) buckets * WAYS * ENTRY_BYTES;
+        MemorySegment mem = arena.allocate(bytes, bytes >= HUGE_PAGE ? HUGE_PAGE : ENTRY_BYTES);
+        if (bytes >= HUGE_PAGE) {
+            adviseHugePages(mem);
+        }
+        mem.fill((byte) 0);
+        base = mem.address();
+        mask = buckets - 1;
+    }
+
+    private static final long HUGE_PAGE = 2L << 20;
+    private static final int MADV_HUGEPAGE = 14;
+
+    /**
+     * Asks for transparent huge pages (THP is "madvise" on Debian): a random probe into a table
+     * of megabytes would otherwise cost a TLB miss, and a nested page walk in a VM, on top of the
+     * cache miss. Best effort: without it the cache works the same, only slower.
+     */
+    private static void adviseHugePages(MemorySegment mem) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT));
+            int rc = (int) madvise.invokeExact(mem, mem.byteSize(), MADV_HUGEPAGE);
+            assert rc == 0 || rc == -1;
+        } catch (Throwable e) {
+            // not Linux, or no madvise: keep the small pages
+        }
+    }
+
+    static long k2(int iface, int proto, int ports) {
+        return ((long) iface << 48) | ((long) proto << 32) | (ports & 0xffffffffL);
+    }
+
+    private long bucket(long k1, long k2) {
+        long h = k1 * 0x9E3779B97F4A7C15L + (k2 & TUPLE_MASK) * 0xC2B2AE3D27D4EB4FL;
+        h ^= h >>> 31; // addresses that differ in low bits only must still spread (checked: as uniform as random)
+        return base + (((int) (h >>> 20) & mask) * (long) (WAYS * ENTRY_BYTES));
+    }
+
+    /** The entry's address for this flow if valid under stamp at now, else 0. */
+    long find(long k1, long k2, long stamp, long now) {
+        long e = bucket(k1, k2);
+        for (int w = 0; w < WAYS; w++, e += ENTRY_BYTES) {
+            if (Mem.nativeLong(e) == k1 && Mem.nativeLong(e + 8) == k2) {
+                return Mem.nativeLong(e + 16) == stamp && now - Mem.nativeLong(e + 24) < 0 ? e : 0;
+            }
+        }
+        return 0;
+    }
+
+    /** Records a decision: in the way holding this flow already, else the first empty or invalid way, else the last. */
+    void put(long k1, long k2, long stamp, long expiresAt, long addresses, long portsAndDeltas, long dstMacSlot,
+             long srcMacMtu) {
+        long b = bucket(k1, k2);
+        long e = 0;
+        for (int w = 0; w < WAYS && e == 0; w++) {
+            long c = b + (long) w * ENTRY_BYTES;
+            if (Mem.nativeLong(c) == k1 && Mem.nativeLong(c + 8) == k2) {
+                e = c;
+            }
+        }
+        for (int w = 0; w < WAYS && e == 0; w++) {
+            long c = b + (long) w * ENTRY_BYTES;
+            if (Mem.nativeLong(c + 16) != stamp || expiresAt - Mem.nativeLong(c + 24) > LIFETIME_NANOS) {
+                e = c; // empty (stamp 0), made under other versions, or expired
+            }
+        }
+        if (e == 0) {
+            e = b + (long) (WAYS - 1) * ENTRY_BYTES;
+        }
+        Mem.nativeLong(e, k1);
+        Mem.nativeLong(e + 8, k2);
+        Mem.nativeLong(e + 16, stamp);
+        Mem.nativeLong(e + 24, expiresAt);
+        Mem.nativeLong(e + 32, addresses);
+        Mem.nativeLong(e + 40, portsAndDeltas);
+        Mem.nativeLong(e + 48, dstMacSlot);
+        Mem.nativeLong(e + 56, srcMacMtu);
+    }
+
+    /** Drops any entry for this tuple, on whatever interface it arrived. */
+    void forget(long k1, long k2) {
+        long e = bucket(k1, k2);
+        for (int w = 0; w < WAYS; w++, e += ENTRY_BYTES) {
+            if (Mem.nativeLong(e) == k1 && (Mem.nativeLong(e + 8) & TUPLE_MASK) == (k2 & TUPLE_MASK)) {
+                Mem.nativeLong(e + 24, 0);
+                Mem.nativeLong(e + 16, 0);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            arena.close();
+        }
+    }
+}

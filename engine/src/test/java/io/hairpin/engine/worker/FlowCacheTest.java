@@ -1,0 +1,102 @@
+package io.hairpin.engine.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.hairpin.shim.Mem;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class FlowCacheTest {
+    private final FlowCache cache = new FlowCache(1);   // one bucket: every flow competes for its two ways
+    private static final long STAMP = 7L << 32 | 3;
+    private static final long NOW = 1_000_000_000_000L;
+
+    @AfterEach
+    void close() {
+        cache.close();
+    }
+
+    private static long k1(int n) {
+        return 0x0a00_0000_0000_0000L | n;
+    }
+
+    private void put(long k1, long k2, long stamp, long now, long addresses) {
+        cache.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS, addresses, 2, 3, 4);
+    }
+
+    @Test
+    void findsWhatWasPutWithItsRewrite() {
+        long k2 = FlowCache.k2(1, 17, 0x1234_0035);
+        put(k1(1), k2, STAMP, NOW, 0xC633_640A_0A03_010FL);
+        long e = cache.find(k1(1), k2, STAMP, NOW + 1);
+        assertNotEquals(0, e);
+        assertEquals(0xC633_640A_0A03_010FL, Mem.nativeLong(e + 32));
+        assertEquals(2, Mem.nativeLong(e + 40));
+        assertEquals(3, Mem.nativeLong(e + 48));
+        assertEquals(4, Mem.nativeLong(e + 56));
+    }
+
+    @Test
+    void missesOnAnyOtherInterfaceProtocolOrPort() {
+        put(k1(1), FlowCache.k2(1, 17, 0x1234_0035), STAMP, NOW, 1);
+        assertEquals(0, cache.find(k1(1), FlowCache.k2(0, 17, 0x1234_0035), STAMP, NOW));
+        assertEquals(0, cache.find(k1(1), FlowCache.k2(1, 6, 0x1234_0035), STAMP, NOW));
+        assertEquals(0, cache.find(k1(1), FlowCache.k2(1, 17, 0x1234_0036), STAMP, NOW));
+        assertEquals(0, cache.find(k1(2), FlowCache.k2(1, 17, 0x1234_0035), STAMP, NOW));
+    }
+
+    @Test
+    void anEntryIsValidOnlyUnderItsStampAndForItsLifetime() {
+        long k2 = FlowCache.k2(0, 6, 80);
+        put(k1(1), k2, STAMP, NOW, 1);
+        assertEquals(0, cache.find(k1(1), k2, STAMP + 1, NOW), "another neighbour-table version");
+        assertEquals(0, cache.find(k1(1), k2, STAMP + (1L << 32), NOW), "another snapshot");
+        assertNotEquals(0, cache.find(k1(1), k2, STAMP, NOW + FlowCache.LIFETIME_NANOS - 1));
+        assertEquals(0, cache.find(k1(1), k2, STAMP, NOW + FlowCache.LIFETIME_NANOS), "expired");
+    }
+
+    @Test
+    void forgetDropsTheTupleOnEveryInterface() {
+        long onWan = FlowCache.k2(0, 17, 0x1111_2222);
+        long onLan = FlowCache.k2(1, 17, 0x1111_2222);
+        put(k1(1), onWan, STAMP, NOW, 1);
+        put(k1(1), onLan, STAMP, NOW, 1);
+        cache.forget(k1(1), FlowCache.k2(5, 17, 0x1111_2222));
+        assertEquals(0, cache.find(k1(1), onWan, STAMP, NOW));
+        assertEquals(0, cache.find(k1(1), onLan, STAMP, NOW));
+    }
+
+    @Test
+    void aFlowTooManyReplacesAnInvalidWayFirstElseTheLastWay() {
+        long k2 = FlowCache.k2(0, 17, 1);
+        for (int i = 1; i <= FlowCache.WAYS; i++) {
+            put(k1(i), k2, STAMP, NOW, i);
+        }
+        for (int i = 1; i <= FlowCache.WAYS; i++) {
+            assertNotEquals(0, cache.find(k1(i), k2, STAMP, NOW), "flow " + i);
+        }
+        put(k1(99), k2, STAMP, NOW, 99);              // all valid: the last way goes
+        assertNotEquals(0, cache.find(k1(99), k2, STAMP, NOW));
+        assertEquals(0, cache.find(k1(FlowCache.WAYS), k2, STAMP, NOW));
+        for (int i = 1; i < FlowCache.WAYS; i++) {
+            assertNotEquals(0, cache.find(k1(i), k2, STAMP, NOW), "flow " + i);
+        }
+        cache.forget(k1(2), k2);                      // an invalid way is taken before any valid one
+        put(k1(100), k2, STAMP, NOW, 100);
+        assertNotEquals(0, cache.find(k1(100), k2, STAMP, NOW));
+        assertNotEquals(0, cache.find(k1(99), k2, STAMP, NOW));
+        assertNotEquals(0, cache.find(k1(1), k2, STAMP, NOW));
+        long later = NOW + 2 * FlowCache.LIFETIME_NANOS;
+        put(k1(5), k2, STAMP, later, 5);              // all expired: reused
+        assertNotEquals(0, cache.find(k1(5), k2, STAMP, later));
+        put(k1(5), k2, STAMP, later, 6);              // the same flow again: updated in place
+        assertEquals(6, Mem.nativeLong(cache.find(k1(5), k2, STAMP, later) + 32));
+    }
+
+    @Test
+    void bucketsMustBeAPowerOfTwo() {
+        assertThrows(IllegalArgumentException.class, () -> new FlowCache(3));
+    }
+}
