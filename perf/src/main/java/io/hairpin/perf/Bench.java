@@ -29,9 +29,10 @@ import java.util.Map;
  * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
  * Every scenario first runs its own harness (its frames and mirror modes with a pass-through
  * instead of the worker; for forward that is mirror-only, reused when it ran just before) unless
- * --no-harness, and its line carries engine = total − harness. Every scenario but mirror-only then
- * runs its C reference ({@link CReference}) the same way, unless --no-cref, and its line carries
- * c_reference_* and ratio_to_c (engine Mpps / C Mpps).
+ * --no-harness, and its line carries engine = total − harness. Every scenario the C reference
+ * covers (all but mirror-only and rule-swap) then runs it ({@link CReference}) the same way, right
+ * after the engine, unless --no-cref, and its line carries c_reference_* and ratio_to_c (engine
+ * Mpps / C Mpps).
  */
 public final class Bench {
     static final List<String> SCENARIOS = List.of("mirror-only", "forward", "binat", "pfwd", "napt-established",
