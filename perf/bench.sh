@@ -2,11 +2,15 @@
 # Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
 #
 #   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B] [--lcore N]
-#                 [--no-huge] [--no-harness] [--max-sessions N]
+#                 [--no-huge] [--no-harness] [--max-sessions N] [--no-cref]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
 # hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
 # Also `hairpin bench ...` (the launcher hands it here).
+# Every scenario the C reference covers (perf/src/main/c/hairpin_perfref.c: the same work as a plain C
+# DPDK loop) also runs it right after the engine, on the same rig, frames, mirror and window; its line
+# then carries c_reference_mpps, c_reference_cycles_per_pkt (..._on_cpu, c_reference_engine_... = minus
+# the harness), c_reference_mistranslated and ratio_to_c (engine Mpps / C Mpps). --no-cref skips it.
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file

@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * <pre>
  * Bench [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B]
- *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N]
+ *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N] [--no-cref]
  * </pre>
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
  * napt-cps[:udp|tcp], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
@@ -29,7 +29,10 @@ import java.util.Map;
  * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
  * Every scenario first runs its own harness (its frames and mirror modes with a pass-through
  * instead of the worker; for forward that is mirror-only, reused when it ran just before) unless
- * --no-harness, and its line carries engine = total − harness.
+ * --no-harness, and its line carries engine = total − harness. Every scenario the C reference
+ * covers (all but mirror-only and rule-swap) then runs it ({@link CReference}) the same way, right
+ * after the engine, unless --no-cref, and its line carries c_reference_* and ratio_to_c (engine
+ * Mpps / C Mpps).
  */
 public final class Bench {
     static final List<String> SCENARIOS = List.of("mirror-only", "forward", "binat", "pfwd", "napt-established",
@@ -61,11 +64,11 @@ public final class Bench {
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
             + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
-            + "[--max-sessions N]";
+            + "[--max-sessions N] [--no-cref]";
 
     /** The parsed command line. */
     record Options(List<String> scenarios, double durationS, double warmupS, int packets, int pktSize,
-                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions) {
+                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions, boolean cref) {
         static Options parse(String[] args) {
             List<String> scenarios = new ArrayList<>();
             double duration = 10;
@@ -77,6 +80,7 @@ public final class Bench {
             int lcore = 0;
             boolean harness = true;
             int maxSessions = Setup.CPS_MAX_SESSIONS;
+            boolean cref = true;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -90,6 +94,7 @@ public final class Bench {
                     case "--huge" -> huge = Boolean.TRUE;
                     case "--no-huge" -> huge = Boolean.FALSE;
                     case "--no-harness" -> harness = false;
+                    case "--no-cref" -> cref = false;
                     case "-h", "--help" -> throw new UsageException("help requested");
                     default -> {
                         if (a.startsWith("-")) {
@@ -114,7 +119,7 @@ public final class Bench {
                 throw new UsageException("--packets is at most 65536");
             }
             return new Options(List.copyOf(scenarios), duration, warmup, packets, pktSize, huge, mem, lcore, harness,
-                    maxSessions);
+                    maxSessions, cref);
         }
 
         /** "name" or "name:variant" with the variant checked and normalised (default filled in). */
@@ -308,6 +313,11 @@ public final class Bench {
                             + " sessions first)" : ""));
                     Scenarios.Result r = Scenarios.inThread(token, () -> Scenarios.engine(s, rig, o));
                     json = toJson(s.scenario, s, r.m(), harness, r.extra(), o, huge, engineJar);
+                    if (o.cref() && CReference.unsupported(s) == null) {
+                        err.println("bench: " + token + ": C reference");
+                        CReferenceRun.Result c = Scenarios.inThread(token + "-cref", () -> CReferenceRun.run(s, rig, o));
+                        CReferenceRun.addTo(json, c, r.m(), harness);
+                    }
                 }
                 lines.add(json);
                 out.println(Json.write(json));
@@ -418,21 +428,23 @@ public final class Bench {
     }
 
     static void printTable(List<Map<String, Object>> lines, PrintStream err) {
-        err.printf(Locale.ROOT, "%n%-26s %6s %8s %9s %9s %9s %9s %3s %9s %6s %5s %5s%n", "scenario", "pkts", "Mpps",
-                "cyc/pkt", "harness", "engine", "B/pkt", "GCs", "sessions", "drops", "wrong", "cpu");
+        err.printf(Locale.ROOT, "%n%-26s %6s %8s %9s %9s %9s %9s %3s %9s %6s %5s %5s %8s %6s%n", "scenario", "pkts",
+                "Mpps", "cyc/pkt", "harness", "engine", "B/pkt", "GCs", "sessions", "drops", "wrong", "cpu", "C Mpps",
+                "ratio");
         for (Map<String, Object> j : lines) {
             Object variant = j.get("variant");
             String name = j.get("scenario") + (variant == null ? "" : ":" + variant);
-            err.printf(Locale.ROOT, "%-26s %6d %8.3f %9.2f %9s %9s %9.4f %3d %9s %6d %5s %4.0f%%%n", name,
+            err.printf(Locale.ROOT, "%-26s %6d %8.3f %9.2f %9s %9s %9.4f %3d %9s %6d %5s %4.0f%% %8s %6s%n", name,
                     (Integer) j.get("packets_in_flight"), (Double) j.get("forwarded_mpps"),
                     (Double) j.get("cycles_per_pkt"), fmt(j.get("mirror_cycles_per_pkt")),
                     fmt(j.get("engine_cycles_per_pkt")), (Double) j.get("bytes_per_packet"), (Long) j.get("gc_count"),
                     j.get("sessions"), (Long) j.get("drops"), j.getOrDefault("mistranslated", "-"),
-                    100 * (Double) j.get("cpu_share"));
+                    100 * (Double) j.get("cpu_share"), fmt(j.get("c_reference_mpps")), fmt(j.get("ratio_to_c")));
         }
         err.printf(Locale.ROOT, "cycles are TSC cycles at %.3f GHz; engine = cyc/pkt - harness (the same frames and "
                 + "mirror with a pass-through); wrong = frames the mirror found mistranslated; cpu = share of the "
-                + "window the benchmark thread was running (< 100%%: preempted).%n",
+                + "window the benchmark thread was running (< 100%%: preempted); C Mpps = the scenario's C reference, "
+                + "ratio = Mpps / C Mpps.%n",
                 lines.isEmpty() ? 0.0 : ((Long) lines.get(0).get("tsc_hz")) / 1e9);
     }
 

@@ -20,9 +20,11 @@ import org.junit.jupiter.api.Test;
  * Runs the benchmark in-process for a few seconds on 4 KiB pages and checks its output is
  * well-formed, that the engine forwarded packets and that the NAT scenarios translated them
  * (1:1, and NAPT with 1000 sessions opened first and then rotated through), that rule-swap lost
- * and mistranslated nothing while the rule sets were swapped under the worker, and that imix
- * carried its mix of frame sizes. Says nothing about speed. This is the only test of the module that initialises EAL (once per JVM), so it is the
- * only test here.
+ * and mistranslated nothing while the rule sets were swapped under the worker, that imix carried
+ * its mix of frame sizes, and that the lines of the scenarios the C reference covers carry its
+ * figures (run right after the engine). Says nothing about speed. This is the only test of the
+ * module that initialises EAL in the test JVM (DPDK allows it once per process; CReferenceTest
+ * runs its EAL in a child JVM).
  */
 class BenchSmokeTest {
     private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|null|true|false|-?[0-9.Ee+-]+)");
@@ -75,6 +77,19 @@ class BenchSmokeTest {
             assertEquals("\"\"", j.get("drop_detail"), "drops: " + j);
             assertTrue(Double.parseDouble(j.get("bytes_per_session")) > 0, "footprint: " + j);
         }
+        for (Map<String, String> j : List.of(forward, binat, napt, imix)) {
+            // the C reference ran right after the engine, in the same invocation
+            assertTrue(Double.parseDouble(j.get("c_reference_mpps")) > 0, "C reference rate: " + j);
+            assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt")) > 0, "C reference cycles: " + j);
+            assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt_on_cpu")) > 0, "C reference cycles: " + j);
+            assertTrue(Double.parseDouble(j.get("ratio_to_c")) > 0, "engine / C: " + j);
+            assertFalse(j.get("c_reference_engine_cycles_per_pkt").equals("null"), "C minus harness: " + j);
+            assertEquals("0", j.get("c_reference_mistranslated"), "the C reference mistranslated: " + j);
+            assertEquals("0", j.get("c_reference_bad_checksums"), "the C reference broke checksums: " + j);
+            assertEquals("0", j.get("c_reference_lost"), "the C reference lost packets: " + j);
+        }
+        assertEquals("null", mirror.get("c_reference_mpps"), "mirror-only has no C reference: " + mirror);
+        assertEquals("null", swap.get("c_reference_mpps"), "rule swaps are the engine's own: " + swap);
         assertEquals("0", binat.get("sessions"), "1:1 is stateless: " + binat);
         assertEquals("1000", napt.get("sessions"), "sessions in use: " + napt);
         assertEquals("1000", napt.get("sessions_at_window_start"), "sessions opened before the window: " + napt);
