@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The benchmark runner, capacity mode (docs: shared/spec/performance.md): the real engine worker
+ * The benchmark runner (docs: shared/spec/performance.md). --mode generator is {@link GeneratorMode}.
+ * Capacity mode (the default): the real engine worker
  * on one core, its two ports joined to themselves through a {@link Mirror}, prefilled with
  * packets that then circulate forever. Prints one JSON line per scenario on stdout and a table
  * on stderr.
@@ -20,6 +21,7 @@ import java.util.Map;
  * <pre>
  * Bench [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B]
  *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N]
+ *       [--mode capacity|generator] [--trials N] [--gen-cpu N]
  * </pre>
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
  * napt-cps[:udp|tcp], hairpin[:napt|binat]; "nat" stands for all NAT ones but
@@ -59,11 +61,12 @@ public final class Bench {
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
             + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
-            + "[--max-sessions N]";
+            + "[--max-sessions N] [--mode capacity|generator] [--trials N] [--gen-cpu N]";
 
     /** The parsed command line. */
     record Options(List<String> scenarios, double durationS, double warmupS, int packets, int pktSize,
-                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions) {
+                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions, boolean generator,
+                   int trials, int genCpu) {
         static Options parse(String[] args) {
             List<String> scenarios = new ArrayList<>();
             double duration = 10;
@@ -75,6 +78,9 @@ public final class Bench {
             int lcore = 0;
             boolean harness = true;
             int maxSessions = Setup.CPS_MAX_SESSIONS;
+            boolean generator = false;
+            int trials = 16;
+            int genCpu = -1;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -88,6 +94,13 @@ public final class Bench {
                     case "--huge" -> huge = Boolean.TRUE;
                     case "--no-huge" -> huge = Boolean.FALSE;
                     case "--no-harness" -> harness = false;
+                    case "--mode" -> generator = switch (value(args, ++i, a)) {
+                        case "capacity" -> false;
+                        case "generator" -> true;
+                        default -> throw new UsageException("--mode is capacity or generator");
+                    };
+                    case "--trials" -> trials = (int) positive(a, value(args, ++i, a));
+                    case "--gen-cpu" -> genCpu = (int) nonNegative(a, value(args, ++i, a));
                     case "-h", "--help" -> throw new UsageException("help requested");
                     default -> {
                         if (a.startsWith("-")) {
@@ -103,7 +116,18 @@ public final class Bench {
                 }
             }
             if (scenarios.isEmpty()) {
-                scenarios.addAll(List.of("mirror-only", "forward"));
+                scenarios.addAll(generator ? List.of("forward") : List.of("mirror-only", "forward"));
+            }
+            if (generator) {
+                for (String sc : scenarios) {
+                    String why = GeneratorMode.refusal(sc);
+                    if (why != null) {
+                        throw new UsageException("--mode generator: " + why);
+                    }
+                }
+                if (Runtime.getRuntime().availableProcessors() < 2) {
+                    throw new UsageException("--mode generator needs two CPUs (the generator runs on the other one)");
+                }
             }
             if (pktSize != 64) {
                 throw new UsageException("only --pkt-size 64 is implemented so far");
@@ -112,7 +136,7 @@ public final class Bench {
                 throw new UsageException("--packets is at most 65536");
             }
             return new Options(List.copyOf(scenarios), duration, warmup, packets, pktSize, huge, mem, lcore, harness,
-                    maxSessions);
+                    maxSessions, generator, trials, genCpu);
         }
 
         /** "name" or "name:variant" with the variant checked and normalised (default filled in). */
@@ -277,6 +301,9 @@ public final class Bench {
                 err.println("bench: note: both ring ports report MAC " + Long.toHexString(rig.portMac[0])
                         + " (harmless here: each port only sees its own mirror)");
             }
+            if (o.generator()) {
+                return GeneratorMode.run(o, o.scenarios(), setups, rig, huge, engineJar, out, err, DutMaker.ENGINE);
+            }
             Measurement mirrorOnly = null;
             for (int i = 0; i < setups.size(); i++) {
                 String token = o.scenarios().get(i);
@@ -435,25 +462,45 @@ public final class Bench {
         }
 
         static String write(Map<String, Object> map) {
-            StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<String, Object> e : map.entrySet()) {
-                if (sb.length() > 1) {
+            StringBuilder sb = new StringBuilder();
+            object(sb, map);
+            return sb.toString();
+        }
+
+        private static void object(StringBuilder sb, Map<?, ?> map) {
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (!first) {
                     sb.append(',');
                 }
-                string(sb, e.getKey());
+                first = false;
+                string(sb, e.getKey().toString());
                 sb.append(':');
-                Object v = e.getValue();
-                if (v == null) {
-                    sb.append("null");
-                } else if (v instanceof String s) {
-                    string(sb, s);
-                } else if (v instanceof Double d) {
-                    sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%s", d) : "null");
-                } else {
-                    sb.append(v);
-                }
+                value(sb, e.getValue());
             }
-            return sb.append('}').toString();
+            sb.append('}');
+        }
+
+        private static void value(StringBuilder sb, Object v) {
+            if (v == null) {
+                sb.append("null");
+            } else if (v instanceof String s) {
+                string(sb, s);
+            } else if (v instanceof Double d) {
+                sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%s", d) : "null");
+            } else if (v instanceof Map<?, ?> m) { // generator mode's latency objects
+                object(sb, m);
+            } else if (v instanceof List<?> l) {
+                sb.append('[');
+                for (int i = 0; i < l.size(); i++) {
+                    sb.append(i == 0 ? "" : ",");
+                    value(sb, l.get(i));
+                }
+                sb.append(']');
+            } else {
+                sb.append(v);
+            }
         }
 
         private static void string(StringBuilder sb, String s) {

@@ -1,0 +1,426 @@
+package io.hairpin.perf;
+
+import io.hairpin.shim.Shim;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The benchmark runner's generator mode (shared/spec/performance.md): the DUT (the engine's
+ * worker, or any {@link DutMaker}) runs alone on its own thread pinned to the EAL lcore; on the
+ * other CPU one thread both generates (TSC-paced bursts of the scenario's frames into the DUT's
+ * RX ring, see {@link Generator}) and sinks (both TX rings: count, latency, translation check,
+ * free, see {@link Sink}). Per scenario:
+ * <ol>
+ *   <li>the generator's ceiling: the same frames as fast as the generator can, through a
+ *       pass-through DUT ({@link PassThroughDut}), received rate over --duration;</li>
+ *   <li>the DUT made on its thread, the scenario's sessions opened first as capacity mode does,
+ *       a warm-up at half the ceiling for --warmup;</li>
+ *   <li>the zero-loss rate, RFC 2544 style: a binary search on the offered rate between 0 and the
+ *       ceiling, trials of --duration, a trial passes with loss ≤ 0.001 % (frames offered but not
+ *       received: refused by a full RX ring or an empty pool, dropped by the DUT, lost); it stops
+ *       at 1 % resolution or after --trials trials;</li>
+ *   <li>latency runs of --duration at 10 %, 50 % and 90 % of the zero-loss rate (HdrHistogram,
+ *       ns, 3 significant digits).</li>
+ * </ol>
+ * Traffic goes one way, as the scenario's packets enter in capacity mode (forward, binat and
+ * napt-established: LAN → WAN; pfwd: WAN → LAN; hairpin: LAN → LAN): the reply direction of a
+ * NAPT flow would need the mapping the worker chose.
+ */
+final class GeneratorMode {
+    static final double LOSS_LIMIT_PCT = 0.001;
+    static final double RESOLUTION = 0.01;
+    static final double[] LATENCY_SHARES = {0.1, 0.5, 0.9};
+    private static final double QUIET_S = 0.002;
+    private static final double MAX_DRAIN_S = 0.2;
+
+    private GeneratorMode() {
+    }
+
+    /** Null when the scenario maps onto generator mode, else why it does not (one sentence). */
+    static String refusal(String token) {
+        String name = token.contains(":") ? token.substring(0, token.indexOf(':')) : token;
+        return switch (name) {
+            case "mirror-only" -> "mirror-only measures the capacity-mode mirror, which generator mode has not "
+                    + "(its generator_ceiling_mpps is the pass-through figure).";
+            case "napt-cps" -> "napt-cps needs the capacity-mode mirror to turn every packet into a new flow; "
+                    + "generator mode does not model new-session rates.";
+            default -> null;
+        };
+    }
+
+    /** The CPU the generator runs on: the other one of the two. */
+    static int generatorCpu(int lcore) {
+        return lcore == 0 ? 1 : 0;
+    }
+
+    /** How the DUT treats a frame of each scenario (see {@link Setup}'s topology). */
+    static Sink.Expect expect(Setup s) {
+        return switch (s.scenario) {
+            case "forward" -> new Sink.Expect(Rig.WAN, Sink.Expect.KEEP, 0, 0, 0, 0, 0);
+            case "binat" -> new Sink.Expect(Rig.WAN, Sink.Expect.SHIFT, Setup.BINAT_BASE - Setup.HOST_BASE, 0, 0, 0, 0);
+            case "napt-established" -> new Sink.Expect(Rig.WAN, Sink.Expect.POOL, 0, s.poolBase, s.poolCount, 0, 0);
+            case "pfwd" -> new Sink.Expect(Rig.LAN, Sink.Expect.KEEP, 0, 0, 0, Setup.PFWD_SERVER, 80);
+            case "hairpin" -> s.variant.equals("napt")
+                    ? new Sink.Expect(Rig.LAN, Sink.Expect.POOL, 0, Setup.POOL_BASE, 1, Setup.HAIRPIN_SERVER, 80)
+                    : new Sink.Expect(Rig.LAN, Sink.Expect.SHIFT, Setup.HAIRPIN_CLIENT_BASE - Setup.HOST_BASE, 0, 0,
+                    Setup.HAIRPIN_SERVER, 80);
+            default -> throw new IllegalArgumentException("generator mode: no expectation for " + s.scenario);
+        };
+    }
+
+    static String direction(Setup s) {
+        int out = expect(s).outPort();
+        return (s.startPort == Rig.WAN ? "wan" : "lan") + "->" + (out == Rig.WAN ? "wan" : "lan");
+    }
+
+    /** One trial's figures; latencies in ns. */
+    record Trial(double targetPps, long offered, long received, long ringFull, long noMbuf, long late,
+                 long mistranslated, double seconds, long p50, long p99, long p999, long max, long samples) {
+        double lossPct() {
+            return offered == 0 ? 100 : 100.0 * (offered - received) / offered;
+        }
+
+        double offeredPps() {
+            return offered / seconds;
+        }
+
+        double receivedPps() {
+            return received / seconds;
+        }
+
+        boolean pass() {
+            return offered > 0 && lossPct() <= LOSS_LIMIT_PCT;
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("target_mpps", targetPps <= 0 ? null : Bench.round(targetPps / 1e6, 4));
+            j.put("offered_mpps", Bench.round(offeredPps() / 1e6, 4));
+            j.put("received_mpps", Bench.round(receivedPps() / 1e6, 4));
+            j.put("loss_pct", Bench.round(lossPct(), 6));
+            j.put("pass", pass());
+            j.put("ring_full", ringFull);
+            j.put("no_mbuf", noMbuf);
+            return j;
+        }
+
+        Map<String, Object> latencyJson() {
+            Map<String, Object> j = json();
+            j.put("p50_us", us(p50));
+            j.put("p99_us", us(p99));
+            j.put("p999_us", us(p999));
+            j.put("max_us", us(max));
+            j.put("samples", samples);
+            return j;
+        }
+
+        private static double us(long ns) {
+            return Bench.round(ns / 1e3, 3);
+        }
+    }
+
+    /** The generator and the sink, driven by the generator thread. */
+    static final class Driver implements AutoCloseable {
+        final Generator gen;
+        final Sink sink;
+        private final long hz;
+        private int trialNo;
+
+        Driver(Setup s, Rig rig, Sink.Expect expect) {
+            hz = Shim.hp_tsc_hz();
+            Flows walk = s.flows.get();
+            if (walk != null && s.scatter) {
+                walk.scatter();
+            }
+            gen = new Generator(s, rig, walk);
+            sink = new Sink(rig, s.flows.get(), expect, hz);
+        }
+
+        /** Offers pps frames per second (≤ 0: as fast as it can) for seconds, then collects the stragglers. */
+        Trial run(double pps, double seconds) {
+            int t = ++trialNo;
+            sink.startTrial(t);
+            gen.trial = t;
+            long offered0 = gen.offered;
+            long ringFull0 = gen.ringFull;
+            long noMbuf0 = gen.noMbuf;
+            long received0 = sink.received;
+            long late0 = sink.late;
+            long wrong0 = sink.mistranslated;
+            int burst = pps <= 0 ? Generator.MAX_BURST : (int) Math.max(1, Math.min(Generator.MAX_BURST, Math.round(pps / 1e6)));
+            double interval = pps <= 0 ? 0 : hz * (double) burst / pps;
+            long t0 = Shim.hp_rdtsc();
+            long end = t0 + (long) (seconds * hz);
+            double next = t0;
+            long now;
+            while ((now = Shim.hp_rdtsc()) < end) {
+                if (now >= next) {
+                    gen.send(burst, now);
+                    next += interval;
+                }
+                sink.poll();
+            }
+            long accepted = (gen.offered - offered0) - (gen.ringFull - ringFull0) - (gen.noMbuf - noMbuf0);
+            long quiet = (long) (QUIET_S * hz);
+            long last = Shim.hp_rdtsc();
+            long giveUp = last + (long) (MAX_DRAIN_S * hz);
+            while (sink.received - received0 < accepted) {
+                long n = sink.poll();
+                long at = Shim.hp_rdtsc();
+                if (n > 0) {
+                    last = at;
+                } else if (at - last > quiet || at > giveUp) {
+                    break;
+                }
+            }
+            var h = sink.histogram;
+            return new Trial(pps, gen.offered - offered0, sink.received - received0, gen.ringFull - ringFull0,
+                    gen.noMbuf - noMbuf0, sink.late - late0, sink.mistranslated - wrong0, (double) (end - t0) / hz,
+                    h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
+                    h.getMaxValue(), h.getTotalCount());
+        }
+
+        @Override
+        public void close() {
+            gen.close();
+            sink.close();
+        }
+    }
+
+    /** What the generator thread found for one scenario. */
+    record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
+                   long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
+                   long late, long other) {
+    }
+
+    /** Runs every scenario; prints one JSON line each on out and a table on err. */
+    static List<Map<String, Object>> run(Bench.Options o, List<String> tokens, List<Setup> setups, Rig rig,
+                                         boolean huge, String engineJar, PrintStream out, PrintStream err,
+                                         DutMaker maker) throws Exception {
+        int genCpu = o.genCpu() >= 0 ? o.genCpu() : generatorCpu(o.lcore());
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (int i = 0; i < setups.size(); i++) {
+            String token = tokens.get(i);
+            Setup s = setups.get(i);
+            err.println("bench: " + token + ": generator on CPU " + genCpu + ", DUT on CPU " + o.lcore() + ", "
+                    + direction(s) + "; the generator's ceiling (pass-through DUT)");
+            DutRunner pass = new DutRunner(DutMaker.PASS_THROUGH, s, rig, o.lcore(), false, o.pktSize());
+            Trial ceiling = withDut(token + "-pass", pass, () -> onCpu(token + "-ceiling", genCpu, () -> {
+                try (Driver d = new Driver(s, rig, new Sink.Expect(1 - s.startPort, Sink.Expect.KEEP, 0, 0, 0, 0, 0))) {
+                    d.run(0, Math.min(1, o.warmupS()));
+                    return d.run(0, o.durationS());
+                }
+            }));
+            err.printf(Locale.ROOT, "bench: %s: ceiling %.3f Mpps (offered %.3f, loss %.4f %%)%n", token,
+                    ceiling.receivedPps() / 1e6, ceiling.offeredPps() / 1e6, ceiling.lossPct());
+            err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
+                    + " sessions first)" : "") + ", zero-loss search");
+            DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
+            long[] dutThread = new long[1];
+            Outcome r = withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
+                    () -> search(s, rig, o, ceiling, dutThread[0], token, err)));
+            Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
+            lines.add(json);
+            out.println(Bench.Json.write(json));
+            out.flush();
+        }
+        printTable(lines, err);
+        return lines;
+    }
+
+    /** Runs on the generator thread: warm-up, search, latency runs. */
+    private static Outcome search(Setup s, Rig rig, Bench.Options o, Trial ceiling, long dutThread, String token,
+                                  PrintStream err) {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Driver d = new Driver(s, rig, expect(s))) {
+            double top = ceiling.receivedPps();
+            if (o.warmupS() > 0) {
+                d.run(top / 2, o.warmupS());
+            }
+            long[] gc0 = gc();
+            long alloc0 = threads.getThreadAllocatedBytes(dutThread);
+            long received0 = d.sink.received;
+            long wrong0 = d.sink.mistranslated;
+            long bad0 = d.sink.badChecksums;
+            long checked0 = d.sink.checked;
+            long late0 = d.sink.late;
+            long other0 = d.sink.other;
+            List<Trial> trials = new ArrayList<>();
+            Trial best = null;
+            double lo = 0;
+            double hi = top;
+            double rate = hi;
+            for (int t = 0; t < o.trials() && hi > 0; t++) {
+                Trial r = d.run(rate, o.durationS());
+                trials.add(r);
+                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps offered, %.3f received, loss %.5f %% %s%n",
+                        token, t + 1, r.offeredPps() / 1e6, r.receivedPps() / 1e6, r.lossPct(), r.pass() ? "pass" : "fail");
+                if (r.pass()) {
+                    lo = rate;
+                    if (best == null || r.offeredPps() > best.offeredPps()) {
+                        best = r;
+                    }
+                } else {
+                    hi = rate;
+                }
+                if (hi - lo <= RESOLUTION * hi) {
+                    break;
+                }
+                rate = (lo + hi) / 2;
+            }
+            Trial[] latency = new Trial[LATENCY_SHARES.length];
+            if (best != null) {
+                for (int k = 0; k < LATENCY_SHARES.length; k++) {
+                    latency[k] = d.run(LATENCY_SHARES[k] * best.offeredPps(), o.durationS());
+                    Trial l = latency[k];
+                    err.printf(Locale.ROOT, "bench: %s: latency at %.0f %% (%.3f Mpps): p50 %.2f µs, p99 %.2f, p99.9 %.2f, "
+                            + "max %.2f, loss %.5f %%%n", token, 100 * LATENCY_SHARES[k], l.offeredPps() / 1e6,
+                            l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3, l.lossPct());
+                }
+            }
+            long[] gc1 = gc();
+            long alloc1 = threads.getThreadAllocatedBytes(dutThread);
+            return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
+                    d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0);
+        }
+    }
+
+    private static long[] gc() {
+        long n = 0;
+        long ms = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {n, ms};
+    }
+
+    private static <T> T withDut(String name, DutRunner dut, Callable<T> body) throws Exception {
+        return withDut(name, dut, new long[1], body);
+    }
+
+    /** Starts the DUT thread, waits until it is ready, runs body, stops the DUT; threadId[0] is its id. */
+    private static <T> T withDut(String name, DutRunner dut, long[] threadId, Callable<T> body) throws Exception {
+        Thread t = new Thread(dut, "bench-dut-" + name);
+        threadId[0] = t.threadId();
+        t.start();
+        T result;
+        try {
+            dut.awaitReady();
+            result = body.call();
+        } finally {
+            dut.stop();
+            t.join();
+        }
+        dut.check();
+        return result;
+    }
+
+    /** Runs body on a new thread registered with DPDK (the mempool's per-lcore cache) and pinned to cpu. */
+    private static <T> T onCpu(String name, int cpu, Callable<T> body) throws Exception {
+        return Scenarios.inThread(name, () -> {
+            if (Shim.hp_thread_register() < 0) {
+                throw new IllegalStateException("rte_thread_register failed");
+            }
+            try {
+                DutMaker.pin(cpu);
+                return body.call();
+            } finally {
+                Shim.hp_thread_unregister();
+            }
+        });
+    }
+
+    static Map<String, Object> toJson(String token, Setup s, Outcome r, DutRunner dut, Bench.Options o, boolean huge,
+                                      String engineJar, int genCpu) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        Trial best = r.best();
+        Trial half = r.latency()[1];
+        j.put("scenario", s.scenario);
+        j.put("variant", s.variant.isEmpty() ? null : s.variant);
+        j.put("mode", "generator");
+        j.put("workers", 1);
+        j.put("sessions", Math.max(0, dut.sessionsAtEnd));
+        j.put("pkt_size", o.pktSize());
+        j.put("direction", direction(s));
+        j.put("forwarded_mpps", best == null ? 0.0 : Bench.round(best.offeredPps() / 1e6, 3));
+        j.put("cycles_per_pkt", null);
+        j.put("loss_pct", best == null ? null : Bench.round(best.lossPct(), 6));
+        j.put("latency_p50_us", half == null ? null : Bench.round(half.p50() / 1e3, 3));
+        j.put("latency_p99_us", half == null ? null : Bench.round(half.p99() / 1e3, 3));
+        j.put("latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));
+        for (int k = 0; k < LATENCY_SHARES.length; k++) {
+            Trial l = r.latency()[k];
+            j.put("latency_at_" + Math.round(100 * LATENCY_SHARES[k]) + "pct", l == null ? null : l.latencyJson());
+        }
+        j.put("generator_ceiling_mpps", Bench.round(r.ceiling().receivedPps() / 1e6, 3));
+        j.put("generator_ceiling", r.ceiling().json());
+        List<Object> trials = new ArrayList<>();
+        for (Trial t : r.trials()) {
+            trials.add(t.json());
+        }
+        j.put("trials", trials);
+        j.put("trial_count", trials.size());
+        j.put("loss_limit_pct", LOSS_LIMIT_PCT);
+        j.put("search_resolution_pct", 100 * RESOLUTION);
+        j.put("gc_pauses", r.gcCount());
+        j.put("gc_count", r.gcCount());
+        j.put("gc_time_ms", r.gcMillis());
+        j.put("dut_allocated_bytes", r.dutAllocated());
+        j.put("bytes_per_packet", r.received() == 0 ? null : Bench.round((double) r.dutAllocated() / r.received(), 4));
+        j.put("bytes_per_session", null);
+        j.put("packets", r.received());
+        j.put("mistranslated", r.mistranslated());
+        j.put("bad_checksums", r.badChecksums());
+        j.put("checksums_checked", r.checksumsChecked());
+        j.put("late", r.late());
+        j.put("not_generated", r.other());
+        j.put("drops", dut.drops < 0 ? null : dut.drops);
+        j.put("drop_detail", dut.drops < 0 ? null : dut.dropDetail);
+        j.put("sessions_opened", dut.sessionsOpened < 0 ? null : dut.sessionsOpened);
+        if (s.openSessions > 0) {
+            j.put("open_s", Bench.round(dut.openSeconds, 3));
+            j.put("open_mistranslated", dut.openMistranslated);
+        }
+        for (Map.Entry<String, Object> e : s.describe.entrySet()) {
+            j.putIfAbsent(e.getKey(), e.getValue());
+        }
+        j.put("duration_s", o.durationS());
+        j.put("warmup_s", o.warmupS());
+        j.put("hugepages", huge);
+        j.put("lcore", o.lcore());
+        j.put("generator_cpu", genCpu);
+        j.put("tsc_hz", Shim.hp_tsc_hz());
+        j.put("c_reference_mpps", null);
+        j.put("c_reference_cycles_per_pkt", null);
+        j.put("engine_jar", engineJar);
+        j.put("jvm_args", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        return j;
+    }
+
+    @SuppressWarnings("unchecked")
+    static void printTable(List<Map<String, Object>> lines, PrintStream err) {
+        err.printf(Locale.ROOT, "%n%-26s %8s %9s %9s %8s %8s %8s %10s %6s %3s %5s%n", "scenario", "ceiling",
+                "zero-loss", "loss%", "p50us", "p99us", "p99.9us", "p99.9@90%", "trials", "GCs", "wrong");
+        for (Map<String, Object> j : lines) {
+            Object variant = j.get("variant");
+            Object at90 = j.get("latency_at_90pct");
+            Object p999at90 = at90 == null ? null : ((Map<String, Object>) at90).get("p999_us");
+            err.printf(Locale.ROOT, "%-26s %8.3f %9.3f %9s %8s %8s %8s %10s %6d %3d %5d%n",
+                    j.get("scenario") + (variant == null ? "" : ":" + variant), (Double) j.get("generator_ceiling_mpps"),
+                    (Double) j.get("forwarded_mpps"), j.get("loss_pct"), j.get("latency_p50_us"),
+                    j.get("latency_p99_us"), j.get("latency_p999_us"), p999at90, (Integer) j.get("trial_count"),
+                    (Long) j.get("gc_count"), (Long) j.get("mistranslated"));
+        }
+        err.printf(Locale.ROOT, "Mpps offered by a generator on the other core; zero-loss = the highest rate with "
+                + "loss <= %s %%; latency at 50 %% of it (p99.9@90%%: at 90 %%).%n", LOSS_LIMIT_PCT);
+    }
+}
