@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
+# Runs the benchmark (io.hairpin.perf.Bench) on JDK 25, capacity mode unless --mode generator.
 #
 #   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--lcore N] [--no-huge]
-#                 [--no-harness] [--max-sessions N]
+#                 [--no-harness] [--max-sessions N] [--mode capacity|generator] [--trials N] [--gen-cpu N]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
 # hairpin[:napt|binat], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+#
+# --mode generator (GeneratorMode.java): the DUT alone on --lcore's CPU, a generator + sink on the
+# other CPU (--gen-cpu) offering the scenario's frames into the DUT's RX ring at a TSC-paced rate.
+# Per scenario: the generator's ceiling through a pass-through DUT, then the zero-loss rate by
+# binary search (trials of --duration, loss <= 0.001 %, 1 % resolution or --trials trials, default
+# 16), then latency runs (HdrHistogram) at 10/50/90 % of it. Not for mirror-only or napt-cps.
+#   perf/bench.sh forward binat:1 --mode generator --duration 1
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file

@@ -302,7 +302,7 @@ public final class Bench {
                         + " (harmless here: each port only sees its own mirror)");
             }
             if (o.generator()) {
-                return GeneratorMode.run(o, o.scenarios(), setups, rig, huge, engineJar, out, err, DutMaker.ENGINE);
+                return GeneratorMode.run(o, o.scenarios(), setups, rig, huge, engineJar, out, err, DutMaker.ENGINE, null);
             }
             Measurement mirrorOnly = null;
             for (int i = 0; i < setups.size(); i++) {

@@ -37,8 +37,9 @@ final class GeneratorMode {
     static final double LOSS_LIMIT_PCT = 0.001;
     static final double RESOLUTION = 0.01;
     static final double[] LATENCY_SHARES = {0.1, 0.5, 0.9};
-    private static final double QUIET_S = 0.002;
-    private static final double MAX_DRAIN_S = 0.2;
+    /** After a trial: frames still missing arrive within this, or count as lost (RFC 2544 waits 2 s). */
+    private static final double QUIET_S = 0.05;
+    private static final double MAX_DRAIN_S = 1.0;
 
     private GeneratorMode() {
     }
@@ -200,10 +201,14 @@ final class GeneratorMode {
                    long late, long other) {
     }
 
-    /** Runs every scenario; prints one JSON line each on out and a table on err. */
+    /**
+     * Runs every scenario; prints one JSON line each on out and a table on err. maker is the DUT
+     * measured; reference, when not null (the C reference), is measured the same way right after
+     * it, with the same ceiling, and goes into the same line (c_reference_*).
+     */
     static List<Map<String, Object>> run(Bench.Options o, List<String> tokens, List<Setup> setups, Rig rig,
                                          boolean huge, String engineJar, PrintStream out, PrintStream err,
-                                         DutMaker maker) throws Exception {
+                                         DutMaker maker, DutMaker reference) throws Exception {
         int genCpu = o.genCpu() >= 0 ? o.genCpu() : generatorCpu(o.lcore());
         List<Map<String, Object>> lines = new ArrayList<>();
         for (int i = 0; i < setups.size(); i++) {
@@ -223,16 +228,42 @@ final class GeneratorMode {
             err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
                     + " sessions first)" : "") + ", zero-loss search");
             DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
-            long[] dutThread = new long[1];
-            Outcome r = withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
-                    () -> search(s, rig, o, ceiling, dutThread[0], token, err)));
+            Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
+            if (reference != null) {
+                err.println("bench: " + token + ": the C reference, zero-loss search");
+                Outcome c = measure(token + "-c", s, rig, o, ceiling,
+                        new DutRunner(reference, s, rig, o.lcore(), true, o.pktSize()), genCpu, err);
+                putReference(json, c);
+            }
             lines.add(json);
             out.println(Bench.Json.write(json));
             out.flush();
         }
         printTable(lines, err);
         return lines;
+    }
+
+    private static Outcome measure(String token, Setup s, Rig rig, Bench.Options o, Trial ceiling, DutRunner dut,
+                                   int genCpu, PrintStream err) throws Exception {
+        long[] dutThread = new long[1];
+        return withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
+                () -> search(s, rig, o, ceiling, dutThread[0], token, err)));
+    }
+
+    /** The reference's figures in the DUT's line, and the DUT's zero-loss rate over the reference's. */
+    static void putReference(Map<String, Object> j, Outcome c) {
+        Trial best = c.best();
+        Trial half = c.latency()[1];
+        double mpps = best == null ? 0.0 : Bench.round(best.offeredPps() / 1e6, 3);
+        j.put("c_reference_mpps", mpps);
+        j.put("c_reference_loss_pct", best == null ? null : Bench.round(best.lossPct(), 6));
+        j.put("c_reference_latency_p50_us", half == null ? null : Bench.round(half.p50() / 1e3, 3));
+        j.put("c_reference_latency_p99_us", half == null ? null : Bench.round(half.p99() / 1e3, 3));
+        j.put("c_reference_latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));
+        j.put("c_reference_mistranslated", c.mistranslated());
+        j.put("c_reference_trial_count", c.trials().size());
+        j.put("vs_c_reference", mpps == 0 ? null : Bench.round((Double) j.get("forwarded_mpps") / mpps, 3));
     }
 
     /** Runs on the generator thread: warm-up, search, latency runs. */
