@@ -88,6 +88,7 @@ class GeneratorModeSmokeTest {
                     && number(j, "latency_p99_us") <= number(j, "latency_p999_us"), line);
             assertEquals(0.0, number(j, "mistranslated"), "frames translated otherwise than expected: " + line);
             assertEquals(0.0, number(j, "bad_checksums"), "checksums broken: " + line);
+            assertTrue(number(j, "checksums_checked") > 0, "no checksum was checked: " + line);
             assertTrue(number(j, "packets") > 0, line);
         }
         Map<String, Object> napt = object(new JsonReader(lines.get(2)).document());
