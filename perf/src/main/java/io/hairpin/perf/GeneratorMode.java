@@ -198,7 +198,7 @@ final class GeneratorMode {
     /** What the generator thread found for one scenario. */
     record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
                    long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
-                   long late, long other) {
+                   long late, long other, double dutCpuShare, double generatorCpuShare) {
     }
 
     /**
@@ -277,6 +277,9 @@ final class GeneratorMode {
             }
             long[] gc0 = gc();
             long alloc0 = threads.getThreadAllocatedBytes(dutThread);
+            long dutCpu0 = threads.getThreadCpuTime(dutThread);
+            long genCpu0 = threads.getCurrentThreadCpuTime();
+            long wall0 = System.nanoTime();
             long received0 = d.sink.received;
             long wrong0 = d.sink.mistranslated;
             long bad0 = d.sink.badChecksums;
@@ -318,9 +321,12 @@ final class GeneratorMode {
             }
             long[] gc1 = gc();
             long alloc1 = threads.getThreadAllocatedBytes(dutThread);
+            double wall = System.nanoTime() - wall0;
+            double dutShare = (threads.getThreadCpuTime(dutThread) - dutCpu0) / wall;
+            double genShare = (threads.getCurrentThreadCpuTime() - genCpu0) / wall;
             return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
                     d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
-                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0);
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare);
         }
     }
 
@@ -402,6 +408,9 @@ final class GeneratorMode {
         j.put("trial_count", trials.size());
         j.put("loss_limit_pct", LOSS_LIMIT_PCT);
         j.put("search_resolution_pct", 100 * RESOLUTION);
+        // below 1: the thread was preempted (other load on its CPU), and the figures say little
+        j.put("dut_cpu_share", Bench.round(r.dutCpuShare(), 3));
+        j.put("generator_cpu_share", Bench.round(r.generatorCpuShare(), 3));
         j.put("gc_pauses", r.gcCount());
         j.put("gc_count", r.gcCount());
         j.put("gc_time_ms", r.gcMillis());
@@ -439,19 +448,21 @@ final class GeneratorMode {
 
     @SuppressWarnings("unchecked")
     static void printTable(List<Map<String, Object>> lines, PrintStream err) {
-        err.printf(Locale.ROOT, "%n%-26s %8s %9s %9s %8s %8s %8s %10s %6s %3s %5s%n", "scenario", "ceiling",
-                "zero-loss", "loss%", "p50us", "p99us", "p99.9us", "p99.9@90%", "trials", "GCs", "wrong");
+        err.printf(Locale.ROOT, "%n%-26s %8s %9s %9s %8s %8s %8s %10s %6s %3s %5s %5s %5s%n", "scenario", "ceiling",
+                "zero-loss", "loss%", "p50us", "p99us", "p99.9us", "p99.9@90%", "trials", "GCs", "wrong", "dut", "gen");
         for (Map<String, Object> j : lines) {
             Object variant = j.get("variant");
             Object at90 = j.get("latency_at_90pct");
             Object p999at90 = at90 == null ? null : ((Map<String, Object>) at90).get("p999_us");
-            err.printf(Locale.ROOT, "%-26s %8.3f %9.3f %9s %8s %8s %8s %10s %6d %3d %5d%n",
+            err.printf(Locale.ROOT, "%-26s %8.3f %9.3f %9s %8s %8s %8s %10s %6d %3d %5d %4.0f%% %4.0f%%%n",
                     j.get("scenario") + (variant == null ? "" : ":" + variant), (Double) j.get("generator_ceiling_mpps"),
                     (Double) j.get("forwarded_mpps"), j.get("loss_pct"), j.get("latency_p50_us"),
                     j.get("latency_p99_us"), j.get("latency_p999_us"), p999at90, (Integer) j.get("trial_count"),
-                    (Long) j.get("gc_count"), (Long) j.get("mistranslated"));
+                    (Long) j.get("gc_count"), (Long) j.get("mistranslated"), 100 * (Double) j.get("dut_cpu_share"),
+                    100 * (Double) j.get("generator_cpu_share"));
         }
         err.printf(Locale.ROOT, "Mpps offered by a generator on the other core; zero-loss = the highest rate with "
-                + "loss <= %s %%; latency at 50 %% of it (p99.9@90%%: at 90 %%).%n", LOSS_LIMIT_PCT);
+                + "loss <= %s %%; latency at 50 %% of it (p99.9@90%%: at 90 %%); dut, gen = the share of the runs the "
+                + "DUT and generator threads were on a CPU (< 100 %%: preempted).%n", LOSS_LIMIT_PCT);
     }
 }
