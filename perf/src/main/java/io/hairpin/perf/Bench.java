@@ -462,45 +462,25 @@ public final class Bench {
         }
 
         static String write(Map<String, Object> map) {
-            StringBuilder sb = new StringBuilder();
-            object(sb, map);
-            return sb.toString();
-        }
-
-        private static void object(StringBuilder sb, Map<?, ?> map) {
-            sb.append('{');
-            boolean first = true;
-            for (Map.Entry<?, ?> e : map.entrySet()) {
-                if (!first) {
+            StringBuilder sb = new StringBuilder("{");
+            for (Map.Entry<String, Object> e : map.entrySet()) {
+                if (sb.length() > 1) {
                     sb.append(',');
                 }
-                first = false;
-                string(sb, e.getKey().toString());
+                string(sb, e.getKey());
                 sb.append(':');
-                value(sb, e.getValue());
-            }
-            sb.append('}');
-        }
-
-        private static void value(StringBuilder sb, Object v) {
-            if (v == null) {
-                sb.append("null");
-            } else if (v instanceof String s) {
-                string(sb, s);
-            } else if (v instanceof Double d) {
-                sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%s", d) : "null");
-            } else if (v instanceof Map<?, ?> m) { // generator mode's latency objects
-                object(sb, m);
-            } else if (v instanceof List<?> l) {
-                sb.append('[');
-                for (int i = 0; i < l.size(); i++) {
-                    sb.append(i == 0 ? "" : ",");
-                    value(sb, l.get(i));
+                Object v = e.getValue();
+                if (v == null) {
+                    sb.append("null");
+                } else if (v instanceof String s) {
+                    string(sb, s);
+                } else if (v instanceof Double d) {
+                    sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%s", d) : "null");
+                } else {
+                    sb.append(v);
                 }
-                sb.append(']');
-            } else {
-                sb.append(v);
             }
+            return sb.append('}').toString();
         }
 
         private static void string(StringBuilder sb, String s) {

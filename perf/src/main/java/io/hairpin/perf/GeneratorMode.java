@@ -237,7 +237,7 @@ final class GeneratorMode {
                 putReference(json, c);
             }
             lines.add(json);
-            out.println(Bench.Json.write(json));
+            out.println(JsonLine.write(json));
             out.flush();
         }
         printTable(lines, err);
