@@ -40,6 +40,7 @@ final class GeneratorMode {
     /** After a trial: frames still missing arrive within this, or count as lost (RFC 2544 waits 2 s). */
     private static final double QUIET_S = 0.05;
     private static final double MAX_DRAIN_S = 1.0;
+    private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private GeneratorMode() {
     }
@@ -83,7 +84,8 @@ final class GeneratorMode {
 
     /** One trial's figures; latencies in ns. */
     record Trial(double targetPps, long offered, long received, long ringFull, long noMbuf, long late,
-                 long mistranslated, double seconds, long p50, long p99, long p999, long max, long samples) {
+                 long mistranslated, double seconds, long p50, long p99, long p999, long max, long samples,
+                 double cpuShare) {
         double lossPct() {
             return offered == 0 ? 100 : 100.0 * (offered - received) / offered;
         }
@@ -109,6 +111,7 @@ final class GeneratorMode {
             j.put("pass", pass());
             j.put("ring_full", ringFull);
             j.put("no_mbuf", noMbuf);
+            j.put("generator_cpu_share", Bench.round(cpuShare, 3));
             return j;
         }
 
@@ -157,6 +160,7 @@ final class GeneratorMode {
             long wrong0 = sink.mistranslated;
             int burst = pps <= 0 ? Generator.MAX_BURST : (int) Math.max(1, Math.min(Generator.MAX_BURST, Math.round(pps / 1e6)));
             double interval = pps <= 0 ? 0 : hz * (double) burst / pps;
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
             long t0 = Shim.hp_rdtsc();
             long end = t0 + (long) (seconds * hz);
             double next = t0;
@@ -168,6 +172,7 @@ final class GeneratorMode {
                 }
                 sink.poll();
             }
+            long cpu1 = THREADS.getCurrentThreadCpuTime();
             long accepted = (gen.offered - offered0) - (gen.ringFull - ringFull0) - (gen.noMbuf - noMbuf0);
             long quiet = (long) (QUIET_S * hz);
             long last = Shim.hp_rdtsc();
@@ -185,7 +190,7 @@ final class GeneratorMode {
             return new Trial(pps, gen.offered - offered0, sink.received - received0, gen.ringFull - ringFull0,
                     gen.noMbuf - noMbuf0, sink.late - late0, sink.mistranslated - wrong0, (double) (end - t0) / hz,
                     h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
-                    h.getMaxValue(), h.getTotalCount());
+                    h.getMaxValue(), h.getTotalCount(), (cpu1 - cpu0) / (seconds * 1e9));
         }
 
         @Override
@@ -223,13 +228,19 @@ final class GeneratorMode {
                     return d.run(0, o.durationS());
                 }
             }));
-            err.printf(Locale.ROOT, "bench: %s: ceiling %.3f Mpps (offered %.3f, loss %.4f %%)%n", token,
-                    ceiling.receivedPps() / 1e6, ceiling.offeredPps() / 1e6, ceiling.lossPct());
+            err.printf(Locale.ROOT, "bench: %s: ceiling %.3f Mpps (offered %.3f, loss %.4f %%, generator on its CPU "
+                    + "%.0f %%)%n", token, ceiling.receivedPps() / 1e6, ceiling.offeredPps() / 1e6, ceiling.lossPct(),
+                    100 * ceiling.cpuShare());
             err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
                     + " sessions first)" : "") + ", zero-loss search");
             DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
             Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
+            if (r.dutCpuShare() < 0.9 || r.generatorCpuShare() < 0.9) {
+                err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of the time, the "
+                        + "generator %.0f %%: other load preempted them, the figures say little%n", token,
+                        100 * r.dutCpuShare(), 100 * r.generatorCpuShare());
+            }
             if (reference != null) {
                 err.println("bench: " + token + ": the C reference, zero-loss search");
                 Outcome c = measure(token + "-c", s, rig, o, ceiling,
@@ -294,8 +305,9 @@ final class GeneratorMode {
             for (int t = 0; t < o.trials() && hi > 0; t++) {
                 Trial r = d.run(rate, o.durationS());
                 trials.add(r);
-                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps offered, %.3f received, loss %.5f %% %s%n",
-                        token, t + 1, r.offeredPps() / 1e6, r.receivedPps() / 1e6, r.lossPct(), r.pass() ? "pass" : "fail");
+                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps offered, %.3f received, loss %.5f %% %s "
+                        + "(generator on its CPU %.0f %%)%n", token, t + 1, r.offeredPps() / 1e6, r.receivedPps() / 1e6,
+                        r.lossPct(), r.pass() ? "pass" : "fail", 100 * r.cpuShare());
                 if (r.pass()) {
                     lo = rate;
                     if (best == null || r.offeredPps() > best.offeredPps()) {
