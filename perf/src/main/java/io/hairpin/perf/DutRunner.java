@@ -30,6 +30,8 @@ final class DutRunner implements Runnable {
     volatile long drops = -1;
     volatile String dropDetail = "";
     volatile long iterations;
+    /** This thread's involuntary context switches (set once it runs; null where /proc cannot tell). */
+    volatile ThreadSwitches switches;
 
     DutRunner(DutMaker maker, Setup setup, Rig rig, int cpu, boolean openSessions, int pktSize) {
         this.maker = maker;
@@ -43,6 +45,7 @@ final class DutRunner implements Runnable {
     @Override
     public void run() {
         try {
+            switches = ThreadSwitches.ofCurrentThread();
             Dut dut = maker.open(setup, rig, cpu);
             try {
                 dut.doWork();

@@ -203,7 +203,8 @@ final class GeneratorMode {
     /** What the generator thread found for one scenario. */
     record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
                    long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
-                   long late, long other, double dutCpuShare, double generatorCpuShare) {
+                   long late, long other, double dutCpuShare, double generatorCpuShare, long dutPreemptions,
+                   long generatorPreemptions) {
     }
 
     /**
@@ -236,6 +237,8 @@ final class GeneratorMode {
             DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
             Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
+            err.printf(Locale.ROOT, "bench: %s: during the runs the scheduler preempted the DUT thread %d times, the "
+                    + "generator %d times (-1: unknown)%n", token, r.dutPreemptions(), r.generatorPreemptions());
             if (r.dutCpuShare() < 0.9 || r.generatorCpuShare() < 0.9) {
                 err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of the time, the "
                         + "generator %.0f %%: other load preempted them, the figures say little%n", token,
@@ -259,7 +262,7 @@ final class GeneratorMode {
                                    int genCpu, PrintStream err) throws Exception {
         long[] dutThread = new long[1];
         return withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
-                () -> search(s, rig, o, ceiling, dutThread[0], token, err)));
+                () -> search(s, rig, o, ceiling, dutThread[0], dut.switches, token, err)));
     }
 
     /** The reference's figures in the DUT's line, and the DUT's zero-loss rate over the reference's. */
@@ -278,8 +281,8 @@ final class GeneratorMode {
     }
 
     /** Runs on the generator thread: warm-up, search, latency runs. */
-    private static Outcome search(Setup s, Rig rig, Bench.Options o, Trial ceiling, long dutThread, String token,
-                                  PrintStream err) {
+    private static Outcome search(Setup s, Rig rig, Bench.Options o, Trial ceiling, long dutThread,
+                                  ThreadSwitches dutSwitches, String token, PrintStream err) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Driver d = new Driver(s, rig, expect(s))) {
             double top = ceiling.receivedPps();
@@ -290,6 +293,9 @@ final class GeneratorMode {
             long alloc0 = threads.getThreadAllocatedBytes(dutThread);
             long dutCpu0 = threads.getThreadCpuTime(dutThread);
             long genCpu0 = threads.getCurrentThreadCpuTime();
+            ThreadSwitches genSwitches = ThreadSwitches.ofCurrentThread();
+            long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
+            long dutSw0 = dutSwitches == null ? -1 : dutSwitches.involuntary();
             long wall0 = System.nanoTime();
             long received0 = d.sink.received;
             long wrong0 = d.sink.mistranslated;
@@ -336,9 +342,11 @@ final class GeneratorMode {
             double wall = System.nanoTime() - wall0;
             double dutShare = (threads.getThreadCpuTime(dutThread) - dutCpu0) / wall;
             double genShare = (threads.getCurrentThreadCpuTime() - genCpu0) / wall;
+            long genSw = ThreadSwitches.delta(genSw0, genSwitches == null ? -1 : genSwitches.involuntary());
+            long dutSw = ThreadSwitches.delta(dutSw0, dutSwitches == null ? -1 : dutSwitches.involuntary());
             return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
                     d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
-                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare);
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw);
         }
     }
 
@@ -423,6 +431,9 @@ final class GeneratorMode {
         // below 1: the thread was preempted (other load on its CPU), and the figures say little
         j.put("dut_cpu_share", Bench.round(r.dutCpuShare(), 3));
         j.put("generator_cpu_share", Bench.round(r.generatorCpuShare(), 3));
+        // times the scheduler took the CPU from the thread (each a stall of up to a time slice)
+        j.put("dut_preemptions", r.dutPreemptions() < 0 ? null : r.dutPreemptions());
+        j.put("generator_preemptions", r.generatorPreemptions() < 0 ? null : r.generatorPreemptions());
         j.put("gc_pauses", r.gcCount());
         j.put("gc_count", r.gcCount());
         j.put("gc_time_ms", r.gcMillis());
