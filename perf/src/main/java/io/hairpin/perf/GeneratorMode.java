@@ -204,7 +204,7 @@ final class GeneratorMode {
     record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
                    long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
                    long late, long other, double dutCpuShare, double generatorCpuShare, long dutPreemptions,
-                   long generatorPreemptions) {
+                   long generatorPreemptions, long dutBlocked) {
     }
 
     /**
@@ -238,7 +238,8 @@ final class GeneratorMode {
             Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
             err.printf(Locale.ROOT, "bench: %s: during the runs the scheduler preempted the DUT thread %d times, the "
-                    + "generator %d times (-1: unknown)%n", token, r.dutPreemptions(), r.generatorPreemptions());
+                    + "generator %d times; the DUT thread blocked %d times (-1: unknown)%n", token, r.dutPreemptions(),
+                    r.generatorPreemptions(), r.dutBlocked());
             if (r.dutCpuShare() < 0.9 || r.generatorCpuShare() < 0.9) {
                 err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of the time, the "
                         + "generator %.0f %%: other load preempted them, the figures say little%n", token,
@@ -296,6 +297,7 @@ final class GeneratorMode {
             ThreadSwitches genSwitches = ThreadSwitches.ofCurrentThread();
             long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
             long dutSw0 = dutSwitches == null ? -1 : dutSwitches.involuntary();
+            long dutVol0 = dutSwitches == null ? -1 : dutSwitches.voluntary();
             long wall0 = System.nanoTime();
             long received0 = d.sink.received;
             long wrong0 = d.sink.mistranslated;
@@ -344,9 +346,10 @@ final class GeneratorMode {
             double genShare = (threads.getCurrentThreadCpuTime() - genCpu0) / wall;
             long genSw = ThreadSwitches.delta(genSw0, genSwitches == null ? -1 : genSwitches.involuntary());
             long dutSw = ThreadSwitches.delta(dutSw0, dutSwitches == null ? -1 : dutSwitches.involuntary());
+            long dutVol = ThreadSwitches.delta(dutVol0, dutSwitches == null ? -1 : dutSwitches.voluntary());
             return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
                     d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
-                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw);
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw, dutVol);
         }
     }
 
@@ -434,6 +437,8 @@ final class GeneratorMode {
         // times the scheduler took the CPU from the thread (each a stall of up to a time slice)
         j.put("dut_preemptions", r.dutPreemptions() < 0 ? null : r.dutPreemptions());
         j.put("generator_preemptions", r.generatorPreemptions() < 0 ? null : r.generatorPreemptions());
+        // times the DUT thread blocked (it never should: a safepoint, a lock)
+        j.put("dut_blocked", r.dutBlocked() < 0 ? null : r.dutBlocked());
         j.put("gc_pauses", r.gcCount());
         j.put("gc_count", r.gcCount());
         j.put("gc_time_ms", r.gcMillis());

@@ -28,9 +28,18 @@ final class ThreadSwitches {
 
     /** Involuntary context switches so far, -1 when unreadable. */
     long involuntary() {
+        return read("nonvoluntary_ctxt_switches:");
+    }
+
+    /** Voluntary context switches so far (the thread blocked: a lock, a safepoint), -1 when unreadable. */
+    long voluntary() {
+        return read("voluntary_ctxt_switches:");
+    }
+
+    private long read(String key) {
         try {
             for (String line : Files.readAllLines(status)) {
-                if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                if (line.startsWith(key)) {
                     return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                 }
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,9 @@ import org.junit.jupiter.api.Test;
  * 1000 sessions opened first) and checks each JSON line is well-formed and complete: a zero-loss
  * rate and a generator ceiling above 0, the latency percentiles of each run in order, the trials
  * listed, and no frame that left the engine translated otherwise than the scenario says. Says
- * nothing about speed. The bench runs in a JVM of its own (EAL initialises once per process).
+ * nothing about speed (but when other load kept the DUT thread off its CPU for three quarters of
+ * the runs, a zero-loss rate of 0 is a true finding: the rate and latency checks are then skipped
+ * and the test reports itself aborted). The bench runs in a JVM of its own (EAL initialises once per process).
  */
 class GeneratorModeSmokeTest {
     @Test
@@ -57,6 +60,7 @@ class GeneratorModeSmokeTest {
         List<String> lines = stdout.lines().toList();
         assertEquals(3, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         List<String> names = List.of("forward", "binat", "napt-established");
+        List<String> starved = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Map<String, Object> j = object(new JsonReader(lines.get(i)).document());
             String line = lines.get(i);
@@ -68,11 +72,19 @@ class GeneratorModeSmokeTest {
                 assertTrue(j.containsKey(key), key + " missing from " + line);
             }
             assertTrue(number(j, "generator_ceiling_mpps") > 0, "ceiling: " + line);
-            assertTrue(number(j, "forwarded_mpps") > 0, "zero-loss rate: " + line);
-            assertTrue(number(j, "loss_pct") <= GeneratorMode.LOSS_LIMIT_PCT, "loss at the zero-loss rate: " + line);
             List<?> trials = assertInstanceOf(List.class, j.get("trials"), line);
             assertFalse(trials.isEmpty(), "trials: " + line);
             assertTrue(trials.size() <= 10, "at most --trials trials: " + line);
+            assertEquals(0.0, number(j, "mistranslated"), "frames translated otherwise than expected: " + line);
+            assertEquals(0.0, number(j, "bad_checksums"), "checksums broken: " + line);
+            assertTrue(number(j, "packets") > 0, line);
+            if (number(j, "dut_cpu_share") < 0.25) {
+                // other load kept the DUT thread off its CPU: no loss-free rate is to be expected
+                starved.add(names.get(i) + " (DUT on its CPU " + j.get("dut_cpu_share") + ")");
+                continue;
+            }
+            assertTrue(number(j, "forwarded_mpps") > 0, "zero-loss rate: " + line);
+            assertTrue(number(j, "loss_pct") <= GeneratorMode.LOSS_LIMIT_PCT, "loss at the zero-loss rate: " + line);
             for (String at : List.of("latency_at_10pct", "latency_at_50pct", "latency_at_90pct")) {
                 Map<String, Object> l = object(j.get(at));
                 double p50 = number(l, "p50_us");
@@ -86,14 +98,12 @@ class GeneratorModeSmokeTest {
             assertEquals(number(half, "p999_us"), number(j, "latency_p999_us"), "the headline latency is at 50 %");
             assertTrue(number(j, "latency_p50_us") <= number(j, "latency_p99_us")
                     && number(j, "latency_p99_us") <= number(j, "latency_p999_us"), line);
-            assertEquals(0.0, number(j, "mistranslated"), "frames translated otherwise than expected: " + line);
-            assertEquals(0.0, number(j, "bad_checksums"), "checksums broken: " + line);
             assertTrue(number(j, "checksums_checked") > 0, "no checksum was checked: " + line);
-            assertTrue(number(j, "packets") > 0, line);
         }
         Map<String, Object> napt = object(new JsonReader(lines.get(2)).document());
         assertEquals(1000.0, number(napt, "sessions_opened"), "sessions opened before the traffic: " + lines.get(2));
         assertEquals(1000.0, number(napt, "sessions"), "sessions in use: " + lines.get(2));
+        assumeTrue(starved.isEmpty(), "rate and latency not checked, the machine starved the DUT: " + starved);
     }
 
     @Test
