@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the capacity-mode benchmark (io.hairpin.perf.Bench) on JDK 25.
+# Runs the benchmark (io.hairpin.perf.Bench) on JDK 25, capacity mode unless --mode generator.
 #
 #   perf/bench.sh [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B] [--lcore N]
-#                 [--no-huge] [--no-harness] [--max-sessions N] [--no-cref]
+#                 [--no-huge] [--no-harness] [--max-sessions N] [--no-cref] [--mode capacity|generator]
+#                 [--trials N] [--gen-cpu N]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp],
 # hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
@@ -11,6 +12,13 @@
 # DPDK loop) also runs it right after the engine, on the same rig, frames, mirror and window; its line
 # then carries c_reference_mpps, c_reference_cycles_per_pkt (..._on_cpu, c_reference_engine_... = minus
 # the harness), c_reference_mistranslated and ratio_to_c (engine Mpps / C Mpps). --no-cref skips it.
+#
+# --mode generator (GeneratorMode.java): the DUT alone on --lcore's CPU, a generator + sink on the
+# other CPU (--gen-cpu) offering the scenario's frames into the DUT's RX ring at a TSC-paced rate.
+# Per scenario: the generator's ceiling through a pass-through DUT, then the zero-loss rate by
+# binary search (trials of --duration, loss <= 0.001 %, 1 % resolution or --trials trials, default
+# 16), then latency runs (HdrHistogram) at 10/50/90 % of it. Not for mirror-only or napt-cps.
+#   perf/bench.sh forward binat:1 --mode generator --duration 1
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file

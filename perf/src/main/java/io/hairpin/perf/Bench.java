@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The benchmark runner, capacity mode (docs: shared/spec/performance.md): the real engine worker
+ * The benchmark runner (docs: shared/spec/performance.md). --mode generator is {@link GeneratorMode}.
+ * Capacity mode (the default): the real engine worker
  * on one core, its two ports joined to themselves through a {@link Mirror}, prefilled with
  * packets that then circulate forever. Prints one JSON line per scenario on stdout and a table
  * on stderr.
@@ -20,6 +21,7 @@ import java.util.Map;
  * <pre>
  * Bench [SCENARIO[:VARIANT]...] [--duration S] [--warmup S] [--packets N] [--pkt-size B]
  *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N] [--no-cref]
+ *       [--mode capacity|generator] [--trials N] [--gen-cpu N]
  * </pre>
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
  * napt-cps[:udp|tcp], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
@@ -64,11 +66,12 @@ public final class Bench {
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
             + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
-            + "[--max-sessions N] [--no-cref]";
+            + "[--max-sessions N] [--no-cref] [--mode capacity|generator] [--trials N] [--gen-cpu N]";
 
     /** The parsed command line. */
     record Options(List<String> scenarios, double durationS, double warmupS, int packets, int pktSize,
-                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions, boolean cref) {
+                   Boolean huge, int memMb, int lcore, boolean harness, int maxSessions, boolean cref,
+                   boolean generator, int trials, int genCpu) {
         static Options parse(String[] args) {
             List<String> scenarios = new ArrayList<>();
             double duration = 10;
@@ -81,6 +84,9 @@ public final class Bench {
             boolean harness = true;
             int maxSessions = Setup.CPS_MAX_SESSIONS;
             boolean cref = true;
+            boolean generator = false;
+            int trials = 16;
+            int genCpu = -1;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
                 switch (a) {
@@ -95,6 +101,13 @@ public final class Bench {
                     case "--no-huge" -> huge = Boolean.FALSE;
                     case "--no-harness" -> harness = false;
                     case "--no-cref" -> cref = false;
+                    case "--mode" -> generator = switch (value(args, ++i, a)) {
+                        case "capacity" -> false;
+                        case "generator" -> true;
+                        default -> throw new UsageException("--mode is capacity or generator");
+                    };
+                    case "--trials" -> trials = (int) positive(a, value(args, ++i, a));
+                    case "--gen-cpu" -> genCpu = (int) nonNegative(a, value(args, ++i, a));
                     case "-h", "--help" -> throw new UsageException("help requested");
                     default -> {
                         if (a.startsWith("-")) {
@@ -110,7 +123,18 @@ public final class Bench {
                 }
             }
             if (scenarios.isEmpty()) {
-                scenarios.addAll(List.of("mirror-only", "forward"));
+                scenarios.addAll(generator ? List.of("forward") : List.of("mirror-only", "forward"));
+            }
+            if (generator) {
+                for (String sc : scenarios) {
+                    String why = GeneratorMode.refusal(sc);
+                    if (why != null) {
+                        throw new UsageException("--mode generator: " + why);
+                    }
+                }
+                if (Runtime.getRuntime().availableProcessors() < 2) {
+                    throw new UsageException("--mode generator needs two CPUs (the generator runs on the other one)");
+                }
             }
             if (pktSize < FrameSizes.MIN || pktSize > FrameSizes.MAX) {
                 throw new UsageException("--pkt-size is a frame size on the wire, " + FrameSizes.MIN + ".." + FrameSizes.MAX);
@@ -119,7 +143,7 @@ public final class Bench {
                 throw new UsageException("--packets is at most 65536");
             }
             return new Options(List.copyOf(scenarios), duration, warmup, packets, pktSize, huge, mem, lcore, harness,
-                    maxSessions, cref);
+                    maxSessions, cref, generator, trials, genCpu);
         }
 
         /** "name" or "name:variant" with the variant checked and normalised (default filled in). */
@@ -292,6 +316,10 @@ public final class Bench {
             if (rig.portMac[0] == rig.portMac[1]) {
                 err.println("bench: note: both ring ports report MAC " + Long.toHexString(rig.portMac[0])
                         + " (harmless here: each port only sees its own mirror)");
+            }
+            if (o.generator()) {
+                return GeneratorMode.run(o, o.scenarios(), setups, rig, huge, engineJar, out, err, DutMaker.ENGINE,
+                        o.cref() ? DutMaker.pinned(CReference::new) : null);
             }
             Measurement mirrorOnly = null;
             for (int i = 0; i < setups.size(); i++) {

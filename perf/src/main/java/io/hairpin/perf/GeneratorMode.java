@@ -1,0 +1,496 @@
+package io.hairpin.perf;
+
+import io.hairpin.shim.Shim;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * The benchmark runner's generator mode (shared/spec/performance.md): the DUT (the engine's
+ * worker, or any {@link DutMaker}) runs alone on its own thread pinned to the EAL lcore; on the
+ * other CPU one thread both generates (TSC-paced bursts of the scenario's frames into the DUT's
+ * RX ring, see {@link Generator}) and sinks (both TX rings: count, latency, translation check,
+ * free, see {@link Sink}). Per scenario:
+ * <ol>
+ *   <li>the generator's ceiling: the same frames as fast as the generator can, through a
+ *       pass-through DUT ({@link PassThroughDut}), received rate over --duration;</li>
+ *   <li>the DUT made on its thread, the scenario's sessions opened first as capacity mode does,
+ *       a warm-up at half the ceiling for --warmup;</li>
+ *   <li>the zero-loss rate, RFC 2544 style: a binary search on the offered rate between 0 and the
+ *       ceiling, trials of --duration, a trial passes with loss ≤ 0.001 % (frames offered but not
+ *       received: refused by a full RX ring or an empty pool, dropped by the DUT, lost); it stops
+ *       at 1 % resolution or after --trials trials;</li>
+ *   <li>latency runs of --duration at 10 %, 50 % and 90 % of the zero-loss rate (HdrHistogram,
+ *       ns, 3 significant digits).</li>
+ * </ol>
+ * Traffic goes one way, as the scenario's packets enter in capacity mode (forward, binat and
+ * napt-established: LAN → WAN; pfwd: WAN → LAN; hairpin: LAN → LAN): the reply direction of a
+ * NAPT flow would need the mapping the worker chose.
+ */
+final class GeneratorMode {
+    static final double LOSS_LIMIT_PCT = 0.001;
+    static final double RESOLUTION = 0.01;
+    static final double[] LATENCY_SHARES = {0.1, 0.5, 0.9};
+    /** After a trial: frames still missing arrive within this, or count as lost (RFC 2544 waits 2 s). */
+    private static final double QUIET_S = 0.05;
+    private static final double MAX_DRAIN_S = 1.0;
+    private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private GeneratorMode() {
+    }
+
+    /** Null when the scenario maps onto generator mode, else why it does not (one sentence). */
+    static String refusal(String token) {
+        String name = token.contains(":") ? token.substring(0, token.indexOf(':')) : token;
+        return switch (name) {
+            case "mirror-only" -> "mirror-only measures the capacity-mode mirror, which generator mode has not "
+                    + "(its generator_ceiling_mpps is the pass-through figure).";
+            case "napt-cps" -> "napt-cps needs the capacity-mode mirror to turn every packet into a new flow; "
+                    + "generator mode does not model new-session rates.";
+            default -> null;
+        };
+    }
+
+    /** The CPU the generator runs on: the other one of the two. */
+    static int generatorCpu(int lcore) {
+        return lcore == 0 ? 1 : 0;
+    }
+
+    /** How the DUT treats a frame of each scenario (see {@link Setup}'s topology). */
+    static Sink.Expect expect(Setup s) {
+        return switch (s.scenario) {
+            case "forward" -> new Sink.Expect(Rig.WAN, Sink.Expect.KEEP, 0, 0, 0, 0, 0);
+            case "binat" -> new Sink.Expect(Rig.WAN, Sink.Expect.SHIFT, Setup.BINAT_BASE - Setup.HOST_BASE, 0, 0, 0, 0);
+            case "napt-established" -> new Sink.Expect(Rig.WAN, Sink.Expect.POOL, 0, s.poolBase, s.poolCount, 0, 0);
+            case "pfwd" -> new Sink.Expect(Rig.LAN, Sink.Expect.KEEP, 0, 0, 0, Setup.PFWD_SERVER, 80);
+            case "hairpin" -> s.variant.equals("napt")
+                    ? new Sink.Expect(Rig.LAN, Sink.Expect.POOL, 0, Setup.POOL_BASE, 1, Setup.HAIRPIN_SERVER, 80)
+                    : new Sink.Expect(Rig.LAN, Sink.Expect.SHIFT, Setup.HAIRPIN_CLIENT_BASE - Setup.HOST_BASE, 0, 0,
+                    Setup.HAIRPIN_SERVER, 80);
+            default -> throw new IllegalArgumentException("generator mode: no expectation for " + s.scenario);
+        };
+    }
+
+    static String direction(Setup s) {
+        int out = expect(s).outPort();
+        return (s.startPort == Rig.WAN ? "wan" : "lan") + "->" + (out == Rig.WAN ? "wan" : "lan");
+    }
+
+    /** One trial's figures; latencies in ns. */
+    record Trial(double targetPps, long offered, long received, long ringFull, long noMbuf, long late,
+                 long mistranslated, double seconds, long p50, long p99, long p999, long max, long samples,
+                 double cpuShare) {
+        double lossPct() {
+            return offered == 0 ? 100 : 100.0 * (offered - received) / offered;
+        }
+
+        double offeredPps() {
+            return offered / seconds;
+        }
+
+        double receivedPps() {
+            return received / seconds;
+        }
+
+        boolean pass() {
+            return offered > 0 && lossPct() <= LOSS_LIMIT_PCT;
+        }
+
+        Map<String, Object> json() {
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("target_mpps", targetPps <= 0 ? null : Bench.round(targetPps / 1e6, 4));
+            j.put("offered_mpps", Bench.round(offeredPps() / 1e6, 4));
+            j.put("received_mpps", Bench.round(receivedPps() / 1e6, 4));
+            j.put("loss_pct", Bench.round(lossPct(), 6));
+            j.put("pass", pass());
+            j.put("ring_full", ringFull);
+            j.put("no_mbuf", noMbuf);
+            j.put("generator_cpu_share", Bench.round(cpuShare, 3));
+            return j;
+        }
+
+        Map<String, Object> latencyJson() {
+            Map<String, Object> j = json();
+            j.put("p50_us", us(p50));
+            j.put("p99_us", us(p99));
+            j.put("p999_us", us(p999));
+            j.put("max_us", us(max));
+            j.put("samples", samples);
+            return j;
+        }
+
+        private static double us(long ns) {
+            return Bench.round(ns / 1e3, 3);
+        }
+    }
+
+    /** The generator and the sink, driven by the generator thread. */
+    static final class Driver implements AutoCloseable {
+        final Generator gen;
+        final Sink sink;
+        private final long hz;
+        private int trialNo;
+
+        Driver(Setup s, Rig rig, Sink.Expect expect) {
+            hz = Shim.hp_tsc_hz();
+            Flows walk = s.flows.get();
+            if (walk != null && s.scatter) {
+                walk.scatter();
+            }
+            gen = new Generator(s, rig, walk);
+            sink = new Sink(rig, s.flows.get(), expect, hz);
+        }
+
+        /** Offers pps frames per second (≤ 0: as fast as it can) for seconds, then collects the stragglers. */
+        Trial run(double pps, double seconds) {
+            int t = ++trialNo;
+            sink.startTrial(t);
+            gen.trial = t;
+            long offered0 = gen.offered;
+            long ringFull0 = gen.ringFull;
+            long noMbuf0 = gen.noMbuf;
+            long received0 = sink.received;
+            long late0 = sink.late;
+            long wrong0 = sink.mistranslated;
+            int burst = pps <= 0 ? Generator.MAX_BURST : (int) Math.max(1, Math.min(Generator.MAX_BURST, Math.round(pps / 1e6)));
+            double interval = pps <= 0 ? 0 : hz * (double) burst / pps;
+            long cpu0 = THREADS.getCurrentThreadCpuTime();
+            long t0 = Shim.hp_rdtsc();
+            long end = t0 + (long) (seconds * hz);
+            double next = t0;
+            long now;
+            while ((now = Shim.hp_rdtsc()) < end) {
+                if (now >= next) {
+                    gen.send(burst, now);
+                    next += interval;
+                }
+                sink.poll();
+            }
+            long cpu1 = THREADS.getCurrentThreadCpuTime();
+            long accepted = (gen.offered - offered0) - (gen.ringFull - ringFull0) - (gen.noMbuf - noMbuf0);
+            long quiet = (long) (QUIET_S * hz);
+            long last = Shim.hp_rdtsc();
+            long giveUp = last + (long) (MAX_DRAIN_S * hz);
+            while (sink.received - received0 < accepted) {
+                long n = sink.poll();
+                long at = Shim.hp_rdtsc();
+                if (n > 0) {
+                    last = at;
+                } else if (at - last > quiet || at > giveUp) {
+                    break;
+                }
+            }
+            var h = sink.histogram;
+            return new Trial(pps, gen.offered - offered0, sink.received - received0, gen.ringFull - ringFull0,
+                    gen.noMbuf - noMbuf0, sink.late - late0, sink.mistranslated - wrong0, (double) (end - t0) / hz,
+                    h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getValueAtPercentile(99.9),
+                    h.getMaxValue(), h.getTotalCount(), (cpu1 - cpu0) / (seconds * 1e9));
+        }
+
+        @Override
+        public void close() {
+            gen.close();
+            sink.close();
+        }
+    }
+
+    /** What the generator thread found for one scenario. */
+    record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
+                   long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
+                   long late, long other, double dutCpuShare, double generatorCpuShare, long dutPreemptions,
+                   long generatorPreemptions, long dutBlocked) {
+    }
+
+    /**
+     * Runs every scenario; prints one JSON line each on out and a table on err. maker is the DUT
+     * measured; reference, when not null (the C reference), is measured the same way right after
+     * it, with the same ceiling, and goes into the same line (c_reference_*).
+     */
+    static List<Map<String, Object>> run(Bench.Options o, List<String> tokens, List<Setup> setups, Rig rig,
+                                         boolean huge, String engineJar, PrintStream out, PrintStream err,
+                                         DutMaker maker, DutMaker reference) throws Exception {
+        int genCpu = o.genCpu() >= 0 ? o.genCpu() : generatorCpu(o.lcore());
+        List<Map<String, Object>> lines = new ArrayList<>();
+        for (int i = 0; i < setups.size(); i++) {
+            String token = tokens.get(i);
+            Setup s = setups.get(i);
+            err.println("bench: " + token + ": generator on CPU " + genCpu + ", DUT on CPU " + o.lcore() + ", "
+                    + direction(s) + "; the generator's ceiling (pass-through DUT)");
+            DutRunner pass = new DutRunner(DutMaker.PASS_THROUGH, s, rig, o.lcore(), false, o.pktSize());
+            Trial ceiling = withDut(token + "-pass", pass, () -> onCpu(token + "-ceiling", genCpu, () -> {
+                try (Driver d = new Driver(s, rig, new Sink.Expect(1 - s.startPort, Sink.Expect.KEEP, 0, 0, 0, 0, 0))) {
+                    d.run(0, Math.min(1, o.warmupS()));
+                    return d.run(0, o.durationS());
+                }
+            }));
+            err.printf(Locale.ROOT, "bench: %s: ceiling %.3f Mpps (offered %.3f, loss %.4f %%, generator on its CPU "
+                    + "%.0f %%)%n", token, ceiling.receivedPps() / 1e6, ceiling.offeredPps() / 1e6, ceiling.lossPct(),
+                    100 * ceiling.cpuShare());
+            err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
+                    + " sessions first)" : "") + ", zero-loss search");
+            DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
+            Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
+            Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
+            err.printf(Locale.ROOT, "bench: %s: during the runs the scheduler preempted the DUT thread %d times, the "
+                    + "generator %d times; the DUT thread blocked %d times (-1: unknown)%n", token, r.dutPreemptions(),
+                    r.generatorPreemptions(), r.dutBlocked());
+            if (r.dutCpuShare() < 0.9 || r.generatorCpuShare() < 0.9) {
+                err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of the time, the "
+                        + "generator %.0f %%: other load preempted them, the figures say little%n", token,
+                        100 * r.dutCpuShare(), 100 * r.generatorCpuShare());
+            }
+            if (reference != null) {
+                err.println("bench: " + token + ": the C reference, zero-loss search");
+                Outcome c = measure(token + "-c", s, rig, o, ceiling,
+                        new DutRunner(reference, s, rig, o.lcore(), true, o.pktSize()), genCpu, err);
+                putReference(json, c);
+            }
+            lines.add(json);
+            out.println(JsonLine.write(json));
+            out.flush();
+        }
+        printTable(lines, err);
+        return lines;
+    }
+
+    private static Outcome measure(String token, Setup s, Rig rig, Bench.Options o, Trial ceiling, DutRunner dut,
+                                   int genCpu, PrintStream err) throws Exception {
+        long[] dutThread = new long[1];
+        return withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
+                () -> search(s, rig, o, ceiling, dutThread[0], dut.switches, token, err)));
+    }
+
+    /** The reference's figures in the DUT's line, and the DUT's zero-loss rate over the reference's. */
+    static void putReference(Map<String, Object> j, Outcome c) {
+        Trial best = c.best();
+        Trial half = c.latency()[1];
+        double mpps = best == null ? 0.0 : Bench.round(best.offeredPps() / 1e6, 3);
+        j.put("c_reference_mpps", mpps);
+        j.put("c_reference_loss_pct", best == null ? null : Bench.round(best.lossPct(), 6));
+        j.put("c_reference_latency_p50_us", half == null ? null : Bench.round(half.p50() / 1e3, 3));
+        j.put("c_reference_latency_p99_us", half == null ? null : Bench.round(half.p99() / 1e3, 3));
+        j.put("c_reference_latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));
+        j.put("c_reference_mistranslated", c.mistranslated());
+        j.put("c_reference_trial_count", c.trials().size());
+        j.put("vs_c_reference", mpps == 0 ? null : Bench.round((Double) j.get("forwarded_mpps") / mpps, 3));
+    }
+
+    /** Runs on the generator thread: warm-up, search, latency runs. */
+    private static Outcome search(Setup s, Rig rig, Bench.Options o, Trial ceiling, long dutThread,
+                                  ThreadSwitches dutSwitches, String token, PrintStream err) {
+        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Driver d = new Driver(s, rig, expect(s))) {
+            double top = ceiling.receivedPps();
+            if (o.warmupS() > 0) {
+                d.run(top / 2, o.warmupS());
+            }
+            long[] gc0 = gc();
+            long alloc0 = threads.getThreadAllocatedBytes(dutThread);
+            long dutCpu0 = threads.getThreadCpuTime(dutThread);
+            long genCpu0 = threads.getCurrentThreadCpuTime();
+            ThreadSwitches genSwitches = ThreadSwitches.ofCurrentThread();
+            long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
+            long dutSw0 = dutSwitches == null ? -1 : dutSwitches.involuntary();
+            long dutVol0 = dutSwitches == null ? -1 : dutSwitches.voluntary();
+            long wall0 = System.nanoTime();
+            long received0 = d.sink.received;
+            long wrong0 = d.sink.mistranslated;
+            long bad0 = d.sink.badChecksums;
+            long checked0 = d.sink.checked;
+            long late0 = d.sink.late;
+            long other0 = d.sink.other;
+            List<Trial> trials = new ArrayList<>();
+            Trial best = null;
+            double lo = 0;
+            double hi = top;
+            double rate = hi;
+            for (int t = 0; t < o.trials() && hi > 0; t++) {
+                Trial r = d.run(rate, o.durationS());
+                trials.add(r);
+                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps offered, %.3f received, loss %.5f %% %s "
+                        + "(generator on its CPU %.0f %%)%n", token, t + 1, r.offeredPps() / 1e6, r.receivedPps() / 1e6,
+                        r.lossPct(), r.pass() ? "pass" : "fail", 100 * r.cpuShare());
+                if (r.pass()) {
+                    lo = rate;
+                    if (best == null || r.offeredPps() > best.offeredPps()) {
+                        best = r;
+                    }
+                } else {
+                    hi = rate;
+                }
+                if (hi - lo <= RESOLUTION * hi) {
+                    break;
+                }
+                rate = (lo + hi) / 2;
+            }
+            Trial[] latency = new Trial[LATENCY_SHARES.length];
+            if (best != null) {
+                for (int k = 0; k < LATENCY_SHARES.length; k++) {
+                    latency[k] = d.run(LATENCY_SHARES[k] * best.offeredPps(), o.durationS());
+                    Trial l = latency[k];
+                    err.printf(Locale.ROOT, "bench: %s: latency at %.0f %% (%.3f Mpps): p50 %.2f µs, p99 %.2f, p99.9 %.2f, "
+                            + "max %.2f, loss %.5f %%%n", token, 100 * LATENCY_SHARES[k], l.offeredPps() / 1e6,
+                            l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3, l.lossPct());
+                }
+            }
+            long[] gc1 = gc();
+            long alloc1 = threads.getThreadAllocatedBytes(dutThread);
+            double wall = System.nanoTime() - wall0;
+            double dutShare = (threads.getThreadCpuTime(dutThread) - dutCpu0) / wall;
+            double genShare = (threads.getCurrentThreadCpuTime() - genCpu0) / wall;
+            long genSw = ThreadSwitches.delta(genSw0, genSwitches == null ? -1 : genSwitches.involuntary());
+            long dutSw = ThreadSwitches.delta(dutSw0, dutSwitches == null ? -1 : dutSwitches.involuntary());
+            long dutVol = ThreadSwitches.delta(dutVol0, dutSwitches == null ? -1 : dutSwitches.voluntary());
+            return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
+                    d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw, dutVol);
+        }
+    }
+
+    private static long[] gc() {
+        long n = 0;
+        long ms = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+            ms += Math.max(0, gc.getCollectionTime());
+        }
+        return new long[] {n, ms};
+    }
+
+    private static <T> T withDut(String name, DutRunner dut, Callable<T> body) throws Exception {
+        return withDut(name, dut, new long[1], body);
+    }
+
+    /** Starts the DUT thread, waits until it is ready, runs body, stops the DUT; threadId[0] is its id. */
+    private static <T> T withDut(String name, DutRunner dut, long[] threadId, Callable<T> body) throws Exception {
+        Thread t = new Thread(dut, "bench-dut-" + name);
+        threadId[0] = t.threadId();
+        t.start();
+        T result;
+        try {
+            dut.awaitReady();
+            result = body.call();
+        } finally {
+            dut.stop();
+            t.join();
+        }
+        dut.check();
+        return result;
+    }
+
+    /** Runs body on a new thread registered with DPDK (the mempool's per-lcore cache) and pinned to cpu. */
+    private static <T> T onCpu(String name, int cpu, Callable<T> body) throws Exception {
+        return Scenarios.inThread(name, () -> {
+            if (Shim.hp_thread_register() < 0) {
+                throw new IllegalStateException("rte_thread_register failed");
+            }
+            try {
+                DutMaker.pin(cpu);
+                return body.call();
+            } finally {
+                Shim.hp_thread_unregister();
+            }
+        });
+    }
+
+    static Map<String, Object> toJson(String token, Setup s, Outcome r, DutRunner dut, Bench.Options o, boolean huge,
+                                      String engineJar, int genCpu) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        Trial best = r.best();
+        Trial half = r.latency()[1];
+        j.put("scenario", s.scenario);
+        j.put("variant", s.variant.isEmpty() ? null : s.variant);
+        j.put("mode", "generator");
+        j.put("workers", 1);
+        j.put("sessions", Math.max(0, dut.sessionsAtEnd));
+        j.put("pkt_size", o.pktSize());
+        j.put("direction", direction(s));
+        j.put("forwarded_mpps", best == null ? 0.0 : Bench.round(best.offeredPps() / 1e6, 3));
+        j.put("cycles_per_pkt", null);
+        j.put("loss_pct", best == null ? null : Bench.round(best.lossPct(), 6));
+        j.put("latency_p50_us", half == null ? null : Bench.round(half.p50() / 1e3, 3));
+        j.put("latency_p99_us", half == null ? null : Bench.round(half.p99() / 1e3, 3));
+        j.put("latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));
+        for (int k = 0; k < LATENCY_SHARES.length; k++) {
+            Trial l = r.latency()[k];
+            j.put("latency_at_" + Math.round(100 * LATENCY_SHARES[k]) + "pct", l == null ? null : l.latencyJson());
+        }
+        j.put("generator_ceiling_mpps", Bench.round(r.ceiling().receivedPps() / 1e6, 3));
+        j.put("generator_ceiling", r.ceiling().json());
+        List<Object> trials = new ArrayList<>();
+        for (Trial t : r.trials()) {
+            trials.add(t.json());
+        }
+        j.put("trials", trials);
+        j.put("trial_count", trials.size());
+        j.put("loss_limit_pct", LOSS_LIMIT_PCT);
+        j.put("search_resolution_pct", 100 * RESOLUTION);
+        // below 1: the thread was preempted (other load on its CPU), and the figures say little
+        j.put("dut_cpu_share", Bench.round(r.dutCpuShare(), 3));
+        j.put("generator_cpu_share", Bench.round(r.generatorCpuShare(), 3));
+        // times the scheduler took the CPU from the thread (each a stall of up to a time slice)
+        j.put("dut_preemptions", r.dutPreemptions() < 0 ? null : r.dutPreemptions());
+        j.put("generator_preemptions", r.generatorPreemptions() < 0 ? null : r.generatorPreemptions());
+        // times the DUT thread blocked (it never should: a safepoint, a lock)
+        j.put("dut_blocked", r.dutBlocked() < 0 ? null : r.dutBlocked());
+        j.put("gc_pauses", r.gcCount());
+        j.put("gc_count", r.gcCount());
+        j.put("gc_time_ms", r.gcMillis());
+        j.put("dut_allocated_bytes", r.dutAllocated());
+        j.put("bytes_per_packet", r.received() == 0 ? null : Bench.round((double) r.dutAllocated() / r.received(), 4));
+        j.put("bytes_per_session", null);
+        j.put("packets", r.received());
+        j.put("mistranslated", r.mistranslated());
+        j.put("bad_checksums", r.badChecksums());
+        j.put("checksums_checked", r.checksumsChecked());
+        j.put("late", r.late());
+        j.put("not_generated", r.other());
+        j.put("drops", dut.drops < 0 ? null : dut.drops);
+        j.put("drop_detail", dut.drops < 0 ? null : dut.dropDetail);
+        j.put("sessions_opened", dut.sessionsOpened < 0 ? null : dut.sessionsOpened);
+        if (s.openSessions > 0) {
+            j.put("open_s", Bench.round(dut.openSeconds, 3));
+            j.put("open_mistranslated", dut.openMistranslated);
+        }
+        for (Map.Entry<String, Object> e : s.describe.entrySet()) {
+            j.putIfAbsent(e.getKey(), e.getValue());
+        }
+        j.put("duration_s", o.durationS());
+        j.put("warmup_s", o.warmupS());
+        j.put("hugepages", huge);
+        j.put("lcore", o.lcore());
+        j.put("generator_cpu", genCpu);
+        j.put("tsc_hz", Shim.hp_tsc_hz());
+        j.put("c_reference_mpps", null);
+        j.put("c_reference_cycles_per_pkt", null);
+        j.put("engine_jar", engineJar);
+        j.put("jvm_args", String.join(" ", ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        return j;
+    }
+
+    @SuppressWarnings("unchecked")
+    static void printTable(List<Map<String, Object>> lines, PrintStream err) {
+        err.printf(Locale.ROOT, "%n%-26s %8s %9s %9s %8s %8s %8s %10s %6s %3s %5s %5s %5s%n", "scenario", "ceiling",
+                "zero-loss", "loss%", "p50us", "p99us", "p99.9us", "p99.9@90%", "trials", "GCs", "wrong", "dut", "gen");
+        for (Map<String, Object> j : lines) {
+            Object variant = j.get("variant");
+            Object at90 = j.get("latency_at_90pct");
+            Object p999at90 = at90 == null ? null : ((Map<String, Object>) at90).get("p999_us");
+            err.printf(Locale.ROOT, "%-26s %8.3f %9.3f %9s %8s %8s %8s %10s %6d %3d %5d %4.0f%% %4.0f%%%n",
+                    j.get("scenario") + (variant == null ? "" : ":" + variant), (Double) j.get("generator_ceiling_mpps"),
+                    (Double) j.get("forwarded_mpps"), j.get("loss_pct"), j.get("latency_p50_us"),
+                    j.get("latency_p99_us"), j.get("latency_p999_us"), p999at90, (Integer) j.get("trial_count"),
+                    (Long) j.get("gc_count"), (Long) j.get("mistranslated"), 100 * (Double) j.get("dut_cpu_share"),
+                    100 * (Double) j.get("generator_cpu_share"));
+        }
+        err.printf(Locale.ROOT, "Mpps offered by a generator on the other core; zero-loss = the highest rate with "
+                + "loss <= %s %%; latency at 50 %% of it (p99.9@90%%: at 90 %%); dut, gen = the share of the runs the "
+                + "DUT and generator threads were on a CPU (< 100 %%: preempted).%n", LOSS_LIMIT_PCT);
+    }
+}
