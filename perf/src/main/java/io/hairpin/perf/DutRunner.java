@@ -102,7 +102,7 @@ final class DutRunner implements Runnable {
     private void open(Dut dut) {
         Flows walk = setup.flows.get();
         try (Mirror mirror = setup.mirror(rig, walk, true)) {
-            rig.prefill(setup.startPort, (m, k) -> setup.writeFrame(m, k, walk, pktSize, rig.portMac));
+            rig.prefill(setup.startPort, (m, k) -> setup.writeFrame(m, k, walk, rig.portMac));
             long need = 2L * ((long) setup.openSessions + rig.inFlight);
             long t0 = System.nanoTime();
             while (mirror.reflected() < need) {
