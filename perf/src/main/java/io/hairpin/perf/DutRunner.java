@@ -18,7 +18,6 @@ final class DutRunner implements Runnable {
     private final Rig rig;
     private final int cpu;
     private final boolean openSessions;
-    private final int pktSize;
     private final CountDownLatch ready = new CountDownLatch(1);
     private volatile boolean stop;
     private volatile Throwable failure;
@@ -33,13 +32,12 @@ final class DutRunner implements Runnable {
     /** This thread's involuntary context switches (set once it runs; null where /proc cannot tell). */
     volatile ThreadSwitches switches;
 
-    DutRunner(DutMaker maker, Setup setup, Rig rig, int cpu, boolean openSessions, int pktSize) {
+    DutRunner(DutMaker maker, Setup setup, Rig rig, int cpu, boolean openSessions) {
         this.maker = maker;
         this.setup = setup;
         this.rig = rig;
         this.cpu = cpu;
         this.openSessions = openSessions;
-        this.pktSize = pktSize;
     }
 
     @Override

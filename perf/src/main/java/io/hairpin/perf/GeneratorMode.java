@@ -222,7 +222,7 @@ final class GeneratorMode {
             Setup s = setups.get(i);
             err.println("bench: " + token + ": generator on CPU " + genCpu + ", DUT on CPU " + o.lcore() + ", "
                     + direction(s) + "; the generator's ceiling (pass-through DUT)");
-            DutRunner pass = new DutRunner(DutMaker.PASS_THROUGH, s, rig, o.lcore(), false, o.pktSize());
+            DutRunner pass = new DutRunner(DutMaker.PASS_THROUGH, s, rig, o.lcore(), false);
             Trial ceiling = withDut(token + "-pass", pass, () -> onCpu(token + "-ceiling", genCpu, () -> {
                 try (Driver d = new Driver(s, rig, new Sink.Expect(1 - s.startPort, Sink.Expect.KEEP, 0, 0, 0, 0, 0))) {
                     d.run(0, Math.min(1, o.warmupS()));
@@ -234,7 +234,7 @@ final class GeneratorMode {
                     100 * ceiling.cpuShare());
             err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
                     + " sessions first)" : "") + ", zero-loss search");
-            DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true, o.pktSize());
+            DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true);
             Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
             err.printf(Locale.ROOT, "bench: %s: during the runs the scheduler preempted the DUT thread %d times, the "
@@ -248,7 +248,7 @@ final class GeneratorMode {
             if (reference != null) {
                 err.println("bench: " + token + ": the C reference, zero-loss search");
                 Outcome c = measure(token + "-c", s, rig, o, ceiling,
-                        new DutRunner(reference, s, rig, o.lcore(), true, o.pktSize()), genCpu, err);
+                        new DutRunner(reference, s, rig, o.lcore(), true), genCpu, err);
                 putReference(json, c);
             }
             lines.add(json);
