@@ -5,6 +5,7 @@ import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatRules;
 import io.hairpin.engine.packet.Checksum;
 import io.hairpin.engine.packet.ChecksumDelta;
+import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Icmp;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.route.RouteTable;
@@ -94,6 +95,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private boolean bySession;
     /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
     final long[] released = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
+    /** Scratch of {@link #prefetch}: the burst's keys and their first index slots. */
+    private final long[] burstK1 = new long[Worker.BURST];
+    private final long[] burstK2 = new long[Worker.BURST];
+    private final long[] burstSlots = new long[Worker.BURST];
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
@@ -271,6 +276,49 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     int sessionCount() {
         return sessions == null ? 0 : sessions.size();
+    }
+
+    /**
+     * Before a received burst is processed one packet at a time: loads the session index slots and
+     * records its TCP/UDP packets will look up, all at once, so that their cache misses overlap
+     * instead of each packet waiting for its own two. Decides nothing and changes nothing.
+     */
+    void prefetch(long rxAddr, int n) {
+        SessionTable t = sessions;
+        if (t == null || t.size() == 0) {
+            return;
+        }
+        final long[] k1s = burstK1;
+        final long[] k2s = burstK2;
+        int c = 0;
+        for (int i = 0; i < n && c < k1s.length; i++) {
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            long f = io.hairpin.shim.Mbuf.data(m);
+            int len = io.hairpin.shim.Mbuf.dataLen(m);
+            int l2 = Ethernet.HEADER_LEN;
+            int type = Mem.u16(f + Ethernet.OFF_TYPE);
+            if (type == Ethernet.TPID_VLAN) {
+                l2 += Ethernet.VLAN_TAG_LEN;
+                type = Mem.u16(f + Ethernet.OFF_TYPE + Ethernet.VLAN_TAG_LEN);
+            }
+            if (type != Ethernet.TYPE_IPV4 || len < l2 + Ipv4.MIN_HEADER_LEN) {
+                continue;
+            }
+            long ip = f + l2;
+            int vihl = Mem.u8(ip);
+            int ihl = (vihl & 0xf) << 2;
+            int proto = Ipv4.protocol(ip);
+            if ((vihl >>> 4) != 4 || len < l2 + ihl + 4 || (proto != Ipv4.PROTO_TCP && proto != Ipv4.PROTO_UDP)
+                    || (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+                continue;
+            }
+            k1s[c] = k1(Ipv4.src(ip), Ipv4.dst(ip));
+            k2s[c] = k2(proto, Mem.u16(ip + ihl), Mem.u16(ip + ihl + 2));
+            c++;
+        }
+        if (c > 1) {
+            t.prefetch(k1s, k2s, c, burstSlots);
+        }
     }
 
     /** Removes expired sessions (bounded work per call); binds pools a full registry left unbound. */
