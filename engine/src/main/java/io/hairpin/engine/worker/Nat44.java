@@ -39,6 +39,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
     private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
     private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
+    /**
+     * Not TCP: the session counts in its host's {@link HostCounters} entry. Hosts are counted only
+     * while a per-host limit is configured (an update per session and per expiry otherwise spent
+     * for nothing), so a session created without one is not taken off at expiry either.
+     */
+    private static final int HOST_COUNTED = 1 << 8;
     /** Session tags below this encode an interface-pool port to free: -(pool * 65536 + address) - 2. */
     static final int NO_MAPPING = -1;
     /** Live pools at most: a pool's id rides in bits 8..15 of its mappings' keys (one mapping per endpoint and pool). */
@@ -358,7 +364,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 out[b + 2] = sessions.rewriteK1(2 * s);
                 out[b + 3] = sessions.rewriteK2(2 * s);
                 out[b + 4] = sessions.expiresAt(s);
-                out[b + 5] = ((long) sessions.state(s) << 32) | (sessions.tag(s) & 0xffffffffL);
+                out[b + 5] = ((long) (sessions.state(s) & ~HOST_COUNTED) << 32) | (sessions.tag(s) & 0xffffffffL);
             } else {
                 expired(s); // releases the mapping, its port, the host's count and the permit
                 sessions.remove(s);
@@ -448,7 +454,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 int where = mappings.tag(tag);
                 freePort(where >>> 16, proto, where & 0xffff, mappings.externalPort(tag));
             }
-            hosts.hostAdd(internalIp, -1);
+            if ((sessions.state(session) & HOST_COUNTED) != 0) {
+                hosts.hostAdd(internalIp, -1);
+            }
         } else if (tag < NO_MAPPING) {
             // an interface-pool port: the forward flow's translated source port
             int where = -(tag + 2);
@@ -803,7 +811,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_SESSIONS_FULL;
         }
         mappings.retain(m);
-        hosts.hostAdd(client, 1);
+        countHost(s, client);
         permit(m, remote, 1);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
@@ -811,6 +819,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newDst = client;
         newDstPort = clientPort;
         return TRANSLATE;
+    }
+
+    /** A new NAPT session counts for its host while a per-host limit is configured. */
+    private void countHost(int s, int host) {
+        // a host that finds no room in the counters (more than their 65536 hosts) goes uncounted,
+        // and so is not taken off at expiry either
+        if (rules.maxSessionsPerHost > 0 && hosts.hostAdd(host, 1) > 0) {
+            sessions.setState(s, HOST_COUNTED);
+        }
     }
 
     /** Address-dependent filtering: has the mapping's host a live session with this remote address? */
@@ -950,7 +967,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         sessions.setTag(s, mapping);
         if (mapping >= 0) {
             mappings.retain(mapping);
-            hosts.hostAdd(mappings.internalIp(mapping), 1);
+            countHost(s, mappings.internalIp(mapping));
             permit(mapping, toDst, 1);
         }
         refresh(ip, ihl, total, proto, 2 * s);
