@@ -51,6 +51,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     static final int MAX_POOLS = 256;
     /** Session slots a session request examines per housekeeping round. */
     static final int SCAN_STEP = 65536;
+    /** Sessions expired per millisecond at most, and per call (after a long gap). */
+    static final int EXPIRY_PER_MS = 4096;
+    static final int EXPIRY_MAX = 1 << 16;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -95,6 +98,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
     private org.agrona.collections.Long2LongHashMap permits;
     private long now;
+    private long lastExpiry;
     /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
     private io.hairpin.engine.fragment.FragmentTracker fragments;
     /** The current decision came from a session (so later fragments must follow it). */
@@ -105,6 +109,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final long[] burstK1 = new long[Worker.BURST];
     private final long[] burstK2 = new long[Worker.BURST];
     private final long[] burstSlots = new long[Worker.BURST];
+    /** Written by {@link #willExpire} so that its loads have a use. */
+    private long prefetched;
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
@@ -330,8 +336,13 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Removes expired sessions (bounded work per call); binds pools a full registry left unbound. */
     void expire(long nowNanos) {
         if (sessions != null && sessions.size() > 0) {
-            sessions.expire(nowNanos, 4096, this);
+            // a budget per millisecond elapsed, so that a late call does not fall behind for good
+            long elapsed = nowNanos - lastExpiry;
+            int budget = elapsed <= 1_000_000 ? EXPIRY_PER_MS
+                    : (int) Math.min(EXPIRY_MAX, elapsed / 1_000_000 * EXPIRY_PER_MS);
+            sessions.expire(nowNanos, budget, this);
         }
+        lastExpiry = nowNanos;
         if (poolsUnbound) {
             bindPools();
         }
@@ -441,6 +452,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long rk1 = sessions.rewriteK1(2 * s);
         return (int) (k1 >>> 32) == address || (int) k1 == address || (int) (rk1 >>> 32) == address
                 || (int) rk1 == address;
+    }
+
+    @Override
+    public void willExpire(int session) {
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            prefetched += mappings.prefetch(tag) + permits.get(permitKey(tag, (int) sessions.rewriteK1(2 * session)));
+        }
     }
 
     @Override
