@@ -133,7 +133,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         rules = r;
         // Worker 0 owns all session state (the others hand it the packets that need it), so it
         // has the whole table and the whole port range.
-        if (sessions == null && r.hasRules && worker == 0) {
+        if (sessions == null && r.hasRules && (r.needsSessions() || r.binatReflects()) && worker == 0) {
             // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
             int capacity = Math.max(16, r.maxSessions);
             sessions = new SessionTable(capacity);
