@@ -242,7 +242,8 @@ public final class NatRules {
 
     /**
      * True when these rules keep per-flow state (port forwards, outbound NAPT, a restricted
-     * inbound list, reflection through an interface address); plain 1:1 is stateless.
+     * inbound list, reflection through an interface address); plain 1:1 is stateless. (A 1:1 rule
+     * reflecting in mapped mode may keep state too, see {@link #binatReflects()}.)
      */
     public boolean needsSessions() {
         if (forwardCount > 0 || outboundCount > 0) {
@@ -250,6 +251,22 @@ public final class NatRules {
         }
         for (int i = 0; i < binatCount; i++) {
             if (!bNoBinat[i] && (!bInboundAny[i] || (bReflect[i] && bReflectInterface[i]))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * True when a 1:1 rule reflects. In mapped mode too, a client with no 1:1 or NAPT identity of
+     * its own falls back to the address of the interface facing the server, which takes a port and
+     * so a session, on the worker that owns the session state. That case is rare, so it does not
+     * make {@link #needsSessions()} true (which would hand every packet to a 1:1 address to that
+     * worker); it only makes that worker keep the state.
+     */
+    public boolean binatReflects() {
+        for (int i = 0; i < binatCount; i++) {
+            if (!bNoBinat[i] && bReflect[i]) {
                 return true;
             }
         }

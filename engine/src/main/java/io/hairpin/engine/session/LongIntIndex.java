@@ -62,6 +62,12 @@ final class LongIntIndex {
         }
     }
 
+    /** Loads the slot key would probe first (a hint; the sum only gives the loads a use). */
+    long prefetch(long key) {
+        int i = home(key);
+        return keys[i] + vals[i];
+    }
+
     /** Sets key to value (>= 0); false when the key is new and the map holds maxEntries already. */
     boolean put(long key, int value) {
         int i = slot(key);

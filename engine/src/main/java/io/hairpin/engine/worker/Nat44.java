@@ -5,6 +5,7 @@ import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatRules;
 import io.hairpin.engine.packet.Checksum;
 import io.hairpin.engine.packet.ChecksumDelta;
+import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Icmp;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.route.RouteTable;
@@ -38,12 +39,21 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
     private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
     private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
+    /**
+     * Not TCP: the session counts in its host's {@link HostCounters} entry. Hosts are counted only
+     * while a per-host limit is configured (an update per session and per expiry otherwise spent
+     * for nothing), so a session created without one is not taken off at expiry either.
+     */
+    private static final int HOST_COUNTED = 1 << 8;
     /** Session tags below this encode an interface-pool port to free: -(pool * 65536 + address) - 2. */
     static final int NO_MAPPING = -1;
     /** Live pools at most: a pool's id rides in bits 8..15 of its mappings' keys (one mapping per endpoint and pool). */
     static final int MAX_POOLS = 256;
     /** Session slots a session request examines per housekeeping round. */
     static final int SCAN_STEP = 65536;
+    /** Sessions expired per millisecond at most, and per call (after a long gap). */
+    static final int EXPIRY_PER_MS = 4096;
+    static final int EXPIRY_MAX = 1 << 16;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -88,6 +98,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
     private org.agrona.collections.Long2LongHashMap permits;
     private long now;
+    private long lastExpiry;
     /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
     private io.hairpin.engine.fragment.FragmentTracker fragments;
     /** The current decision came from a session (so later fragments must follow it). */
@@ -98,6 +109,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
     FlowCache flows;
     /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
     final long[] released = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
+    /** Scratch of {@link #prefetch}: the burst's keys and their first index slots. */
+    private final long[] burstK1 = new long[Worker.BURST];
+    private final long[] burstK2 = new long[Worker.BURST];
+    private final long[] burstSlots = new long[Worker.BURST];
+    /** Written by {@link #willExpire} so that its loads have a use. */
+    private long prefetched;
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
@@ -120,7 +137,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         rules = r;
         // Worker 0 owns all session state (the others hand it the packets that need it), so it
         // has the whole table and the whole port range.
-        if (sessions == null && r.hasRules && worker == 0) {
+        if (sessions == null && r.hasRules && (r.needsSessions() || r.binatReflects()) && worker == 0) {
             // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
             int capacity = Math.max(16, r.maxSessions);
             sessions = new SessionTable(capacity);
@@ -277,11 +294,59 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return sessions == null ? 0 : sessions.size();
     }
 
+    /**
+     * Before a received burst is processed one packet at a time: loads the session index slots and
+     * records its TCP/UDP packets will look up, all at once, so that their cache misses overlap
+     * instead of each packet waiting for its own two. Decides nothing and changes nothing.
+     */
+    void prefetch(long rxAddr, int n) {
+        SessionTable t = sessions;
+        if (t == null || t.size() == 0) {
+            return;
+        }
+        final long[] k1s = burstK1;
+        final long[] k2s = burstK2;
+        int c = 0;
+        for (int i = 0; i < n && c < k1s.length; i++) {
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            long f = io.hairpin.shim.Mbuf.data(m);
+            int len = io.hairpin.shim.Mbuf.dataLen(m);
+            int l2 = Ethernet.HEADER_LEN;
+            int type = Mem.u16(f + Ethernet.OFF_TYPE);
+            if (type == Ethernet.TPID_VLAN) {
+                l2 += Ethernet.VLAN_TAG_LEN;
+                type = Mem.u16(f + Ethernet.OFF_TYPE + Ethernet.VLAN_TAG_LEN);
+            }
+            if (type != Ethernet.TYPE_IPV4 || len < l2 + Ipv4.MIN_HEADER_LEN) {
+                continue;
+            }
+            long ip = f + l2;
+            int vihl = Mem.u8(ip);
+            int ihl = (vihl & 0xf) << 2;
+            int proto = Ipv4.protocol(ip);
+            if ((vihl >>> 4) != 4 || len < l2 + ihl + 4 || (proto != Ipv4.PROTO_TCP && proto != Ipv4.PROTO_UDP)
+                    || (Ipv4.fragField(ip) & Ipv4.FRAG_OFFSET_MASK) != 0) {
+                continue;
+            }
+            k1s[c] = k1(Ipv4.src(ip), Ipv4.dst(ip));
+            k2s[c] = k2(proto, Mem.u16(ip + ihl), Mem.u16(ip + ihl + 2));
+            c++;
+        }
+        if (c > 1) {
+            t.prefetch(k1s, k2s, c, burstSlots);
+        }
+    }
+
     /** Removes expired sessions (bounded work per call); binds pools a full registry left unbound. */
     void expire(long nowNanos) {
         if (sessions != null && sessions.size() > 0) {
-            sessions.expire(nowNanos, 4096, this);
+            // a budget per millisecond elapsed, so that a late call does not fall behind for good
+            long elapsed = nowNanos - lastExpiry;
+            int budget = elapsed <= 1_000_000 ? EXPIRY_PER_MS
+                    : (int) Math.min(EXPIRY_MAX, elapsed / 1_000_000 * EXPIRY_PER_MS);
+            sessions.expire(nowNanos, budget, this);
         }
+        lastExpiry = nowNanos;
         if (poolsUnbound) {
             bindPools();
         }
@@ -314,7 +379,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 out[b + 2] = sessions.rewriteK1(2 * s);
                 out[b + 3] = sessions.rewriteK2(2 * s);
                 out[b + 4] = sessions.expiresAt(s);
-                out[b + 5] = ((long) sessions.state(s) << 32) | (sessions.tag(s) & 0xffffffffL);
+                out[b + 5] = ((long) (sessions.state(s) & ~HOST_COUNTED) << 32) | (sessions.tag(s) & 0xffffffffL);
             } else {
                 expired(s); // releases the mapping, its port, the host's count and the permit
                 sessions.remove(s);
@@ -394,6 +459,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     @Override
+    public void willExpire(int session) {
+        int tag = sessions.tag(session);
+        if (tag >= 0) {
+            prefetched += mappings.prefetch(tag) + permits.get(permitKey(tag, (int) sessions.rewriteK1(2 * session)));
+        }
+    }
+
+    @Override
     public void expired(int session) {
         int tag = sessions.tag(session);
         if (tag >= 0) {
@@ -404,7 +477,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 int where = mappings.tag(tag);
                 freePort(where >>> 16, proto, where & 0xffff, mappings.externalPort(tag));
             }
-            hosts.hostAdd(internalIp, -1);
+            if ((sessions.state(session) & HOST_COUNTED) != 0) {
+                hosts.hostAdd(internalIp, -1);
+            }
         } else if (tag < NO_MAPPING) {
             // an interface-pool port: the forward flow's translated source port
             int where = -(tag + 2);
@@ -762,7 +837,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         forgetFlows(fk1, fk2, rk1, rk2);
         mappings.retain(m);
-        hosts.hostAdd(client, 1);
+        countHost(s, client);
         permit(m, remote, 1);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
@@ -770,6 +845,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newDst = client;
         newDstPort = clientPort;
         return TRANSLATE;
+    }
+
+    /** A new NAPT session counts for its host while a per-host limit is configured. */
+    private void countHost(int s, int host) {
+        // a host that finds no room in the counters (more than their 65536 hosts) goes uncounted,
+        // and so is not taken off at expiry either
+        if (rules.maxSessionsPerHost > 0 && hosts.hostAdd(host, 1) > 0) {
+            sessions.setState(s, HOST_COUNTED);
+        }
     }
 
     /** Address-dependent filtering: has the mapping's host a live session with this remote address? */
@@ -913,7 +997,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         sessions.setTag(s, mapping);
         if (mapping >= 0) {
             mappings.retain(mapping);
-            hosts.hostAdd(mappings.internalIp(mapping), 1);
+            countHost(s, mappings.internalIp(mapping));
             permit(mapping, toDst, 1);
         }
         refresh(ip, ihl, total, proto, 2 * s);

@@ -255,6 +255,9 @@ public final class Worker implements Agent {
         int work = 0;
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
+            if (natActive) {
+                nat.prefetch(rxAddr, n);
+            }
             long bytes = 0;
             long touched = 0;
             for (int i = 0; i < n; i++) {

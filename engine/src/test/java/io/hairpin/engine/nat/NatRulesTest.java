@@ -31,6 +31,29 @@ class NatRulesTest {
         return NatRules.compile(c, new int[] {ip("198.51.100.1"), ip("10.3.1.1")});
     }
 
+    static OneToOne binatReflecting(String external, String internal, Reflection reflection,
+                                    NatConfig.ReflectionSource source) {
+        return new OneToOne(WAN, ip(external), ip(internal), 32, false, Destination.ANY, reflection, source, true,
+                null, "");
+    }
+
+    @Test
+    void plainBinatKeepsStateOnlyWhenItReflects() {
+        // mapped mode: a client with no 1:1 or NAPT identity falls back to the interface's address,
+        // which takes a port and so a session (kept by the state's owner, not a reason to hand off)
+        NatRules mapped = rules(List.of(binat("198.51.100.210", "10.3.1.15", 32)), List.of(), List.of());
+        assertFalse(mapped.needsSessions(), "reflection on by default, mapped");
+        assertTrue(mapped.binatReflects());
+        NatRules iface = rules(List.of(binatReflecting("198.51.100.210", "10.3.1.15", Reflection.ENABLE,
+                NatConfig.ReflectionSource.INTERFACE)), List.of(), List.of());
+        assertTrue(iface.needsSessions(), "interface mode");
+        assertTrue(iface.binatReflects());
+        NatRules off = rules(List.of(binatReflecting("198.51.100.210", "10.3.1.15", Reflection.DISABLE, null)),
+                List.of(), List.of());
+        assertFalse(off.needsSessions(), "no reflection, admits all: stateless");
+        assertFalse(off.binatReflects());
+    }
+
     @Test
     void singleAddressBinatFromTheSpec() {
         NatRules r = rules(List.of(binat("198.51.100.210", "10.3.1.15", 32)), List.of(), List.of());
