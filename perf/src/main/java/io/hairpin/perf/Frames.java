@@ -8,7 +8,7 @@ import io.hairpin.shim.Mem;
  * with valid IP and L4 checksums, straight into mbufs. A "64-byte packet" is 64 bytes on the wire including
  * the 4-byte FCS, so the mbuf holds 60 bytes.
  */
-final class Frames {
+public final class Frames {
     static final int ETH_LEN = 14;
     static final int IP_LEN = 20;
     static final int UDP_LEN = 8;
@@ -119,7 +119,7 @@ final class Frames {
     }
 
     /** Internet checksum (RFC 1071) partial sum over len bytes at addr. */
-    static long sum(long addr, int len, long initial) {
+    public static long sum(long addr, int len, long initial) {
         long s = initial;
         int i = 0;
         for (; i + 2 <= len; i += 2) {
@@ -131,7 +131,7 @@ final class Frames {
         return s;
     }
 
-    static int finish(long sum) {
+    public static int finish(long sum) {
         long s = sum;
         while ((s >>> 16) != 0) {
             s = (s & 0xffff) + (s >>> 16);

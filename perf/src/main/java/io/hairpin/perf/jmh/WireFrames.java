@@ -1,5 +1,6 @@
 package io.hairpin.perf.jmh;
 
+import io.hairpin.perf.Frames;
 import io.hairpin.shim.Mem;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -55,7 +56,7 @@ final class WireFrames implements AutoCloseable {
         Mem.u16(ip + 10, 0);
         Mem.i32(ip + 12, srcIp);
         Mem.i32(ip + 16, dstIp);
-        Mem.u16(ip + 10, finish(sum(ip, IP_LEN, 0)));
+        Mem.u16(ip + 10, Frames.finish(Frames.sum(ip, IP_LEN, 0)));
         long l4 = ip + IP_LEN;
         Mem.u16(l4, srcPort);
         Mem.u16(l4 + 2, dstPort);
@@ -65,7 +66,7 @@ final class WireFrames implements AutoCloseable {
             for (int k = 8; k < l4Len; k++) {
                 Mem.u8(l4 + k, 'a' + k % 26);
             }
-            int c = finish(sum(l4, l4Len, pseudo(srcIp, dstIp, proto, l4Len)));
+            int c = Frames.finish(Frames.sum(l4, l4Len, pseudo(srcIp, dstIp, proto, l4Len)));
             Mem.u16(l4 + 6, c == 0 ? 0xffff : c);
         } else {
             Mem.i32(l4 + 4, 0x1000 + i);
@@ -75,7 +76,7 @@ final class WireFrames implements AutoCloseable {
             Mem.u16(l4 + 14, 65535);
             Mem.u16(l4 + 16, 0);
             Mem.u16(l4 + 18, 0);
-            Mem.u16(l4 + 16, finish(sum(l4, l4Len, pseudo(srcIp, dstIp, proto, l4Len))));
+            Mem.u16(l4 + 16, Frames.finish(Frames.sum(l4, l4Len, pseudo(srcIp, dstIp, proto, l4Len))));
             for (int k = ETH_LEN + total; k < WIRE_LEN; k++) {
                 Mem.u8(f + k, 0); // Ethernet padding
             }
@@ -85,7 +86,7 @@ final class WireFrames implements AutoCloseable {
     /** True when frame i's IPv4 header checksum and its UDP/TCP checksum both verify. */
     boolean checksumsValid(int i) {
         long ip = frame(i) + ETH_LEN;
-        if (finish(sum(ip, IP_LEN, 0)) != 0) {
+        if (Frames.finish(Frames.sum(ip, IP_LEN, 0)) != 0) {
             return false;
         }
         int proto = Mem.u8(ip + 9);
@@ -94,31 +95,11 @@ final class WireFrames implements AutoCloseable {
         if (proto == UDP && Mem.u16(l4 + 6) == 0) {
             return true;
         }
-        return finish(sum(l4, l4Len, pseudo(Mem.i32(ip + 12), Mem.i32(ip + 16), proto, l4Len))) == 0;
+        return Frames.finish(Frames.sum(l4, l4Len, pseudo(Mem.i32(ip + 12), Mem.i32(ip + 16), proto, l4Len))) == 0;
     }
 
     private static long pseudo(int src, int dst, int proto, int l4Len) {
         return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + proto + l4Len;
-    }
-
-    static long sum(long addr, int len, long initial) {
-        long s = initial;
-        int k = 0;
-        for (; k + 2 <= len; k += 2) {
-            s += Mem.u16(addr + k);
-        }
-        if (k < len) {
-            s += (long) Mem.u8(addr + k) << 8;
-        }
-        return s;
-    }
-
-    static int finish(long sum) {
-        long s = sum;
-        while ((s >>> 16) != 0) {
-            s = (s & 0xffff) + (s >>> 16);
-        }
-        return (int) (~s & 0xffff);
     }
 
     @Override
