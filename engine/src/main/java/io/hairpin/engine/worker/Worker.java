@@ -118,6 +118,16 @@ public final class Worker implements Agent {
     /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
     private int fastHits;
     private int fastTranslated;
+    /**
+     * Traffic the flow cache cannot serve (sessions: NAPT, port forwards) would pay a probe per
+     * packet for nothing, a cache miss at a million flows. So the hit rate is sampled over
+     * FLOW_SAMPLE lookups; under a quarter, the next FLOW_BYPASS packets skip the cache.
+     */
+    private int flowLookups;
+    private int flowHits;
+    private int flowBypass;
+    static final int FLOW_SAMPLE = 4096;
+    static final int FLOW_BYPASS = 1 << 16;
     private long fillK1;
     private long fillK2;
     private long nextHousekeeping;
@@ -312,6 +322,13 @@ public final class Worker implements Agent {
             fastHits = 0;
             fastTranslated = 0;
         }
+        if (flowLookups >= FLOW_SAMPLE) {
+            if (flowHits < FLOW_SAMPLE / 4) {
+                flowBypass = FLOW_BYPASS;
+            }
+            flowLookups = 0;
+            flowHits = 0;
+        }
         if (now >= nextHousekeeping) {
             nextHousekeeping = now + HOUSEKEEPING_NANOS;
             housekeeping();
@@ -340,6 +357,10 @@ public final class Worker implements Agent {
      */
     private long classify(long m, int port, int i) {
         burstBucket[i] = 0;
+        if (flowBypass > 0) {
+            flowBypass--;
+            return 0;
+        }
         int iface = fastIface[port];
         int len = Mbuf.dataLen(m);
         if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
@@ -394,6 +415,7 @@ public final class Worker implements Agent {
         long k1 = burstK1[i];
         long k2 = burstK2[i];
         long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
+        flowLookups++;
         if (e == 0) {
             fillArmed = true;
             fillK1 = k1;
@@ -433,6 +455,7 @@ public final class Worker implements Agent {
         Ethernet.dst(f, out & 0xffff_ffff_ffffL);
         Ethernet.src(f, egress & 0xffff_ffff_ffffL);
         fastHits++;
+        flowHits++;
         enqueue((int) (out >>> 48) & 0xff, m);
         return true;
     }
