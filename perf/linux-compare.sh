@@ -156,22 +156,24 @@ fi
 # --- the appliance's config: lab-nat.yaml with its own control socket (and hugepages) -------------------
 cfg="$work/hairpin-lab-nat.yaml"
 sock="$work/control.sock"
-# -l 1: the EAL main lcore on core 1. The engine pins worker w to core (1 + w) mod N only when the JVM
-# sees N > 1 CPUs, but after EAL init the main thread's affinity is the -l list (default 0), so it
-# sees 1 and the worker inherits that affinity: without -l 1 it would busy-poll core 0, the
-# generator's core.
-eal='[-l, "1", --no-huge, -m, "512"]'
+# EAL's main lcore stays on core 0 (the default -l 0) with the control thread; the engine pins
+# worker 0 to core 1 (it counts the machine's online CPUs), away from the generator on core 0.
+eal='[--no-huge, -m, "512"]'
 if ((huge)); then
     free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
     if [[ "${free:-0}" -ge 256 && -n "$(grep -w hugetlbfs /proc/mounts)" ]]; then
-        eal='[-l, "1", --in-memory, -m, "256"]'
+        eal='[--in-memory, -m, "256"]'
     else
         say "fewer than 256 free 2 MiB hugepages or no hugetlbfs mount: the appliance runs with --no-huge"
         huge=0
     fi
 fi
 sed -e "s|^eal:.*|eal: $eal|" "$root/deploy/lab/lab-nat.yaml" >"$cfg"
-printf 'control:\n  socket: %s\n' "$sock" >>"$cfg"
+if grep -q '^control:[[:space:]]*$' "$cfg"; then
+    sed -i "s|^control:[[:space:]]*\$|control:\n  socket: $sock|" "$cfg"
+else
+    printf 'control:\n  socket: %s\n' "$sock" >>"$cfg"
+fi
 label="hugepages"; ((huge)) || label="no-huge"
 
 for ((round = 1; round <= rounds; round++)); do
