@@ -53,6 +53,7 @@ final class CReferenceCheck {
             }
         } finally {
             Eal.cleanup();
+            Eal.deleteRuntimeDir(Eal.runtimeDir(prefix));
         }
         System.out.flush();
         System.exit(0);
