@@ -773,6 +773,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     if (error) {
                         decideQuoteFromOuter(ip);
                     }
+                    stateless = !error;
                     return TRANSLATE;
                 }
                 return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, true);

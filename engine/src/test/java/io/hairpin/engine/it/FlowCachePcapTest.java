@@ -176,4 +176,41 @@ class FlowCachePcapTest {
         }
         assertEquals(COPIES - 1, r.event(Counters.FLOW_CACHE_HITS));
     }
+
+    @Test
+    void reflectionBetweenTwoOneToOneHostsIsCachedAndLeavesAsTheFirstDid() throws Exception {
+        int client = ip("10.3.1.30");
+        int clientPublic = ip("198.51.100.230");
+        long clientMac = mac("02:00:00:00:01:30");
+        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null),
+                        BinatPcapTest.binat(clientPublic, client, 32, null)), List.of(), List.of());
+        List<byte[]> wanIn = List.of();
+        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
+        lanIn.set(1, Frames.arpReply(clientMac, client, LAN_MAC, ip("10.3.1.1")));
+        for (int c = 0; c < COPIES; c++) {
+            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+            lanIn.add(Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, clientPublic, 80, 5000, PAYLOAD).build());
+        }
+        PcapRun.Result r = run(nat, wanIn, lanIn);
+
+        List<byte[]> toLan = ipFrames(r.out("l"));
+        assertEquals(2 * COPIES, toLan.size());
+        Decoded.Ipv4 request = Decoded.frame(toLan.get(0)).ipv4();
+        assertEquals(clientPublic, request.src(), "mapped: the server sees the client's own public address");
+        assertEquals(SERVER, request.dst());
+        Decoded.Ipv4 reply = Decoded.frame(toLan.get(1)).ipv4();
+        assertEquals(SERVER_PUBLIC, reply.src());
+        assertEquals(client, reply.dst());
+        assertEquals(SERVER_MAC, Decoded.frame(toLan.get(0)).dstMac());
+        assertEquals(clientMac, Decoded.frame(toLan.get(1)).dstMac());
+        assertValid(request);
+        assertValid(reply);
+        for (int c = 1; c < COPIES; c++) {
+            assertArrayEquals(toLan.get(0), toLan.get(2 * c), "request copy " + c);
+            assertArrayEquals(toLan.get(1), toLan.get(2 * c + 1), "reply copy " + c);
+        }
+        assertEquals(2 * (COPIES - 1), r.event(Counters.FLOW_CACHE_HITS));
+        assertEquals(2 * COPIES, r.event(Counters.NAT_TRANSLATED));
+    }
 }
