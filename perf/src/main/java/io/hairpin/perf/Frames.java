@@ -28,12 +28,9 @@ public final class Frames {
         return wireSize - FCS_LEN;
     }
 
-    /** Writes one UDP frame into mbuf m and sets its length. */
-    static void writeUdp(long m, int wireSize, long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
-                         int ipId) {
-        int frameLen = frameLen(wireSize);
-        int ipTotal = frameLen - ETH_LEN;
-        int udpLen = ipTotal - IP_LEN;
+    /** Writes the Ethernet header and a 20-byte IPv4 header (DF, TTL 64, its checksum); returns the IPv4 address. */
+    private static long writeHeaders(long m, long dstMac, long srcMac, int srcIp, int dstIp, int proto, int ipTotal,
+                                     int ipId) {
         long f = Mbuf.data(m);
         Mem.mac(f, dstMac);
         Mem.mac(f + 6, srcMac);
@@ -45,12 +42,21 @@ public final class Frames {
         Mem.u16(ip + 4, ipId & 0xffff);
         Mem.u16(ip + 6, 0x4000); // DF
         Mem.u8(ip + 8, TTL);
-        Mem.u8(ip + 9, PROTO_UDP);
+        Mem.u8(ip + 9, proto);
         Mem.u16(ip + 10, 0);
         Mem.i32(ip + 12, srcIp);
         Mem.i32(ip + 16, dstIp);
         Mem.u16(ip + 10, finish(sum(ip, IP_LEN, 0)));
-        long udp = ip + IP_LEN;
+        return ip;
+    }
+
+    /** Writes one UDP frame into mbuf m and sets its length. */
+    static void writeUdp(long m, int wireSize, long dstMac, long srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                         int ipId) {
+        int frameLen = frameLen(wireSize);
+        int ipTotal = frameLen - ETH_LEN;
+        int udpLen = ipTotal - IP_LEN;
+        long udp = writeHeaders(m, dstMac, srcMac, srcIp, dstIp, PROTO_UDP, ipTotal, ipId) + IP_LEN;
         Mem.u16(udp, srcPort);
         Mem.u16(udp + 2, dstPort);
         Mem.u16(udp + 4, udpLen);
@@ -85,22 +91,7 @@ public final class Frames {
         int frameLen = frameLen(wireSize);
         int ipTotal = IP_LEN + TCP_LEN;
         long f = Mbuf.data(m);
-        Mem.mac(f, dstMac);
-        Mem.mac(f + 6, srcMac);
-        Mem.u16(f + 12, 0x0800);
-        long ip = f + ETH_LEN;
-        Mem.u8(ip, 0x45);
-        Mem.u8(ip + 1, 0);
-        Mem.u16(ip + 2, ipTotal);
-        Mem.u16(ip + 4, flowId & 0xffff);
-        Mem.u16(ip + 6, 0x4000); // DF
-        Mem.u8(ip + 8, TTL);
-        Mem.u8(ip + 9, PROTO_TCP);
-        Mem.u16(ip + 10, 0);
-        Mem.i32(ip + 12, srcIp);
-        Mem.i32(ip + 16, dstIp);
-        Mem.u16(ip + 10, finish(sum(ip, IP_LEN, 0)));
-        long tcp = ip + IP_LEN;
+        long tcp = writeHeaders(m, dstMac, srcMac, srcIp, dstIp, PROTO_TCP, ipTotal, flowId) + IP_LEN;
         Mem.u16(tcp, srcPort);
         Mem.u16(tcp + 2, dstPort);
         Mem.i32(tcp + 4, flowId);     // sequence number
