@@ -11,38 +11,12 @@ import java.util.Map;
  * {@link CReference}. Its figures go into the scenario's JSON line next to the engine's.
  */
 final class CReferenceRun {
-    private static final int CHUNK = 256;
 
     private CReferenceRun() {
     }
 
     /** The run's measurement and its own figures (sessions, drops, mistranslated). */
     record Result(Measurement m, Map<String, Object> extra) {
-    }
-
-    /** C reference and mirror, one iteration each, in the measured thread. */
-    static final class Loop implements Scenarios.Loop {
-        private final Dut dut;
-        private final Mirror mirror;
-
-        Loop(Dut dut, Mirror mirror) {
-            this.dut = dut;
-            this.mirror = mirror;
-        }
-
-        @Override
-        public void spin(long endTsc) {
-            do {
-                chunk();
-            } while (Shim.hp_rdtsc() < endTsc);
-        }
-
-        void chunk() {
-            for (int i = 0; i < CHUNK; i++) {
-                dut.doWork();
-                mirror.poll();
-            }
-        }
     }
 
     /** Looks at the rig after the window, before its rings are drained (tests check the frames there). */
@@ -61,7 +35,7 @@ final class CReferenceRun {
         try (Mirror mirror = s.mirror(rig, walk, true); CReference c = new CReference(s, rig)) {
             long[] first = c.counters();
             rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
-            Loop loop = new Loop(c, mirror);
+            Scenarios.ForwardLoop loop = new Scenarios.ForwardLoop(c, mirror);
             long t0 = System.nanoTime();
             while (c.sessions() < s.openSessions) {
                 loop.chunk();

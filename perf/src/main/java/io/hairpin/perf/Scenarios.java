@@ -76,7 +76,7 @@ final class Scenarios {
                 long heap1 = heapAfterGc();
                 long[] first = counters(c, new long[slots(c)]);
                 rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
-                ForwardLoop loop = new ForwardLoop(worker, mirror);
+                ForwardLoop loop = new ForwardLoop(worker::doWork, mirror);
                 long t0 = System.nanoTime();
                 long opened0 = c.event(Counters.FORWARDED);
                 while (probe.sessions() < s.openSessions) {
@@ -283,12 +283,13 @@ final class Scenarios {
         long get();
     }
 
+    /** The measured loop: one iteration of the device under test (the worker, or the C reference), then the mirror. */
     static final class ForwardLoop implements Loop {
-        private final Worker worker;
+        private final Dut dut;
         private final Mirror mirror;
 
-        ForwardLoop(Worker worker, Mirror mirror) {
-            this.worker = worker;
+        ForwardLoop(Dut dut, Mirror mirror) {
+            this.dut = dut;
             this.mirror = mirror;
         }
 
@@ -301,7 +302,7 @@ final class Scenarios {
 
         void chunk() {
             for (int i = 0; i < CHUNK; i++) {
-                worker.doWork();
+                dut.doWork();
                 mirror.poll();
             }
         }
