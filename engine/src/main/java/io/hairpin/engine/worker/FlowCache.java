@@ -7,6 +7,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteOrder;
 
 /**
  * The worker's exact-match cache of finished forwarding decisions (OVS's EMC, VPP's flow cache):
@@ -20,16 +21,32 @@ import java.lang.invoke.MethodHandle;
  * (and, for instance, refreshes a stale neighbour). Sessions are never cached; creating one
  * {@link #forget}s both of its tuples, so a cached decision cannot shadow it.
  *
- * <p>Entry layout (longs): 0 k1 = src·dst, 1 k2 = ingress interface·protocol·ports, 2 stamp,
- * 3 expires-at, 4 new src·new dst, 5 new ports·IP delta·L4 delta, 6 destination MAC · TX slot ·
- * translated flag, 7 source MAC · egress MTU.
+ * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 stamp,
+ * 24 expires-at, then the decision in the byte order it takes on the wire, so that the fast path
+ * copies it into the frame with a few wide stores and no byte swapping: 32 new src·new dst,
+ * 40 new ports, 44 IP checksum delta (the TTL decrement included), 46 L4 checksum delta, 48 the
+ * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags.
+ * One's-complement sums do not depend on byte order (RFC 1071, 2.B), so a delta stored in
+ * network order and read in native order applies to a checksum read in native order. The fast
+ * path reads the decision as four longs and takes them apart as a little-endian host lays them
+ * out; the constructor refuses any other host.
  */
 final class FlowCache implements AutoCloseable {
     static final long LIFETIME_NANOS = 1_000_000_000L;
     static final int ENTRY_BYTES = 64;
     static final int WAYS = 4;
     static final long TUPLE_MASK = 0xffff_ffff_ffffL; // k2 without the interface
-    static final long TRANSLATED = 1L << 56;
+    /** In the flags byte; being its top bit, it is the sign of the entry's last word. */
+    static final int TRANSLATED = 0x80;
+
+    static final int OFF_ADDRESSES = 32;
+    static final int OFF_PORTS = 40;
+    static final int OFF_IP_DELTA = 44;
+    static final int OFF_L4_DELTA = 46;
+    static final int OFF_MACS = 48;
+    static final int OFF_MTU = 60;
+    static final int OFF_SLOT = 62;
+    static final int OFF_FLAGS = 63;
 
     private final Arena arena = Arena.ofShared();
     private final long base;
@@ -38,6 +55,9 @@ final class FlowCache implements AutoCloseable {
 
     /** @param buckets a power of two; the cache holds 4 × buckets flows in 256 × buckets bytes */
     FlowCache(int buckets) {
+        if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+            throw new IllegalStateException("the flow cache's entries are laid out for a little-endian host");
+        }
         if (Integer.bitCount(buckets) != 1) {
             throw new IllegalArgumentException("buckets must be a power of two: " + buckets);
         }
@@ -98,9 +118,11 @@ final class FlowCache implements AutoCloseable {
         return 0;
     }
 
-    /** Records a decision: in the way holding this flow already, else the first empty or invalid way, else the last. */
-    void put(long k1, long k2, long stamp, long expiresAt, long addresses, long portsAndDeltas, long dstMacSlot,
-             long srcMacMtu) {
+    /**
+     * Takes the way for this flow: the one holding it already, else the first empty or invalid
+     * way, else the last. The caller then {@link #write}s the decision into the returned entry.
+     */
+    long put(long k1, long k2, long stamp, long expiresAt) {
         long b = bucket(k1, k2);
         long e = 0;
         for (int w = 0; w < WAYS && e == 0; w++) {
@@ -122,10 +144,26 @@ final class FlowCache implements AutoCloseable {
         Mem.nativeLong(e + 8, k2);
         Mem.nativeLong(e + 16, stamp);
         Mem.nativeLong(e + 24, expiresAt);
-        Mem.nativeLong(e + 32, addresses);
-        Mem.nativeLong(e + 40, portsAndDeltas);
-        Mem.nativeLong(e + 48, dstMacSlot);
-        Mem.nativeLong(e + 56, srcMacMtu);
+        return e;
+    }
+
+    /**
+     * The decision of entry e: the packet leaves with these addresses and ports (its own, when
+     * not translated), checksums changed by these deltas (RFC 1624, in network order; the IP one
+     * includes the TTL decrement), these MACs, on TX slot {@code slot} if no longer than mtu.
+     */
+    static void write(long e, int newSrc, int newDst, int newPorts, int ipDelta, int l4Delta, long dstMac, long srcMac,
+                      int mtu, int slot, boolean translated) {
+        Mem.i32(e + OFF_ADDRESSES, newSrc);
+        Mem.i32(e + OFF_ADDRESSES + 4, newDst);
+        Mem.i32(e + OFF_PORTS, newPorts);
+        Mem.u16(e + OFF_IP_DELTA, ipDelta);
+        Mem.u16(e + OFF_L4_DELTA, l4Delta);
+        Mem.mac(e + OFF_MACS, dstMac);
+        Mem.mac(e + OFF_MACS + 6, srcMac);
+        Mem.nativeU16(e + OFF_MTU, mtu);
+        Mem.u8(e + OFF_SLOT, slot);
+        Mem.u8(e + OFF_FLAGS, translated ? TRANSLATED : 0);
     }
 
     /** Drops any entry for this tuple, on whatever interface it arrived. */

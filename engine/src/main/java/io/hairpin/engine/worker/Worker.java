@@ -128,6 +128,8 @@ public final class Worker implements Agent {
     private int flowBypass;
     static final int FLOW_SAMPLE = 4096;
     static final int FLOW_BYPASS = 1 << 16;
+    /** What decrementing the TTL (by 1, from above 1) adds to the IP checksum: -0x0100 (RFC 1624). */
+    static final int TTL_DECREMENT_DELTA = 0xfeff;
     private long fillK1;
     private long fillK2;
     private long nextHousekeeping;
@@ -265,17 +267,17 @@ public final class Worker implements Agent {
         int work = 0;
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
+            long touched = touchHeaders(n);
             if (natActive) {
                 nat.prefetch(rxAddr, n);
             }
             long bytes = 0;
-            long touched = 0;
             for (int i = 0; i < n; i++) {
                 long m = Mem.nativeLong(rxAddr + 8L * i);
                 bytes += Mbuf.dataLen(m);
-                touched += classify(m, p, i);
+                classify(m, p, i);
             }
-            flowTouch = touched;
+            flowTouch = touched + touchBuckets(n);
             for (int i = 0; i < n; i++) {
                 fromWire(Mem.nativeLong(rxAddr + 8L * i), p, i);
             }
@@ -351,20 +353,18 @@ public final class Worker implements Agent {
 
     /**
      * The first pass over an RX burst: for a packet the fast path may take, its flow key and
-     * flow-cache bucket, whose first line is loaded here — the loads of the whole burst are
-     * independent, so their cache misses overlap instead of stalling one packet after another.
-     * Returns what was loaded (summed by the caller so the loads stay), 0 when not eligible.
+     * flow-cache bucket address ({@link #touchBuckets} then loads the buckets); 0 when not eligible.
      */
-    private long classify(long m, int port, int i) {
+    private void classify(long m, int port, int i) {
         burstBucket[i] = 0;
         if (flowBypass > 0) {
             flowBypass--;
-            return 0;
+            return;
         }
         int iface = fastIface[port];
         int len = Mbuf.dataLen(m);
         if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
-            return 0;
+            return;
         }
         long f = Mbuf.data(m);
         long ip = f + Ethernet.HEADER_LEN;
@@ -376,7 +376,7 @@ public final class Worker implements Agent {
                 || total > len - Ethernet.HEADER_LEN || (Mem.i32(ip + 4) & 0x3fff) != 0 || (w2 >>> 24) <= 1
                 || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
                 || Ethernet.dst(f) != fastMac[port] || !Checksum.headerOk20(ip)) {
-            return 0;
+            return;
         }
         long k1 = ((long) Mem.i32(ip + 12) << 32) | (Mem.i32(ip + 16) & 0xffffffffL);
         long k2 = FlowCache.k2(iface, proto, Mem.i32(ip + 20));
@@ -384,7 +384,37 @@ public final class Worker implements Agent {
         burstK1[i] = k1;
         burstK2[i] = k2;
         burstBucket[i] = b;
-        return Mem.nativeLong(b);
+    }
+
+    /**
+     * Loads each received mbuf's header line and the first line of its frame, in a loop that does
+     * nothing else, so that the misses of the whole burst overlap: the passes after it then find
+     * them in L1, as C finds them after {@code rte_prefetch0}. Returns the sum of what it loaded.
+     */
+    private long touchHeaders(int n) {
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += Mem.nativeLong(Mbuf.data(Mem.nativeLong(rxAddr + 8L * i)));
+        }
+        return sum;
+    }
+
+    /**
+     * Loads the first line of each classified packet's flow-cache bucket, in a loop that does
+     * nothing else: Java has no prefetch instruction, but a loop this small keeps a whole burst of
+     * independent misses in flight at once (inside {@link #classify} the parsing around each load
+     * leaves room for only a few). Returns the sum of what it loaded so the loads stay.
+     */
+    private long touchBuckets(int n) {
+        final long[] buckets = burstBucket;
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            long b = buckets[i];
+            if (b != 0) {
+                sum += Mem.nativeLong(b);
+            }
+        }
+        return sum;
     }
 
     private void fastPorts(Snapshot s) {
@@ -406,12 +436,6 @@ public final class Worker implements Agent {
      * when it may.
      */
     private boolean cached(long m, int i) {
-        long f = Mbuf.data(m);
-        long ip = f + Ethernet.HEADER_LEN;
-        int len = Mbuf.dataLen(m);
-        int total = Mem.u16(ip + 2);
-        int w2 = Mem.i32(ip + 8);
-        int proto = (w2 >>> 16) & 0xff;
         long k1 = burstK1[i];
         long k2 = burstK2[i];
         long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
@@ -422,41 +446,45 @@ public final class Worker implements Agent {
             fillK2 = k2;
             return false;
         }
-        long egress = Mem.nativeLong(e + 56);
-        if (total > (int) (egress >>> 48)) {
+        // the decision in four loads; then stores of wire-order bytes, and checksums updated in
+        // native order (see FlowCache: its words are read as a little-endian host lays them out)
+        long ports = Mem.nativeLong(e + FlowCache.OFF_PORTS);
+        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
+        long f = Mbuf.data(m);
+        long ip = f + Ethernet.HEADER_LEN;
+        int total = Mem.u16(ip + 2);
+        if (total > ((int) (macTail >>> 32) & 0xffff)) {
             return false; // too big for the egress MTU: the pipeline decides (ICMP or drop)
         }
-        long rewrite = Mem.nativeLong(e + 40);
-        int ttlWord = w2 >>> 16;
-        int ipDelta = ChecksumDelta.add((int) (rewrite >>> 16) & 0xffff, ChecksumDelta.delta16(ttlWord, ttlWord - 0x100));
-        long out = Mem.nativeLong(e + 48);
-        if ((out & FlowCache.TRANSLATED) != 0) {
-            long addresses = Mem.nativeLong(e + 32);
-            Mem.i32(ip + 12, (int) (addresses >>> 32));
-            Mem.i32(ip + 16, (int) addresses);
-            Mem.i32(ip + 20, (int) (rewrite >>> 32));
-            int l4Delta = (int) rewrite & 0xffff;
-            if (proto == Ipv4.PROTO_TCP) {
-                Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
+        if (macTail < 0) { // the TRANSLATED flag is the top bit
+            Mem.nativeLong(ip + 12, Mem.nativeLong(e + FlowCache.OFF_ADDRESSES));
+            Mem.nativeInt(ip + 20, (int) ports);
+            int l4Delta = (int) (ports >>> 48);
+            if (((int) (k2 >>> 32) & 0xff) == Ipv4.PROTO_TCP) {
+                Mem.nativeU16(ip + 36, ChecksumDelta.apply(Mem.nativeU16(ip + 36), l4Delta));
             } else {
-                int ck = Mem.u16(ip + 26);
+                int ck = Mem.nativeU16(ip + 26);
                 if (ck != 0) {
                     int updated = ChecksumDelta.apply(ck, l4Delta);
-                    Mem.u16(ip + 26, updated == 0 ? 0xffff : updated);
+                    Mem.nativeU16(ip + 26, updated == 0 ? 0xffff : updated);
                 }
             }
             fastTranslated++;
         }
-        Mem.u8(ip + Ipv4.OFF_TTL, (w2 >>> 24) - 1);
-        Mem.u16(ip + Ipv4.OFF_CHECKSUM, ChecksumDelta.apply(w2 & 0xffff, ipDelta));
+        // TTL, protocol and header checksum as one little-endian word; classify saw TTL > 1
+        int w2 = Mem.nativeInt(ip + 8);
+        int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
+        Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
+        int len = Mbuf.dataLen(m);
         if (total < len - Ethernet.HEADER_LEN) {
-            Mbuf.setLength(m, Ethernet.HEADER_LEN + total); // drop Ethernet padding
+            len = Ethernet.HEADER_LEN + total;
+            Mbuf.setLength(m, len); // drop Ethernet padding
         }
-        Ethernet.dst(f, out & 0xffff_ffff_ffffL);
-        Ethernet.src(f, egress & 0xffff_ffff_ffffL);
+        Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
+        Mem.nativeInt(f + 8, (int) macTail);
         fastHits++;
         flowHits++;
-        enqueue((int) (out >>> 48) & 0xff, m);
+        enqueue((int) (macTail >>> 48) & 0xff, m, len);
         return true;
     }
 
@@ -480,11 +508,9 @@ public final class Worker implements Agent {
         int newPorts = Mem.i32(ip + 20);
         int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
         int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
-        long rewrite = ((long) newPorts << 32) | ((long) ipDelta << 16) | l4Delta;
-        long out = mac | ((long) snap.port[egress] << 48) | (translated ? FlowCache.TRANSLATED : 0);
-        long egressInfo = snap.mac[egress] | ((long) snap.mtu[egress] << 48);
-        flows.put(fillK1, fillK2, stamp, now + FlowCache.LIFETIME_NANOS,
-                ((long) newSrc << 32) | (newDst & 0xffffffffL), rewrite, out, egressInfo);
+        long e = flows.put(fillK1, fillK2, stamp, now + FlowCache.LIFETIME_NANOS);
+        FlowCache.write(e, newSrc, newDst, newPorts, ChecksumDelta.add(ipDelta, TTL_DECREMENT_DELTA), l4Delta, mac,
+                snap.mac[egress], snap.mtu[egress], snap.port[egress], translated);
     }
 
     /**
@@ -1042,9 +1068,13 @@ public final class Worker implements Agent {
     }
 
     private void enqueue(int slot, long m) {
+        enqueue(slot, m, Mbuf.dataLen(m));
+    }
+
+    private void enqueue(int slot, long m, int len) {
         int c = txCount[slot];
         Mem.nativeLong(txAddr[slot] + 8L * c, m);
-        txBytes[slot] += Mbuf.dataLen(m);
+        txBytes[slot] += len;
         txCount[slot] = ++c;
         if (c == BURST) {
             flush(slot);

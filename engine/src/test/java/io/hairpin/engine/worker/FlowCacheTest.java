@@ -22,20 +22,29 @@ class FlowCacheTest {
         return 0x0a00_0000_0000_0000L | n;
     }
 
-    private void put(long k1, long k2, long stamp, long now, long addresses) {
-        cache.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS, addresses, 2, 3, 4);
+    /** An entry whose new source address is n (the rest of its decision is fixed). */
+    private void put(long k1, long k2, long stamp, long now, int newSrc) {
+        FlowCache.write(cache.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS), newSrc, 0xC633_640A, 0x1234_0035,
+                0xfeff, 0x1234, 0x0200_0000_0001L, 0x0200_0000_0002L, 1500, 3, true);
     }
 
     @Test
     void findsWhatWasPutWithItsRewrite() {
         long k2 = FlowCache.k2(1, 17, 0x1234_0035);
-        put(k1(1), k2, STAMP, NOW, 0xC633_640A_0A03_010FL);
+        put(k1(1), k2, STAMP, NOW, 0x0A03_010F);
         long e = cache.find(k1(1), k2, STAMP, NOW + 1);
         assertNotEquals(0, e);
-        assertEquals(0xC633_640A_0A03_010FL, Mem.nativeLong(e + 32));
-        assertEquals(2, Mem.nativeLong(e + 40));
-        assertEquals(3, Mem.nativeLong(e + 48));
-        assertEquals(4, Mem.nativeLong(e + 56));
+        // the decision as the frame will carry it: network byte order, except MTU and slot
+        assertEquals(0x0A03_010F, Mem.i32(e + FlowCache.OFF_ADDRESSES));
+        assertEquals(0xC633_640A, Mem.i32(e + FlowCache.OFF_ADDRESSES + 4));
+        assertEquals(0x1234_0035, Mem.i32(e + FlowCache.OFF_PORTS));
+        assertEquals(0xfeff, Mem.u16(e + FlowCache.OFF_IP_DELTA));
+        assertEquals(0x1234, Mem.u16(e + FlowCache.OFF_L4_DELTA));
+        assertEquals(0x0200_0000_0001L, Mem.mac(e + FlowCache.OFF_MACS));
+        assertEquals(0x0200_0000_0002L, Mem.mac(e + FlowCache.OFF_MACS + 6));
+        assertEquals(1500, Mem.nativeU16(e + FlowCache.OFF_MTU));
+        assertEquals(3, Mem.u8(e + FlowCache.OFF_SLOT));
+        assertEquals(FlowCache.TRANSLATED, Mem.u8(e + FlowCache.OFF_FLAGS));
     }
 
     @Test
@@ -92,7 +101,7 @@ class FlowCacheTest {
         put(k1(5), k2, STAMP, later, 5);              // all expired: reused
         assertNotEquals(0, cache.find(k1(5), k2, STAMP, later));
         put(k1(5), k2, STAMP, later, 6);              // the same flow again: updated in place
-        assertEquals(6, Mem.nativeLong(cache.find(k1(5), k2, STAMP, later) + 32));
+        assertEquals(6, Mem.i32(cache.find(k1(5), k2, STAMP, later) + FlowCache.OFF_ADDRESSES));
     }
 
     @Test
