@@ -88,6 +88,11 @@ final class CReferenceRun {
                 harness == null ? null : Bench.round(m.cpuCyclesPerPacket() - harness.cpuCyclesPerPacket(), 2));
         json.put("c_reference_mistranslated", c.extra().get("mistranslated"));
         json.put("ratio_to_c", m.mpps() > 0 ? Bench.round(engine.mpps() / m.mpps(), 3) : null);
+        // the least disturbed half second of each: on a shared VM a neighbour's burst can cost
+        // either run a fifth of its window, so this ratio is the steadier one
+        json.put("c_reference_cycles_per_pkt_best_slice", Bench.round(m.sliceMinCycles(), 2));
+        json.put("ratio_to_c_best_slice", Double.isNaN(engine.sliceMinCycles()) || Double.isNaN(m.sliceMinCycles())
+                ? null : Bench.round(m.sliceMinCycles() / engine.sliceMinCycles(), 3));
         json.put("c_reference_packets", m.packets());
         json.put("c_reference_drops", m.drops());
         json.put("c_reference_lost", m.lost());

@@ -83,6 +83,7 @@ class BenchSmokeTest {
             assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt")) > 0, "C reference cycles: " + j);
             assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt_on_cpu")) > 0, "C reference cycles: " + j);
             assertTrue(Double.parseDouble(j.get("ratio_to_c")) > 0, "engine / C: " + j);
+            assertTrue(j.containsKey("ratio_to_c_best_slice"), "engine / C over the best slices: " + j);
             assertFalse(j.get("c_reference_engine_cycles_per_pkt").equals("null"), "C minus harness: " + j);
             assertEquals("0", j.get("c_reference_mistranslated"), "the C reference mistranslated: " + j);
             assertEquals("0", j.get("c_reference_bad_checksums"), "the C reference broke checksums: " + j);
