@@ -30,9 +30,12 @@ public final class Checksum {
      * reads the same both ways).
      */
     public static boolean headerOk20(long ip) {
-        long a = Mem.nativeLong(ip);
-        long b = Mem.nativeLong(ip + 8);
-        long s = (a >>> 32) + (a & 0xffffffffL) + (b >>> 32) + (b & 0xffffffffL) + (Mem.nativeInt(ip + 16) & 0xffffffffL);
+        return headerOk20(Mem.nativeLong(ip), Mem.nativeLong(ip + 8), Mem.nativeInt(ip + 16));
+    }
+
+    /** {@link #headerOk20} of the header's bytes 0..7, 8..15 and 16..19 as loaded in native order. */
+    public static boolean headerOk20(long a, long b, int c) {
+        long s = (a >>> 32) + (a & 0xffffffffL) + (b >>> 32) + (b & 0xffffffffL) + (c & 0xffffffffL);
         s = (s >>> 32) + (s & 0xffffffffL);
         s = (s >>> 16) + (s & 0xffff);
         s = (s >>> 16) + (s & 0xffff);

@@ -128,6 +128,10 @@ public final class Worker implements Agent {
     private int flowBypass;
     static final int FLOW_SAMPLE = 4096;
     static final int FLOW_BYPASS = 1 << 16;
+    /** EtherType 0x0800, then version 4 with a 20-byte header, as bytes 12..14 load on a little-endian host. */
+    private static final long IPV4_IHL5_LE = 0x45_0008;
+    /** More-fragments and the fragment offset (0x3fff of bytes 6..7) as a little-endian load sees them. */
+    private static final long FRAGMENT_BITS_LE = 0xff3f;
     /** What decrementing the TTL (by 1, from above 1) adds to the IP checksum: -0x0100 (RFC 1624). */
     static final int TTL_DECREMENT_DELTA = 0xfeff;
     private long fillK1;
@@ -271,16 +275,9 @@ public final class Worker implements Agent {
             if (natActive) {
                 nat.prefetch(rxAddr, n);
             }
-            long bytes = 0;
-            for (int i = 0; i < n; i++) {
-                long m = Mem.nativeLong(rxAddr + 8L * i);
-                bytes += Mbuf.dataLen(m);
-                classify(m, p, i);
-            }
+            long bytes = classify(p, n);
             flowTouch = touched + touchBuckets(n);
-            for (int i = 0; i < n; i++) {
-                fromWire(Mem.nativeLong(rxAddr + 8L * i), p, i);
-            }
+            fromWire(p, n);
             counters.add(p, Counters.RX_PACKETS, n);
             counters.add(p, Counters.RX_BYTES, bytes);
             work += n;
@@ -340,50 +337,51 @@ public final class Worker implements Agent {
 
     // ---- ingress ----------------------------------------------------------------------------
 
-    private void fromWire(long m, int port, int i) {
-        if (traceRemaining != 0) {
-            traced(m, port);
-            return;
-        }
-        if (burstBucket[i] == 0 || !cached(m, i)) {
-            frame(m, port);
-            fillArmed = false;
-        }
-    }
-
     /**
-     * The first pass over an RX burst: for a packet the fast path may take, its flow key and
-     * flow-cache bucket address ({@link #touchBuckets} then loads the buckets); 0 when not eligible.
+     * The first pass over an RX burst: for each packet the fast path may take, its flow key and
+     * flow-cache bucket address ({@link #touchBuckets} then loads the buckets); bucket 0 when not
+     * eligible. Returns the burst's bytes.
      */
-    private void classify(long m, int port, int i) {
-        burstBucket[i] = 0;
-        if (flowBypass > 0) {
-            flowBypass--;
-            return;
+    private long classify(int port, int n) {
+        final int iface = fastIface[port];
+        final long mac = iface < 0 ? -1 : fastMac[port];
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            int len = Mbuf.dataLen(m);
+            bytes += len;
+            burstBucket[i] = 0;
+            if (flowBypass > 0) {
+                flowBypass--;
+                continue;
+            }
+            if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
+                continue;
+            }
+            // five loads, taken apart as a little-endian host lays them out (as FlowCache requires)
+            long f = Mbuf.data(m);
+            long ip = f + Ethernet.HEADER_LEN;
+            long eth0 = Mem.nativeLong(f);      // destination MAC, source MAC's first two bytes
+            long eth1 = Mem.nativeLong(f + 8);  // source MAC's last four, EtherType, version and IHL, TOS
+            long h0 = Mem.nativeLong(ip);       // version and IHL, TOS, total length, id, flags and offset
+            long h1 = Mem.nativeLong(ip + 8);   // TTL, protocol, checksum, source
+            long h2 = Mem.nativeLong(ip + 16);  // destination, ports
+            int total = Short.reverseBytes((short) (h0 >>> 16)) & 0xffff;
+            int proto = (int) (h1 >>> 8) & 0xff;
+            if (((eth1 >>> 32) & 0xff_ffff) != IPV4_IHL5_LE || total > len - Ethernet.HEADER_LEN
+                    || ((h0 >>> 48) & FRAGMENT_BITS_LE) != 0 || (h1 & 0xff) <= 1
+                    || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
+                    || (eth0 & 0xffff_ffff_ffffL) != mac || !Checksum.headerOk20(h0, h1, (int) h2)) {
+                continue;
+            }
+            long k1 = ((long) Integer.reverseBytes((int) (h1 >>> 32)) << 32)
+                    | (Integer.reverseBytes((int) h2) & 0xffffffffL);
+            long k2 = FlowCache.k2(iface, proto, Integer.reverseBytes((int) (h2 >>> 32)));
+            burstK1[i] = k1;
+            burstK2[i] = k2;
+            burstBucket[i] = flows.bucket(k1, k2);
         }
-        int iface = fastIface[port];
-        int len = Mbuf.dataLen(m);
-        if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
-            return;
-        }
-        long f = Mbuf.data(m);
-        long ip = f + Ethernet.HEADER_LEN;
-        int w0 = Mem.i32(ip);
-        int w2 = Mem.i32(ip + 8);
-        int total = w0 & 0xffff;
-        int proto = (w2 >>> 16) & 0xff;
-        if (Mem.u16(f + Ethernet.OFF_TYPE) != Ethernet.TYPE_IPV4 || (w0 >>> 24) != 0x45
-                || total > len - Ethernet.HEADER_LEN || (Mem.i32(ip + 4) & 0x3fff) != 0 || (w2 >>> 24) <= 1
-                || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
-                || Ethernet.dst(f) != fastMac[port] || !Checksum.headerOk20(ip)) {
-            return;
-        }
-        long k1 = ((long) Mem.i32(ip + 12) << 32) | (Mem.i32(ip + 16) & 0xffffffffL);
-        long k2 = FlowCache.k2(iface, proto, Mem.i32(ip + 20));
-        long b = flows.bucket(k1, k2);
-        burstK1[i] = k1;
-        burstK2[i] = k2;
-        burstBucket[i] = b;
+        return bytes;
     }
 
     /**
@@ -423,69 +421,81 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int iface = s.interfaceOf(p, 0);
             fastIface[p] = iface;
-            fastMac[p] = iface < 0 ? -1 : s.mac[iface];
+            fastMac[p] = iface < 0 ? -1 : Long.reverseBytes(s.mac[iface] << 16); // as classify loads it
         }
     }
 
     /**
-     * The fast path, for packet i of the burst that {@link #classify} found eligible (untagged,
-     * unfragmented TCP or UDP with a plain 20-byte IPv4 header, addressed to us, a valid header
-     * checksum and TTL above 1): when its flow has a valid flow-cache entry, that entry's rewrite
-     * is applied and the packet queued. Otherwise (a miss, or too big for the egress MTU) it
-     * returns false and the packet takes the full pipeline, which on a miss records its decision
-     * when it may.
+     * The second pass over an RX burst, the fast path: a packet {@link #classify} found eligible
+     * (untagged, unfragmented TCP or UDP with a plain 20-byte IPv4 header, addressed to us, a
+     * valid header checksum and TTL above 1) whose flow has a valid flow-cache entry gets that
+     * entry's rewrite and is queued. Any other (not eligible, a miss, or too big for the egress
+     * MTU) takes the full pipeline, which on a miss records its decision when it may.
      */
-    private boolean cached(long m, int i) {
-        long k1 = burstK1[i];
-        long k2 = burstK2[i];
-        long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
-        flowLookups++;
-        if (e == 0) {
-            fillArmed = true;
-            fillK1 = k1;
-            fillK2 = k2;
-            return false;
-        }
-        // the decision in four loads; then stores of wire-order bytes, and checksums updated in
-        // native order (see FlowCache: its words are read as a little-endian host lays them out)
-        long ports = Mem.nativeLong(e + FlowCache.OFF_PORTS);
-        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
-        long f = Mbuf.data(m);
-        long ip = f + Ethernet.HEADER_LEN;
-        int total = Mem.u16(ip + 2);
-        if (total > ((int) (macTail >>> 32) & 0xffff)) {
-            return false; // too big for the egress MTU: the pipeline decides (ICMP or drop)
-        }
-        if (macTail < 0) { // the TRANSLATED flag is the top bit
-            Mem.nativeLong(ip + 12, Mem.nativeLong(e + FlowCache.OFF_ADDRESSES));
-            Mem.nativeInt(ip + 20, (int) ports);
-            int l4Delta = (int) (ports >>> 48);
-            if (((int) (k2 >>> 32) & 0xff) == Ipv4.PROTO_TCP) {
-                Mem.nativeU16(ip + 36, ChecksumDelta.apply(Mem.nativeU16(ip + 36), l4Delta));
-            } else {
-                int ck = Mem.nativeU16(ip + 26);
-                if (ck != 0) {
-                    int updated = ChecksumDelta.apply(ck, l4Delta);
-                    Mem.nativeU16(ip + 26, updated == 0 ? 0xffff : updated);
-                }
+    private void fromWire(int port, int n) {
+        for (int i = 0; i < n; i++) {
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            if (traceRemaining != 0) {
+                traced(m, port);
+                continue;
             }
-            fastTranslated++;
+            if (burstBucket[i] == 0) {
+                frame(m, port);
+                continue;
+            }
+            long k1 = burstK1[i];
+            long k2 = burstK2[i];
+            long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
+            flowLookups++;
+            if (e == 0) {
+                fillArmed = true;
+                fillK1 = k1;
+                fillK2 = k2;
+                frame(m, port);
+                fillArmed = false;
+                continue;
+            }
+            // the decision in four loads; then stores of wire-order bytes, and checksums updated in
+            // native order (see FlowCache: its words are read as a little-endian host lays them out)
+            long ports = Mem.nativeLong(e + FlowCache.OFF_PORTS);
+            long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
+            long f = Mbuf.data(m);
+            long ip = f + Ethernet.HEADER_LEN;
+            int total = Mem.u16(ip + 2);
+            if (total > ((int) (macTail >>> 32) & 0xffff)) {
+                frame(m, port); // too big for the egress MTU: the pipeline decides (ICMP or drop)
+                continue;
+            }
+            if (macTail < 0) { // the TRANSLATED flag is the top bit
+                Mem.nativeLong(ip + 12, Mem.nativeLong(e + FlowCache.OFF_ADDRESSES));
+                Mem.nativeInt(ip + 20, (int) ports);
+                int l4Delta = (int) (ports >>> 48);
+                if (((int) (k2 >>> 32) & 0xff) == Ipv4.PROTO_TCP) {
+                    Mem.nativeU16(ip + 36, ChecksumDelta.apply(Mem.nativeU16(ip + 36), l4Delta));
+                } else {
+                    int ck = Mem.nativeU16(ip + 26);
+                    if (ck != 0) {
+                        int updated = ChecksumDelta.apply(ck, l4Delta);
+                        Mem.nativeU16(ip + 26, updated == 0 ? 0xffff : updated);
+                    }
+                }
+                fastTranslated++;
+            }
+            // TTL, protocol and header checksum as one little-endian word; classify saw TTL > 1
+            int w2 = Mem.nativeInt(ip + 8);
+            int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
+            Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
+            int len = Mbuf.dataLen(m);
+            if (total < len - Ethernet.HEADER_LEN) {
+                len = Ethernet.HEADER_LEN + total;
+                Mbuf.setLength(m, len); // drop Ethernet padding
+            }
+            Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
+            Mem.nativeInt(f + 8, (int) macTail);
+            fastHits++;
+            flowHits++;
+            enqueue((int) (macTail >>> 48) & 0xff, m, len);
         }
-        // TTL, protocol and header checksum as one little-endian word; classify saw TTL > 1
-        int w2 = Mem.nativeInt(ip + 8);
-        int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
-        Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
-        int len = Mbuf.dataLen(m);
-        if (total < len - Ethernet.HEADER_LEN) {
-            len = Ethernet.HEADER_LEN + total;
-            Mbuf.setLength(m, len); // drop Ethernet padding
-        }
-        Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
-        Mem.nativeInt(f + 8, (int) macTail);
-        fastHits++;
-        flowHits++;
-        enqueue((int) (macTail >>> 48) & 0xff, m, len);
-        return true;
     }
 
     /**
