@@ -1,8 +1,9 @@
 package io.hairpin.engine.route;
 
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Longest-prefix match over IPv4: routes painted into a {@link PrefixMap} shortest prefix first,
@@ -83,19 +84,45 @@ public final class RouteTable {
         }
     }
 
-    /** Builds a table; a later route with the same prefix and length replaces an earlier one. */
+    /**
+     * Builds a table; a later route with the same prefix and length replaces an earlier one and
+     * takes its index at the end (route indices follow the order of each prefix's last occurrence).
+     * O(n) apart from painting, which is bounded per route because shorter prefixes are painted first.
+     */
     public static RouteTable build(List<Route> routes) {
-        List<Route> unique = new ArrayList<>();
-        for (Route r : routes) {
-            unique.removeIf(u -> u.prefix() == r.prefix() && u.length() == r.length());
-            unique.add(r);
+        Route[] in = routes.toArray(new Route[0]);
+        Map<Long, Integer> lastOccurrence = new HashMap<>(in.length * 2);
+        for (int i = 0; i < in.length; i++) {
+            lastOccurrence.put(key(in[i]), i);
         }
-        List<Route> ordered = new ArrayList<>(unique);
-        ordered.sort(Comparator.comparingInt(Route::length));
+        List<Route> unique = new ArrayList<>(lastOccurrence.size());
+        for (int i = 0; i < in.length; i++) {
+            if (lastOccurrence.get(key(in[i])) == i) {
+                unique.add(in[i]);
+            }
+        }
+        // Stable counting sort by length: shortest first, so every address ends up holding its
+        // longest match and no paint ever lands on a slot that already has a child node.
+        int[] next = new int[34];
+        for (Route r : unique) {
+            next[r.length() + 1]++;
+        }
+        for (int len = 0; len < 33; len++) {
+            next[len + 1] += next[len];
+        }
+        int[] byLength = new int[unique.size()];
+        for (int i = 0; i < byLength.length; i++) {
+            byLength[next[unique.get(i).length()]++] = i;
+        }
         PrefixMap.Builder map = new PrefixMap.Builder();
-        for (Route r : ordered) {
-            map.paint(r.prefix(), r.length(), unique.indexOf(r));
+        for (int i : byLength) {
+            Route r = unique.get(i);
+            map.paint(r.prefix(), r.length(), i);
         }
         return new RouteTable(map.build(), unique);
+    }
+
+    private static long key(Route r) {
+        return ((long) r.prefix() << 6) | r.length();
     }
 }

@@ -90,4 +90,81 @@ class RouteTableTest {
             }
         }
     }
+
+    /**
+     * Thousands of routes (lengths 0..32, nested and overlapping, with repeated prefixes) checked
+     * against a scan of the raw input list: the longest matching route wins, and of routes with the
+     * same prefix and length the last one given. Its index is where it stands once earlier
+     * duplicates are dropped (counted here by brute force).
+     */
+    @Test
+    void largeTablesWithRepeatedPrefixesAgreeWithAScanOfTheInput() {
+        Random rnd = new Random(20261122);
+        for (int round = 0; round < 3; round++) {
+            int n = 2000 + rnd.nextInt(2000);
+            List<RouteTable.Route> input = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                RouteTable.Route r;
+                if (i > 0 && rnd.nextInt(20) == 0) {
+                    RouteTable.Route earlier = input.get(rnd.nextInt(i));
+                    r = new RouteTable.Route(earlier.prefix(), earlier.length(), i, rnd.nextInt(), RouteTable.KIND_LOCAL);
+                } else {
+                    int len = rnd.nextInt(33);
+                    int addr = rnd.nextInt(3) == 0 ? rnd.nextInt() : (rnd.nextInt(3) << 24) | (rnd.nextInt(4) << 16) | (rnd.nextInt() >>> 16);
+                    int mask = len == 0 ? 0 : -1 << (32 - len);
+                    r = new RouteTable.Route(addr & mask, len, i, rnd.nextInt(), RouteTable.KIND_STATIC);
+                }
+                input.add(r);
+            }
+            // index of input[j] in the built table, or -1 when a later route replaces it
+            int[] indexOf = new int[n];
+            int distinct = 0;
+            for (int j = 0; j < n; j++) {
+                boolean replaced = false;
+                for (int k = j + 1; k < n && !replaced; k++) {
+                    replaced = input.get(k).prefix() == input.get(j).prefix() && input.get(k).length() == input.get(j).length();
+                }
+                indexOf[j] = replaced ? -1 : distinct++;
+            }
+            RouteTable t = RouteTable.build(input);
+            assertEquals(distinct, t.size());
+
+            List<Integer> probes = new ArrayList<>();
+            for (RouteTable.Route r : input) {
+                int last = r.prefix() | (r.length() == 0 ? -1 : ~(-1 << (32 - r.length())));
+                probes.add(r.prefix());
+                probes.add(last);
+                probes.add(r.prefix() - 1);
+                probes.add(last + 1);
+            }
+            for (int q = 0; q < 20_000; q++) {
+                probes.add(q % 2 == 0 ? rnd.nextInt() : (rnd.nextInt(4) << 24) | (rnd.nextInt(5) << 16) | (rnd.nextInt() >>> 16));
+            }
+            for (int addr : probes) {
+                int winner = -1;
+                int winnerLen = -1;
+                for (int j = 0; j < n; j++) {
+                    RouteTable.Route r = input.get(j);
+                    int mask = r.length() == 0 ? 0 : -1 << (32 - r.length());
+                    if ((addr & mask) == r.prefix() && r.length() >= winnerLen) {
+                        winner = j;
+                        winnerLen = r.length();
+                    }
+                }
+                int got = t.lookup(addr);
+                String at = "round " + round + ", lookup of " + Integer.toHexString(addr);
+                if (winner < 0) {
+                    assertEquals(RouteTable.NO_ROUTE, got, at);
+                    continue;
+                }
+                RouteTable.Route w = input.get(winner);
+                assertEquals(indexOf[winner], got, at);
+                assertEquals(w.prefix(), t.prefix(got), at);
+                assertEquals(w.length(), t.prefixLength(got), at);
+                assertEquals(w.egressInterface(), t.egressInterface(got), at);
+                assertEquals(w.gateway(), t.gateway(got), at);
+                assertEquals(w.kind(), t.kind(got), at);
+            }
+        }
+    }
 }
