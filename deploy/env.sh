@@ -7,4 +7,12 @@ if [ ! -x "$HAIRPIN_JDK/bin/java" ]; then
 fi
 HAIRPIN_JAVA="$HAIRPIN_JDK/bin/java"
 HAIRPIN_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -XX:+UseParallelGC"
-export HAIRPIN_JDK HAIRPIN_JAVA HAIRPIN_JVM_FLAGS
+# Added for `hairpin run` (and the benchmarks): the session tables live on the Java heap, and on
+# 2 MiB pages a lookup into tables of tens of MB costs a cache miss instead of a miss plus a page
+# walk (napt-established at 1 M sessions: about +12 %). Only where the kernel offers THP to
+# madvise, so that the JVM has no warning to print.
+HAIRPIN_RUN_JVM_FLAGS=""
+if grep -qE '\[(always|madvise)\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+    HAIRPIN_RUN_JVM_FLAGS="-XX:+UseTransparentHugePages"
+fi
+export HAIRPIN_JDK HAIRPIN_JAVA HAIRPIN_JVM_FLAGS HAIRPIN_RUN_JVM_FLAGS

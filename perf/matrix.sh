@@ -26,8 +26,8 @@ napt-cps:udp
 napt-cps:tcp
 hairpin:napt
 hairpin:binat
-BENCH_JVM_OPTS=-XX:+UseTransparentHugePages napt-established:1000000
-BENCH_JVM_OPTS=-XX:+UseTransparentHugePages napt-cps:udp'
+imix
+rule-swap'
 matrix="${MATRIX:-$default_matrix}"
 
 # Other engineers' DPDK tests pin busy-polling threads to one CPU for minutes; a run pinned to
