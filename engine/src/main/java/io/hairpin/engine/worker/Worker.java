@@ -121,13 +121,18 @@ public final class Worker implements Agent {
     /**
      * Traffic the flow cache cannot serve (sessions: NAPT, port forwards) would pay a probe per
      * packet for nothing, a cache miss at a million flows. So the hit rate is sampled over
-     * FLOW_SAMPLE lookups; under a quarter, the next FLOW_BYPASS packets skip the cache.
+     * FLOW_SAMPLE lookups; under a quarter, the next packets skip the cache: FLOW_BYPASS of them,
+     * twice as many after each further poor sample up to FLOW_BYPASS_MAX (a steady stream of
+     * sessions, such as NAPT, then pays for a lookup on 0.4 % of its packets), back to FLOW_BYPASS
+     * after a good sample or a new snapshot.
      */
     private int flowLookups;
     private int flowHits;
     private int flowBypass;
+    private int flowBypassNext = FLOW_BYPASS;
     static final int FLOW_SAMPLE = 4096;
     static final int FLOW_BYPASS = 1 << 16;
+    static final int FLOW_BYPASS_MAX = 1 << 20;
     /** EtherType 0x0800, then version 4 with a 20-byte header, as bytes 12..14 load on a little-endian host. */
     private static final long IPV4_IHL5_LE = 0x45_0008;
     /** More-fragments and the fragment offset (0x3fff of bytes 6..7) as a little-endian load sees them. */
@@ -258,6 +263,8 @@ public final class Worker implements Agent {
             nat.use(s);
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
+            flowBypass = 0; // new rules may make the traffic cacheable
+            flowBypassNext = FLOW_BYPASS;
         }
         natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         now = System.nanoTime();
@@ -323,7 +330,10 @@ public final class Worker implements Agent {
         }
         if (flowLookups >= FLOW_SAMPLE) {
             if (flowHits < FLOW_SAMPLE / 4) {
-                flowBypass = FLOW_BYPASS;
+                flowBypass = flowBypassNext;
+                flowBypassNext = Math.min(flowBypassNext << 1, FLOW_BYPASS_MAX);
+            } else {
+                flowBypassNext = FLOW_BYPASS;
             }
             flowLookups = 0;
             flowHits = 0;
