@@ -12,6 +12,8 @@ public final class Ipv4 {
     public static final int OFF_TTL = 8;
     public static final int OFF_PROTO = 9;
     public static final int OFF_CHECKSUM = 10;
+    /** What decrementing the TTL by 1 (from above 0) adds to the header checksum: -0x0100 (RFC 1624). */
+    public static final int TTL_DECREMENT_DELTA = 0xfeff;
     public static final int OFF_SRC = 12;
     public static final int OFF_DST = 16;
     public static final int PROTO_ICMP = 1;
@@ -85,18 +87,19 @@ public final class Ipv4 {
 
     /** True if the header's one's-complement sum (checksum included) verifies. */
     public static boolean headerChecksumOk(long ip, int headerLen) {
-        return Checksum.fold(Checksum.sum(ip, headerLen, 0)) == 0xffff;
+        return headerLen == MIN_HEADER_LEN ? Checksum.headerOk20(ip)
+                : Checksum.fold(Checksum.sum(ip, headerLen, 0)) == 0xffff;
     }
 
     /**
-     * Decrements TTL and patches the header checksum incrementally (RFC 1624): TTL is the high
-     * byte of the 16-bit word at offset 8, so the word drops by 0x0100.
+     * Decrements TTL (the caller checked it is above 0) and patches the header checksum
+     * incrementally (RFC 1624): TTL is the high byte of the 16-bit word at offset 8, so that word
+     * drops by 0x0100 and the checksum gains {@link #TTL_DECREMENT_DELTA}. TTL, protocol and
+     * checksum are one 32-bit read and write.
      */
     public static void decrementTtl(long ip) {
-        int oldWord = Mem.u16(ip + OFF_TTL);
-        int newWord = oldWord - 0x0100;
-        Mem.u16(ip + OFF_TTL, newWord);
-        Mem.u16(ip + OFF_CHECKSUM, ChecksumDelta.update16(Mem.u16(ip + OFF_CHECKSUM), oldWord, newWord));
+        int w = Mem.i32(ip + OFF_TTL);
+        Mem.i32(ip + OFF_TTL, ((w - 0x0100_0000) & 0xffff_0000) | ChecksumDelta.apply(w & 0xffff, TTL_DECREMENT_DELTA));
     }
 
     public static String format(int addr) {

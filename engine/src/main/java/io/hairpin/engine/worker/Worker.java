@@ -137,8 +137,6 @@ public final class Worker implements Agent {
     private static final long IPV4_IHL5_LE = 0x45_0008;
     /** More-fragments and the fragment offset (0x3fff of bytes 6..7) as a little-endian load sees them. */
     private static final long FRAGMENT_BITS_LE = 0xff3f;
-    /** What decrementing the TTL (by 1, from above 1) adds to the IP checksum: -0x0100 (RFC 1624). */
-    static final int TTL_DECREMENT_DELTA = 0xfeff;
     private long fillK1;
     private long fillK2;
     private long nextHousekeeping;
@@ -547,7 +545,7 @@ public final class Worker implements Agent {
         int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
         int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
         long e = flows.put(fillK1, fillK2, stamp, now + FlowCache.LIFETIME_NANOS);
-        FlowCache.write(e, newSrc, newDst, newPorts, ChecksumDelta.add(ipDelta, TTL_DECREMENT_DELTA), l4Delta, mac,
+        FlowCache.write(e, newSrc, newDst, newPorts, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA), l4Delta, mac,
                 snap.mac[egress], snap.mtu[egress], snap.port[egress], translated);
     }
 
