@@ -92,14 +92,15 @@ public final class Ipv4 {
     }
 
     /**
-     * Decrements TTL (the caller checked it is above 0) and patches the header checksum
-     * incrementally (RFC 1624): TTL is the high byte of the 16-bit word at offset 8, so that word
-     * drops by 0x0100 and the checksum gains {@link #TTL_DECREMENT_DELTA}. TTL, protocol and
-     * checksum are one 32-bit read and write.
+     * Decrements TTL and patches the header checksum incrementally (RFC 1624): TTL is the high
+     * byte of the 16-bit word at offset 8, so the word drops by 0x0100 (a TTL of 0 wraps to 255,
+     * with a checksum that still verifies). TTL, protocol and checksum are one 32-bit read and write.
      */
     public static void decrementTtl(long ip) {
         int w = Mem.i32(ip + OFF_TTL);
-        Mem.i32(ip + OFF_TTL, ((w - 0x0100_0000) & 0xffff_0000) | ChecksumDelta.apply(w & 0xffff, TTL_DECREMENT_DELTA));
+        int oldWord = w >>> 16;
+        int newWord = (oldWord - 0x0100) & 0xffff;
+        Mem.i32(ip + OFF_TTL, newWord << 16 | ChecksumDelta.update16(w & 0xffff, oldWord, newWord));
     }
 
     public static String format(int addr) {
