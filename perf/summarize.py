@@ -39,22 +39,30 @@ def main(path):
             continue
         j = json.loads(line)
         name = j["scenario"] + (":" + j["variant"] if j.get("variant") else "")
-        if "UseTransparentHugePages" in j.get("jvm_args", ""):
-            name += " (THP heap)"
         groups.setdefault(name, []).append(j)
-    print("| scenario | runs | Mpps | cycles/pkt | on-CPU cycles/pkt | harness on-CPU | engine on-CPU "
-          "| CPU share | new sessions/s | bytes/pkt | GCs | sessions | drops | wrong | bytes/session |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| scenario | runs | Mpps | on-CPU cycles/pkt | engine beyond harness | C Mpps | C on-CPU cycles/pkt "
+          "| C beyond harness | engine / C (Mpps) | engine / C (best 0.5 s) | new sessions/s (engine / C) | B/pkt "
+          "| GCs | wrong (engine / C) | CPU share | bytes/session |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in groups.items():
-        drops = sum(r.get("drops", 0) for r in runs)
         wrong = sum(r.get("mistranslated", 0) or 0 for r in runs)
+        c_wrong = [r.get("c_reference_mistranslated") for r in runs if r.get("c_reference_mistranslated") is not None]
         bpp = max(r.get("bytes_per_packet") or 0 for r in runs)
         gcs = sum(r.get("gc_count", 0) for r in runs)
         shares = ", ".join(fmt(r.get("cpu_share"), 2) for r in runs)
-        print(f"| {name} | {len(runs)} | {cell(runs, 'forwarded_mpps', 2)} | {cell(runs, 'cycles_per_pkt')} "
-              f"| {cell(runs, 'cycles_per_pkt_on_cpu')} | {cell(runs, 'mirror_cycles_per_pkt_on_cpu')} "
-              f"| {cell(runs, 'engine_cycles_per_pkt_on_cpu')} | {shares} | {cell(runs, 'new_sessions_per_s')} "
-              f"| {bpp:.4f} | {gcs} | {cell(runs, 'sessions')} | {drops} | {wrong} | {fmt(med([r.get('bytes_per_session') for r in runs]), 1)} |")
+        cps = cell(runs, "new_sessions_per_s")
+        if cps != "-":  # napt-cps: every packet opens a session, in C as well
+            for r in runs:
+                if r.get("c_reference_mpps") is not None:
+                    r["c_new_sessions_per_s"] = round(r["c_reference_mpps"] * 1e6)
+            cps += " / " + cell(runs, "c_new_sessions_per_s")
+        print(f"| {name} | {len(runs)} | {cell(runs, 'forwarded_mpps', 2)} | {cell(runs, 'cycles_per_pkt_on_cpu')} "
+              f"| {cell(runs, 'engine_cycles_per_pkt_on_cpu')} | {cell(runs, 'c_reference_mpps', 2)} "
+              f"| {cell(runs, 'c_reference_cycles_per_pkt_on_cpu')} "
+              f"| {cell(runs, 'c_reference_engine_cycles_per_pkt_on_cpu')} | {cell(runs, 'ratio_to_c', 2)} "
+              f"| {cell(runs, 'ratio_to_c_best_slice', 2)} | {cps} | {bpp:.4f} | {gcs} "
+              f"| {wrong} / {sum(c_wrong) if c_wrong else '-'} | {shares} "
+              f"| {fmt(med([r.get('bytes_per_session') for r in runs]), 1)} |")
     print()
     print("| scenario | round | started (UTC) | load at start | Mpps | cycles/pkt | on-CPU | engine on-CPU | CPU share "
           "| drop detail (window) | drops before window | command |")
