@@ -348,7 +348,7 @@ public final class Bench {
                     }
                 }
                 lines.add(json);
-                out.println(Json.write(json));
+                out.println(JsonLine.write(json));
                 out.flush();
             }
         } finally {
@@ -479,52 +479,5 @@ public final class Bench {
 
     private static String fmt(Object v) {
         return v == null ? "-" : String.format(Locale.ROOT, "%.2f", (Double) v);
-    }
-
-    /** Flat JSON objects of strings, numbers, booleans and nulls. */
-    static final class Json {
-        private Json() {
-        }
-
-        static String write(Map<String, Object> map) {
-            StringBuilder sb = new StringBuilder("{");
-            for (Map.Entry<String, Object> e : map.entrySet()) {
-                if (sb.length() > 1) {
-                    sb.append(',');
-                }
-                string(sb, e.getKey());
-                sb.append(':');
-                Object v = e.getValue();
-                if (v == null) {
-                    sb.append("null");
-                } else if (v instanceof String s) {
-                    string(sb, s);
-                } else if (v instanceof Double d) {
-                    sb.append(Double.isFinite(d) ? String.format(Locale.ROOT, "%s", d) : "null");
-                } else {
-                    sb.append(v);
-                }
-            }
-            return sb.append('}').toString();
-        }
-
-        private static void string(StringBuilder sb, String s) {
-            sb.append('"');
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '"' -> sb.append("\\\"");
-                    case '\\' -> sb.append("\\\\");
-                    default -> {
-                        if (c < 0x20) {
-                            sb.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            sb.append(c);
-                        }
-                    }
-                }
-            }
-            sb.append('"');
-        }
     }
 }
