@@ -56,26 +56,9 @@ for a in "$@"; do
 done
 
 cd "$root"
-# The runtime classpath as the reactor resolves it: this work tree's own perf, engine and native
-# jars (built here, never the copies in ~/.m2, which other work trees overwrite with `mvn install`),
-# plus agrona and HdrHistogram from ~/.m2. exec-maven-plugin prints it in the same reactor run as
-# the build, so hairpin-engine resolves to engine/target/*.jar; the dependency plugin's own
-# dependencies are not in ~/.m2.
-cp_file="$here/target/bench.classpath"
-if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
-    mkdir -p "$here/target"
-    log="$here/target/bench-build.log"
-    if ! mvn -B -o -pl perf -am package -DskipTests org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
-            -Dexec.executable=echo -Dexec.args='%classpath' > "$log" 2>&1; then
-        tail -40 "$log" >&2
-        say "the build failed (full log: $log)"; exit 1
-    fi
-    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^$root/perf/target/classes:" | tail -1 > "$cp_file" || true
-    [[ -s "$cp_file" ]] || { say "the reactor build did not print perf's classpath (see $log)"; exit 1; }
-elif [[ ! -s "$cp_file" ]]; then
-    say "BENCH_NO_BUILD=1 but $cp_file is missing: run once without it"; exit 1
-fi
-classpath="$(cat "$cp_file")"
+# shellcheck source=classpath.sh
+. "$here/classpath.sh"
+perf_classpath bench "${BENCH_NO_BUILD:-0}" BENCH_NO_BUILD
 for jar in engine/target/hairpin-engine- native/target/hairpin-native-; do
     [[ ":$classpath:" == *":$root/$jar"* ]] || { say "classpath does not use $root/$jar*.jar: $classpath"; exit 1; }
 done

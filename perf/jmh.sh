@@ -26,21 +26,9 @@ root="$(cd "$here/.." && pwd)"
 say() { echo "jmh.sh: $*" >&2; }
 
 cd "$root"
-cp_file="$here/target/jmh.classpath"
-if [[ "${JMH_NO_BUILD:-0}" != 1 ]]; then
-    mkdir -p "$here/target"
-    log="$here/target/jmh-build.log"
-    if ! mvn -B -o -pl perf -am package -DskipTests org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
-            -Dexec.executable=echo -Dexec.args='%classpath' > "$log" 2>&1; then
-        tail -40 "$log" >&2
-        say "the build failed (full log: $log)"; exit 1
-    fi
-    sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^$root/perf/target/classes:" | tail -1 > "$cp_file" || true
-    [[ -s "$cp_file" ]] || { say "the reactor build did not print perf's classpath (see $log)"; exit 1; }
-elif [[ ! -s "$cp_file" ]]; then
-    say "JMH_NO_BUILD=1 but $cp_file is missing: run once without it"; exit 1
-fi
-classpath="$(cat "$cp_file")"
+# shellcheck source=classpath.sh
+. "$here/classpath.sh"
+perf_classpath jmh "${JMH_NO_BUILD:-0}" JMH_NO_BUILD
 [[ ":$classpath:" == *":$root/engine/target/hairpin-engine-"* ]] \
     || { say "classpath does not use $root/engine/target/hairpin-engine-*.jar: $classpath"; exit 1; }
 [[ -f "$root/perf/target/classes/META-INF/BenchmarkList" ]] \
