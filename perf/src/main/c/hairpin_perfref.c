@@ -255,6 +255,17 @@ static void nbt_put(struct nbt *t, uint32_t ip, const uint8_t *mac)
 /* A flow's rewrite: the tuple it becomes and the checksum deltas that takes (IP header, L4). */
 struct rw { uint32_t src, dst, ports; uint16_t d_ip, d_l4; };
 
+/* A session flow's rewrite into the packet's pending translation. */
+static inline void take_rewrite(const struct rw *r, uint32_t *src, uint32_t *dst, uint32_t *ports, uint32_t *d_ip,
+                                uint32_t *d_l4)
+{
+    *src = r->src;
+    *dst = r->dst;
+    *ports = r->ports;
+    *d_ip = r->d_ip;
+    *d_l4 = r->d_l4;
+}
+
 struct sess {
     struct rw rw[2];     /* flow 0 (as first seen) and flow 1 (the return) */
     uint64_t expires;    /* TSC */
@@ -1103,12 +1114,7 @@ static inline void process(struct hp_ref *x, struct rte_mbuf *m, uint32_t in, st
     if (flow != NIL) {
         hit = &x->sess[flow >> 1];
         dir = flow & 1;
-        const struct rw *r = &hit->rw[dir];
-        n_src = r->src;
-        n_dst = r->dst;
-        n_ports = r->ports;
-        d_ip = r->d_ip;
-        d_l4 = r->d_l4;
+        take_rewrite(&hit->rw[dir], &n_src, &n_dst, &n_ports, &d_ip, &d_l4);
         translate = 1;
     } else if (x->nat_rules) {
         uint32_t pub = kvt_get(&x->public_addr, dst);
@@ -1163,12 +1169,7 @@ static inline void process(struct hp_ref *x, struct rte_mbuf *m, uint32_t in, st
                     return;
                 }
                 hit = &x->sess[f >> 1];
-                const struct rw *r = &hit->rw[0];
-                n_src = r->src;
-                n_dst = r->dst;
-                n_ports = r->ports;
-                d_ip = r->d_ip;
-                d_l4 = r->d_l4;
+                take_rewrite(&hit->rw[0], &n_src, &n_dst, &n_ports, &d_ip, &d_l4);
                 translate = 1;
             }
         }
@@ -1218,12 +1219,7 @@ static inline void process(struct hp_ref *x, struct rte_mbuf *m, uint32_t in, st
                 return;
             }
             hit = &x->sess[f >> 1];
-            const struct rw *rw = &hit->rw[0];
-            n_src = rw->src;
-            n_dst = rw->dst;
-            n_ports = rw->ports;
-            d_ip = rw->d_ip;
-            d_l4 = rw->d_l4;
+            take_rewrite(&hit->rw[0], &n_src, &n_dst, &n_ports, &d_ip, &d_l4);
             translate = 1;
         }
     }
