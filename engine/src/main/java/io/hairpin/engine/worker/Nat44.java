@@ -113,6 +113,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final long[] burstK1 = new long[Worker.BURST];
     private final long[] burstK2 = new long[Worker.BURST];
     private final long[] burstSlots = new long[Worker.BURST];
+    /** 4096 sessions: 320 KiB of records and at most 8192 index lines, well inside a 1 MiB L2. */
+    static final int PREFETCH_MIN_SESSIONS = 4096;
     /** Written by {@link #willExpire} so that its loads have a use. */
     private long prefetched;
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
@@ -297,11 +299,13 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /**
      * Before a received burst is processed one packet at a time: loads the session index slots and
      * records its TCP/UDP packets will look up, all at once, so that their cache misses overlap
-     * instead of each packet waiting for its own two. Decides nothing and changes nothing.
+     * instead of each packet waiting for its own two. Decides nothing and changes nothing. A
+     * table of fewer than {@link #PREFETCH_MIN_SESSIONS} sessions stays in L2 anyway, and this
+     * pass would only parse and hash each packet once more.
      */
     void prefetch(long rxAddr, int n) {
         SessionTable t = sessions;
-        if (t == null || t.size() == 0) {
+        if (t == null || t.size() < PREFETCH_MIN_SESSIONS) {
             return;
         }
         final long[] k1s = burstK1;
