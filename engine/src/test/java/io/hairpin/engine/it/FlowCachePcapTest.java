@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.packet.Icmp;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
@@ -128,6 +129,56 @@ class FlowCachePcapTest {
         assertEquals(5 * (COPIES - 1), r.event(Counters.FLOW_CACHE_HITS), "all but each flow's first packet");
         assertEquals(5 * COPIES, r.event(Counters.NAT_TRANSLATED));
         assertEquals(5 * COPIES, r.event(Counters.FORWARDED));
+    }
+
+    /**
+     * Packets of a cached flow that the fast path must not take — TTL 1, a bad header checksum,
+     * a first fragment, IP options, too big for the egress MTU with DF — get what the full
+     * pipeline gives them, between two packets that do take it.
+     */
+    @Test
+    void packetsOfACachedFlowThatNeedThePipelineGetIt() throws Exception {
+        List<byte[]> wanIn = firstBurst(Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, ip("198.51.100.1")), REMOTE_MAC);
+        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
+        wanIn.add(flowPacket().build());                              // fills the cache
+        wanIn.add(flowPacket().build());                              // a hit
+        wanIn.add(flowPacket().ttl(1).build());                       // time exceeded
+        wanIn.add(flowPacket().corruptHeaderChecksum().build());      // dropped
+        wanIn.add(flowPacket().mf(true).build());                     // a first fragment: 1:1 translates it
+        wanIn.add(flowPacket().options(new byte[] {1, 1, 1, 0}).build()); // options: routed with them
+        wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, new byte[1000]).df(true)
+                .build());                                            // fragmentation needed
+        wanIn.add(flowPacket().build());                              // a hit again
+        PcapRun.Result r = PcapRun.run(dir, List.of(PcapRun.Port.of("wan", true, "198.51.100.1/24"),
+                PcapRun.Port.of("lan", false, "10.3.1.1/24").mtu(576)), List.of("w", "l"),
+                Map.of("w", wanIn, "l", lanIn), List.of(), binat());
+
+        List<Decoded.Ipv4> toLan = ipv4(r.out("l"));
+        assertEquals(5, toLan.size(), "the two hits, the first fragment, the one with options, the last hit");
+        for (Decoded.Ipv4 p : toLan) {
+            assertEquals(REMOTE, p.src());
+            assertEquals(SERVER, p.dst());
+            assertEquals(63, p.ttl());
+            assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
+        }
+        assertEquals(6, toLan.get(3).ihl(), "the options stay");
+        List<Decoded.Ipv4> toWan = ipv4(r.out("w"));
+        assertEquals(2, toWan.size(), "two ICMP errors: " + toWan);
+        assertEquals(Icmp.TYPE_TIME_EXCEEDED, toWan.get(0).icmp().type());
+        assertEquals(Icmp.TYPE_UNREACHABLE, toWan.get(1).icmp().type());
+        assertEquals(Icmp.CODE_FRAGMENTATION_NEEDED, toWan.get(1).icmp().code());
+        for (Decoded.Ipv4 p : toWan) {
+            assertEquals(REMOTE, p.dst());
+            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
+        }
+        assertEquals(1, r.event(Counters.TTL_EXPIRED));
+        assertEquals(1, r.event(Counters.BAD_IP_CHECKSUM));
+        assertEquals(1, r.event(Counters.TOO_BIG_DF));
+        assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "only the two plain packets after the first");
+    }
+
+    private static Frames.Ipv4Builder flowPacket() {
+        return Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, PAYLOAD);
     }
 
     @Test
