@@ -352,7 +352,7 @@ public final class Worker implements Agent {
      */
     private long classify(int port, int n) {
         final int iface = fastIface[port];
-        final long mac = iface < 0 ? -1 : fastMac[port];
+        final long mac = fastMac[port];
         long bytes = 0;
         for (int i = 0; i < n; i++) {
             long m = Mem.nativeLong(rxAddr + 8L * i);
