@@ -10,7 +10,8 @@
 #
 # Runs perf/bench.sh SCENARIO --no-cref --no-harness with a window long enough to sample SECONDS
 # (default 5) after the warm-up, with the JIT's symbol map (jcmd Compiler.perfmap), and leaves
-# perf.data in perf/target/profile.data. BENCH_NO_BUILD=1 reuses the last build, as for bench.sh.
+# perf.data in perf/target/profile.data and the per-method report in perf/target/profile.txt.
+# BENCH_NO_BUILD=1 reuses the last build, as for bench.sh.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -51,15 +52,17 @@ wait "$bench" || { say "the benchmark failed (see $here/target/profile.log)"; ex
 
 set +o pipefail # head closes the pipes early
 
-perf report -i "$data" --no-children --sort sym 2> /dev/null | grep -v '^#' | grep -v '^$' | head -15
+report="$here/target/profile.txt"
+perf report -i "$data" --no-children --sort sym 2> /dev/null | grep -v '^#' | grep -v '^$' > "$report"
+head -15 "$report"
 echo
 perf script -i "$data" -F ip,sym 2> /dev/null \
     | awk '{n[$1 " " $2 " " $3]++; t++} END {for (k in n) printf "%5.1f%% %s\n", 100 * n[k] / t, k}' \
     | sort -rn | head -10
 echo
-perf report -i "$data" --no-children --sort sym 2> /dev/null | grep -v '^#' \
-    | awk '/io\.hairpin\.engine/ {e += $1} /io\.hairpin\.perf\.Mirror/ {m += $1}
-           END {if (m > 0) printf "engine %.1f %% of samples, harness (Mirror) %.1f %%: %.2f engine samples per harness sample\n", e, m, e / m}'
+awk '/io\.hairpin\.engine/ {e += $1} /io\.hairpin\.perf\.Mirror/ {m += $1}
+     END {if (m > 0) printf "engine %.1f %% of samples, harness (Mirror) %.1f %%: %.2f engine samples per harness sample\n", e, m, e / m}' \
+    "$report"
 rm -f "/tmp/perf-$pid.map" # the JIT's symbol map, only for perf report
 jq -r '"\(.scenario)\(if .variant then ":" + .variant else "" end): \(.forwarded_mpps) Mpps, \(.cycles_per_pkt_on_cpu) on-CPU cycles/packet over the whole window"' \
     "$here/target/profile.json"
