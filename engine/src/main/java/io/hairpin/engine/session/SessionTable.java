@@ -208,23 +208,30 @@ public final class SessionTable {
     /**
      * Loads, for up to {@code n} keys of one burst, the index slot each would probe first and the
      * record of the first slot on its probe chain with a matching fingerprint, so that the lookups
-     * that follow find them in cache. The loads of
-     * different keys do not depend on one another, so the CPU overlaps their misses (Java has no
-     * prefetch instruction; this is the same memory-level parallelism). Changes nothing.
+     * that follow find them in cache. The loads of different keys do not depend on one another,
+     * so the CPU overlaps their misses (Java has no prefetch instruction; this is the same
+     * memory-level parallelism). Changes nothing.
      *
-     * @param slots scratch of at least n longs
+     * <p>The loads are made in loops that do nothing else: a miss holds up retirement until it is
+     * served, so the misses the CPU can have in flight are about its reorder buffer over the
+     * instructions of one iteration. Hashing or probing in the same loop would leave room for a
+     * handful; on their own, a burst's worth.
+     *
+     * @param slots scratch of at least n longs; holds, afterwards, each key's candidate flow (the
+     *              first fingerprint match on its probe chain) or -1
      */
     public void prefetch(long[] k1, long[] k2, int n, long[] slots) {
         final long[] index = this.index;
         final long[] rec = this.rec;
+        for (int i = 0; i < n; i++) {
+            slots[i] = hash(k1[i], k2[i]);
+        }
         long sum = 0;
         for (int i = 0; i < n; i++) {
-            long h = hash(k1[i], k2[i]);
-            slots[i] = h;
-            sum += index[(int) (h >>> 32) & mask];
+            sum += index[(int) (slots[i] >>> 32) & mask];
         }
         // the home slots are in cache now: follow each probe chain to its first fingerprint match
-        // (at load 0.5 a third of the flows sit past their home slot) and load that record
+        // (at load 0.5 a third of the flows sit past their home slot)
         for (int i = 0; i < n; i++) {
             long h = slots[i];
             long fp = h & HI;
@@ -233,12 +240,37 @@ public final class SessionTable {
             while ((v = index[j]) != 0 && (v & HI) != fp) {
                 j = (j + 1) & mask;
             }
-            if (v != 0) {
-                int f = (int) v - 1;
+            slots[i] = v != 0 ? (int) v - 1 : -1;
+        }
+        for (int i = 0; i < n; i++) {
+            int f = (int) slots[i];
+            if (f >= 0) {
                 sum += rec[base(f)] + rec[(f >>> 1) * REC + EXP];
             }
         }
         prefetched = sum; // keeps the loads from being optimised away
+    }
+
+    /**
+     * {@link #lookup} for {@code n} keys at once: {@link #prefetch}es them all, then confirms each
+     * candidate flow against its key (in cache by then), with a full lookup only when the first
+     * fingerprint match was another flow's. The loads of different keys overlap, which a lookup
+     * per packet, each waiting for its own misses, does not get.
+     *
+     * @param slots scratch of at least n longs
+     */
+    public void lookupBurst(long[] k1, long[] k2, int n, int[] flows, long[] slots) {
+        prefetch(k1, k2, n, slots);
+        final long[] rec = this.rec;
+        for (int i = 0; i < n; i++) {
+            int f = (int) slots[i];
+            if (f < 0) {
+                flows[i] = -1;
+                continue;
+            }
+            int b = base(f);
+            flows[i] = rec[b] == k1[i] && rec[b + 1] == k2[i] ? f : lookup(k1[i], k2[i]);
+        }
     }
 
     /** The translated (src, dst) addresses of a flow, packed like k1. */

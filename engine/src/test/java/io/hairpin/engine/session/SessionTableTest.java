@@ -257,6 +257,11 @@ class SessionTableTest {
         int tag;
     }
 
+    private static final int[] BURST = new int[32];
+    private static final long[] BURST_K1 = new long[32];
+    private static final long[] BURST_K2 = new long[32];
+    private static final long[] BURST_SLOTS = new long[32];
+
     /** One randomized run against a HashMap oracle. */
     private static void randomRun(int capacity, int tickShift, int wheelBits, int keySpace, int ops, long seed) {
         Random rnd = new Random(seed);
@@ -330,6 +335,21 @@ class SessionTableTest {
                 m.tag = rnd.nextInt();
                 t.setState(s, m.state);
                 t.setTag(s, m.tag);
+            } else if (kind < 91) {
+                // a burst of lookups at once: live flows and random tuples, as lookup finds them
+                int n = 1 + rnd.nextInt(BURST.length);
+                List<Key> known = new ArrayList<>(flows.keySet());
+                for (int i = 0; i < n; i++) {
+                    Key k = !known.isEmpty() && rnd.nextBoolean() ? known.get(rnd.nextInt(known.size()))
+                            : new Key(rnd.nextInt(keySpace), rnd.nextInt(3));
+                    BURST_K1[i] = k.k1();
+                    BURST_K2[i] = k.k2();
+                }
+                t.lookupBurst(BURST_K1, BURST_K2, n, BURST, BURST_SLOTS);
+                for (int i = 0; i < n; i++) {
+                    Integer f = flows.get(new Key(BURST_K1[i], BURST_K2[i]));
+                    assertEquals(f == null ? -1 : f, BURST[i], "burst lookup " + i + " of " + n);
+                }
             } else {
                 int r = rnd.nextInt(10);
                 now[0] += r < 6 ? rnd.nextInt((int) tickNanos * 4) : r < 9 ? (long) (rnd.nextDouble() * maxTimeout)
