@@ -133,6 +133,9 @@ final class Scenarios {
                 x.put("translated_per_packet", m.packets() == 0 ? null : Bench.round((double) translated / m.packets(), 4));
                 long hits = end[Counters.FLOW_CACHE_HITS] - start[Counters.FLOW_CACHE_HITS];
                 x.put("flow_cache_hits_per_packet", m.packets() == 0 ? null : Bench.round((double) hits / m.packets(), 4));
+                long established = end[Counters.SESSION_FAST_PATH] - start[Counters.SESSION_FAST_PATH];
+                x.put("session_fast_path_per_packet",
+                        m.packets() == 0 ? null : Bench.round((double) established / m.packets(), 4));
                 if (s.scenario.equals("napt-cps")) {
                     // every packet through the worker is the first of a new flow (no tuple repeats
                     // within 10^9 flows), so each translation opened one session

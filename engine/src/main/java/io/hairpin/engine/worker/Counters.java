@@ -68,7 +68,9 @@ public final class Counters {
     public static final int FRAGMENTS_PARKED = 47;
     /** Packets forwarded by the flow cache's fast path (also counted as forwarded). */
     public static final int FLOW_CACHE_HITS = 48;
-    public static final int EVENT_COUNT = 49;
+    /** Packets forwarded by the established-session path (also counted as forwarded and translated). */
+    public static final int SESSION_FAST_PATH = 49;
+    public static final int EVENT_COUNT = 50;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -80,7 +82,8 @@ public final class Counters {
         "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "handoff_full", "fragment_duplicate", "fragment_overlap", "fragment_limit",
         "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
-        "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits"};
+        "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits",
+        "session_fast_path"};
     public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);

@@ -19,7 +19,11 @@ import java.nio.ByteOrder;
  * its stamp (the snapshot version and the neighbour table version it was made under) is the
  * current one and for at most {@link #LIFETIME_NANOS}, after which the full pipeline runs again
  * (and, for instance, refreshes a stale neighbour). Sessions are never cached; creating one
- * {@link #forget}s both of its tuples, so a cached decision cannot shadow it.
+ * {@link #forget}s both of its tuples, so a cached decision cannot shadow it. A session's packets
+ * take the worker's established-session path instead, which gets the rewrite from the session
+ * and the rest of the decision from two entries here: a <em>source entry</em> ({@link #sourceK2})
+ * for a source that passed the pipeline's checks on an interface, and a <em>route entry</em>
+ * ({@link #ROUTE_K2}), the egress half of an entry, for a translated destination.
  *
  * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 stamp,
  * 24 expires-at, then the decision in the byte order it takes on the wire, so that the fast path
@@ -95,6 +99,19 @@ final class FlowCache implements AutoCloseable {
     static long k2(int iface, int proto, int ports) {
         return ((long) iface << 48) | ((long) proto << 32) | (ports & 0xffffffffL);
     }
+
+    /*
+     * Entries of the established-session path, keyed by protocols no flow's key has (those are
+     * TCP or UDP; 254 and 255 are reserved, RFC 5237), so that they share the cache with flows
+     * without meeting them.
+     */
+    /** k2 of a source entry (k1 = source · 0): a source that passed the pipeline's checks on this interface. */
+    static long sourceK2(int iface) {
+        return k2(iface, 254, 0);
+    }
+
+    /** k2 of a route entry (k1 = 0 · translated destination): where its packets leave, whatever their ingress. */
+    static final long ROUTE_K2 = k2(0, 255, 0);
 
     long bucket(long k1, long k2) {
         long h = k1 * 0x9E3779B97F4A7C15L + (k2 & TUPLE_MASK) * 0xC2B2AE3D27D4EB4FL;

@@ -102,7 +102,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
     private io.hairpin.engine.fragment.FragmentTracker fragments;
     /** The current decision came from a session (so later fragments must follow it). */
-    private boolean bySession;
+    boolean bySession;
     /** The last TRANSLATE was a stateless 1:1 rewrite of a flow's own tuple (the worker may cache it). */
     boolean stateless;
     /** The worker's flow cache: a new session's tuples are forgotten there (null: no cache). */
@@ -290,6 +290,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** The current rules may create one more session (the table's capacity is fixed; a later rule set may lower the limit). */
     private boolean mayCreate() {
         return sessions.size() < rules.maxSessions;
+    }
+
+    /** Has a session table (this worker owns session state, and some rules need it or did). */
+    boolean holdsSessions() {
+        return sessions != null;
     }
 
     int sessionCount() {
@@ -649,6 +654,41 @@ final class Nat44 implements SessionTable.ExpiryListener {
             sessions.setState(session, state);
         }
         sessions.touch(session, now, timeout(proto, state));
+    }
+
+    /**
+     * The worker's established-session path: the flow of a TCP or UDP tuple (k1, k2 packed as
+     * {@link #k1} and {@link #k2}) if a session holds it, else -1. Changes nothing.
+     */
+    int establishedFlow(long k1, long k2) {
+        SessionTable t = sessions;
+        return t == null ? -1 : t.lookup(k1, k2);
+    }
+
+    /**
+     * {@link #establishedFlow} for n tuples at once, their misses overlapped (see
+     * {@link SessionTable#lookupBurst}); for tables of at least {@link #PREFETCH_MIN_SESSIONS}.
+     */
+    void establishedFlows(long[] k1, long[] k2, int n, int[] flows) {
+        sessions.lookupBurst(k1, k2, n, flows, burstSlots);
+    }
+
+    long rewriteK1(int flow) {
+        return sessions.rewriteK1(flow);
+    }
+
+    long rewriteK2(int flow) {
+        return sessions.rewriteK2(flow);
+    }
+
+    /**
+     * What {@link #refresh} does for a packet of the flow that changes no TCP state (no SYN, FIN
+     * or RST): the session lives for its timeout from now.
+     */
+    void refreshEstablished(int flow, int proto, long nowNanos) {
+        int session = flow >>> 1;
+        long timeout = proto == Ipv4.PROTO_TCP ? timeout(proto, sessions.state(session)) : rules.udpTimeoutNanos;
+        sessions.touch(session, nowNanos, timeout);
     }
 
     // ---- decisions ----------------------------------------------------------------------------

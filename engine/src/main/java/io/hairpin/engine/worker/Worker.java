@@ -44,6 +44,12 @@ public final class Worker implements Agent {
     static final int DEFAULT_TTL = 64;
     /** Flow cache buckets (four flows each, 256 bytes): 64 Ki flows in 4 MiB per worker. */
     static final int FLOW_CACHE_BUCKETS = 1 << 14;
+    /** A burst packet's bucket when it is eligible but the flow-cache bypass skips its lookup. */
+    private static final long BYPASSED = 1;
+    /** k1 (source · destination) to the k1 of its source entry (source · 0). */
+    private static final long SOURCE_MASK = 0xffff_ffff_0000_0000L;
+    /** The TCP flags that change a session's state (Nat44.refresh): SYN, FIN, RST. */
+    private static final int TCP_SYN_FIN_RST = 0x07;
 
     private final int id;
     private final short queue;
@@ -113,11 +119,40 @@ public final class Worker implements Agent {
     private final long[] burstK1 = new long[BURST];
     private final long[] burstK2 = new long[BURST];
     private final long[] burstBucket = new long[BURST];
+    /** Per packet of the RX burst, for the established-session path: its source entry's bucket ... */
+    private final long[] burstSource = new long[BURST];
+    /** ... and, when {@link #burstLookedUp}, its session flow (-1: none) and its route entry's bucket. */
+    private final int[] burstFlow = new int[BURST];
+    private final long[] burstRoute = new long[BURST];
+    /** The burst's session flows were looked up all at once (a big table: see {@link #lookUpSessions}). */
+    private boolean burstLookedUp;
+    /** Scratch of {@link #lookUpSessions}: the eligible packets' tuples, positions and flows. */
+    private final long[] sessionK1 = new long[BURST];
+    private final long[] sessionK2 = new long[BURST];
+    private final int[] sessionAt = new int[BURST];
+    private final int[] sessionFlow = new int[BURST];
     /** Keeps the first pass's loads from being optimised away. */
     long flowTouch;
     /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
     private int fastHits;
     private int fastTranslated;
+    /** Packets of this doWork the established-session path sent (forwarded and translated). */
+    private int sessionHits;
+    /**
+     * This worker holds the NAT sessions its packets match (it hands nothing off, and has a
+     * session table): eligible packets the flow cache does not take try the established-session
+     * path.
+     */
+    private boolean sessionPath;
+    /**
+     * An established-session packet found no source entry, or no route entry: their keys, for
+     * {@link #ipv4} to record what the pipeline decides for the packet.
+     */
+    private boolean sourceFillArmed;
+    private long sourceK1;
+    private long sourceK2;
+    private boolean routeFillArmed;
+    private long routeK1;
     /**
      * Traffic the flow cache cannot serve (sessions: NAPT, port forwards) would pay a probe per
      * packet for nothing, a cache miss at a million flows. So the hit rate is sampled over
@@ -265,6 +300,7 @@ public final class Worker implements Agent {
             flowBypassNext = FLOW_BYPASS;
         }
         natActive = snap.nat.hasRules || nat.sessionCount() > 0;
+        sessionPath = !handOff && nat.holdsSessions();
         now = System.nanoTime();
         flowStamp = snap.version << 32;
         if (!announced) {
@@ -277,11 +313,15 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
             long touched = touchHeaders(n);
-            if (natActive) {
+            burstLookedUp = sessionPath && fastIface[p] >= 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+            if (natActive && !burstLookedUp) {
                 nat.prefetch(rxAddr, n);
             }
             long bytes = classify(p, n);
             flowTouch = touched + touchBuckets(n);
+            if (burstLookedUp) {
+                flowTouch += lookUpSessions(n);
+            }
             fromWire(p, n);
             counters.add(p, Counters.RX_PACKETS, n);
             counters.add(p, Counters.RX_BYTES, bytes);
@@ -326,6 +366,12 @@ public final class Worker implements Agent {
             fastHits = 0;
             fastTranslated = 0;
         }
+        if (sessionHits != 0) {
+            counters.addEvent(Counters.FORWARDED, sessionHits);
+            counters.addEvent(Counters.NAT_TRANSLATED, sessionHits);
+            counters.addEvent(Counters.SESSION_FAST_PATH, sessionHits);
+            sessionHits = 0;
+        }
         if (flowLookups >= FLOW_SAMPLE) {
             if (flowHits < FLOW_SAMPLE / 4) {
                 flowBypass = flowBypassNext;
@@ -359,9 +405,13 @@ public final class Worker implements Agent {
             int len = Mbuf.dataLen(m);
             bytes += len;
             burstBucket[i] = 0;
+            boolean lookup = true;
             if (flowBypass > 0) {
                 flowBypass--;
-                continue;
+                if (!sessionPath) {
+                    continue;
+                }
+                lookup = false; // still classified: the established-session path may take it
             }
             if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
                 continue;
@@ -387,7 +437,10 @@ public final class Worker implements Agent {
             long k2 = FlowCache.k2(iface, proto, Integer.reverseBytes((int) (h2 >>> 32)));
             burstK1[i] = k1;
             burstK2[i] = k2;
-            burstBucket[i] = flows.bucket(k1, k2);
+            burstBucket[i] = lookup ? flows.bucket(k1, k2) : BYPASSED;
+            if (sessionPath) {
+                burstSource[i] = flows.bucket(k1 & SOURCE_MASK, FlowCache.sourceK2(iface));
+            }
         }
         return bytes;
     }
@@ -416,8 +469,54 @@ public final class Worker implements Agent {
         long sum = 0;
         for (int i = 0; i < n; i++) {
             long b = buckets[i];
-            if (b != 0) {
+            if (b != 0 && b != BYPASSED) {
                 sum += Mem.nativeLong(b);
+            }
+        }
+        if (sessionPath) {
+            final long[] sources = burstSource;
+            for (int i = 0; i < n; i++) {
+                if (buckets[i] != 0) {
+                    sum += Mem.nativeLong(sources[i]);
+                }
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * For a big session table: looks up the session flows of the burst's eligible packets all at
+     * once (their index and record misses overlapped), then loads the first line of each found
+     * flow's route-entry bucket, in a loop that does nothing else, as {@link #touchBuckets} does.
+     * Sessions are only removed between bursts (expiry, the control plane), so a flow found here
+     * is still that session's when its packet's turn comes. Returns the sum of what it loaded.
+     */
+    private long lookUpSessions(int n) {
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            burstFlow[i] = -1;
+            if (burstBucket[i] != 0) {
+                sessionK1[c] = burstK1[i];
+                sessionK2[c] = burstK2[i] & FlowCache.TUPLE_MASK;
+                sessionAt[c++] = i;
+            }
+        }
+        if (c == 0) {
+            return 0;
+        }
+        nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow);
+        for (int j = 0; j < c; j++) {
+            int flow = sessionFlow[j];
+            if (flow >= 0) {
+                int i = sessionAt[j];
+                burstFlow[i] = flow;
+                burstRoute[i] = flows.bucket(nat.rewriteK1(flow) & 0xffffffffL, FlowCache.ROUTE_K2);
+            }
+        }
+        long sum = 0;
+        for (int j = 0; j < c; j++) {
+            if (sessionFlow[j] >= 0) {
+                sum += Mem.nativeLong(burstRoute[sessionAt[j]]);
             }
         }
         return sum;
@@ -449,6 +548,8 @@ public final class Worker implements Agent {
             if (i < n) {
                 frame(Mem.nativeLong(rxAddr + 8L * i), port);
                 fillArmed = false;
+                sourceFillArmed = false;
+                routeFillArmed = false;
                 i++;
             }
         }
@@ -464,18 +565,28 @@ public final class Worker implements Agent {
      */
     private int cached(int port, int from, int n) {
         for (int i = from; i < n; i++) {
-            if (burstBucket[i] == 0) {
+            long b = burstBucket[i];
+            if (b == 0) {
                 return i;
             }
             long m = Mem.nativeLong(rxAddr + 8L * i);
             long k1 = burstK1[i];
             long k2 = burstK2[i];
-            long e = flows.findIn(burstBucket[i], k1, k2, flowStamp ^ (neighbors.version() & 0xffffffffL), now);
-            flowLookups++;
+            long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+            long e = 0;
+            if (b != BYPASSED) {
+                e = flows.findIn(b, k1, k2, stamp, now);
+                flowLookups++;
+            }
             if (e == 0) {
-                fillArmed = true;
-                fillK1 = k1;
-                fillK2 = k2;
+                if (sessionPath && established(m, i, k1, k2, stamp)) {
+                    continue;
+                }
+                if (b != BYPASSED) {
+                    fillArmed = true;
+                    fillK1 = k1;
+                    fillK2 = k2;
+                }
                 return i;
             }
             // the decision in four loads; then stores of wire-order bytes, and checksums updated in
@@ -525,17 +636,98 @@ public final class Worker implements Agent {
     }
 
     /**
+     * The established-session path (VPP's nat44-ed fast path), for an eligible packet the flow
+     * cache did not take: a TCP or UDP packet of a NAT session that changes no TCP state (no SYN,
+     * FIN or RST) gets the session's rewrite, with checksum deltas computed from its tuple. What
+     * the pipeline decides around the NAT comes from two flow-cache entries, as the pipeline last
+     * decided it: the source entry of (ingress interface, source) says the source passed its
+     * checks (anti-spoofing, local sources); the route entry of the translated destination gives
+     * egress, neighbour and MTU. The session is refreshed as the pipeline would refresh it. False
+     * (nothing changed) when the packet needs the pipeline: no session, TCP flags, a martian
+     * address, a missing entry (which arms its fill), or too big for the egress MTU.
+     */
+    private boolean established(long m, int i, long k1, long k2, long stamp) {
+        int proto = (int) (k2 >>> 32) & 0xff;
+        long f = Mbuf.data(m);
+        long ip = f + Ethernet.HEADER_LEN;
+        if (proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0) {
+            return false;
+        }
+        int src = (int) (k1 >>> 32);
+        int dst = (int) k1;
+        // the pipeline drops these before NAT; both tests are the first-octet ones of Ipv4
+        if (src == dst || Ipv4.isMartianSource(src) || Ipv4.isMartianSource(dst)) {
+            return false;
+        }
+        int flow = burstLookedUp ? burstFlow[i] : nat.establishedFlow(k1, k2 & FlowCache.TUPLE_MASK);
+        if (flow < 0) {
+            return false;
+        }
+        long rk1 = nat.rewriteK1(flow);
+        int newDst = (int) rk1;
+        long skey1 = k1 & SOURCE_MASK;
+        long skey2 = FlowCache.sourceK2((int) (k2 >>> 48));
+        long rkey1 = newDst & 0xffffffffL;
+        boolean sourceOk = flows.findIn(burstSource[i], skey1, skey2, stamp, now) != 0;
+        long e = flows.findIn(burstLookedUp ? burstRoute[i] : flows.bucket(rkey1, FlowCache.ROUTE_K2), rkey1,
+                FlowCache.ROUTE_K2, stamp, now);
+        if (!sourceOk || e == 0) {
+            sourceFillArmed = !sourceOk;
+            sourceK1 = skey1;
+            sourceK2 = skey2;
+            routeFillArmed = e == 0;
+            routeK1 = rkey1;
+            return false;
+        }
+        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
+        int total = Mem.u16(ip + 2);
+        if (total > ((int) (macTail >>> 32) & 0xffff)) {
+            return false; // the pipeline decides (ICMP or drop)
+        }
+        nat.refreshEstablished(flow, proto, now);
+        int newSrc = (int) (rk1 >>> 32);
+        int ports = (int) k2;
+        int newPorts = (int) nat.rewriteK2(flow);
+        int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
+        int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
+        Mem.i32(ip + 12, newSrc);
+        Mem.i32(ip + 16, newDst);
+        Mem.i32(ip + 20, newPorts);
+        if (proto == Ipv4.PROTO_TCP) {
+            Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
+        } else {
+            int ck = Mem.u16(ip + 26);
+            if (ck != 0) {
+                int updated = ChecksumDelta.apply(ck, l4Delta);
+                Mem.u16(ip + 26, updated == 0 ? 0xffff : updated);
+            }
+        }
+        // TTL, protocol, header checksum; classify saw TTL > 1
+        int w2 = Mem.i32(ip + 8);
+        int checksum = ChecksumDelta.apply(w2 & 0xffff, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA));
+        Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | checksum);
+        int len = Mbuf.dataLen(m);
+        if (total < len - Ethernet.HEADER_LEN) {
+            len = Ethernet.HEADER_LEN + total;
+            Mbuf.setLength(m, len); // drop Ethernet padding
+        }
+        Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
+        Mem.nativeInt(f + 8, (int) macTail);
+        sessionHits++;
+        int slot = (int) (macTail >>> 48) & 0xff;
+        if (stage(slot, m, len)) {
+            flush(slot);
+        }
+        return true;
+    }
+
+    /**
      * Records the decision the pipeline just reached for the flow whose cache miss armed it: the
      * packet (already translated, TTL not yet decremented) leaves on egress towards nextHop.
      * Only plain forwarding and stateless 1:1 get here; the caller checked that.
      */
     private void fill(long ip, int egress, int nextHop, boolean translated) {
         fillArmed = false;
-        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL); // before the MAC: a change after it invalidates
-        long mac = neighbors.mac(nextHop);
-        if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
-            return;
-        }
         int src = (int) (fillK1 >>> 32);
         int dst = (int) fillK1;
         int ports = (int) fillK2;
@@ -544,9 +736,39 @@ public final class Worker implements Agent {
         int newPorts = Mem.i32(ip + 20);
         int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
         int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
-        long e = flows.put(fillK1, fillK2, stamp, now + FlowCache.LIFETIME_NANOS);
-        FlowCache.write(e, newSrc, newDst, newPorts, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA), l4Delta, mac,
-                snap.mac[egress], snap.mtu[egress], snap.port[egress], translated);
+        fillEntry(fillK1, fillK2, egress, nextHop, newSrc, newDst, newPorts,
+                ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA), l4Delta, translated);
+    }
+
+    /**
+     * Records what the pipeline just decided for the established-session packet whose missing
+     * entries armed it: its source passed (a source entry holds nothing else), and where its
+     * translated destination leaves (a route entry: the egress half of an entry).
+     */
+    private void fillEstablished(int egress, int nextHop) {
+        if (sourceFillArmed) {
+            sourceFillArmed = false;
+            long e = flows.put(sourceK1, sourceK2, flowStamp ^ (neighbors.version() & 0xffffffffL),
+                    now + FlowCache.LIFETIME_NANOS);
+            FlowCache.write(e, 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
+        }
+        if (routeFillArmed) {
+            routeFillArmed = false;
+            fillEntry(routeK1, FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0, false);
+        }
+    }
+
+    /** A flow-cache entry for this key, unless the next hop is unresolved or stale or the egress tagged. */
+    private void fillEntry(long k1, long k2, int egress, int nextHop, int newSrc, int newDst, int newPorts, int ipDelta,
+                           int l4Delta, boolean translated) {
+        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL); // before the MAC: a change after it invalidates
+        long mac = neighbors.mac(nextHop);
+        if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
+            return;
+        }
+        long e = flows.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS);
+        FlowCache.write(e, newSrc, newDst, newPorts, ipDelta, l4Delta, mac, snap.mac[egress], snap.mtu[egress],
+                snap.port[egress], translated);
     }
 
     /**
@@ -882,6 +1104,9 @@ public final class Worker implements Agent {
         int gw = routes.gateway(r);
         if (fillArmed && (!translate || nat.stateless) && l2 == Ethernet.HEADER_LEN && ihl == Ipv4.MIN_HEADER_LEN) {
             fill(ip, egress, gw != 0 ? gw : dst, translate);
+        } else if ((sourceFillArmed || routeFillArmed) && translate && nat.bySession && l2 == Ethernet.HEADER_LEN
+                && ihl == Ipv4.MIN_HEADER_LEN) {
+            fillEstablished(egress, gw != 0 ? gw : dst);
         }
         Ipv4.decrementTtl(ip);
         counters.count(Counters.FORWARDED);
