@@ -667,7 +667,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * {@link #establishedFlow} for n tuples at once, their misses overlapped (see
-     * {@link SessionTable#lookupBurst}); for tables of at least {@link #PREFETCH_MIN_SESSIONS}.
+     * {@link SessionTable#lookupBurst}).
      */
     void establishedFlows(long[] k1, long[] k2, int n, int[] flows) {
         sessions.lookupBurst(k1, k2, n, flows, burstSlots);

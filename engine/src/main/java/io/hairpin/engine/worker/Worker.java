@@ -124,7 +124,7 @@ public final class Worker implements Agent {
     /** ... and, when {@link #burstLookedUp}, its session flow (-1: none) and its route entry's bucket. */
     private final int[] burstFlow = new int[BURST];
     private final long[] burstRoute = new long[BURST];
-    /** The burst's session flows were looked up all at once (a big table: see {@link #lookUpSessions}). */
+    /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
     private boolean burstLookedUp;
     /** Scratch of {@link #lookUpSessions}: the eligible packets' tuples, positions and flows. */
     private final long[] sessionK1 = new long[BURST];
@@ -313,7 +313,7 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
             long touched = touchHeaders(n);
-            burstLookedUp = sessionPath && fastIface[p] >= 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+            burstLookedUp = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
             if (natActive && !burstLookedUp) {
                 nat.prefetch(rxAddr, n);
             }
@@ -485,9 +485,10 @@ public final class Worker implements Agent {
     }
 
     /**
-     * For a big session table: looks up the session flows of the burst's eligible packets all at
-     * once (their index and record misses overlapped), then loads the first line of each found
-     * flow's route-entry bucket, in a loop that does nothing else, as {@link #touchBuckets} does.
+     * Looks up the session flows of the burst's eligible packets all at once (their index and
+     * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
+     * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
+     * as {@link #touchBuckets} does.
      * Sessions are only removed between bursts (expiry, the control plane), so a flow found here
      * is still that session's when its packet's turn comes. Returns the sum of what it loaded.
      */
