@@ -1,5 +1,9 @@
 package io.hairpin.engine.session;
 
+import io.hairpin.shim.Mem;
+import io.hairpin.shim.OffHeap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
 
 /**
@@ -7,15 +11,17 @@ import java.security.SecureRandom;
  * flows: flow {@code 2s} (direction 0, as first seen) and flow {@code 2s+1} (direction 1, the
  * return). A flow is matched by its tuple packed into two longs,
  * {@code k1 = srcIp << 32 | dstIp}, {@code k2 = proto << 32 | srcPort << 16 | dstPort}, and
- * carries its rewrite, the translated tuple in the same packing. The table never looks inside
- * the longs, so callers may pack ICMP identifiers as they like.
+ * carries its rewrite, the translated tuple in the same packing. Flow 1's rewrite is not
+ * stored: it is flow 0's key reversed (a NAT's return traffic is translated back to what the
+ * first packet was), the halves of k1 swapped and the two ports at the bottom of k2; callers
+ * pack tuples so that this holds (an ICMP echo's identifier is a request's source port and a
+ * reply's destination port). Otherwise the table does not look inside the longs.
  *
- * <h2>Layout (all primitives, nothing allocated after construction)</h2>
+ * <h2>Layout (primitives and off-heap memory, nothing allocated after construction)</h2>
  * <ul>
- *   <li>{@code rec}: one {@code long[10]} record per session,
- *       {@code [k1 k2 rk1 rk2]} of flow 0, {@code [k1 k2 rk1 rk2]} of flow 1, expiry, state|tag.
- *       A packet's match, rewrite, touch and state check hit one record (80 bytes, two cache lines
- *       at most) instead of six arrays.</li>
+ *   <li>{@code rec}: one 64-byte record per session, off-heap and aligned to a cache line:
+ *       {@code [k1 k2 rk1 rk2]} of flow 0, {@code [k1 k2]} of flow 1, expiry, state|tag. A
+ *       packet's match, rewrite, touch and state check hit that one line.</li>
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
  *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
@@ -25,9 +31,9 @@ import java.security.SecureRandom;
  *   <li>{@code next/prev}: intrusive doubly linked lists for the expiry timer wheel (and the free
  *       list). Nodes {@code [0, capacity)} are sessions, the rest are bucket sentinels.</li>
  * </ul>
- * <b>Bytes per session</b> = 80 (record) + 8 (wheel links) + 8 × slots / capacity (index, 32 when
- * the capacity is a power of two, up to 64 just above one): 120 bytes at 2^20 sessions, ≈121.5 at
- * 1 000 000, ≈130 at 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by
+ * <b>Bytes per session</b> = 64 (record) + 8 (wheel links) + 8 × slots / capacity (index, 32 when
+ * the capacity is a power of two, up to 64 just above one): 104 bytes at 2^20 sessions, ≈105.5 at
+ * 1 000 000, ≈114 at 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by
  * default). {@link #footprintBytes()} gives the exact total.
  *
  * <h2>Expiry</h2>
@@ -73,9 +79,16 @@ public final class SessionTable {
     /** Largest capacity accepted (the record array must stay below 2^31 longs). */
     public static final int MAX_CAPACITY = 1 << 27;
 
-    private static final int REC = 10;
-    private static final int EXP = 8;
-    private static final int META = 9;
+    /** A session's record: one cache line (off-heap, line-aligned); byte offsets in it. */
+    private static final int REC = 64;
+    private static final int K1 = 0;
+    private static final int K2 = 8;
+    private static final int RK1 = 16;
+    private static final int RK2 = 24;
+    private static final int K1_REV = 32;
+    private static final int K2_REV = 40;
+    private static final int EXP = 48;
+    private static final int META = 56;
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
     private static final int FREE = -1;
     private static final int NIL = -1;
@@ -85,7 +98,9 @@ public final class SessionTable {
     private final int capacity;
     private final int mask;
     private final long[] index;
-    private final long[] rec;
+    /** Freed with this table: nothing outside it holds the address. */
+    private final MemorySegment records;
+    private final long rec;
     private final long seed;
 
     private final int[] next;
@@ -126,7 +141,8 @@ public final class SessionTable {
         int slots = Integer.highestOneBit(4 * maxSessions - 1) << 1;
         this.mask = slots - 1;
         this.index = new long[slots];
-        this.rec = new long[maxSessions * REC];
+        this.records = OffHeap.allocate(Arena.ofAuto(), (long) maxSessions * REC);
+        this.rec = records.address();
         this.seed = hashSeed;
         this.tickShift = tickShift;
         int buckets = 1 << wheelBits;
@@ -155,14 +171,29 @@ public final class SessionTable {
         return h * 0xBF58476D1CE4E5B9L;
     }
 
-    private static int base(int flow) {
-        return (flow >>> 1) * REC + ((flow & 1) << 2);
+    /** The address of a session's record. */
+    private long at(int session) {
+        return rec + (long) session * REC;
+    }
+
+    /** The address of a flow's key (k1, then k2): its session's K1 or K1_REV. */
+    private long keyAt(int flow) {
+        return rec + (long) (flow >>> 1) * REC + ((flow & 1) << 5);
+    }
+
+    private boolean holds(int flow, long k1, long k2) {
+        long b = keyAt(flow);
+        return Mem.nativeLong(b) == k1 && Mem.nativeLong(b + 8) == k2;
+    }
+
+    /** k2 of the reverse direction: the two ports swapped, the rest (the protocol) kept. */
+    private static long reversePorts(long k2) {
+        return (k2 & 0xFFFF_FFFF_0000_0000L) | ((k2 & 0xFFFF) << 16) | ((k2 >>> 16) & 0xFFFF);
     }
 
     /** The slot holding (k1, k2), or {@code ~slot} of the empty slot that ends its probe chain. */
     private int probe(long k1, long k2, long h) {
         final long[] index = this.index;
-        final long[] rec = this.rec;
         final long fp = h & HI;
         int i = (int) (h >>> 32) & mask;
         for (;;) {
@@ -170,11 +201,8 @@ public final class SessionTable {
             if (v == 0) {
                 return ~i;
             }
-            if ((v & HI) == fp) {
-                int b = base((int) v - 1);
-                if (rec[b] == k1 && rec[b + 1] == k2) {
-                    return i;
-                }
+            if ((v & HI) == fp && holds((int) v - 1, k1, k2)) {
+                return i;
             }
             i = (i + 1) & mask;
         }
@@ -185,7 +213,6 @@ public final class SessionTable {
     /** The FLOW index ({@code session * 2 + direction}) matching (k1, k2), or -1. */
     public int lookup(long k1, long k2) {
         final long[] index = this.index;
-        final long[] rec = this.rec;
         final long h = hash(k1, k2);
         final long fp = h & HI;
         int i = (int) (h >>> 32) & mask;
@@ -194,12 +221,8 @@ public final class SessionTable {
             if (v == 0) {
                 return -1;
             }
-            if ((v & HI) == fp) {
-                int f = (int) v - 1;
-                int b = base(f);
-                if (rec[b] == k1 && rec[b + 1] == k2) {
-                    return f;
-                }
+            if ((v & HI) == fp && holds((int) v - 1, k1, k2)) {
+                return (int) v - 1;
             }
             i = (i + 1) & mask;
         }
@@ -222,7 +245,6 @@ public final class SessionTable {
      */
     public void prefetch(long[] k1, long[] k2, int n, long[] slots) {
         final long[] index = this.index;
-        final long[] rec = this.rec;
         for (int i = 0; i < n; i++) {
             slots[i] = hash(k1[i], k2[i]);
         }
@@ -245,7 +267,7 @@ public final class SessionTable {
         for (int i = 0; i < n; i++) {
             int f = (int) slots[i];
             if (f >= 0) {
-                sum += rec[base(f)] + rec[(f >>> 1) * REC + EXP];
+                sum += Mem.nativeLong(keyAt(f)); // the whole record is that line
             }
         }
         prefetched = sum; // keeps the loads from being optimised away
@@ -261,36 +283,32 @@ public final class SessionTable {
      */
     public void lookupBurst(long[] k1, long[] k2, int n, int[] flows, long[] slots) {
         prefetch(k1, k2, n, slots);
-        final long[] rec = this.rec;
         for (int i = 0; i < n; i++) {
             int f = (int) slots[i];
-            if (f < 0) {
-                flows[i] = -1;
-                continue;
-            }
-            int b = base(f);
-            flows[i] = rec[b] == k1[i] && rec[b + 1] == k2[i] ? f : lookup(k1[i], k2[i]);
+            flows[i] = f < 0 ? -1 : holds(f, k1[i], k2[i]) ? f : lookup(k1[i], k2[i]);
         }
     }
 
-    /** The translated (src, dst) addresses of a flow, packed like k1. */
+    /** The translated (src, dst) addresses of a flow, packed like k1 (flow 1's: flow 0's key reversed). */
     public long rewriteK1(int flow) {
-        return rec[base(flow) + 2];
+        long s = at(flow >>> 1);
+        return (flow & 1) == 0 ? Mem.nativeLong(s + RK1) : Long.rotateLeft(Mem.nativeLong(s + K1), 32);
     }
 
-    /** The translated (proto, ports) of a flow, packed like k2. */
+    /** The translated (proto, ports) of a flow, packed like k2 (flow 1's: flow 0's key reversed). */
     public long rewriteK2(int flow) {
-        return rec[base(flow) + 3];
+        long s = at(flow >>> 1);
+        return (flow & 1) == 0 ? Mem.nativeLong(s + RK2) : reversePorts(Mem.nativeLong(s + K2));
     }
 
     /** The match key of a flow (k1 as given to {@link #create}). */
     public long keyK1(int flow) {
-        return rec[base(flow)];
+        return Mem.nativeLong(keyAt(flow));
     }
 
     /** The match key of a flow (k2 as given to {@link #create}). */
     public long keyK2(int flow) {
-        return rec[base(flow) + 1];
+        return Mem.nativeLong(keyAt(flow) + 8);
     }
 
     /**
@@ -299,9 +317,9 @@ public final class SessionTable {
      */
     public void touch(int session, long nowNanos, long timeoutNanos) {
         long e = deadline(nowNanos, timeoutNanos);
-        int b = session * REC + EXP;
-        long old = rec[b];
-        rec[b] = e;
+        long b = at(session) + EXP;
+        long old = Mem.nativeLong(b);
+        Mem.nativeLong(b, e);
         if ((e >> tickShift) < (old >> tickShift)) {
             unlink(session);
             arm(session, e, cursor, cursor + wheelMask);
@@ -309,41 +327,41 @@ public final class SessionTable {
     }
 
     public long expiresAt(int session) {
-        return rec[session * REC + EXP];
+        return Mem.nativeLong(at(session) + EXP);
     }
 
     /** A caller-defined int per session (TCP state). 0 after create. */
     public int state(int session) {
-        return (int) (rec[session * REC + META] >>> 32);
+        return (int) (Mem.nativeLong(at(session) + META) >>> 32);
     }
 
     public void setState(int session, int state) {
-        int b = session * REC + META;
-        rec[b] = ((long) state << 32) | (rec[b] & 0xFFFF_FFFFL);
+        long b = at(session) + META;
+        Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & 0xFFFF_FFFFL));
     }
 
     /** A caller-defined int per session (rule or mapping index). 0 after create. */
     public int tag(int session) {
-        return (int) rec[session * REC + META];
+        return (int) Mem.nativeLong(at(session) + META);
     }
 
     public void setTag(int session, int tag) {
-        int b = session * REC + META;
-        rec[b] = (rec[b] & HI) | (tag & 0xFFFF_FFFFL);
+        long b = at(session) + META;
+        Mem.nativeLong(b, (Mem.nativeLong(b) & HI) | (tag & 0xFFFF_FFFFL));
     }
 
     // ---------------------------------------------------------------- create and remove
 
     /**
      * Creates a session whose flow 0 matches (k1Fwd, k2Fwd) and is rewritten to (rk1Fwd, rk2Fwd),
-     * and whose flow 1 matches (k1Rev, k2Rev) → (rk1Rev, rk2Rev), expiring at
+     * and whose flow 1 matches (k1Rev, k2Rev) and is rewritten to flow 0's key reversed (the
+     * halves of k1 swapped, and the two 16-bit ports at the bottom of k2), expiring at
      * {@code nowNanos + timeoutNanos}; state and tag start at 0.
      *
      * @return the session index, or -1 when the table is full or either key already exists
      *         (including both keys being equal)
      */
-    public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd,
-                      long k1Rev, long k2Rev, long rk1Rev, long rk2Rev,
+    public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long k1Rev, long k2Rev,
                       long nowNanos, long timeoutNanos) {
         if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {
             return -1;
@@ -364,19 +382,16 @@ public final class SessionTable {
         }
         final int s = freeHead;
         freeHead = next[s];
-        final long[] rec = this.rec;
-        final int b = s * REC;
+        final long b = at(s);
         final long e = deadline(nowNanos, timeoutNanos);
-        rec[b] = k1Fwd;
-        rec[b + 1] = k2Fwd;
-        rec[b + 2] = rk1Fwd;
-        rec[b + 3] = rk2Fwd;
-        rec[b + 4] = k1Rev;
-        rec[b + 5] = k2Rev;
-        rec[b + 6] = rk1Rev;
-        rec[b + 7] = rk2Rev;
-        rec[b + EXP] = e;
-        rec[b + META] = 0;
+        Mem.nativeLong(b + K1, k1Fwd);
+        Mem.nativeLong(b + K2, k2Fwd);
+        Mem.nativeLong(b + RK1, rk1Fwd);
+        Mem.nativeLong(b + RK2, rk2Fwd);
+        Mem.nativeLong(b + K1_REV, k1Rev);
+        Mem.nativeLong(b + K2_REV, k2Rev);
+        Mem.nativeLong(b + EXP, e);
+        Mem.nativeLong(b + META, 0);
         pF = ~pF;
         pR = ~pR;
         index[pF] = (hF & HI) | (2L * s + 1);
@@ -416,7 +431,7 @@ public final class SessionTable {
 
     /** Bytes held by the table's arrays (excluding array headers). */
     public long footprintBytes() {
-        return 8L * index.length + 8L * rec.length + 4L * next.length + 4L * prev.length;
+        return 8L * index.length + records.byteSize() + 4L * next.length + 4L * prev.length;
     }
 
     /** Index and record cleanup of a session already unlinked from the wheel. */
@@ -431,8 +446,8 @@ public final class SessionTable {
 
     private void deleteFlow(int flow) {
         final long[] index = this.index;
-        final int b = base(flow);
-        final long h = hash(rec[b], rec[b + 1]);
+        final long b = keyAt(flow);
+        final long h = hash(Mem.nativeLong(b), Mem.nativeLong(b + 8));
         final long v = (h & HI) | (flow + 1L);
         int i = (int) (h >>> 32) & mask;
         while (index[i] != v) {
@@ -549,7 +564,6 @@ public final class SessionTable {
         if (maxToRemove <= 0 || nowTick <= cursor) {
             return 0;
         }
-        final long[] rec = this.rec;
         final int[] next = this.next;
         final int buckets = wheelMask + 1;
         // after a long pause every bucket is visited once, not once per elapsed tick
@@ -576,7 +590,7 @@ public final class SessionTable {
                         }
                         warm--;
                         unlink(s);
-                        long e = rec[s * REC + EXP];
+                        long e = Mem.nativeLong(at(s) + EXP);
                         if ((e >> tickShift) < nowTick) {
                             current = s;
                             listener.expired(s);
@@ -616,7 +630,6 @@ public final class SessionTable {
     private int prefetchExpiring(long nowTick, ExpiryListener listener) {
         final int[] next = this.next;
         final int[] ahead = this.ahead;
-        final long[] rec = this.rec;
         final long[] index = this.index;
         int n = 0;
         for (int x = next[processing]; x != processing && n < ahead.length; x = next[x]) {
@@ -624,15 +637,14 @@ public final class SessionTable {
         }
         long sum = 0;
         for (int i = 0; i < n; i++) {
-            int b = ahead[i] * REC;
-            sum += rec[b] + rec[b + 4] + rec[b + EXP];
+            sum += Mem.nativeLong(at(ahead[i]));
         }
         for (int i = 0; i < n; i++) {
             int x = ahead[i];
-            int b = x * REC;
-            if ((rec[b + EXP] >> tickShift) < nowTick) {
-                sum += index[(int) (hash(rec[b], rec[b + 1]) >>> 32) & mask]
-                        + index[(int) (hash(rec[b + 4], rec[b + 5]) >>> 32) & mask];
+            long b = at(x);
+            if ((Mem.nativeLong(b + EXP) >> tickShift) < nowTick) {
+                sum += index[(int) (hash(Mem.nativeLong(b + K1), Mem.nativeLong(b + K2)) >>> 32) & mask]
+                        + index[(int) (hash(Mem.nativeLong(b + K1_REV), Mem.nativeLong(b + K2_REV)) >>> 32) & mask];
                 listener.willExpire(x);
             }
         }
@@ -656,8 +668,7 @@ public final class SessionTable {
             if (prev[s] == FREE) {
                 throw new IllegalStateException("slot " + i + " names free session " + s);
             }
-            int b = base(f);
-            long h = hash(rec[b], rec[b + 1]);
+            long h = hash(keyK1(f), keyK2(f));
             if (((h & HI) | (f + 1L)) != v) {
                 throw new IllegalStateException("slot " + i + " fingerprint mismatch");
             }

@@ -1,12 +1,9 @@
 package io.hairpin.engine.worker;
 
 import io.hairpin.shim.Mem;
+import io.hairpin.shim.OffHeap;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -65,35 +62,10 @@ final class FlowCache implements AutoCloseable {
         if (Integer.bitCount(buckets) != 1) {
             throw new IllegalArgumentException("buckets must be a power of two: " + buckets);
         }
-        long bytes = (long) buckets * WAYS * ENTRY_BYTES;
-        MemorySegment mem = arena.allocate(bytes, bytes >= HUGE_PAGE ? HUGE_PAGE : ENTRY_BYTES);
-        if (bytes >= HUGE_PAGE) {
-            adviseHugePages(mem);
-        }
+        MemorySegment mem = OffHeap.allocate(arena, (long) buckets * WAYS * ENTRY_BYTES);
         mem.fill((byte) 0);
         base = mem.address();
         mask = buckets - 1;
-    }
-
-    private static final long HUGE_PAGE = 2L << 20;
-    private static final int MADV_HUGEPAGE = 14;
-
-    /**
-     * Asks for transparent huge pages (THP is "madvise" on Debian): a random probe into a table
-     * of megabytes would otherwise cost a TLB miss, and a nested page walk in a VM, on top of the
-     * cache miss. Best effort: without it the cache works the same, only slower.
-     */
-    private static void adviseHugePages(MemorySegment mem) {
-        try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                            ValueLayout.JAVA_INT));
-            int rc = (int) madvise.invokeExact(mem, mem.byteSize(), MADV_HUGEPAGE);
-            assert rc == 0 || rc == -1;
-        } catch (Throwable e) {
-            // not Linux, or no madvise: keep the small pages
-        }
     }
 
     static long k2(int iface, int proto, int ports) {

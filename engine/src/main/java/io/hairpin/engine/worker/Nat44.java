@@ -874,9 +874,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long frk2 = k2(proto, mappings.externalPort(m), remotePort);
         long rk1 = k1(remote, mappings.externalIp(m));
         long rk2 = k2(proto, remotePort, mappings.externalPort(m));
-        long rrk1 = k1(remote, client);
-        long rrk2 = k2(proto, remotePort, clientPort);
-        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, rrk1, rrk2, now, timeout(proto, 0)) : -1;
+        // the return flow is translated back to fk1, fk2 reversed: remote → client
+        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, now, timeout(proto, 0)) : -1;
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
@@ -1027,11 +1026,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int dst = newDst;
         int sp = newSrcPort;
         int dp = newDstPort;
-        // The reply's tuple is the reverse of the translated one; for ICMP echo too, since a request's
+        // The reply's tuple is the reverse of the translated one, and it is translated back to the
+        // reverse of the original (the table derives that); for ICMP echo too, since a request's
         // identifier is its source "port" (destination 0) and a reply's is its destination.
         int s = !mayCreate() ? -1 : sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
-                k2(proto, toSrcPort, toDstPort), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), k1(dst, src),
-                k2(proto, dp, sp), now, timeout(proto, 0));
+                k2(proto, toSrcPort, toDstPort), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), now,
+                timeout(proto, 0));
         if (s < 0) {
             if (mapping >= 0 && mappings.refs(mapping) == 0) {
                 releaseNewMapping(mapping);
