@@ -619,19 +619,9 @@ public final class Worker implements Agent {
             int w2 = Mem.nativeInt(ip + 8);
             int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
             Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
-            int len = Mbuf.dataLen(m);
-            if (total < len - Ethernet.HEADER_LEN) {
-                len = Ethernet.HEADER_LEN + total;
-                Mbuf.setLength(m, len); // drop Ethernet padding
-            }
-            Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
-            Mem.nativeInt(f + 8, (int) macTail);
             fastHits++;
             flowHits++;
-            int slot = (int) (macTail >>> 48) & 0xff;
-            if (stage(slot, m, len)) {
-                flush(slot);
-            }
+            sendAsEntry(m, f, total, e, macTail);
         }
         return n;
     }
@@ -707,6 +697,17 @@ public final class Worker implements Agent {
         int w2 = Mem.i32(ip + 8);
         int checksum = ChecksumDelta.apply(w2 & 0xffff, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA));
         Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | checksum);
+        sessionHits++;
+        sendAsEntry(m, f, total, e, macTail);
+        return true;
+    }
+
+    /**
+     * The end of both short paths, for a frame whose IP packet is total bytes: its Ethernet
+     * padding dropped, the MACs of flow-cache entry e written, the frame staged on the entry's TX
+     * slot. macTail is the entry's last word (source MAC tail, MTU, slot, flags).
+     */
+    private void sendAsEntry(long m, long f, int total, long e, long macTail) {
         int len = Mbuf.dataLen(m);
         if (total < len - Ethernet.HEADER_LEN) {
             len = Ethernet.HEADER_LEN + total;
@@ -714,12 +715,10 @@ public final class Worker implements Agent {
         }
         Mem.nativeLong(f, Mem.nativeLong(e + FlowCache.OFF_MACS));
         Mem.nativeInt(f + 8, (int) macTail);
-        sessionHits++;
         int slot = (int) (macTail >>> 48) & 0xff;
         if (stage(slot, m, len)) {
             flush(slot);
         }
-        return true;
     }
 
     /**
