@@ -1,5 +1,6 @@
 package io.hairpin.engine.it;
 
+import static io.hairpin.engine.it.PcapOutput.assertValid;
 import static io.hairpin.engine.testing.Frames.ip;
 import static io.hairpin.engine.testing.Frames.mac;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -55,19 +56,6 @@ class BinatPcapTest {
         return frames.stream().map(Decoded::frame)
                 .filter(f -> !(f.arp() != null && f.arp().op() == Frames.ARP_REQUEST && f.arp().spa() == f.arp().tpa()))
                 .toList();
-    }
-
-    private static void assertValid(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
-        if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), "UDP checksum");
-        }
-        if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), "TCP checksum");
-        }
-        if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
-        }
     }
 
     @Test

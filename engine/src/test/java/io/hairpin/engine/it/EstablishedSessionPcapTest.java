@@ -1,5 +1,8 @@
 package io.hairpin.engine.it;
 
+import static io.hairpin.engine.it.PcapOutput.assertValid;
+import static io.hairpin.engine.it.PcapOutput.ipFrames;
+import static io.hairpin.engine.it.PcapOutput.ipv4;
 import static io.hairpin.engine.it.NaptPcapTest.CLIENT;
 import static io.hairpin.engine.it.NaptPcapTest.CLIENT_MAC;
 import static io.hairpin.engine.it.NaptPcapTest.LAN_MAC;
@@ -61,27 +64,6 @@ class EstablishedSessionPcapTest {
             padding.add(Frames.udp4(REMOTE_MAC, mac("02:99:00:00:00:01"), REMOTE, WAN_IP, 1, 1, PAYLOAD).build());
         }
         return padding;
-    }
-
-    private static List<Decoded.Ipv4> ipv4(List<byte[]> frames) {
-        return frames.stream().map(Decoded::frame).filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
-    }
-
-    private static List<byte[]> ipFrames(List<byte[]> frames) {
-        return frames.stream().filter(f -> Decoded.frame(f).ipv4() != null).toList();
-    }
-
-    private static void assertValid(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
-        if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), "UDP checksum");
-        }
-        if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), "TCP checksum");
-        }
-        if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
-        }
     }
 
     private static byte[] udpOut(int sport) {

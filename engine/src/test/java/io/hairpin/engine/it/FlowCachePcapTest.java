@@ -1,5 +1,8 @@
 package io.hairpin.engine.it;
 
+import static io.hairpin.engine.it.PcapOutput.assertValid;
+import static io.hairpin.engine.it.PcapOutput.ipFrames;
+import static io.hairpin.engine.it.PcapOutput.ipv4;
 import static io.hairpin.engine.testing.Frames.ip;
 import static io.hairpin.engine.testing.Frames.mac;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -52,24 +55,6 @@ class FlowCachePcapTest {
             in.add(Frames.udp4(filler, mac("02:00:00:00:09:99"), REMOTE, SERVER_PUBLIC, 1, 1, PAYLOAD).build());
         }
         return in;
-    }
-
-    private static List<Decoded.Ipv4> ipv4(List<byte[]> frames) {
-        return frames.stream().map(Decoded::frame).filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
-    }
-
-    private static List<byte[]> ipFrames(List<byte[]> frames) {
-        return frames.stream().filter(f -> Decoded.frame(f).ipv4() != null).toList();
-    }
-
-    private static void assertValid(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
-        if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), "UDP checksum");
-        }
-        if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), "TCP checksum");
-        }
     }
 
     private static NatConfig binat() {

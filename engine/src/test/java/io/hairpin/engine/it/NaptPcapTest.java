@@ -1,5 +1,7 @@
 package io.hairpin.engine.it;
 
+import static io.hairpin.engine.it.PcapOutput.assertValid;
+import static io.hairpin.engine.it.PcapOutput.ipv4;
 import static io.hairpin.engine.testing.Frames.ip;
 import static io.hairpin.engine.testing.Frames.mac;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -63,23 +65,6 @@ class NaptPcapTest {
                 PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"), Map.of("w", w, "l", l), List.of(), nat);
     }
 
-    private static List<Decoded.Ipv4> packets(List<byte[]> frames) {
-        return frames.stream().map(Decoded::frame).filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
-    }
-
-    private static void assertValid(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
-        if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), "UDP checksum");
-        }
-        if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), "TCP checksum");
-        }
-        if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
-        }
-    }
-
     static byte[] udpOut(long mac, int src, int sport, int dst, int dport) {
         return Frames.udp4(mac, LAN_MAC, src, dst, sport, dport, PAYLOAD).build();
     }
@@ -98,7 +83,7 @@ class NaptPcapTest {
                 List.of(),
                 List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53), udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE2, 53),
                         udpOut(CLIENT2_MAC, CLIENT2, 5000, REMOTE, 53)));
-        List<Decoded.Ipv4> wan = packets(r.out("w"));
+        List<Decoded.Ipv4> wan = ipv4(r.out("w"));
         assertEquals(3, wan.size());
         for (Decoded.Ipv4 p : wan) {
             assertEquals(WAN_IP, p.src(), "the interface address");
@@ -129,7 +114,7 @@ class NaptPcapTest {
                 .build());
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53)));
-        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        List<Decoded.Ipv4> lan = ipv4(r.out("l"));
         assertEquals(3, lan.size(), lan.toString());
         assertEquals(REMOTE, lan.get(0).src());
         assertEquals(CLIENT, lan.get(0).dst());
@@ -156,11 +141,11 @@ class NaptPcapTest {
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 wanIn, List.of(Frames.icmpEcho4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE, Frames.ICMP_ECHO_REQUEST, 0x4242, 1,
                         PAYLOAD).build()));
-        Decoded.Ipv4 out = packets(r.out("w")).get(0);
+        Decoded.Ipv4 out = ipv4(r.out("w")).get(0);
         assertEquals(WAN_IP, out.src());
         assertEquals(0x4242, out.icmp().id(), "the identifier is preserved like a port");
         assertValid(out);
-        Decoded.Ipv4 back = packets(r.out("l")).get(0);
+        Decoded.Ipv4 back = ipv4(r.out("l")).get(0);
         assertEquals(REMOTE, back.src());
         assertEquals(CLIENT, back.dst());
         assertEquals(Frames.ICMP_ECHO_REPLY, back.icmp().type());
@@ -179,12 +164,12 @@ class NaptPcapTest {
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 List.of(Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 4000, 8080, 7, 0, Frames.TCP_SYN, new byte[0])
                         .build()), lanIn);
-        Decoded.Ipv4 in = packets(r.out("l")).get(0);
+        Decoded.Ipv4 in = ipv4(r.out("l")).get(0);
         assertEquals(REMOTE, in.src());
         assertEquals(SERVER, in.dst());
         assertEquals(80, in.tcp().dport());
         assertValid(in);
-        Decoded.Ipv4 out = packets(r.out("w")).get(0);
+        Decoded.Ipv4 out = ipv4(r.out("w")).get(0);
         assertEquals(WAN_IP, out.src());
         assertEquals(8080, out.tcp().sport(), "the reply comes from the forwarded port");
         assertEquals(4000, out.tcp().dport());
@@ -198,7 +183,7 @@ class NaptPcapTest {
         List<Decoded.Frame> lan = r.out("l").stream().map(Decoded::frame).filter(f -> f.ipv4() != null).toList();
         assertEquals(1, lan.size());
         assertEquals(SERVER_MAC, lan.get(0).dstMac());
-        assertEquals(0, packets(r.out("w")).size(), "hairpin traffic never leaves on the WAN");
+        assertEquals(0, ipv4(r.out("w")).size(), "hairpin traffic never leaves on the WAN");
         return lan.get(0).ipv4();
     }
 
@@ -224,9 +209,9 @@ class NaptPcapTest {
         }
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 16),
                 List.of(), lanIn);
-        assertEquals(16, packets(r.out("w")).size());
+        assertEquals(16, ipv4(r.out("w")).size());
         assertEquals(8, r.event(Counters.NAT_SESSIONS_FULL));
-        for (Decoded.Ipv4 p : packets(r.out("w"))) {
+        for (Decoded.Ipv4 p : ipv4(r.out("w"))) {
             assertEquals(WAN_IP, p.src(), "nothing leaves untranslated");
         }
     }
@@ -236,7 +221,7 @@ class NaptPcapTest {
         byte[] gre = Frames.ipv4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE).payload(47, new byte[24]).build();
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 List.of(), List.of(gre));
-        assertEquals(0, packets(r.out("w")).size());
+        assertEquals(0, ipv4(r.out("w")).size());
         assertEquals(1, r.event(Counters.NAT_NO_MAPPING));
     }
 
@@ -258,7 +243,7 @@ class NaptPcapTest {
                 firstFragment(CLIENT2_MAC, LAN_MAC, CLIENT2, REMOTE, 5000, 53, 200));
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 List.of(), lanIn);
-        List<Decoded.Ipv4> wan = packets(r.out("w"));
+        List<Decoded.Ipv4> wan = ipv4(r.out("w"));
         assertEquals(4, wan.size(), r.events() + " " + wan);
         for (Decoded.Ipv4 p : wan) {
             assertEquals(WAN_IP, p.src(), "every fragment leaves translated");
@@ -287,7 +272,7 @@ class NaptPcapTest {
         wanIn.add(laterFragment(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 301, 5));              // its first never comes
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53)));
-        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        List<Decoded.Ipv4> lan = ipv4(r.out("l"));
         assertEquals(2, lan.size(), lan.toString());
         assertEquals(CLIENT, lan.get(0).dst());
         assertEquals(5000, lan.get(0).udp().dport());
@@ -310,7 +295,7 @@ class NaptPcapTest {
         wanIn.add(udpIn(REMOTE_MAC, stranger, 9999, 5000));  // never contacted
         PcapRun.Result r = run(nat(NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, 1000),
                 wanIn, List.of(udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53), udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE2, 53)));
-        List<Decoded.Ipv4> lan = packets(r.out("l"));
+        List<Decoded.Ipv4> lan = ipv4(r.out("l"));
         assertEquals(2, lan.size(), lan.toString());
         assertEquals(REMOTE, lan.get(0).src());
         assertEquals(REMOTE2, lan.get(1).src());
