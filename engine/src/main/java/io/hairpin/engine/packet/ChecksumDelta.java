@@ -41,6 +41,18 @@ public final class ChecksumDelta {
         return ~s & 0xffff;
     }
 
+    /**
+     * {@link #apply} to a UDP checksum field (RFC 768): 0 means "none" and stays 0, and a
+     * computed 0 is sent as 0xffff. Like apply, it works on a field read in either byte order.
+     */
+    public static int applyUdp(int checksum, int delta) {
+        if (checksum == 0) {
+            return 0;
+        }
+        int updated = apply(checksum, delta);
+        return updated == 0 ? 0xffff : updated;
+    }
+
     public static int update32(int checksum, int oldValue, int newValue) {
         int s = (~checksum & 0xffff) + (~oldValue >>> 16 & 0xffff) + (~oldValue & 0xffff)
                 + (newValue >>> 16 & 0xffff) + (newValue & 0xffff);

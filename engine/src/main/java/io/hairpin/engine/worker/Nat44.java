@@ -1187,11 +1187,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 Mem.u16(l4 + 16, ChecksumDelta.apply(Mem.u16(l4 + 16), delta));
             }
         } else if (len >= 8) {
-            int ck = Mem.u16(l4 + 6);
-            if (ck != 0) {
-                int updated = ChecksumDelta.apply(ck, delta);
-                Mem.u16(l4 + 6, updated == 0 ? 0xffff : updated);
-            }
+            Mem.u16(l4 + 6, ChecksumDelta.applyUdp(Mem.u16(l4 + 6), delta));
         }
     }
 

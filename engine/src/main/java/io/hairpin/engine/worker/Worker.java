@@ -607,11 +607,7 @@ public final class Worker implements Agent {
                 if (((int) (k2 >>> 32) & 0xff) == Ipv4.PROTO_TCP) {
                     Mem.nativeU16(ip + 36, ChecksumDelta.apply(Mem.nativeU16(ip + 36), l4Delta));
                 } else {
-                    int ck = Mem.nativeU16(ip + 26);
-                    if (ck != 0) {
-                        int updated = ChecksumDelta.apply(ck, l4Delta);
-                        Mem.nativeU16(ip + 26, updated == 0 ? 0xffff : updated);
-                    }
+                    Mem.nativeU16(ip + 26, ChecksumDelta.applyUdp(Mem.nativeU16(ip + 26), l4Delta));
                 }
                 fastTranslated++;
             }
@@ -687,11 +683,7 @@ public final class Worker implements Agent {
         if (proto == Ipv4.PROTO_TCP) {
             Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
         } else {
-            int ck = Mem.u16(ip + 26);
-            if (ck != 0) {
-                int updated = ChecksumDelta.apply(ck, l4Delta);
-                Mem.u16(ip + 26, updated == 0 ? 0xffff : updated);
-            }
+            Mem.u16(ip + 26, ChecksumDelta.applyUdp(Mem.u16(ip + 26), l4Delta));
         }
         // TTL, protocol, header checksum; classify saw TTL > 1
         int w2 = Mem.i32(ip + 8);

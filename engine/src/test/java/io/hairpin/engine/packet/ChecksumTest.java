@@ -26,6 +26,20 @@ class ChecksumTest {
     }
 
     @Test
+    void aUdpChecksumOfZeroStaysZeroAndAComputedZeroIsSentAsAllOnes() {
+        assertEquals(0, ChecksumDelta.applyUdp(0, 0x1234), "0: no checksum (RFC 768)");
+        assertEquals(0, ChecksumDelta.apply(0x1234, 0x1234), "this update computes 0");
+        assertEquals(0xffff, ChecksumDelta.applyUdp(0x1234, 0x1234), "which UDP sends as 0xffff");
+        Random rnd = new Random(5);
+        for (int i = 0; i < 10_000; i++) {
+            int ck = 1 + rnd.nextInt(0xffff);
+            int delta = rnd.nextInt(0x10000);
+            int plain = ChecksumDelta.apply(ck, delta);
+            assertEquals(plain == 0 ? 0xffff : plain, ChecksumDelta.applyUdp(ck, delta));
+        }
+    }
+
+    @Test
     void fullChecksumMatchesTheReferenceForEveryLength() {
         Random rnd = new Random(7);
         try (Arena arena = Arena.ofConfined()) {
