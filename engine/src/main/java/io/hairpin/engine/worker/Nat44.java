@@ -687,8 +687,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
      */
     void refreshEstablished(int flow, int proto, long nowNanos) {
         int session = flow >>> 1;
-        long timeout = proto == Ipv4.PROTO_TCP ? timeout(proto, sessions.state(session)) : rules.udpTimeoutNanos;
-        sessions.touch(session, nowNanos, timeout);
+        sessions.touch(session, nowNanos, timeout(proto, sessions.state(session)));
     }
 
     // ---- decisions ----------------------------------------------------------------------------
