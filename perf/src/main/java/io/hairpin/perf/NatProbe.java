@@ -1,5 +1,6 @@
 package io.hairpin.perf;
 
+import io.hairpin.engine.session.MappingTable;
 import io.hairpin.engine.session.SessionTable;
 import io.hairpin.engine.worker.Worker;
 import java.lang.reflect.Array;
@@ -54,7 +55,8 @@ final class NatProbe {
                     continue;
                 }
                 Object v = get(nat, f.getName());
-                long bytes = v instanceof SessionTable t ? t.footprintBytes() : arrayBytes(v);
+                long bytes = v instanceof SessionTable t ? t.footprintBytes()
+                        : v instanceof MappingTable t ? t.footprintBytes() : arrayBytes(v);
                 if (bytes > 0) {
                     m.put(snake(f.getName()), bytes);
                 }

@@ -118,4 +118,8 @@ final class LongIntIndex {
     int maxEntries() {
         return maxEntries;
     }
+
+    long footprintBytes() {
+        return 12L * keys.length;
+    }
 }

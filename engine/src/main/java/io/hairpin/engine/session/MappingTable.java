@@ -1,6 +1,11 @@
 package io.hairpin.engine.session;
 
+import io.hairpin.shim.Mem;
+import io.hairpin.shim.OffHeap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
+import org.agrona.collections.Long2LongHashMap;
 
 /**
  * Endpoint-independent NAPT mappings (RFC 4787 REQ-1, RFC 5382 REQ-1), one table per worker,
@@ -17,20 +22,42 @@ import java.security.SecureRandom;
  * {@code release} returned true. {@link #remove} drops a mapping regardless of its count (flush,
  * or a session that could not be created after all).
  *
- * <p>Layout: per mapping two packed keys ({@code proto << 48 | port << 32 | address}) and two ints,
- * plus two {@link LongIntIndex} of 12 bytes per slot at load ≤ 0.5: about 72–120 bytes per
- * mapping. Nothing is allocated after construction.
+ * <p>Peers (RFC 4787 address-dependent filtering): {@link #addPeer} and {@link #dropPeer} count a
+ * mapping's sessions per remote address, and {@link #hasPeer} says whether a remote address may
+ * reach the mapping. The first remote a mapping talks to is counted in its own record, which is
+ * all most mappings ever need (a client's connections each have their own source port, so their
+ * own mapping); other remotes go to a table shared by all mappings, of about a third of
+ * {@code maxMappings} entries. When that table is full, a further remote is not recorded
+ * ({@link #addPeer} returns false): that address then reaches the mapping only through its
+ * sessions' own tuples, so a full table filters more, never less.
+ *
+ * <p>Layout: one 32-byte record per mapping, off-heap and aligned so that it never spans two
+ * cache lines: {@code [internal key, external key, refs | tag, peer | peer count]}, keys packed
+ * as {@code proto << 48 | port << 32 | address}; a free record holds the next free index in
+ * its peer field. Two {@link LongIntIndex} of 12 bytes per slot at load ≤ 0.5 find it by either
+ * endpoint (48 bytes per mapping when the capacity is a power of two, up to 96 just above one),
+ * and the peer table about 8 more. Nothing is allocated after construction.
  */
 public final class MappingTable {
+    private static final int REC = 32;
+    private static final int INT_KEY = 0;
+    private static final int EXT_KEY = 8;
+    /** Sessions using the mapping; -1 for a free record. */
+    private static final int REFS = 16;
+    private static final int TAG = 20;
+    /** The first remote; in a free record, the next free one. */
+    private static final int PEER = 24;
+    private static final int PEER_REFS = 28;
+
     private final int capacity;
-    private final long[] intKey;
-    private final long[] extKey;
-    /** Sessions using the mapping; -1 for a free index. */
-    private final int[] refs;
-    private final int[] tags;
-    private final int[] nextFree;
+    /** Freed with this table: nothing outside it holds the address. */
+    private final MemorySegment records;
+    private final long rec;
     private final LongIntIndex byInternal;
     private final LongIntIndex byExternal;
+    /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
+    private final Long2LongHashMap morePeers;
+    private final int morePeersMax;
     private int freeHead;
     private int size;
 
@@ -42,16 +69,18 @@ public final class MappingTable {
         this.capacity = maxMappings;
         this.byInternal = new LongIntIndex(maxMappings, seed);
         this.byExternal = new LongIntIndex(maxMappings, seed * 0x9E3779B97F4A7C15L + 1);
-        this.intKey = new long[maxMappings];
-        this.extKey = new long[maxMappings];
-        this.refs = new int[maxMappings];
-        this.tags = new int[maxMappings];
-        this.nextFree = new int[maxMappings];
+        this.records = OffHeap.allocate(Arena.ofAuto(), (long) maxMappings * REC);
+        this.rec = records.address();
         for (int m = 0; m < maxMappings; m++) {
-            refs[m] = -1;
-            nextFree[m] = m + 1;
+            Mem.nativeInt(at(m) + REFS, -1);
+            Mem.nativeInt(at(m) + PEER, m + 1 < maxMappings ? m + 1 : -1);
         }
-        nextFree[maxMappings - 1] = -1;
+        this.morePeers = new Long2LongHashMap(Math.max(2, maxMappings / 2), 0.65f, 0);
+        this.morePeersMax = morePeers.resizeThreshold(); // so that it never grows
+    }
+
+    private long at(int m) {
+        return rec + (long) m * REC;
     }
 
     /**
@@ -73,7 +102,7 @@ public final class MappingTable {
     }
 
     /**
-     * Creates a mapping with 0 references and tag 0.
+     * Creates a mapping with 0 references, tag 0 and no peers.
      *
      * @return its index, or -1 when the table is full or either endpoint is already mapped
      */
@@ -87,11 +116,13 @@ public final class MappingTable {
             return -1;
         }
         int m = freeHead;
-        freeHead = nextFree[m];
-        intKey[m] = ik;
-        extKey[m] = ek;
-        refs[m] = 0;
-        tags[m] = 0;
+        long r = at(m);
+        freeHead = Mem.nativeInt(r + PEER);
+        Mem.nativeLong(r + INT_KEY, ik);
+        Mem.nativeLong(r + EXT_KEY, ek);
+        Mem.nativeInt(r + REFS, 0);
+        Mem.nativeInt(r + TAG, 0);
+        Mem.nativeInt(r + PEER_REFS, 0);
         byInternal.put(ik, m);
         byExternal.put(ek, m);
         size++;
@@ -103,52 +134,64 @@ public final class MappingTable {
      * the sum only gives the loads a use).
      */
     public long prefetch(int m) {
-        return refs[m] + tags[m] + byInternal.prefetch(intKey[m]) + byExternal.prefetch(extKey[m]);
+        long r = at(m);
+        long ik = Mem.nativeLong(r + INT_KEY);
+        long ek = Mem.nativeLong(r + EXT_KEY);
+        return byInternal.prefetch(ik) + byExternal.prefetch(ek);
+    }
+
+    private long intKey(int m) {
+        return Mem.nativeLong(at(m) + INT_KEY);
+    }
+
+    private long extKey(int m) {
+        return Mem.nativeLong(at(m) + EXT_KEY);
     }
 
     public int proto(int m) {
-        return (int) (intKey[m] >>> 48);
+        return (int) (intKey(m) >>> 48);
     }
 
     public int internalIp(int m) {
-        return (int) intKey[m];
+        return (int) intKey(m);
     }
 
     public int internalPort(int m) {
-        return (int) (intKey[m] >>> 32) & 0xFFFF;
+        return (int) (intKey(m) >>> 32) & 0xFFFF;
     }
 
     public int externalIp(int m) {
-        return (int) extKey[m];
+        return (int) extKey(m);
     }
 
     public int externalPort(int m) {
-        return (int) (extKey[m] >>> 32) & 0xFFFF;
+        return (int) (extKey(m) >>> 32) & 0xFFFF;
     }
 
     public int tag(int m) {
-        return tags[m];
+        return Mem.nativeInt(at(m) + TAG);
     }
 
     public void setTag(int m, int tag) {
-        tags[m] = tag;
+        Mem.nativeInt(at(m) + TAG, tag);
     }
 
     /** Sessions using the mapping (-1 when m is not a live mapping). */
     public int refs(int m) {
-        return refs[m];
+        return Mem.nativeInt(at(m) + REFS);
     }
 
     public boolean isLive(int m) {
-        return m >= 0 && m < capacity && refs[m] >= 0;
+        return m >= 0 && m < capacity && refs(m) >= 0;
     }
 
     /** One more session uses the mapping. */
     public void retain(int m) {
-        if (refs[m] < 0) {
+        int r = refs(m);
+        if (r < 0) {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
-        refs[m]++;
+        Mem.nativeInt(at(m) + REFS, r + 1);
     }
 
     /**
@@ -158,12 +201,12 @@ public final class MappingTable {
      *         external port
      */
     public boolean release(int m) {
-        int r = refs[m];
+        int r = refs(m);
         if (r <= 0) {
             throw new IllegalArgumentException(r < 0 ? "not a live mapping: " + m : "mapping " + m + " has no sessions");
         }
         if (r > 1) {
-            refs[m] = r - 1;
+            Mem.nativeInt(at(m) + REFS, r - 1);
             return false;
         }
         remove(m);
@@ -172,15 +215,79 @@ public final class MappingTable {
 
     /** Removes a live mapping whatever its count (the caller frees its external port). */
     public void remove(int m) {
-        if (refs[m] < 0) {
+        long r = at(m);
+        if (Mem.nativeInt(r + REFS) < 0) {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
-        byInternal.remove(intKey[m]);
-        byExternal.remove(extKey[m]);
-        refs[m] = -1;
-        nextFree[m] = freeHead;
+        byInternal.remove(Mem.nativeLong(r + INT_KEY));
+        byExternal.remove(Mem.nativeLong(r + EXT_KEY));
+        Mem.nativeInt(r + REFS, -1);
+        Mem.nativeInt(r + PEER, freeHead);
         freeHead = m;
         size--;
+    }
+
+    // ---------------------------------------------------------------- peers
+
+    private static long peerKey(int m, int remote) {
+        return ((long) m << 32) | (remote & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * One more session of mapping m talks to remote.
+     *
+     * @return false when the remote could not be recorded (the shared table is full)
+     */
+    public boolean addPeer(int m, int remote) {
+        long r = at(m);
+        int n = Mem.nativeInt(r + PEER_REFS);
+        if (n == 0) {
+            Mem.nativeInt(r + PEER, remote);
+            Mem.nativeInt(r + PEER_REFS, 1);
+            return true;
+        }
+        if (Mem.nativeInt(r + PEER) == remote) {
+            Mem.nativeInt(r + PEER_REFS, n + 1);
+            return true;
+        }
+        long key = peerKey(m, remote);
+        long c = morePeers.get(key);
+        if (c > 0) {
+            morePeers.put(key, c + 1);
+        } else if (morePeers.size() < morePeersMax) {
+            morePeers.put(key, 1);
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * One session fewer of mapping m talks to remote. A session whose peer was not recorded
+     * (the table was full) takes one off another session's count of that remote, if there is
+     * one: filtering can only get stricter for it.
+     */
+    public void dropPeer(int m, int remote) {
+        long r = at(m);
+        int n = Mem.nativeInt(r + PEER_REFS);
+        if (n > 0 && Mem.nativeInt(r + PEER) == remote) {
+            Mem.nativeInt(r + PEER_REFS, n - 1);
+            return;
+        }
+        long key = peerKey(m, remote);
+        long c = morePeers.get(key);
+        if (c > 1) {
+            morePeers.put(key, c - 1);
+        } else if (c == 1) {
+            morePeers.remove(key);
+        }
+    }
+
+    /** Has mapping m a session with this remote address? */
+    public boolean hasPeer(int m, int remote) {
+        long r = at(m);
+        return Mem.nativeInt(r + PEER_REFS) > 0 && Mem.nativeInt(r + PEER) == remote
+                || morePeers.get(peerKey(m, remote)) > 0;
     }
 
     public int size() {
@@ -189,5 +296,11 @@ public final class MappingTable {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Bytes this table holds: records, both indexes and the peer table (without object headers). */
+    public long footprintBytes() {
+        return records.byteSize() + byInternal.footprintBytes() + byExternal.footprintBytes()
+                + 16L * morePeers.capacity();
     }
 }

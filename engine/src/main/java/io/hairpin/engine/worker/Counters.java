@@ -70,7 +70,13 @@ public final class Counters {
     public static final int FLOW_CACHE_HITS = 48;
     /** Packets forwarded by the established-session path (also counted as forwarded and translated). */
     public static final int SESSION_FAST_PATH = 49;
-    public static final int EVENT_COUNT = 50;
+    /**
+     * New sessions whose remote address the mapping table had no room to note for
+     * address-dependent filtering (see MappingTable#addPeer): that address reaches the mapping only
+     * through its sessions' own tuples.
+     */
+    public static final int NAT_PEERS_UNRECORDED = 50;
+    public static final int EVENT_COUNT = 51;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -83,7 +89,7 @@ public final class Counters {
         "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
         "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits",
-        "session_fast_path"};
+        "session_fast_path", "nat_peers_unrecorded"};
     public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);

@@ -95,8 +95,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private boolean poolsUnbound;
     /** Pool address → its pool id (the current rules' pools first), for inbound packets to a mapping. */
     private final org.agrona.collections.Int2IntHashMap poolOfAddress = new org.agrona.collections.Int2IntHashMap(-1);
-    /** Sessions per (mapping, remote address): the addresses a mapping may hear from (RFC 4787 address-dependent filtering). */
-    private org.agrona.collections.Long2LongHashMap permits;
     private long now;
     private long lastExpiry;
     /** Virtual reassembly: later fragments of a datagram follow the first fragment's translation. */
@@ -145,7 +143,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
             sessions = new SessionTable(capacity);
             mappings = new MappingTable(capacity);
             hosts = new HostCounters(Math.min(capacity, 65536));
-            permits = new org.agrona.collections.Long2LongHashMap(2 * capacity, 0.65f, 0);
             fragments = new io.hairpin.engine.fragment.FragmentTracker();
         }
         if (sessions != null) {
@@ -471,7 +468,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     public void willExpire(int session) {
         int tag = sessions.tag(session);
         if (tag >= 0) {
-            prefetched += mappings.prefetch(tag) + permits.get(permitKey(tag, (int) sessions.rewriteK1(2 * session)));
+            prefetched += mappings.prefetch(tag);
         }
     }
 
@@ -479,7 +476,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     public void expired(int session) {
         int tag = sessions.tag(session);
         if (tag >= 0) {
-            permit(tag, (int) sessions.rewriteK1(2 * session), -1);
+            mappings.dropPeer(tag, (int) sessions.rewriteK1(2 * session));
             int proto = mappings.proto(tag) & 0xff;
             int internalIp = mappings.internalIp(tag);
             if (mappings.release(tag)) {
@@ -881,7 +878,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         forgetFlows(fk1, fk2, rk1, rk2);
         mappings.retain(m);
         countHost(s, client);
-        permit(m, remote, 1);
+        addPeer(m, remote);
         sessions.setTag(s, m);
         refresh(ip, ihl, total, proto, 2 * s + 1);
         bySession = true;
@@ -901,20 +898,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /** Address-dependent filtering: has the mapping's host a live session with this remote address? */
     private boolean sentTo(int m, int proto, int remote) {
-        return permits.get(permitKey(m, remote)) > 0;
+        return mappings.hasPeer(m, remote);
     }
 
-    private static long permitKey(int mapping, int remote) {
-        return ((long) mapping << 32) | (remote & 0xffffffffL);
-    }
-
-    private void permit(int mapping, int remote, int delta) {
-        long key = permitKey(mapping, remote);
-        long n = permits.get(key) + delta;
-        if (n <= 0) {
-            permits.remove(key);
-        } else {
-            permits.put(key, n);
+    private void addPeer(int m, int remote) {
+        if (!mappings.addPeer(m, remote)) {
+            counters.addEvent(Counters.NAT_PEERS_UNRECORDED, 1);
         }
     }
 
@@ -1042,7 +1031,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (mapping >= 0) {
             mappings.retain(mapping);
             countHost(s, mappings.internalIp(mapping));
-            permit(mapping, toDst, 1);
+            addPeer(mapping, toDst);
         }
         refresh(ip, ihl, total, proto, 2 * s);
         bySession = true;

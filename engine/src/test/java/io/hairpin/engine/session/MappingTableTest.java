@@ -151,6 +151,74 @@ class MappingTableTest {
     }
 
     @Test
+    void peersMatchACountingOracle() {
+        Random rnd = new Random(11);
+        // 200 mappings: the shared peer table holds more (mapping, remote) pairs than 10 live
+        // mappings and 6 remotes can make, so every peer is recorded and the oracle is exact
+        MappingTable t = new MappingTable(200, rnd.nextLong());
+        Map<Long, Integer> count = new HashMap<>();
+        List<Integer> live = new ArrayList<>();
+        for (int op = 0; op < 200_000; op++) {
+            int kind = rnd.nextInt(10);
+            if (live.size() < 10 && (live.isEmpty() || kind == 0)) {
+                int m = t.create(UDP, IN, 2000 + op % 50_000, OUT, 2000 + op % 50_000);
+                assertTrue(m >= 0);
+                for (int r = 0; r < 6; r++) {
+                    assertFalse(t.hasPeer(m, OUT + 100 + r), "a new mapping has no peers, whoever held the index before");
+                }
+                t.retain(m);
+                live.add(m);
+                continue;
+            }
+            int m = live.get(rnd.nextInt(live.size()));
+            int remote = OUT + 100 + rnd.nextInt(6);
+            long key = (long) m << 32 | (remote & 0xffffffffL);
+            int c = count.getOrDefault(key, 0);
+            if (kind < 5) {
+                assertTrue(t.addPeer(m, remote));
+                count.put(key, c + 1);
+            } else if (kind < 8 && c > 0) {
+                t.dropPeer(m, remote);
+                count.put(key, c - 1);
+            } else if (kind == 9 && live.size() > 1 && count.entrySet().stream()
+                    .noneMatch(e -> e.getKey() >>> 32 == m && e.getValue() > 0)) {
+                assertTrue(t.release(m), "its sessions are gone: so is the mapping");
+                live.remove(Integer.valueOf(m));
+            }
+            for (int r = 0; r < 6; r++) {
+                long k = (long) m << 32 | ((OUT + 100 + r) & 0xffffffffL);
+                assertEquals(count.getOrDefault(k, 0) > 0, t.hasPeer(m, OUT + 100 + r), "op " + op);
+            }
+        }
+    }
+
+    @Test
+    void aFullPeerTableFiltersMoreNotLess() {
+        MappingTable t = new MappingTable(8, 12);
+        int m = t.create(UDP, IN, 53, OUT, 53);
+        int other = t.create(UDP, IN, 54, OUT, 54);
+        int remote = OUT + 1000;
+        int recorded = 0;
+        while (t.addPeer(m, remote + recorded)) {
+            recorded++;
+            assertTrue(recorded < 1000, "the shared table is bounded");
+        }
+        int unrecorded = remote + recorded;
+        assertFalse(t.hasPeer(m, unrecorded), "a remote with no room is not let in");
+        for (int r = 0; r < recorded; r++) {
+            assertTrue(t.hasPeer(m, remote + r));
+        }
+        assertTrue(t.addPeer(other, OUT + 7), "a mapping's own first peer needs no room in the table");
+        assertTrue(t.hasPeer(other, OUT + 7));
+        assertFalse(t.hasPeer(other, remote), "peers are per mapping");
+        t.dropPeer(m, unrecorded); // its session ends: nothing to take off, nothing breaks
+        t.dropPeer(m, remote + recorded - 1);
+        assertFalse(t.hasPeer(m, remote + recorded - 1));
+        assertTrue(t.addPeer(m, unrecorded), "room again");
+        assertTrue(t.hasPeer(m, unrecorded));
+    }
+
+    @Test
     void steadyStateAllocatesNothing() {
         MappingTable t = new MappingTable(10_000, 4);
         HostCounters h = new HostCounters(10_000, 4);
@@ -168,10 +236,14 @@ class MappingTableTest {
                     }
                     if (m >= 0) {
                         t.retain(m);
+                        t.addPeer(m, OUT + (k & 3));
+                        t.addPeer(m, OUT + 4 + (k & 3));
                         h.hostAdd(host, 1);
                         if (t.findExternal(UDP, t.externalIp(m), t.externalPort(m)) != m) {
                             throw new AssertionError();
                         }
+                        t.dropPeer(m, OUT + (k & 3));
+                        t.dropPeer(m, OUT + 4 + (k & 3));
                         t.release(m);
                         h.hostAdd(host, -1);
                     }
