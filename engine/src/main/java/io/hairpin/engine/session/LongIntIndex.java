@@ -118,8 +118,4 @@ final class LongIntIndex {
     int maxEntries() {
         return maxEntries;
     }
-
-    long footprintBytes() {
-        return 12L * keys.length;
-    }
 }

@@ -34,8 +34,8 @@ import org.agrona.collections.Long2LongHashMap;
  * <p>Layout: one 32-byte record per mapping, off-heap and aligned so that it never spans two
  * cache lines: {@code [internal key, external key, refs | tag, peer | peer count]}, keys packed
  * as {@code proto << 48 | port << 32 | address}; a free record holds the next free index in
- * its peer field. Two {@link LongIntIndex} of 12 bytes per slot at load ≤ 0.5 find it by either
- * endpoint (48 bytes per mapping when the capacity is a power of two, up to 96 just above one),
+ * its peer field. Two {@link RecordIndex} of 8 bytes per slot at load ≤ 0.5 find it by either
+ * endpoint (32 bytes per mapping when the capacity is a power of two, up to 64 just above one),
  * and the peer table about 8 more. Nothing is allocated after construction.
  */
 public final class MappingTable {
@@ -53,8 +53,8 @@ public final class MappingTable {
     /** Freed with this table: nothing outside it holds the address. */
     private final MemorySegment records;
     private final long rec;
-    private final LongIntIndex byInternal;
-    private final LongIntIndex byExternal;
+    private final RecordIndex byInternal;
+    private final RecordIndex byExternal;
     /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
     private final Long2LongHashMap morePeers;
     private final int morePeersMax;
@@ -67,10 +67,10 @@ public final class MappingTable {
 
     public MappingTable(int maxMappings, long seed) {
         this.capacity = maxMappings;
-        this.byInternal = new LongIntIndex(maxMappings, seed);
-        this.byExternal = new LongIntIndex(maxMappings, seed * 0x9E3779B97F4A7C15L + 1);
         this.records = OffHeap.allocate(Arena.ofAuto(), (long) maxMappings * REC);
         this.rec = records.address();
+        this.byInternal = new RecordIndex(maxMappings, seed, rec, REC, INT_KEY);
+        this.byExternal = new RecordIndex(maxMappings, seed * 0x9E3779B97F4A7C15L + 1, rec, REC, EXT_KEY);
         for (int m = 0; m < maxMappings; m++) {
             Mem.nativeInt(at(m) + REFS, -1);
             Mem.nativeInt(at(m) + PEER, m + 1 < maxMappings ? m + 1 : -1);
