@@ -11,30 +11,34 @@ import java.security.SecureRandom;
  * flows: flow {@code 2s} (direction 0, as first seen) and flow {@code 2s+1} (direction 1, the
  * return). A flow is matched by its tuple packed into two longs,
  * {@code k1 = srcIp << 32 | dstIp}, {@code k2 = proto << 32 | srcPort << 16 | dstPort}, and
- * carries its rewrite, the translated tuple in the same packing. Flow 1's rewrite is not
- * stored: it is flow 0's key reversed (a NAT's return traffic is translated back to what the
- * first packet was), the halves of k1 swapped and the two ports at the bottom of k2; callers
- * pack tuples so that this holds (an ICMP echo's identifier is a request's source port and a
- * reply's destination port). Otherwise the table does not look inside the longs.
+ * carries its rewrite, the translated tuple in the same packing. Flow 1 is not stored: it is
+ * flow 0 seen from the other side. Its key is flow 0's rewrite reversed (the return traffic of a
+ * translated packet is addressed to where that packet came from) and its rewrite is flow 0's key
+ * reversed (it is translated back to what the first packet was), a tuple reversed being the
+ * halves of k1 swapped and the two ports at the bottom of k2 swapped. Callers pack tuples so
+ * that this holds (an ICMP echo's identifier is a request's source port and a reply's
+ * destination port). Otherwise the table does not look inside the longs.
  *
  * <h2>Layout (primitives and off-heap memory, nothing allocated after construction)</h2>
  * <ul>
  *   <li>{@code rec}: one 64-byte record per session, off-heap and aligned to a cache line:
- *       {@code [k1 k2 rk1 rk2]} of flow 0, {@code [k1 k2]} of flow 1, expiry, state|tag. A
- *       packet's match, rewrite, touch and state check hit that one line.</li>
+ *       {@code [k1 k2 rk1 rk2]} of flow 0, the session's two wheel links, 8 bytes unused,
+ *       expiry, state|tag. A packet's match, rewrite, touch and state check hit that one line,
+ *       and so does the expiry of a session found by following the wheel's links.</li>
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
  *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
  *       The slot count is the power of two ≥ 4 × capacity, so the load (2 flows per session) never
  *       exceeds 0.5. Deletion is backward-shift (no tombstones): the home slot is derivable from
  *       the slot word, so shifting never touches the records.</li>
- *   <li>{@code next/prev}: intrusive doubly linked lists for the expiry timer wheel (and the free
- *       list). Nodes {@code [0, capacity)} are sessions, the rest are bucket sentinels.</li>
+ *   <li>wheel: intrusive doubly linked lists for the expiry timer wheel (and the free list).
+ *       Nodes {@code [0, capacity)} are sessions, linked through their records; the rest are
+ *       bucket sentinels, linked through two small arrays.</li>
  * </ul>
- * <b>Bytes per session</b> = 64 (record) + 8 (wheel links) + 8 × slots / capacity (index, 32 when
- * the capacity is a power of two, up to 64 just above one): 104 bytes at 2^20 sessions, ≈105.5 at
- * 1 000 000, ≈114 at 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by
- * default). {@link #footprintBytes()} gives the exact total.
+ * <b>Bytes per session</b> = 64 (record) + 8 × slots / capacity (index, 32 when the capacity is a
+ * power of two, up to 64 just above one): 96 bytes at 2^20 sessions, ≈97.5 at 1 000 000, ≈106 at
+ * 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by default).
+ * {@link #footprintBytes()} gives the exact total.
  *
  * <h2>Expiry</h2>
  * A hashed timer wheel of 2^wheelBits buckets of 2^tickShift ns each (defaults: ≈268 ms ticks,
@@ -85,8 +89,9 @@ public final class SessionTable {
     private static final int K2 = 8;
     private static final int RK1 = 16;
     private static final int RK2 = 24;
-    private static final int K1_REV = 32;
-    private static final int K2_REV = 40;
+    /** The session's wheel links (ints); in a free record, NEXT links the free list. */
+    private static final int NEXT = 32;
+    private static final int PREV = 36;
     private static final int EXP = 48;
     private static final int META = 56;
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
@@ -103,8 +108,9 @@ public final class SessionTable {
     private final long rec;
     private final long seed;
 
-    private final int[] next;
-    private final int[] prev;
+    /** Links of the sentinel nodes {@code capacity + i}: the wheel's buckets, then processing. */
+    private final int[] sentinelNext;
+    private final int[] sentinelPrev;
     private final int tickShift;
     private final int wheelMask;
     private final int sentinelBase;
@@ -149,16 +155,15 @@ public final class SessionTable {
         this.wheelMask = buckets - 1;
         this.sentinelBase = maxSessions;
         this.processing = maxSessions + buckets;
-        this.next = new int[maxSessions + buckets + 1];
-        this.prev = new int[maxSessions + buckets + 1];
+        this.sentinelNext = new int[buckets + 1];
+        this.sentinelPrev = new int[buckets + 1];
         for (int s = 0; s < maxSessions; s++) {
-            next[s] = s + 1;
-            prev[s] = FREE;
+            setNext(s, s + 1 < maxSessions ? s + 1 : NIL);
+            setPrev(s, FREE);
         }
-        next[maxSessions - 1] = NIL;
-        for (int n = maxSessions; n < next.length; n++) {
-            next[n] = n;
-            prev[n] = n;
+        for (int n = maxSessions; n <= processing; n++) {
+            setNext(n, n);
+            setPrev(n, n);
         }
         this.freeHead = 0;
     }
@@ -176,14 +181,35 @@ public final class SessionTable {
         return rec + (long) session * REC;
     }
 
-    /** The address of a flow's key (k1, then k2): its session's K1 or K1_REV. */
-    private long keyAt(int flow) {
-        return rec + (long) (flow >>> 1) * REC + ((flow & 1) << 5);
+    /** Flow 0 is its record's key; flow 1, its record's rewrite reversed. */
+    private boolean holds(int flow, long k1, long k2) {
+        long b = at(flow >>> 1);
+        return (flow & 1) == 0 ? Mem.nativeLong(b + K1) == k1 && Mem.nativeLong(b + K2) == k2
+                : Mem.nativeLong(b + RK1) == Long.rotateLeft(k1, 32) && Mem.nativeLong(b + RK2) == reversePorts(k2);
     }
 
-    private boolean holds(int flow, long k1, long k2) {
-        long b = keyAt(flow);
-        return Mem.nativeLong(b) == k1 && Mem.nativeLong(b + 8) == k2;
+    private int next(int node) {
+        return node < capacity ? Mem.nativeInt(at(node) + NEXT) : sentinelNext[node - capacity];
+    }
+
+    private int prev(int node) {
+        return node < capacity ? Mem.nativeInt(at(node) + PREV) : sentinelPrev[node - capacity];
+    }
+
+    private void setNext(int node, int to) {
+        if (node < capacity) {
+            Mem.nativeInt(at(node) + NEXT, to);
+        } else {
+            sentinelNext[node - capacity] = to;
+        }
+    }
+
+    private void setPrev(int node, int to) {
+        if (node < capacity) {
+            Mem.nativeInt(at(node) + PREV, to);
+        } else {
+            sentinelPrev[node - capacity] = to;
+        }
     }
 
     /** k2 of the reverse direction: the two ports swapped, the rest (the protocol) kept. */
@@ -267,7 +293,7 @@ public final class SessionTable {
         for (int i = 0; i < n; i++) {
             int f = (int) slots[i];
             if (f >= 0) {
-                sum += Mem.nativeLong(keyAt(f)); // the whole record is that line
+                sum += Mem.nativeLong(at(f >>> 1)); // the whole record is that line
             }
         }
         prefetched = sum; // keeps the loads from being optimised away
@@ -301,14 +327,16 @@ public final class SessionTable {
         return (flow & 1) == 0 ? Mem.nativeLong(s + RK2) : reversePorts(Mem.nativeLong(s + K2));
     }
 
-    /** The match key of a flow (k1 as given to {@link #create}). */
+    /** The match key of a flow, packed like k1 (flow 1's: flow 0's rewrite reversed). */
     public long keyK1(int flow) {
-        return Mem.nativeLong(keyAt(flow));
+        long s = at(flow >>> 1);
+        return (flow & 1) == 0 ? Mem.nativeLong(s + K1) : Long.rotateLeft(Mem.nativeLong(s + RK1), 32);
     }
 
-    /** The match key of a flow (k2 as given to {@link #create}). */
+    /** The match key of a flow, packed like k2 (flow 1's: flow 0's rewrite reversed). */
     public long keyK2(int flow) {
-        return Mem.nativeLong(keyAt(flow) + 8);
+        long s = at(flow >>> 1);
+        return (flow & 1) == 0 ? Mem.nativeLong(s + K2) : reversePorts(Mem.nativeLong(s + RK2));
     }
 
     /**
@@ -354,15 +382,16 @@ public final class SessionTable {
 
     /**
      * Creates a session whose flow 0 matches (k1Fwd, k2Fwd) and is rewritten to (rk1Fwd, rk2Fwd),
-     * and whose flow 1 matches (k1Rev, k2Rev) and is rewritten to flow 0's key reversed (the
-     * halves of k1 swapped, and the two 16-bit ports at the bottom of k2), expiring at
-     * {@code nowNanos + timeoutNanos}; state and tag start at 0.
+     * and whose flow 1 matches that rewrite reversed and is rewritten to flow 0's key reversed
+     * (reversed: the halves of k1 swapped, and the two 16-bit ports at the bottom of k2), expiring
+     * at {@code nowNanos + timeoutNanos}; state and tag start at 0.
      *
      * @return the session index, or -1 when the table is full or either key already exists
      *         (including both keys being equal)
      */
-    public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long k1Rev, long k2Rev,
-                      long nowNanos, long timeoutNanos) {
+    public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long nowNanos, long timeoutNanos) {
+        final long k1Rev = Long.rotateLeft(rk1Fwd, 32);
+        final long k2Rev = reversePorts(rk2Fwd);
         if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {
             return -1;
         }
@@ -381,15 +410,13 @@ public final class SessionTable {
             started = true;
         }
         final int s = freeHead;
-        freeHead = next[s];
+        freeHead = next(s);
         final long b = at(s);
         final long e = deadline(nowNanos, timeoutNanos);
         Mem.nativeLong(b + K1, k1Fwd);
         Mem.nativeLong(b + K2, k2Fwd);
         Mem.nativeLong(b + RK1, rk1Fwd);
         Mem.nativeLong(b + RK2, rk2Fwd);
-        Mem.nativeLong(b + K1_REV, k1Rev);
-        Mem.nativeLong(b + K2_REV, k2Rev);
         Mem.nativeLong(b + EXP, e);
         Mem.nativeLong(b + META, 0);
         pF = ~pF;
@@ -409,7 +436,7 @@ public final class SessionTable {
 
     /** Removes a live session (both flows); does not call the expiry listener. */
     public void remove(int session) {
-        if (session < 0 || session >= capacity || prev[session] == FREE) {
+        if (session < 0 || session >= capacity || prev(session) == FREE) {
             throw new IllegalArgumentException("not a live session: " + session);
         }
         unlink(session);
@@ -418,7 +445,7 @@ public final class SessionTable {
 
     /** True when {@code session} is an index of a live session. */
     public boolean isLive(int session) {
-        return session >= 0 && session < capacity && prev[session] != FREE;
+        return session >= 0 && session < capacity && prev(session) != FREE;
     }
 
     public int size() {
@@ -431,23 +458,22 @@ public final class SessionTable {
 
     /** Bytes held by the table's arrays (excluding array headers). */
     public long footprintBytes() {
-        return 8L * index.length + records.byteSize() + 4L * next.length + 4L * prev.length;
+        return 8L * index.length + records.byteSize() + 4L * sentinelNext.length + 4L * sentinelPrev.length;
     }
 
     /** Index and record cleanup of a session already unlinked from the wheel. */
     private void release(int s) {
         deleteFlow(2 * s);
         deleteFlow(2 * s + 1);
-        prev[s] = FREE;
-        next[s] = freeHead;
+        setPrev(s, FREE);
+        setNext(s, freeHead);
         freeHead = s;
         size--;
     }
 
     private void deleteFlow(int flow) {
         final long[] index = this.index;
-        final long b = keyAt(flow);
-        final long h = hash(Mem.nativeLong(b), Mem.nativeLong(b + 8));
+        final long h = hash(keyK1(flow), keyK2(flow));
         final long v = (h & HI) | (flow + 1L);
         int i = (int) (h >>> 32) & mask;
         while (index[i] != v) {
@@ -494,49 +520,49 @@ public final class SessionTable {
     }
 
     private void linkTail(int sentinel, int s) {
-        int last = prev[sentinel];
-        next[last] = s;
-        prev[s] = last;
-        next[s] = sentinel;
-        prev[sentinel] = s;
+        int last = prev(sentinel);
+        setNext(last, s);
+        setPrev(s, last);
+        setNext(s, sentinel);
+        setPrev(sentinel, s);
     }
 
     private void unlink(int s) {
-        int p = prev[s];
-        int n = next[s];
-        next[p] = n;
-        prev[n] = p;
-        next[s] = s;
-        prev[s] = s;
+        int p = prev(s);
+        int n = next(s);
+        setNext(p, n);
+        setPrev(n, p);
+        setNext(s, s);
+        setPrev(s, s);
     }
 
     /** Moves every node of list {@code from} to the (empty) list {@code to}. */
     private void moveAll(int from, int to) {
-        int first = next[from];
-        int last = prev[from];
-        next[to] = first;
-        prev[first] = to;
-        prev[to] = last;
-        next[last] = to;
-        next[from] = from;
-        prev[from] = from;
+        int first = next(from);
+        int last = prev(from);
+        setNext(to, first);
+        setPrev(first, to);
+        setPrev(to, last);
+        setNext(last, to);
+        setNext(from, from);
+        setPrev(from, from);
     }
 
     /** Puts the nodes still on the processing list back at the front of a bucket. */
     private void spliceBack(int sentinel) {
         int p = processing;
-        int first = next[p];
+        int first = next(p);
         if (first == p) {
             return;
         }
-        int last = prev[p];
-        int oldFirst = next[sentinel];
-        next[sentinel] = first;
-        prev[first] = sentinel;
-        next[last] = oldFirst;
-        prev[oldFirst] = last;
-        next[p] = p;
-        prev[p] = p;
+        int last = prev(p);
+        int oldFirst = next(sentinel);
+        setNext(sentinel, first);
+        setPrev(first, sentinel);
+        setNext(last, oldFirst);
+        setPrev(oldFirst, last);
+        setNext(p, p);
+        setPrev(p, p);
     }
 
     /**
@@ -564,7 +590,6 @@ public final class SessionTable {
         if (maxToRemove <= 0 || nowTick <= cursor) {
             return 0;
         }
-        final int[] next = this.next;
         final int buckets = wheelMask + 1;
         // after a long pause every bucket is visited once, not once per elapsed tick
         long c = Math.max(cursor, nowTick - buckets);
@@ -576,11 +601,11 @@ public final class SessionTable {
             while (c < nowTick) {
                 cursor = c;
                 sentinel = sentinelBase + (int) (c & wheelMask);
-                if (next[sentinel] != sentinel) {
+                if (next(sentinel) != sentinel) {
                     moveAll(sentinel, processing);
                     int s;
                     int warm = 0;
-                    while ((s = next[processing]) != processing) {
+                    while ((s = next(processing)) != processing) {
                         if (removed == maxToRemove) {
                             spliceBack(sentinel);
                             return removed;
@@ -595,7 +620,7 @@ public final class SessionTable {
                             current = s;
                             listener.expired(s);
                             current = NIL;
-                            if (prev[s] == s) {
+                            if (prev(s) == s) {
                                 release(s);
                             }
                             removed++;
@@ -610,10 +635,10 @@ public final class SessionTable {
             cursor = c;
             return removed;
         } finally {
-            if (current != NIL && prev[current] == current) {
+            if (current != NIL && prev(current) == current) {
                 linkTail(sentinel, current); // the listener threw: keep that session's timer
             }
-            if (next[processing] != processing) {
+            if (next(processing) != processing) {
                 spliceBack(sentinel);
             }
             expiring = false;
@@ -628,23 +653,20 @@ public final class SessionTable {
      * @return how many sessions it looked at
      */
     private int prefetchExpiring(long nowTick, ExpiryListener listener) {
-        final int[] next = this.next;
         final int[] ahead = this.ahead;
         final long[] index = this.index;
         int n = 0;
-        for (int x = next[processing]; x != processing && n < ahead.length; x = next[x]) {
+        for (int x = next(processing); x != processing && n < ahead.length; x = next(x)) {
             ahead[n++] = x;
         }
-        long sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Mem.nativeLong(at(ahead[i]));
-        }
+        long sum = 0; // the walk above has loaded the records (their links are in them)
         for (int i = 0; i < n; i++) {
             int x = ahead[i];
             long b = at(x);
             if ((Mem.nativeLong(b + EXP) >> tickShift) < nowTick) {
                 sum += index[(int) (hash(Mem.nativeLong(b + K1), Mem.nativeLong(b + K2)) >>> 32) & mask]
-                        + index[(int) (hash(Mem.nativeLong(b + K1_REV), Mem.nativeLong(b + K2_REV)) >>> 32) & mask];
+                        + index[(int) (hash(Long.rotateLeft(Mem.nativeLong(b + RK1), 32),
+                                reversePorts(Mem.nativeLong(b + RK2))) >>> 32) & mask];
                 listener.willExpire(x);
             }
         }
@@ -665,7 +687,7 @@ public final class SessionTable {
             entries++;
             int f = (int) v - 1;
             int s = f >>> 1;
-            if (prev[s] == FREE) {
+            if (prev(s) == FREE) {
                 throw new IllegalStateException("slot " + i + " names free session " + s);
             }
             long h = hash(keyK1(f), keyK2(f));
@@ -683,8 +705,8 @@ public final class SessionTable {
         }
         int linked = 0;
         for (int sen = sentinelBase; sen < processing; sen++) {
-            for (int n = next[sen]; n != sen; n = next[n]) {
-                if (n >= capacity || prev[next[n]] != n) {
+            for (int n = next(sen); n != sen; n = next(n)) {
+                if (n >= capacity || prev(next(n)) != n) {
                     throw new IllegalStateException("wheel list broken at " + n);
                 }
                 linked++;

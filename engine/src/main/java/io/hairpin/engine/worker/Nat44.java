@@ -871,7 +871,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long rk1 = k1(remote, mappings.externalIp(m));
         long rk2 = k2(proto, remotePort, mappings.externalPort(m));
         // the return flow is translated back to fk1, fk2 reversed: remote → client
-        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, rk1, rk2, now, timeout(proto, 0)) : -1;
+        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, now, timeout(proto, 0)) : -1;
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
@@ -1018,8 +1018,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         // reverse of the original (the table derives that); for ICMP echo too, since a request's
         // identifier is its source "port" (destination 0) and a reply's is its destination.
         int s = !mayCreate() ? -1 : sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
-                k2(proto, toSrcPort, toDstPort), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), now,
-                timeout(proto, 0));
+                k2(proto, toSrcPort, toDstPort), now, timeout(proto, 0));
         if (s < 0) {
             if (mapping >= 0 && mappings.refs(mapping) == 0) {
                 releaseNewMapping(mapping);

@@ -29,6 +29,24 @@ class SessionTableTest {
         return ((long) proto << 32) | ((long) sport << 16) | dport;
     }
 
+    /** A tuple packed as k1 with its two addresses swapped. */
+    static long reverseK1(long k1) {
+        return Long.rotateLeft(k1, 32);
+    }
+
+    /** A tuple packed as k2 with its two ports swapped. */
+    static long reverseK2(long k2) {
+        return (k2 & 0xFFFF_FFFF_0000_0000L) | ((k2 & 0xFFFF) << 16) | ((k2 >>> 16) & 0xFFFF);
+    }
+
+    /**
+     * {@link SessionTable#create} given the key flow 1 is to match, as a NAT's return traffic
+     * carries it; flow 0's rewrite is that key reversed.
+     */
+    static int createWithReturn(SessionTable t, long k1, long k2, long retK1, long retK2, long now, long timeout) {
+        return t.create(k1, k2, reverseK1(retK1), reverseK2(retK2), now, timeout);
+    }
+
     /** Records what the listener saw. */
     static final class Recorder implements SessionTable.ExpiryListener {
         final List<Integer> sessions = new ArrayList<>();
@@ -51,7 +69,7 @@ class SessionTableTest {
         long fR1 = k1(out, server), fR2 = k2(TCP, 1234, 443);
         long rK1 = k1(server, out), rK2 = k2(TCP, 443, 1234);
         long rR1 = k1(server, in), rR2 = k2(TCP, 443, 40000);
-        int s = t.create(fK1, fK2, fR1, fR2, rK1, rK2, 0, 300 * SECOND);
+        int s = t.create(fK1, fK2, fR1, fR2, 0, 300 * SECOND);
         assertTrue(s >= 0);
         assertEquals(1, t.size());
         assertEquals(16, t.capacity());
@@ -62,6 +80,7 @@ class SessionTableTest {
         assertEquals(rR1, t.rewriteK1(2 * s + 1));
         assertEquals(rR2, t.rewriteK2(2 * s + 1));
         assertEquals(fK1, t.keyK1(2 * s));
+        assertEquals(rK1, t.keyK1(2 * s + 1));
         assertEquals(rK2, t.keyK2(2 * s + 1));
         assertEquals(-1, t.lookup(fK1, fK2 + 1));
         assertEquals(-1, t.lookup(fR1, fR2));
@@ -78,9 +97,9 @@ class SessionTableTest {
         assertEquals(12345, t.tag(s));
 
         // either key already present: refused, table unchanged
-        assertEquals(-1, t.create(fK1, fK2, 1, 2, 3, 4, 0, SECOND));
-        assertEquals(-1, t.create(7, 8, 1, 2, rK1, rK2, 0, SECOND));
-        assertEquals(-1, t.create(7, 8, 1, 2, 7, 8, 0, SECOND), "both flows with one key");
+        assertEquals(-1, createWithReturn(t, fK1, fK2, 3, 4, 0, SECOND));
+        assertEquals(-1, createWithReturn(t, 7, 8, rK1, rK2, 0, SECOND));
+        assertEquals(-1, createWithReturn(t, 7, 8, 7, 8, 0, SECOND), "both flows with one key");
         assertEquals(1, t.size());
 
         t.remove(s);
@@ -97,13 +116,13 @@ class SessionTableTest {
         SessionTable t = new SessionTable(100, 20, 8, 42);
         int[] s = new int[100];
         for (int i = 0; i < 100; i++) {
-            s[i] = t.create(k1(i, 1), k2(UDP, 1, 1), 0, 0, k1(1, i), k2(UDP, 1, 2), 0, SECOND);
+            s[i] = createWithReturn(t, k1(i, 1), k2(UDP, 1, 1), k1(1, i), k2(UDP, 1, 2), 0, SECOND);
             assertTrue(s[i] >= 0);
         }
         assertEquals(100, t.size());
-        assertEquals(-1, t.create(k1(500, 1), k2(UDP, 1, 1), 0, 0, k1(1, 500), k2(UDP, 1, 2), 0, SECOND));
+        assertEquals(-1, createWithReturn(t, k1(500, 1), k2(UDP, 1, 1), k1(1, 500), k2(UDP, 1, 2), 0, SECOND));
         t.remove(s[37]);
-        int again = t.create(k1(500, 1), k2(UDP, 1, 1), 0, 0, k1(1, 500), k2(UDP, 1, 2), 0, SECOND);
+        int again = createWithReturn(t, k1(500, 1), k2(UDP, 1, 1), k1(1, 500), k2(UDP, 1, 2), 0, SECOND);
         assertEquals(s[37], again, "the freed index is reused");
         for (int i = 0; i < 100; i++) {
             if (i != 37) {
@@ -117,9 +136,9 @@ class SessionTableTest {
     void capacityOneWorks() {
         SessionTable t = new SessionTable(1, 4, 2, 0);
         for (int round = 0; round < 100; round++) {
-            int s = t.create(round, 1, 2, 3, round, 2, round, 1);
+            int s = createWithReturn(t, round, 1, round, 2, round, 1);
             assertEquals(0, s);
-            assertEquals(-1, t.create(round + 1000, 1, 2, 3, round + 1000, 2, round, 1));
+            assertEquals(-1, createWithReturn(t, round + 1000, 1, round + 1000, 2, round, 1));
             assertEquals(1, t.lookup(round, 2));
             t.remove(s);
             t.checkInvariants();
@@ -132,8 +151,8 @@ class SessionTableTest {
         Recorder r = new Recorder();
         r.table = t;
         long now = 1000 * SECOND;
-        int a = t.create(1, 1, 0, 0, 2, 2, now, 30 * SECOND);
-        int b = t.create(3, 3, 0, 0, 4, 4, now, 30 * SECOND);
+        int a = createWithReturn(t, 1, 1, 2, 2, now, 30 * SECOND);
+        int b = createWithReturn(t, 3, 3, 4, 4, now, 30 * SECOND);
         for (int i = 1; i <= 10; i++) {
             // a keeps talking, b is silent
             t.touch(a, now + i * 10 * SECOND, 30 * SECOND);
@@ -157,7 +176,7 @@ class SessionTableTest {
         SessionTable t = new SessionTable(16);
         Recorder r = new Recorder();
         r.table = t;
-        int s = t.create(1, 1, 0, 0, 2, 2, 0, 7440 * SECOND);
+        int s = createWithReturn(t, 1, 1, 2, 2, 0, 7440 * SECOND);
         assertEquals(0, t.expire(200 * SECOND, 10, r));
         t.touch(s, 200 * SECOND, 240 * SECOND); // FIN seen: transitory timeout
         assertEquals(200 * SECOND + 240 * SECOND, t.expiresAt(s));
@@ -180,7 +199,7 @@ class SessionTableTest {
         java.util.Collections.shuffle(order, rnd);
         Map<Integer, Integer> sessionOfRank = new HashMap<>();
         for (int rank : order) {
-            int s = t.create(k1(rank, 0), 1, 0, 0, k1(0, rank), 2, 0, (rank + 1) * 2048L);
+            int s = createWithReturn(t, k1(rank, 0), 1, k1(0, rank), 2, 0, (rank + 1) * 2048L);
             t.setTag(s, rank);
             sessionOfRank.put(rank, s);
         }
@@ -211,7 +230,7 @@ class SessionTableTest {
         Recorder r = new Recorder();
         r.table = t;
         for (int i = 0; i < 64; i++) {
-            t.create(i, 1, 0, 0, i, 2, 0, i * 10L);
+            createWithReturn(t, i, 1, i, 2, 0, i * 10L);
         }
         assertEquals(0, t.expire(0, 100, r));
         assertEquals(20, t.expire(200, 100, r)); // deadlines 0..190 have ticks < 50
@@ -222,9 +241,9 @@ class SessionTableTest {
     @Test
     void listenerMayReadAndRemoveOtherSessions() {
         SessionTable t = new SessionTable(8, 4, 4, 1);
-        int a = t.create(1, 1, 0, 0, 1, 2, 0, 10);
-        int b = t.create(2, 1, 0, 0, 2, 2, 0, 10);
-        int c = t.create(3, 1, 0, 0, 3, 2, 0, 10_000);
+        int a = createWithReturn(t, 1, 1, 1, 2, 0, 10);
+        int b = createWithReturn(t, 2, 1, 2, 2, 0, 10);
+        int c = createWithReturn(t, 3, 1, 3, 2, 0, 10_000);
         List<Integer> seen = new ArrayList<>();
         SessionTable.ExpiryListener l = s -> {
             seen.add(s);
@@ -242,7 +261,7 @@ class SessionTableTest {
         t.checkInvariants();
         assertThrows(IllegalStateException.class,
                 () -> {
-                    t.create(9, 9, 0, 0, 9, 8, 100, 0);
+                    createWithReturn(t, 9, 9, 9, 8, 100, 0);
                     t.expire(1000, 10, s -> t.expire(2000, 1, x -> { }));
                 });
     }
@@ -284,13 +303,14 @@ class SessionTableTest {
             int kind = rnd.nextInt(100);
             if (kind < 30) {
                 long a1 = rnd.nextInt(keySpace), a2 = rnd.nextInt(3), b1 = rnd.nextInt(keySpace), b2 = rnd.nextInt(3);
-                long r1 = rnd.nextLong(), r2 = rnd.nextLong();
-                // the return flow is translated back to the forward key reversed: addresses
-                // (k1's halves) swapped, ports (k2's two low 16-bit fields) swapped
+                // flow 0 is rewritten to the return key reversed, and the return flow is translated
+                // back to the forward key reversed: addresses (k1's halves) swapped, ports (k2's
+                // two low 16-bit fields) swapped
+                long r1 = reverseK1(b1), r2 = reverseK2(b2);
                 long r3 = (a1 << 32) | (a1 >>> 32);
                 long r4 = (a2 & 0xFFFF_FFFF_0000_0000L) | ((a2 & 0xFFFF) << 16) | ((a2 >>> 16) & 0xFFFF);
                 long timeout = (long) (rnd.nextDouble() * maxTimeout);
-                int s = t.create(a1, a2, r1, r2, b1, b2, now[0], timeout);
+                int s = createWithReturn(t, a1, a2, b1, b2, now[0], timeout);
                 Key f = new Key(a1, a2), r = new Key(b1, b2);
                 boolean ok = sessions.size() < capacity && !f.equals(r) && !flows.containsKey(f) && !flows.containsKey(r);
                 assertEquals(ok, s >= 0, "create outcome");
@@ -408,8 +428,7 @@ class SessionTableTest {
         for (int round = 0; round < 20; round++) {
             for (int p = 0; p < 4096; p++) {
                 if (!live.contains(p)) {
-                    int s = t.create(k1(0x0a000001, 0x08080808), k2(UDP, p, 53), 0, 0,
-                            k1(0x08080808, 0xc6336401), k2(UDP, 53, p), 0, SECOND);
+                    int s = createWithReturn(t, k1(0x0a000001, 0x08080808), k2(UDP, p, 53), k1(0x08080808, 0xc6336401), k2(UDP, 53, p), 0, SECOND);
                     if (s >= 0) {
                         t.setTag(s, p);
                         live.add(p);
@@ -439,16 +458,16 @@ class SessionTableTest {
     @Test
     void footprintIsAsDocumented() {
         SessionTable t = new SessionTable(1 << 12, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
-        assertEquals((64 + 8 + 32) * (1L << 12) + 8 * 1024 + 8, t.footprintBytes());
+        assertEquals((64 + 32) * (1L << 12) + 8 * 1024 + 8, t.footprintBytes());
         SessionTable u = new SessionTable(100_000, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
         double perSession = (u.footprintBytes() - 8 * 1024 - 8) / 100_000.0;
-        assertEquals(113.9, perSession, 0.1);
+        assertEquals(105.9, perSession, 0.1);
     }
 
     @Test
     void hugeTimeoutSaturates() {
         SessionTable t = new SessionTable(4);
-        int s = t.create(1, 1, 0, 0, 2, 2, Long.MAX_VALUE - 5, Long.MAX_VALUE);
+        int s = createWithReturn(t, 1, 1, 2, 2, Long.MAX_VALUE - 5, Long.MAX_VALUE);
         assertEquals(Long.MAX_VALUE, t.expiresAt(s));
         assertNotEquals(-1, s);
         assertEquals(0, t.expire(Long.MAX_VALUE - 1, 10, x -> { }));
@@ -469,9 +488,7 @@ class SessionTableTest {
                 for (int i = 0; i < 1_000_000; i++) {
                     now += 20_000; // 20 µs per operation: 20 s of traffic per million
                     int host = k++;
-                    int s = t.create(k1(0x0a000000 + host, 0x08080808), k2(UDP, host & 0xffff, 53), 1, 2,
-                            k1(0x08080808, 0xc6336401), k2(UDP, 53, host & 0xffff) ^ ((long) host << 40),
-                            now, 5 * SECOND);
+                    int s = createWithReturn(t, k1(0x0a000000 + host, 0x08080808), k2(UDP, host & 0xffff, 53), k1(0x08080808, 0xc6336401), k2(UDP, 53, host & 0xffff) ^ ((long) host << 40), now, 5 * SECOND);
                     if (s >= 0) {
                         t.setTag(s, host);
                     }

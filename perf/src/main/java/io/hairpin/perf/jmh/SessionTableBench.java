@@ -98,7 +98,7 @@ public class SessionTableBench {
         int pp = Tuples.publicPort(g);
         int sp = Tuples.SERVER_PORT;
         return t.create(Tuples.k1(c, sv), Tuples.k2(UDP, cp, sp), Tuples.k1(pub, sv), Tuples.k2(UDP, pp, sp),
-                Tuples.k1(sv, pub), Tuples.k2(UDP, sp, pp), NOW, TIMEOUT);
+                NOW, TIMEOUT);
     }
 
     private int nextLive() {
