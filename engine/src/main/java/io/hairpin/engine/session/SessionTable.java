@@ -22,8 +22,8 @@ import java.security.SecureRandom;
  * <h2>Layout (primitives and off-heap memory, nothing allocated after construction)</h2>
  * <ul>
  *   <li>{@code rec}: one 64-byte record per session, off-heap and aligned to a cache line:
- *       {@code [k1 k2 rk1 rk2]} of flow 0, the session's two wheel links, 8 bytes unused,
- *       expiry, state|tag. A packet's match, rewrite, touch and state check hit that one line,
+ *       {@code [k1 k2 rk1 rk2]} of flow 0, the session's two wheel links, a caller-defined
+ *       long, expiry, state|tag. A packet's match, rewrite, touch and state check hit that one line,
  *       and so does the expiry of a session found by following the wheel's links.</li>
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
@@ -92,6 +92,7 @@ public final class SessionTable {
     /** The session's wheel links (ints); in a free record, NEXT links the free list. */
     private static final int NEXT = 32;
     private static final int PREV = 36;
+    private static final int AUX = 40;
     private static final int EXP = 48;
     private static final int META = 56;
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
@@ -368,6 +369,18 @@ public final class SessionTable {
         Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & 0xFFFF_FFFFL));
     }
 
+    /**
+     * A caller-defined long per session, in the record a packet of the session loads anyway
+     * (Nat44: the checksum deltas of its flows). 0 after create.
+     */
+    public long aux(int session) {
+        return Mem.nativeLong(at(session) + AUX);
+    }
+
+    public void setAux(int session, long aux) {
+        Mem.nativeLong(at(session) + AUX, aux);
+    }
+
     /** A caller-defined int per session (rule or mapping index). 0 after create. */
     public int tag(int session) {
         return (int) Mem.nativeLong(at(session) + META);
@@ -417,6 +430,7 @@ public final class SessionTable {
         Mem.nativeLong(b + K2, k2Fwd);
         Mem.nativeLong(b + RK1, rk1Fwd);
         Mem.nativeLong(b + RK2, rk2Fwd);
+        Mem.nativeLong(b + AUX, 0);
         Mem.nativeLong(b + EXP, e);
         Mem.nativeLong(b + META, 0);
         pF = ~pF;

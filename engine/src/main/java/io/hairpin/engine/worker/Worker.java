@@ -673,10 +673,10 @@ public final class Worker implements Agent {
         }
         nat.refreshEstablished(flow, proto, now);
         int newSrc = (int) (rk1 >>> 32);
-        int ports = (int) k2;
         int newPorts = (int) nat.rewriteK2(flow);
-        int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
-        int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
+        int deltas = nat.flowDeltas(flow);
+        int ipDelta = deltas & 0xffff;
+        int l4Delta = deltas >>> 16;
         Mem.i32(ip + 12, newSrc);
         Mem.i32(ip + 16, newDst);
         Mem.i32(ip + 20, newPorts);

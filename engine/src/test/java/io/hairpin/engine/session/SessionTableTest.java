@@ -274,6 +274,7 @@ class SessionTableTest {
         long exp;
         int state;
         int tag;
+        long aux;
     }
 
     private static final int[] BURST = new int[32];
@@ -336,6 +337,7 @@ class SessionTableTest {
                     assertEquals(m.keys[5 + 2 * d], t.rewriteK2(got));
                     assertEquals(m.state, t.state(got >>> 1));
                     assertEquals(m.tag, t.tag(got >>> 1));
+                    assertEquals(m.aux, t.aux(got >>> 1), "aux: a created session's is 0, then as set");
                     assertEquals(m.exp, t.expiresAt(got >>> 1));
                 }
             } else if (kind < 70 && !live.isEmpty()) {
@@ -357,8 +359,10 @@ class SessionTableTest {
                 Model m = sessions.get(s);
                 m.state = rnd.nextInt();
                 m.tag = rnd.nextInt();
+                m.aux = rnd.nextLong();
                 t.setState(s, m.state);
                 t.setTag(s, m.tag);
+                t.setAux(s, m.aux);
             } else if (kind < 91) {
                 // a burst of lookups at once: live flows and random tuples, as lookup finds them
                 int n = 1 + rnd.nextInt(BURST.length);
