@@ -81,9 +81,18 @@ final class RecordIndex {
     /** Removes key's slot, if it is there. */
     void remove(long key) {
         int i = probe(key);
-        if (i < 0) {
-            return;
+        if (i >= 0) {
+            clear(slots, mask, i);
         }
+    }
+
+    /**
+     * Empties slot i of a linear-probing table whose slots hold their home slot in the bits
+     * above 32 (masked), as this index and SessionTable's do: backward-shift deletion pulls later
+     * entries of the cluster into the hole when the hole lies cyclically within [their home,
+     * their slot], so no tombstone is left.
+     */
+    static void clear(long[] slots, int mask, int i) {
         int j = i;
         for (;;) {
             j = (j + 1) & mask;

@@ -493,22 +493,7 @@ public final class SessionTable {
         while (index[i] != v) {
             i = (i + 1) & mask;
         }
-        // backward-shift deletion: pull later entries of the cluster into the hole when the hole
-        // lies cyclically within [their home, their slot]
-        int j = i;
-        for (;;) {
-            j = (j + 1) & mask;
-            long w = index[j];
-            if (w == 0) {
-                break;
-            }
-            int home = (int) (w >>> 32) & mask;
-            if (((j - home) & mask) >= ((j - i) & mask)) {
-                index[i] = w;
-                i = j;
-            }
-        }
-        index[i] = 0;
+        RecordIndex.clear(index, mask, i);
     }
 
     // ---------------------------------------------------------------- expiry (timer wheel)
