@@ -213,7 +213,11 @@ public final class MappingTable {
         return true;
     }
 
-    /** Removes a live mapping whatever its count (the caller frees its external port). */
+    /**
+     * Removes a live mapping whatever its count (the caller frees its external port). Its peers
+     * must have been dropped (each session drops its own before it releases the mapping): peers
+     * left in the shared table would pass to the next mapping created at this index.
+     */
     public void remove(int m) {
         long r = at(m);
         if (Mem.nativeInt(r + REFS) < 0) {

@@ -683,21 +683,17 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return (int) (sessions.aux(flow >>> 1) >>> ((flow & 1) << 5));
     }
 
-    /** {@link #flowDeltas} of flow 0 (key k, rewrite rk) and of flow 1 (rk reversed to k reversed). */
-    private static long sessionDeltas(long k1, long k2, long rk1, long rk2) {
-        long d0 = tupleDeltas(k1, k2, rk1, rk2);
-        long d1 = tupleDeltas(Long.rotateLeft(rk1, 32), swapPorts(rk2), Long.rotateLeft(k1, 32), swapPorts(k2));
-        return d0 | d1 << 32;
+    /** Stores the {@link #flowDeltas} of a new session's two flows in its record. */
+    private void storeDeltas(int s) {
+        sessions.setAux(s, computeDeltas(sessions, 2 * s) | computeDeltas(sessions, 2 * s + 1) << 32);
     }
 
-    private static long swapPorts(long k2) {
-        return (k2 & 0xFFFF_FFFF_0000_0000L) | ((k2 & 0xFFFF) << 16) | ((k2 >>> 16) & 0xFFFF);
-    }
-
-    private static long tupleDeltas(long k1, long k2, long rk1, long rk2) {
+    private static long computeDeltas(SessionTable t, int flow) {
+        long k1 = t.keyK1(flow);
+        long rk1 = t.rewriteK1(flow);
         int ip = ChecksumDelta.add(ChecksumDelta.delta32((int) (k1 >>> 32), (int) (rk1 >>> 32)),
                 ChecksumDelta.delta32((int) k1, (int) rk1));
-        int l4 = ChecksumDelta.add(ip, ChecksumDelta.delta32((int) k2, (int) rk2));
+        int l4 = ChecksumDelta.add(ip, ChecksumDelta.delta32((int) t.keyK2(flow), (int) t.rewriteK2(flow)));
         return ip | (long) l4 << 16;
     }
 
@@ -903,7 +899,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_SESSIONS_FULL;
         }
         forgetFlows(fk1, fk2, rk1, rk2);
-        sessions.setAux(s, sessionDeltas(fk1, fk2, frk1, frk2));
+        storeDeltas(s);
         mappings.retain(m);
         countHost(s, client);
         addPeer(m, remote);
@@ -1054,8 +1050,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_SESSIONS_FULL;
         }
         forgetFlows(k1(src, dst), k2(proto, sp, dp), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort));
-        sessions.setAux(s, sessionDeltas(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
-                k2(proto, toSrcPort, toDstPort)));
+        storeDeltas(s);
         sessions.setTag(s, mapping);
         if (mapping >= 0) {
             mappings.retain(mapping);
