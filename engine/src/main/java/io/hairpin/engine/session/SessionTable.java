@@ -80,7 +80,7 @@ public final class SessionTable {
     public static final int DEFAULT_TICK_SHIFT = 28;
     /** Default wheel: 2^15 buckets, ≈ 8796 s with the default tick. */
     public static final int DEFAULT_WHEEL_BITS = 15;
-    /** Largest capacity accepted (the record array must stay below 2^31 longs). */
+    /** Largest capacity accepted (the index's slots, 4 × capacity rounded up, must fit an array). */
     public static final int MAX_CAPACITY = 1 << 27;
 
     /** A session's record: one cache line (off-heap, line-aligned); byte offsets in it. */
@@ -175,6 +175,11 @@ public final class SessionTable {
         long h = (k1 ^ seed) * 0x9E3779B97F4A7C15L ^ k2 * 0xC2B2AE3D27D4EB4FL;
         h ^= h >>> 31;
         return h * 0xBF58476D1CE4E5B9L;
+    }
+
+    /** The hash of a stored flow's key (flow 1's derived, as {@link #keyK1} and {@link #keyK2} give it). */
+    private long flowHash(int flow) {
+        return hash(keyK1(flow), keyK2(flow));
     }
 
     /** The address of a session's record. */
@@ -487,7 +492,7 @@ public final class SessionTable {
 
     private void deleteFlow(int flow) {
         final long[] index = this.index;
-        final long h = hash(keyK1(flow), keyK2(flow));
+        final long h = flowHash(flow);
         final long v = (h & HI) | (flow + 1L);
         int i = (int) (h >>> 32) & mask;
         while (index[i] != v) {
@@ -661,11 +666,9 @@ public final class SessionTable {
         long sum = 0; // the walk above has loaded the records (their links are in them)
         for (int i = 0; i < n; i++) {
             int x = ahead[i];
-            long b = at(x);
-            if ((Mem.nativeLong(b + EXP) >> tickShift) < nowTick) {
-                sum += index[(int) (hash(Mem.nativeLong(b + K1), Mem.nativeLong(b + K2)) >>> 32) & mask]
-                        + index[(int) (hash(Long.rotateLeft(Mem.nativeLong(b + RK1), 32),
-                                reversePorts(Mem.nativeLong(b + RK2))) >>> 32) & mask];
+            if ((expiresAt(x) >> tickShift) < nowTick) {
+                sum += index[(int) (flowHash(2 * x) >>> 32) & mask]
+                        + index[(int) (flowHash(2 * x + 1) >>> 32) & mask];
                 listener.willExpire(x);
             }
         }
@@ -689,7 +692,7 @@ public final class SessionTable {
             if (prev(s) == FREE) {
                 throw new IllegalStateException("slot " + i + " names free session " + s);
             }
-            long h = hash(keyK1(f), keyK2(f));
+            long h = flowHash(f);
             if (((h & HI) | (f + 1L)) != v) {
                 throw new IllegalStateException("slot " + i + " fingerprint mismatch");
             }
