@@ -134,10 +134,7 @@ public final class MappingTable {
      * the sum only gives the loads a use).
      */
     public long prefetch(int m) {
-        long r = at(m);
-        long ik = Mem.nativeLong(r + INT_KEY);
-        long ek = Mem.nativeLong(r + EXT_KEY);
-        return byInternal.prefetch(ik) + byExternal.prefetch(ek);
+        return byInternal.prefetch(intKey(m)) + byExternal.prefetch(extKey(m));
     }
 
     private long intKey(int m) {
@@ -223,8 +220,8 @@ public final class MappingTable {
         if (Mem.nativeInt(r + REFS) < 0) {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
-        byInternal.remove(Mem.nativeLong(r + INT_KEY));
-        byExternal.remove(Mem.nativeLong(r + EXT_KEY));
+        byInternal.remove(intKey(m));
+        byExternal.remove(extKey(m));
         Mem.nativeInt(r + REFS, -1);
         Mem.nativeInt(r + PEER, freeHead);
         freeHead = m;
