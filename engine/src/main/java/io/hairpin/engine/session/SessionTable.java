@@ -321,6 +321,16 @@ public final class SessionTable {
         }
     }
 
+    /**
+     * True when {@code flow} is a flow of a live session and its key is (k1, k2): what a reference
+     * to a flow kept outside the table (a flow-cache entry) is checked with before use, since the
+     * session may have ended and its record been reused. Loads the session's record only.
+     */
+    public boolean isFlow(int flow, long k1, long k2) {
+        int s = flow >>> 1;
+        return s < capacity && Mem.nativeInt(at(s) + PREV) != FREE && holds(flow, k1, k2);
+    }
+
     /** The translated (src, dst) addresses of a flow, packed like k1 (flow 1's: flow 0's key reversed). */
     public long rewriteK1(int flow) {
         long s = at(flow >>> 1);

@@ -66,9 +66,12 @@ public final class Counters {
     public static final int NAT_TRANSLATED = 45;
     public static final int HANDED_OFF = 46;
     public static final int FRAGMENTS_PARKED = 47;
-    /** Packets forwarded by the flow cache's fast path (also counted as forwarded). */
+    /** Packets forwarded by the flow cache's fast path with a stateless decision (also counted as forwarded). */
     public static final int FLOW_CACHE_HITS = 48;
-    /** Packets forwarded by the established-session path (also counted as forwarded and translated). */
+    /**
+     * Packets forwarded by the established-session path, through the session table or a flow's
+     * session entry in the flow cache (also counted as forwarded and translated).
+     */
     public static final int SESSION_FAST_PATH = 49;
     /**
      * New sessions whose remote address the mapping table had no room to note for

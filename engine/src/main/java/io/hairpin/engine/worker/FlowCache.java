@@ -15,18 +15,22 @@ import java.nio.ByteOrder;
  * <p>An entry is one 64-byte line of off-heap memory, in buckets of four ways. It is valid while
  * its stamp (the snapshot version and the neighbour table version it was made under) is the
  * current one and for at most {@link #LIFETIME_NANOS}, after which the full pipeline runs again
- * (and, for instance, refreshes a stale neighbour). Sessions are never cached; creating one
- * {@link #forget}s both of its tuples, so a cached decision cannot shadow it. A session's packets
- * take the worker's established-session path instead, which gets the rewrite from the session
- * and the rest of the decision from two entries here: a <em>source entry</em> ({@link #sourceK2})
- * for a source that passed the pipeline's checks on an interface, and a <em>route entry</em>
- * ({@link #ROUTE_K2}), the egress half of an entry, for a translated destination.
+ * (and, for instance, refreshes a stale neighbour). Creating a session {@link #forget}s both of
+ * its tuples, so a stateless decision cannot shadow it. A session's packets take the worker's
+ * established-session path, which gets the rewrite from the session and the rest of the decision
+ * from two entries here: a <em>source entry</em> ({@link #sourceK2}) for a source that passed the
+ * pipeline's checks on an interface, and a <em>route entry</em> ({@link #ROUTE_K2}), the egress
+ * half of an entry, for a translated destination. That path then leaves a <em>session entry</em>
+ * for the flow ({@link #writeSession}): the route entry's egress half and the session's flow
+ * index, which the fast path checks against the session table before it takes the session's
+ * rewrite, checksum deltas and refresh from there.
  *
  * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 stamp,
  * 24 expires-at, then the decision in the byte order it takes on the wire, so that the fast path
  * copies it into the frame with a few wide stores and no byte swapping: 32 new src·new dst,
  * 40 new ports, 44 IP checksum delta (the TTL decrement included), 46 L4 checksum delta, 48 the
- * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags.
+ * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags. A session
+ * entry holds its flow index (native int) at 44 instead of the deltas, and nothing at 32–43.
  * One's-complement sums do not depend on byte order (RFC 1071, 2.B), so a delta stored in
  * network order and read in native order applies to a checksum read in native order. The fast
  * path reads the decision as four longs and takes them apart as a little-endian host lays them
@@ -39,11 +43,14 @@ final class FlowCache implements AutoCloseable {
     static final long TUPLE_MASK = 0xffff_ffff_ffffL; // k2 without the interface
     /** In the flags byte; being its top bit, it is the sign of the entry's last word. */
     static final int TRANSLATED = 0x80;
+    /** In the flags byte: a session entry. Bit 62 of the entry's last word. */
+    static final long SESSION_BIT = 1L << 62;
 
     static final int OFF_ADDRESSES = 32;
     static final int OFF_PORTS = 40;
     static final int OFF_IP_DELTA = 44;
     static final int OFF_L4_DELTA = 46;
+    static final int OFF_FLOW = 44;
     static final int OFF_MACS = 48;
     static final int OFF_MTU = 60;
     static final int OFF_SLOT = 62;
@@ -153,6 +160,21 @@ final class FlowCache implements AutoCloseable {
         Mem.nativeU16(e + OFF_MTU, mtu);
         Mem.u8(e + OFF_SLOT, slot);
         Mem.u8(e + OFF_FLAGS, translated ? TRANSLATED : 0);
+    }
+
+    /**
+     * Makes entry e (from {@link #put}) the session entry of a flow that leaves as route entry
+     * {@code route} says: its egress half is copied, the session's flow index kept with it.
+     */
+    static void writeSession(long e, int flow, long route) {
+        Mem.nativeInt(e + OFF_FLOW, flow);
+        Mem.nativeLong(e + OFF_MACS, Mem.nativeLong(route + OFF_MACS));
+        Mem.nativeLong(e + OFF_MACS + 8, Mem.nativeLong(route + OFF_MACS + 8) | SESSION_BIT);
+    }
+
+    /** When valid entry e expires (its {@link #put}'s expiresAt). */
+    static long expiresAt(long e) {
+        return Mem.nativeLong(e + 24);
     }
 
     /** Drops any entry for this tuple, on whatever interface it arrived. */

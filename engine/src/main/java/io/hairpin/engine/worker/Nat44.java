@@ -662,6 +662,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return t == null ? -1 : t.lookup(k1, k2);
     }
 
+    /** True when a flow index kept since (a flow-cache entry) is still a live session's flow of this tuple. */
+    boolean isEstablishedFlow(int flow, long k1, long k2) {
+        SessionTable t = sessions;
+        return t != null && t.isFlow(flow, k1, k2);
+    }
+
     /**
      * {@link #establishedFlow} for n tuples at once, their misses overlapped (see
      * {@link SessionTable#lookupBurst}).

@@ -313,7 +313,8 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
             long touched = touchHeaders(n);
-            burstLookedUp = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
+            // while the flow cache is in use, its session entries take the flows it holds
+            burstLookedUp = sessionPath && flowBypass > 0 && fastIface[p] >= 0 && nat.sessionCount() > 0;
             if (natActive && !burstLookedUp) {
                 nat.prefetch(rxAddr, n);
             }
@@ -438,7 +439,7 @@ public final class Worker implements Agent {
             burstK1[i] = k1;
             burstK2[i] = k2;
             burstBucket[i] = lookup ? flows.bucket(k1, k2) : BYPASSED;
-            if (sessionPath) {
+            if (sessionPath && !lookup) {
                 burstSource[i] = flows.bucket(k1 & SOURCE_MASK, FlowCache.sourceK2(iface));
             }
         }
@@ -476,7 +477,7 @@ public final class Worker implements Agent {
         if (sessionPath) {
             final long[] sources = burstSource;
             for (int i = 0; i < n; i++) {
-                if (buckets[i] != 0) {
+                if (buckets[i] == BYPASSED) {
                     sum += Mem.nativeLong(sources[i]);
                 }
             }
@@ -578,6 +579,17 @@ public final class Worker implements Agent {
             if (b != BYPASSED) {
                 e = flows.findIn(b, k1, k2, stamp, now);
                 flowLookups++;
+                if (e != 0 && (Mem.nativeLong(e + FlowCache.OFF_MACS + 8) & FlowCache.SESSION_BIT) != 0) {
+                    int taken = bySessionEntry(m, k1, k2, e);
+                    if (taken > 0) {
+                        flowHits++;
+                        continue;
+                    }
+                    if (taken < 0) {
+                        return i;
+                    }
+                    e = 0; // its session has ended: a miss
+                }
             }
             if (e == 0) {
                 if (sessionPath && established(m, i, k1, k2, stamp)) {
@@ -625,18 +637,19 @@ public final class Worker implements Agent {
     /**
      * The established-session path (VPP's nat44-ed fast path), for an eligible packet the flow
      * cache did not take: a TCP or UDP packet of a NAT session that changes no TCP state (no SYN,
-     * FIN or RST) gets the session's rewrite, with checksum deltas computed from its tuple. What
+     * FIN or RST) gets the session's rewrite, with the checksum deltas kept in the session. What
      * the pipeline decides around the NAT comes from two flow-cache entries, as the pipeline last
      * decided it: the source entry of (ingress interface, source) says the source passed its
      * checks (anti-spoofing, local sources); the route entry of the translated destination gives
-     * egress, neighbour and MTU. The session is refreshed as the pipeline would refresh it. False
-     * (nothing changed) when the packet needs the pipeline: no session, TCP flags, a martian
-     * address, a missing entry (which arms its fill), or too big for the egress MTU.
+     * egress, neighbour and MTU. The session is refreshed as the pipeline would refresh it. While
+     * the flow cache is in use, the flow then gets a session entry, so that its next packets skip
+     * all of this ({@link #bySessionEntry}). False (nothing changed) when the packet needs the
+     * pipeline: no session, TCP flags, a martian address, a missing entry (which arms its fill),
+     * or too big for the egress MTU.
      */
     private boolean established(long m, int i, long k1, long k2, long stamp) {
         int proto = (int) (k2 >>> 32) & 0xff;
-        long f = Mbuf.data(m);
-        long ip = f + Ethernet.HEADER_LEN;
+        long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
         if (proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0) {
             return false;
         }
@@ -650,12 +663,12 @@ public final class Worker implements Agent {
         if (flow < 0) {
             return false;
         }
-        long rk1 = nat.rewriteK1(flow);
-        int newDst = (int) rk1;
+        long b = burstBucket[i];
         long skey1 = k1 & SOURCE_MASK;
         long skey2 = FlowCache.sourceK2((int) (k2 >>> 48));
-        long rkey1 = newDst & 0xffffffffL;
-        boolean sourceOk = flows.findIn(burstSource[i], skey1, skey2, stamp, now) != 0;
+        long rkey1 = nat.rewriteK1(flow) & 0xffffffffL;
+        boolean sourceOk = flows.findIn(b == BYPASSED ? burstSource[i] : flows.bucket(skey1, skey2), skey1, skey2,
+                stamp, now) != 0;
         long e = flows.findIn(burstLookedUp ? burstRoute[i] : flows.bucket(rkey1, FlowCache.ROUTE_K2), rkey1,
                 FlowCache.ROUTE_K2, stamp, now);
         if (!sourceOk || e == 0) {
@@ -666,20 +679,53 @@ public final class Worker implements Agent {
             routeK1 = rkey1;
             return false;
         }
+        if (!bySession(m, ip, proto, flow, e)) {
+            return false;
+        }
+        if (b != BYPASSED) {
+            FlowCache.writeSession(flows.put(k1, k2, stamp, FlowCache.expiresAt(e)), flow, e);
+        }
+        return true;
+    }
+
+    /**
+     * A packet whose flow has a session entry e: it takes the session's rewrite, as on the
+     * {@link #established} path that made the entry, once the entry's flow is found to be still
+     * this tuple's session. 1 when sent; 0 when the session has ended (a miss); -1 when the
+     * pipeline must take it (TCP flags, too big for the egress MTU).
+     */
+    private int bySessionEntry(long m, long k1, long k2, long e) {
+        int flow = Mem.nativeInt(e + FlowCache.OFF_FLOW);
+        if (!nat.isEstablishedFlow(flow, k1, k2 & FlowCache.TUPLE_MASK)) {
+            return 0;
+        }
+        int proto = (int) (k2 >>> 32) & 0xff;
+        long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
+        if (proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0) {
+            return -1;
+        }
+        return bySession(m, ip, proto, flow, e) ? 1 : -1;
+    }
+
+    /**
+     * Both session paths' end: the packet at ip (in mbuf m) gets flow's rewrite and checksum
+     * deltas, its session is refreshed, and it leaves as entry e (route or session entry) says.
+     * False, with nothing changed, when it is too big for the egress MTU.
+     */
+    private boolean bySession(long m, long ip, int proto, int flow, long e) {
         long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
         int total = Mem.u16(ip + 2);
         if (total > ((int) (macTail >>> 32) & 0xffff)) {
             return false; // the pipeline decides (ICMP or drop)
         }
         nat.refreshEstablished(flow, proto, now);
-        int newSrc = (int) (rk1 >>> 32);
-        int newPorts = (int) nat.rewriteK2(flow);
+        long rk1 = nat.rewriteK1(flow);
         int deltas = nat.flowDeltas(flow);
         int ipDelta = deltas & 0xffff;
         int l4Delta = deltas >>> 16;
-        Mem.i32(ip + 12, newSrc);
-        Mem.i32(ip + 16, newDst);
-        Mem.i32(ip + 20, newPorts);
+        Mem.i32(ip + 12, (int) (rk1 >>> 32));
+        Mem.i32(ip + 16, (int) rk1);
+        Mem.i32(ip + 20, (int) nat.rewriteK2(flow));
         if (proto == Ipv4.PROTO_TCP) {
             Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
         } else {
@@ -690,7 +736,7 @@ public final class Worker implements Agent {
         int checksum = ChecksumDelta.apply(w2 & 0xffff, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA));
         Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | checksum);
         sessionHits++;
-        sendAsEntry(m, f, total, e, macTail);
+        sendAsEntry(m, ip - Ethernet.HEADER_LEN, total, e, macTail);
         return true;
     }
 

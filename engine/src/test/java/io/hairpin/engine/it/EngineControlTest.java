@@ -200,6 +200,50 @@ class EngineControlTest {
         }
     }
 
+    /**
+     * Once a flow's packets come from the flow cache by their session (a session entry), flushing
+     * the session stops them there too, and so does the next session taking its index: the entry
+     * is checked against the session table, not trusted.
+     */
+    @Test
+    void aFlushedSessionsRepliesAreNotTranslatedFromTheFlowCache() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            rig.send("l", Frames.arpReply(CLIENT2_MAC, CLIENT2, LAN_MAC, LAN_IP));
+            rig.awaitNeighbor(CLIENT2);
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src());
+            // the first reply records the pipeline's decisions; the second takes the session path
+            // and leaves a session entry, which the third and fourth take
+            long shortPath = rig.engine.eventCounter(Counters.SESSION_FAST_PATH);
+            for (int i = 0; i < 4; i++) {
+                rig.send("w", fromRemote(POOL_A, 5000));
+                Decoded.Ipv4 back = next(rig, "l");
+                assertEquals(CLIENT, back.dst());
+                assertEquals(5000, back.udp().dport());
+            }
+            assertEquals(shortPath + 3, rig.engine.eventCounter(Counters.SESSION_FAST_PATH));
+
+            assertEquals(1, rig.engine.flushSessions(0, 0));
+            awaitSessionCount(rig, 0);
+            long noMapping = rig.engine.eventCounter(Counters.NAT_NO_MAPPING);
+            rig.send("w", fromRemote(POOL_A, 5000));
+            assertEquals(List.of(), rig.settle("l", 100).stream().filter(IPV4).toList(),
+                    "the flushed session's reply is not let in");
+            assertEquals(noMapping + 1, rig.engine.eventCounter(Counters.NAT_NO_MAPPING));
+
+            rig.send("l", fromClient(CLIENT2_MAC, CLIENT2, 5001)); // its session takes the freed index
+            assertEquals(5001, next(rig, "w").udp().sport());
+            rig.send("w", fromRemote(POOL_A, 5000));
+            assertEquals(List.of(), rig.settle("l", 100).stream().filter(IPV4).toList(),
+                    "nor is it sent to the host whose session has the index now");
+            assertEquals(noMapping + 2, rig.engine.eventCounter(Counters.NAT_NO_MAPPING));
+            rig.send("w", fromRemote(POOL_A, 5001));
+            Decoded.Ipv4 back = next(rig, "l");
+            assertEquals(CLIENT2, back.dst(), "while that host's own replies come in");
+            assertEquals(5001, back.udp().dport());
+        }
+    }
+
     @Test
     void withoutNatThereAreNoSessionsToListOrFlush() throws Exception {
         try (LiveRig rig = rig(null)) {

@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The established-session path on real DPDK: a session's first packets take the full pipeline
  * (the first opens the session, the next records the route and source decisions), the rest the
- * short path, and what leaves must not differ — checked by the oracle and byte for byte against
+ * short path (the first of them through the session table, which leaves a session entry in the
+ * flow cache, the others through that entry), and what leaves must not differ — checked by the oracle and byte for byte against
  * what the pipeline sent. Packets the short path must not take get the pipeline's answer.
  */
 class EstablishedSessionPcapTest {

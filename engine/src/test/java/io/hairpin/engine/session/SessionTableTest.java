@@ -111,6 +111,31 @@ class SessionTableTest {
         t.checkInvariants();
     }
 
+    /** A flow index kept outside the table (the flow cache) is good only while its session lives with that key. */
+    @Test
+    void aKeptFlowIndexIsCheckedAgainstItsSession() {
+        SessionTable t = new SessionTable(1, 20, 8, 3);
+        long fK1 = k1(1, 9), fK2 = k2(UDP, 1000, 53);
+        long rK1 = k1(9, 5), rK2 = k2(UDP, 53, 2000);
+        int s = createWithReturn(t, fK1, fK2, rK1, rK2, 0, SECOND);
+        assertTrue(t.isFlow(2 * s, fK1, fK2));
+        assertTrue(t.isFlow(2 * s + 1, rK1, rK2));
+        assertFalse(t.isFlow(2 * s, rK1, rK2), "the other flow's key");
+        assertFalse(t.isFlow(2 * s + 1, fK1, fK2), "the other flow's key");
+        assertFalse(t.isFlow(2 * s, fK1, fK2 + 1));
+        assertFalse(t.isFlow(2, fK1, fK2), "beyond the capacity");
+        assertFalse(t.isFlow(-2, fK1, fK2), "beyond the capacity");
+
+        t.remove(s);
+        assertFalse(t.isFlow(2 * s, fK1, fK2), "ended, though its record still holds the key");
+        assertFalse(t.isFlow(2 * s + 1, rK1, rK2), "ended, though its record still holds the key");
+        int again = createWithReturn(t, k1(2, 9), fK2, k1(9, 6), rK2, 0, SECOND);
+        assertEquals(s, again, "the only index, reused");
+        assertFalse(t.isFlow(2 * s, fK1, fK2), "another session's now");
+        assertFalse(t.isFlow(2 * s + 1, rK1, rK2), "another session's now");
+        assertTrue(t.isFlow(2 * s, k1(2, 9), fK2));
+    }
+
     @Test
     void fullTableRefusesAndRecoversAfterRemove() {
         SessionTable t = new SessionTable(100, 20, 8, 42);
