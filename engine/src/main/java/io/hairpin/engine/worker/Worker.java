@@ -653,7 +653,7 @@ public final class Worker implements Agent {
     private boolean established(long m, int i, long k1, long k2, long stamp) {
         int proto = (int) (k2 >>> 32) & 0xff;
         long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
-        if (proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0) {
+        if (changesTcpState(ip, proto)) {
             return false;
         }
         int src = (int) (k1 >>> 32);
@@ -704,10 +704,12 @@ public final class Worker implements Agent {
         }
         int proto = (int) (k2 >>> 32) & 0xff;
         long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
-        if (proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0) {
-            return -1;
-        }
-        return bySession(m, ip, proto, flow, e) ? 1 : -1;
+        return !changesTcpState(ip, proto) && bySession(m, ip, proto, flow, e) ? 1 : -1;
+    }
+
+    /** A TCP packet (20-byte IP header at ip) with SYN, FIN or RST: only the pipeline follows TCP state. */
+    private static boolean changesTcpState(long ip, int proto) {
+        return proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0;
     }
 
     /**
