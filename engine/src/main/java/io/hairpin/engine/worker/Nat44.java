@@ -1075,8 +1075,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** A session's two arriving tuples now belong to it, not to whatever the flow cache decided before. */
     private void forgetFlows(long fk1, long fk2, long rk1, long rk2) {
         if (flows != null) {
-            flows.forget(fk1, fk2);
-            flows.forget(rk1, rk2);
+            flows.forget(fk1, fk2, now);
+            flows.forget(rk1, rk2, now);
         }
     }
 

@@ -72,9 +72,34 @@ class FlowCacheTest {
         long onLan = FlowCache.k2(1, 17, 0x1111_2222);
         put(k1(1), onWan, STAMP, NOW, 1);
         put(k1(1), onLan, STAMP, NOW, 1);
-        cache.forget(k1(1), FlowCache.k2(5, 17, 0x1111_2222));
+        cache.forget(k1(1), FlowCache.k2(5, 17, 0x1111_2222), NOW);
         assertEquals(0, cache.find(k1(1), onWan, STAMP, NOW));
         assertEquals(0, cache.find(k1(1), onLan, STAMP, NOW));
+    }
+
+    /** forget may skip the bucket once every flow's entry has expired, but not a moment before. */
+    @Test
+    void forgetDropsEveryEntryThatMayStillBeValid() {
+        long k2 = FlowCache.k2(0, 17, 0x1111_2222);
+        long last = NOW + FlowCache.LIFETIME_NANOS - 1; // the last moment the first entry is valid
+        put(k1(1), k2, STAMP, NOW, 1);
+        put(k1(2), k2, STAMP, NOW - FlowCache.LIFETIME_NANOS / 2, 2); // expires earlier, put later
+        cache.forget(k1(1), k2, last);
+        assertEquals(0, cache.find(k1(1), k2, STAMP, last), "the earlier expiry put later did not hide it");
+
+        put(k1(3), k2, STAMP, NOW, 3);
+        FlowCache.write(cache.put(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP,
+                NOW + 5 * FlowCache.LIFETIME_NANOS), 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
+        cache.forget(k1(3), k2, last);
+        assertEquals(0, cache.find(k1(3), k2, STAMP, last));
+        assertNotEquals(0, cache.find(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP, last),
+                "a source entry is no flow's: forget leaves it");
+
+        long later = NOW + 3 * FlowCache.LIFETIME_NANOS;
+        cache.forget(k1(3), k2, later); // nothing of a flow valid by then: nothing to do
+        put(k1(5), k2, STAMP, later, 5);
+        cache.forget(k1(5), k2, later);
+        assertEquals(0, cache.find(k1(5), k2, STAMP, later), "a new entry is forgotten again");
     }
 
     @Test
@@ -92,7 +117,7 @@ class FlowCacheTest {
         for (int i = 1; i < FlowCache.WAYS; i++) {
             assertNotEquals(0, cache.find(k1(i), k2, STAMP, NOW), "flow " + i);
         }
-        cache.forget(k1(2), k2);                      // an invalid way is taken before any valid one
+        cache.forget(k1(2), k2, NOW);                 // an invalid way is taken before any valid one
         put(k1(100), k2, STAMP, NOW, 100);
         assertNotEquals(0, cache.find(k1(100), k2, STAMP, NOW));
         assertNotEquals(0, cache.find(k1(99), k2, STAMP, NOW));
