@@ -137,6 +137,14 @@ public final class MappingTable {
         return byInternal.prefetch(intKey(m)) + byExternal.prefetch(extKey(m));
     }
 
+    /**
+     * Loads the external index slot that creating a mapping to (extIp, extPort) will probe first
+     * (a hint; the value only gives the load a use).
+     */
+    public long prefetchExternal(int proto, int extIp, int extPort) {
+        return byExternal.prefetch(key(proto, extIp, extPort));
+    }
+
     private long intKey(int m) {
         return Mem.nativeLong(at(m) + INT_KEY);
     }

@@ -305,6 +305,11 @@ public final class SessionTable {
         prefetched = sum; // keeps the loads from being optimised away
     }
 
+    /** Loads the index slot a lookup or insert of (k1, k2) would probe first (a hint; the value only gives the load a use). */
+    public long prefetch(long k1, long k2) {
+        return index[(int) (hash(k1, k2) >>> 32) & mask];
+    }
+
     /**
      * {@link #lookup} for {@code n} keys at once: {@link #prefetch}es them all, then confirms each
      * candidate flow against its key (in cache by then), with a full lookup only when the first

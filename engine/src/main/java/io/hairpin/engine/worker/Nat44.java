@@ -849,7 +849,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             }
             int o = nat.outbound(client, ruleIface);
             if (o >= 0 && hasPorts(ip, ihl, proto) && sessions != null) {
-                int m = mapping(proto, client, clientPort, o);
+                int m = mapping(proto, client, clientPort, o, server, serverPort);
                 if (m < 0) {
                     return -m;
                 }
@@ -991,7 +991,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (!hasPorts(ip, ihl, proto) || isIcmpError(ip, ihl, total) || sessions == null) {
             return Counters.NAT_NO_MAPPING;
         }
-        int m = mapping(proto, src, newSrcPort, o);
+        int m = mapping(proto, src, newSrcPort, o, dst, newDstPort);
         if (m < 0) {
             return -m;
         }
@@ -1002,8 +1002,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /**
      * The endpoint-independent mapping of (proto, host, port) under outbound rule o, created on
      * first use (paired pooling, port preservation, random otherwise); a negated drop reason on failure.
+     * (remote, remotePort) is the other end of the session about to use it.
      */
-    private int mapping(int proto, int host, int port, int o) {
+    private int mapping(int proto, int host, int port, int o, int remote, int remotePort) {
         int pool = outboundPool[o];
         if (pool < 0) {
             return -Counters.NAT_PORTS_EXHAUSTED; // no pool id free (see bindPools)
@@ -1022,6 +1023,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (ext < 0) {
             return -Counters.NAT_PORTS_EXHAUSTED;
         }
+        // the new mapping's external index slot and its session's return-flow slot: misses apart
+        // at a million sessions, loaded at once before either probe waits for its own
+        prefetched += mappings.prefetchExternal(key, a.address(addr), ext)
+                + sessions.prefetch(k1(remote, a.address(addr)), k2(proto, remotePort, ext));
         m = mappings.create(key, host, port, a.address(addr), ext);
         if (m < 0) {
             freePort(pool, proto, addr, ext);
