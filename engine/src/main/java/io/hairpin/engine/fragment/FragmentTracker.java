@@ -1,5 +1,6 @@
 package io.hairpin.engine.fragment;
 
+import io.hairpin.engine.session.LinearProbing;
 import java.security.SecureRandom;
 
 /**
@@ -524,23 +525,7 @@ public final class FragmentTracker {
 
     /** Unlinks entry e (whose index slot is {@code slot}, nothing parked) and frees it. */
     private void remove(int e, int slot) {
-        final long[] index = this.index;
-        // backward-shift deletion: pull later members of the probe chain into the hole
-        int hole = slot;
-        int i = (hole + 1) & mask;
-        for (;;) {
-            long v = index[i];
-            if (v == 0) {
-                break;
-            }
-            int home = (int) (v >>> 32) & mask;
-            if (((i - home) & mask) >= ((i - hole) & mask)) {
-                index[hole] = v;
-                hole = i;
-            }
-            i = (i + 1) & mask;
-        }
-        index[hole] = 0;
+        LinearProbing.clear(index, mask, slot);
         int o = older[e];
         int n = newer[e];
         newer[o] = n;

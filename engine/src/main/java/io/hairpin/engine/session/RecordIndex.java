@@ -8,7 +8,8 @@ import io.hairpin.shim.Mem;
  * 32 bits of the key's seeded hash (fingerprint, whose low bits are the home slot) and
  * {@code record + 1} in the lower 32; 0 is an empty slot. A lookup reads a record only when a
  * fingerprint matches. Slots are the power of two ≥ 2 × maxEntries (load ≤ 0.5), 8 bytes each;
- * deletion is backward-shift, which needs no record since the home slot is the fingerprint's.
+ * deletion is backward-shift ({@link LinearProbing#clear}), which needs no record since the home
+ * slot is the fingerprint's.
  * Single-threaded; nothing is allocated after construction.
  *
  * <p>The owner writes a record's key before {@link #put} and keeps it until after
@@ -82,31 +83,8 @@ final class RecordIndex {
     void remove(long key) {
         int i = probe(key);
         if (i >= 0) {
-            clear(slots, mask, i);
+            LinearProbing.clear(slots, mask, i);
         }
-    }
-
-    /**
-     * Empties slot i of a linear-probing table whose slots hold their home slot in the bits
-     * above 32 (masked), as this index and SessionTable's do: backward-shift deletion pulls later
-     * entries of the cluster into the hole when the hole lies cyclically within [their home,
-     * their slot], so no tombstone is left.
-     */
-    static void clear(long[] slots, int mask, int i) {
-        int j = i;
-        for (;;) {
-            j = (j + 1) & mask;
-            long v = slots[j];
-            if (v == 0) {
-                break;
-            }
-            int home = (int) (v >>> 32) & mask;
-            if (((j - home) & mask) >= ((j - i) & mask)) {
-                slots[i] = v;
-                i = j;
-            }
-        }
-        slots[i] = 0;
     }
 
     /** Loads the slot key would probe first (a hint; the value only gives the load a use). */

@@ -513,7 +513,7 @@ public final class SessionTable {
         while (index[i] != v) {
             i = (i + 1) & mask;
         }
-        RecordIndex.clear(index, mask, i);
+        LinearProbing.clear(index, mask, i);
     }
 
     // ---------------------------------------------------------------- expiry (timer wheel)
