@@ -34,9 +34,9 @@ import org.agrona.collections.Long2LongHashMap;
  * <p>Layout: one 32-byte record per mapping, off-heap and aligned so that it never spans two
  * cache lines: {@code [internal key, external key, refs | tag, peer | peer count]}, keys packed
  * as {@code proto << 48 | port << 32 | address}; a free record holds the next free index in
- * its peer field. Two {@link RecordIndex} of 8 bytes per slot at load ≤ 0.5 find it by either
- * endpoint (32 bytes per mapping when the capacity is a power of two, up to 64 just above one),
- * and the peer table about 8 more. Nothing is allocated after construction.
+ * its peer field. Two {@link RecordIndex} of 8 bytes per slot at load ≤ 0.7 find it by either
+ * endpoint (32 bytes per mapping when the capacity is a power of two, from 22.9 to 45.7 in
+ * general), and the peer table about 8 more. Nothing is allocated after construction.
  */
 public final class MappingTable {
     private static final int REC = 32;

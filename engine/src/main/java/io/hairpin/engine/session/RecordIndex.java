@@ -7,7 +7,8 @@ import io.hairpin.shim.Mem;
  * {@code keyOffset}. Open addressing with linear probing over one {@code long} per slot: the upper
  * 32 bits of the key's seeded hash (fingerprint, whose low bits are the home slot) and
  * {@code record + 1} in the lower 32; 0 is an empty slot. A lookup reads a record only when a
- * fingerprint matches. Slots are the power of two ≥ 2 × maxEntries (load ≤ 0.5), 8 bytes each;
+ * fingerprint matches. Slots are the least power of two at a load ≤ 0.7 ({@link LinearProbing#slotsFor}),
+ * 8 bytes each, 11.4 to 22.9 per entry (16 when maxEntries is a power of two);
  * deletion is backward-shift ({@link LinearProbing#clear}), which needs no record since the home
  * slot is the fingerprint's.
  * Single-threaded; nothing is allocated after construction.
@@ -29,7 +30,7 @@ final class RecordIndex {
         if (maxEntries < 1 || maxEntries > 1 << 29) {
             throw new IllegalArgumentException("maxEntries must be 1.." + (1 << 29) + ": " + maxEntries);
         }
-        this.slots = new long[Math.max(2, Integer.highestOneBit(2 * maxEntries - 1) << 1)];
+        this.slots = new long[LinearProbing.slotsFor(maxEntries)];
         this.mask = slots.length - 1;
         this.seed = seed;
         this.base = base;

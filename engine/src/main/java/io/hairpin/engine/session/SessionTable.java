@@ -28,17 +28,18 @@ import java.security.SecureRandom;
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
  *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
- *       The slot count is the power of two ≥ 4 × capacity, so the load (2 flows per session) never
- *       exceeds 0.5. Deletion is backward-shift (no tombstones): the home slot is derivable from
- *       the slot word, so shifting never touches the records.</li>
+ *       The slot count is the least power of two at which the load (2 flows per session) never
+ *       exceeds 0.7 ({@link LinearProbing#slotsFor}). Deletion is backward-shift (no
+ *       tombstones): the home slot is derivable from the slot word, so shifting never touches
+ *       the records.</li>
  *   <li>wheel: intrusive doubly linked lists for the expiry timer wheel (and the free list).
  *       Nodes {@code [0, capacity)} are sessions, linked through their records; the rest are
  *       bucket sentinels, linked through two small arrays.</li>
  * </ul>
- * <b>Bytes per session</b> = 64 (record) + 8 × slots / capacity (index, 32 when the capacity is a
- * power of two, up to 64 just above one): 96 bytes at 2^20 sessions, ≈97.5 at 1 000 000, ≈106 at
- * 100 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB by default).
- * {@link #footprintBytes()} gives the exact total.
+ * <b>Bytes per session</b> = 64 (record) + 8 × slots / capacity (index: from 22.9 to 45.7, 32
+ * when the capacity is a power of two): 96 bytes at 2^20 sessions, ≈97.5 at 1 000 000, ≈106 at
+ * 100 000, ≈90.8 at 10 000 000; plus a fixed 8 × 2^wheelBits bytes of wheel sentinels (256 KiB
+ * by default). {@link #footprintBytes()} gives the exact total.
  *
  * <h2>Expiry</h2>
  * A hashed timer wheel of 2^wheelBits buckets of 2^tickShift ns each (defaults: ≈268 ms ticks,
@@ -80,7 +81,7 @@ public final class SessionTable {
     public static final int DEFAULT_TICK_SHIFT = 28;
     /** Default wheel: 2^15 buckets, ≈ 8796 s with the default tick. */
     public static final int DEFAULT_WHEEL_BITS = 15;
-    /** Largest capacity accepted (the index's slots, 4 × capacity rounded up, must fit an array). */
+    /** Largest capacity accepted (the index's slots, 2 × capacity / 0.7 rounded up, must fit an array). */
     public static final int MAX_CAPACITY = 1 << 27;
 
     /** A session's record: one cache line (off-heap, line-aligned); byte offsets in it. */
@@ -145,7 +146,7 @@ public final class SessionTable {
             throw new IllegalArgumentException("tickShift 0..40, wheelBits 1..24");
         }
         this.capacity = maxSessions;
-        int slots = Integer.highestOneBit(4 * maxSessions - 1) << 1;
+        int slots = LinearProbing.slotsFor(2L * maxSessions);
         this.mask = slots - 1;
         this.index = new long[slots];
         this.records = OffHeap.allocate(Arena.ofAuto(), (long) maxSessions * REC);
@@ -285,7 +286,7 @@ public final class SessionTable {
             sum += index[(int) (slots[i] >>> 32) & mask];
         }
         // the home slots are in cache now: follow each probe chain to its first fingerprint match
-        // (at load 0.5 a third of the flows sit past their home slot)
+        // (at a load of 0.5 a third of the flows sit past their home slot, at 0.7 about half)
         for (int i = 0; i < n; i++) {
             long h = slots[i];
             long fp = h & HI;

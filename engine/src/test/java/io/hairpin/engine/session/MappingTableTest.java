@@ -91,7 +91,7 @@ class MappingTableTest {
     @Test
     void matchesHashMapOracle() {
         Random rnd = new Random(5);
-        for (int cap : new int[] {1, 5, 200}) {
+        for (int cap : new int[] {1, 5, 200, 716}) { // 716: 1024 slots per index, a load of 0.7 when full
             MappingTable t = new MappingTable(cap, rnd.nextLong());
             Map<Ep, Integer> in = new HashMap<>();
             Map<Ep, Integer> ex = new HashMap<>();

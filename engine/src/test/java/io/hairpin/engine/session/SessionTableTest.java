@@ -485,12 +485,65 @@ class SessionTableTest {
     }
 
     @Test
+    void aFullTableAtTheHighestLoadKeepsEveryFlowFindable() {
+        int cap = 5734; // 11 468 flows in 16 384 slots: a load of 0.70, the most slotsFor allows
+        SessionTable t = new SessionTable(cap, 20, 8, 9);
+        Random rnd = new Random(9);
+        Map<Key, Integer> flows = new HashMap<>();
+        Map<Integer, Key[]> keysOf = new HashMap<>();
+        List<Integer> live = new ArrayList<>();
+        int[] next = {0};
+        // host n: 10.x.y.z:port → 8.8.8.8:53, translated to 198.51.x.y:port (consecutive tuples cluster)
+        java.util.function.IntSupplier add = () -> {
+            int n = next[0]++;
+            long f1 = k1(0x0a000000 + (n >>> 16), 0x08080808), f2 = k2(UDP, n & 0xffff, 53);
+            long r1 = k1(0x08080808, 0xc6330000 + (n >>> 16)), r2 = k2(UDP, 53, n & 0xffff);
+            int s = createWithReturn(t, f1, f2, r1, r2, 0, SECOND);
+            if (s >= 0) {
+                Key f = new Key(f1, f2), r = new Key(r1, r2);
+                flows.put(f, 2 * s);
+                flows.put(r, 2 * s + 1);
+                keysOf.put(s, new Key[] {f, r});
+                live.add(s);
+            }
+            return s;
+        };
+        while (live.size() < cap) {
+            assertTrue(add.getAsInt() >= 0, "room until the capacity");
+        }
+        assertEquals(-1, add.getAsInt(), "full");
+        next[0]--;
+        for (int round = 0; round < 60_000; round++) {
+            int i = rnd.nextInt(live.size());
+            int s = live.get(i);
+            live.set(i, live.get(live.size() - 1));
+            live.remove(live.size() - 1);
+            for (Key k : keysOf.remove(s)) {
+                flows.remove(k);
+            }
+            t.remove(s);
+            assertTrue(add.getAsInt() >= 0, "a freed session is reused");
+            if (round % 6000 == 0) {
+                t.checkInvariants();
+                for (Map.Entry<Key, Integer> e : flows.entrySet()) {
+                    assertEquals(e.getValue(), t.lookup(e.getKey().k1(), e.getKey().k2()));
+                }
+                assertEquals(-1, t.lookup(k1(0x0a000000 + (next[0] >>> 16), 0x08080808), k2(UDP, next[0] & 0xffff, 53)));
+            }
+        }
+        assertEquals(cap, t.size());
+    }
+
+    @Test
     void footprintIsAsDocumented() {
         SessionTable t = new SessionTable(1 << 12, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
         assertEquals((64 + 32) * (1L << 12) + 8 * 1024 + 8, t.footprintBytes());
         SessionTable u = new SessionTable(100_000, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
         double perSession = (u.footprintBytes() - 8 * 1024 - 8) / 100_000.0;
         assertEquals(105.9, perSession, 0.1);
+        // 10 000 flows: 16 384 slots at a load of 0.61, not 32 768 at 0.31
+        SessionTable v = new SessionTable(5000, SessionTable.DEFAULT_TICK_SHIFT, 10, 0);
+        assertEquals(90.2, (v.footprintBytes() - 8 * 1024 - 8) / 5000.0, 0.1);
     }
 
     @Test
