@@ -67,6 +67,7 @@ final class FlowCache implements AutoCloseable {
      */
     private boolean flowEntriesPut;
     private long flowEntriesUntil;
+    private long jitterState = 0x9E3779B97F4A7C15L;
     private boolean closed;
 
     /** @param buckets a power of two; the cache holds 4 × buckets flows in 256 × buckets bytes */
@@ -103,6 +104,22 @@ final class FlowCache implements AutoCloseable {
     /** k2 of a route entry (k1 = 0 · translated destination): where its packets leave, whatever their ingress. */
     static final long ROUTE_K2 = k2(0, DECISION_PROTOS + 1, 0);
 
+    /**
+     * When an entry made at now expires: {@link #LIFETIME_NANOS} less a random part of up to a
+     * quarter of it. Entries filled together (every flow of a big table after a snapshot swap, or
+     * in the first second of traffic) would otherwise all expire in the same instant every
+     * second: a storm of misses through the full pipeline, long enough to push the cache aside
+     * as traffic it cannot serve.
+     */
+    long expiry(long now) {
+        long x = jitterState;
+        x ^= x << 13;
+        x ^= x >>> 7;
+        x ^= x << 17;
+        jitterState = x;
+        return now + LIFETIME_NANOS - (x >>> 1) % (LIFETIME_NANOS / 4);
+    }
+
     long bucket(long k1, long k2) {
         long h = k1 * 0x9E3779B97F4A7C15L + (k2 & TUPLE_MASK) * 0xC2B2AE3D27D4EB4FL;
         h ^= h >>> 31; // addresses that differ in low bits only must still spread (checked: as uniform as random)
@@ -127,9 +144,9 @@ final class FlowCache implements AutoCloseable {
 
     /**
      * Takes the way for this flow: the one holding it already, else the first empty or invalid
-     * way, else the last. The caller then {@link #write}s the decision into the returned entry.
+     * (at now) way, else the last. The caller then {@link #write}s the decision into the returned entry.
      */
-    long put(long k1, long k2, long stamp, long expiresAt) {
+    long put(long k1, long k2, long stamp, long now, long expiresAt) {
         long b = bucket(k1, k2);
         long e = 0;
         for (int w = 0; w < WAYS && e == 0; w++) {
@@ -140,7 +157,7 @@ final class FlowCache implements AutoCloseable {
         }
         for (int w = 0; w < WAYS && e == 0; w++) {
             long c = b + (long) w * ENTRY_BYTES;
-            if (Mem.nativeLong(c + 16) != stamp || expiresAt - Mem.nativeLong(c + 24) > LIFETIME_NANOS) {
+            if (Mem.nativeLong(c + 16) != stamp || now - Mem.nativeLong(c + 24) >= 0) {
                 e = c; // empty (stamp 0), made under other versions, or expired
             }
         }

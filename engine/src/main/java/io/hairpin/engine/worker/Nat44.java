@@ -659,7 +659,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
      */
     int establishedFlow(long k1, long k2) {
         SessionTable t = sessions;
-        return t == null ? -1 : t.lookup(k1, k2);
+        return t == null || t.size() == 0 ? -1 : t.lookup(k1, k2); // empty: no probe of a big index
     }
 
     /** True when a flow index kept since (a flow-cache entry) is still a live session's flow of this tuple. */

@@ -686,7 +686,7 @@ public final class Worker implements Agent {
             return false;
         }
         if (b != BYPASSED) {
-            FlowCache.writeSession(flows.put(k1, k2, stamp, FlowCache.expiresAt(e)), flow, e);
+            FlowCache.writeSession(flows.put(k1, k2, stamp, now, FlowCache.expiresAt(e)), flow, e);
         }
         return true;
     }
@@ -791,8 +791,8 @@ public final class Worker implements Agent {
     private void fillEstablished(int egress, int nextHop) {
         if (sourceFillArmed) {
             sourceFillArmed = false;
-            long e = flows.put(sourceK1, sourceK2, flowStamp ^ (neighbors.version() & 0xffffffffL),
-                    now + FlowCache.LIFETIME_NANOS);
+            long e = flows.put(sourceK1, sourceK2, flowStamp ^ (neighbors.version() & 0xffffffffL), now,
+                    flows.expiry(now));
             FlowCache.write(e, 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
         }
         if (routeFillArmed) {
@@ -809,7 +809,7 @@ public final class Worker implements Agent {
         if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
             return;
         }
-        long e = flows.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS);
+        long e = flows.put(k1, k2, stamp, now, flows.expiry(now));
         FlowCache.write(e, newSrc, newDst, newPorts, ipDelta, l4Delta, mac, snap.mac[egress], snap.mtu[egress],
                 snap.port[egress], translated);
     }

@@ -3,6 +3,7 @@ package io.hairpin.engine.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hairpin.shim.Mem;
 import org.junit.jupiter.api.AfterEach;
@@ -24,7 +25,7 @@ class FlowCacheTest {
 
     /** An entry whose new source address is n (the rest of its decision is fixed). */
     private void put(long k1, long k2, long stamp, long now, int newSrc) {
-        FlowCache.write(cache.put(k1, k2, stamp, now + FlowCache.LIFETIME_NANOS), newSrc, 0xC633_640A, 0x1234_0035,
+        FlowCache.write(cache.put(k1, k2, stamp, now, now + FlowCache.LIFETIME_NANOS), newSrc, 0xC633_640A, 0x1234_0035,
                 0xfeff, 0x1234, 0x0200_0000_0001L, 0x0200_0000_0002L, 1500, 3, true);
     }
 
@@ -67,6 +68,21 @@ class FlowCacheTest {
     }
 
     @Test
+    void entriesFilledTogetherExpireSpreadOverTheLastQuarterOfTheirLifetime() {
+        long quarter = FlowCache.LIFETIME_NANOS / 4;
+        int[] perTenth = new int[10];
+        for (int i = 0; i < 10_000; i++) {
+            long lifetime = cache.expiry(NOW) - NOW;
+            assertTrue(lifetime > FlowCache.LIFETIME_NANOS - quarter && lifetime <= FlowCache.LIFETIME_NANOS,
+                    "lifetime " + lifetime);
+            perTenth[(int) ((FlowCache.LIFETIME_NANOS - lifetime) * 10 / quarter)]++;
+        }
+        for (int t = 0; t < 10; t++) {
+            assertTrue(perTenth[t] > 800 && perTenth[t] < 1200, "tenth " + t + " of the quarter: " + perTenth[t]);
+        }
+    }
+
+    @Test
     void forgetDropsTheTupleOnEveryInterface() {
         long onWan = FlowCache.k2(0, 17, 0x1111_2222);
         long onLan = FlowCache.k2(1, 17, 0x1111_2222);
@@ -88,7 +104,7 @@ class FlowCacheTest {
         assertEquals(0, cache.find(k1(1), k2, STAMP, last), "the earlier expiry put later did not hide it");
 
         put(k1(3), k2, STAMP, NOW, 3);
-        FlowCache.write(cache.put(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP,
+        FlowCache.write(cache.put(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP, NOW,
                 NOW + 5 * FlowCache.LIFETIME_NANOS), 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
         cache.forget(k1(3), k2, last);
         assertEquals(0, cache.find(k1(3), k2, STAMP, last));
