@@ -42,8 +42,8 @@ public final class Worker implements Agent {
     /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
     static final int ICMP_ERROR_MAX_IP_LEN = 576;
     static final int DEFAULT_TTL = 64;
-    /** Flow cache buckets (four flows each, 256 bytes): 64 Ki flows in 4 MiB per worker. */
-    static final int FLOW_CACHE_BUCKETS = 1 << 14;
+    /** Flow cache buckets (four flows each, 256 bytes): 128 Ki flows in 8 MiB per worker. */
+    static final int FLOW_CACHE_BUCKETS = 1 << 15;
     /** A burst packet's bucket when it is eligible but the flow-cache bypass skips its lookup. */
     private static final long BYPASSED = 1;
     /** k1 (source · destination) to the k1 of its source entry (source · 0). */
