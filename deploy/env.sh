@@ -7,6 +7,16 @@ if [ ! -x "$HAIRPIN_JDK/bin/java" ]; then
 fi
 HAIRPIN_JAVA="$HAIRPIN_JDK/bin/java"
 HAIRPIN_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -XX:+UseParallelGC"
+# The data plane's leaf helpers (Mem, Mbuf: one load or store each; ChecksumDelta: a few adds) are
+# always inlined. C2 otherwise leaves a call site out of line when the profile taken during the
+# warm-up saw it rarely, and that warm-up is all misses: ARP resolution and the flow cache filling
+# (or stepping aside). It then never recompiles, and every later hit pays a dozen calls (binat:10000:
+# about 100 cycles a packet). "quiet" keeps the JVM from printing each command.
+for helper in io.hairpin.shim.Mem io.hairpin.shim.Mbuf io.hairpin.engine.packet.ChecksumDelta; do
+    HAIRPIN_JVM_FLAGS="$HAIRPIN_JVM_FLAGS -XX:CompileCommand=inline,$helper::*"
+done
+HAIRPIN_JVM_FLAGS="-XX:CompileCommand=quiet $HAIRPIN_JVM_FLAGS"
+unset helper
 # Added for `hairpin run` (and the benchmarks): the session tables live on the Java heap, and on
 # 2 MiB pages a lookup into tables of tens of MB costs a cache miss instead of a miss plus a page
 # walk (napt-established at 1 M sessions: about +12 %). Only where the kernel offers THP to
