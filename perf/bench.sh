@@ -39,9 +39,10 @@ done
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-# The product's JDK and JVM flags (deploy/env.sh: JDK 25, native access, -XX:+UseParallelGC, and
-# the heap on transparent huge pages where the kernel offers them), so the engine runs here as
-# `hairpin run` runs it. BENCH_BASE_FLAGS replaces those flags (A/B runs).
+# The product's JDK and JVM flags (deploy/env.sh: JDK 25, native access, -XX:+UseParallelGC, the
+# leaf helpers always inlined, and the heap on transparent huge pages where the kernel offers
+# them), so the engine runs here as `hairpin run` runs it. BENCH_BASE_FLAGS replaces those flags
+# (A/B runs).
 # shellcheck source=../deploy/env.sh
 . "$root/deploy/env.sh"
 JAVA="$HAIRPIN_JAVA"

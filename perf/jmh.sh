@@ -13,7 +13,8 @@
 # Builds native, engine and perf of this work tree with `mvn -o -pl perf -am package` (the
 # reactor, offline; nothing installed) and runs org.openjdk.jmh.Main on that classpath, unless
 # JMH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM gets the product's JDK
-# and flags from deploy/env.sh (JDK 25, native access, -XX:+UseParallelGC) plus -Xms/-Xmx
+# and flags from deploy/env.sh (JDK 25, native access, -XX:+UseParallelGC, the leaf helpers
+# always inlined) plus -Xms/-Xmx
 # JMH_HEAP (default 2g); JMH's forks inherit them (see "# VM options" in the output).
 # Extra JVM options for the forks: JMH's own -jvmArgsAppend.
 set -euo pipefail
