@@ -337,6 +337,15 @@ public final class SessionTable {
         return s < capacity && Mem.nativeInt(at(s) + PREV) != FREE && holds(flow, k1, k2);
     }
 
+    /**
+     * Loads the record of a flow index kept since (a flow-cache entry), ahead of its
+     * {@link #isFlow}; any int is accepted. Returns what it loaded, so that the load has a use.
+     */
+    public long prefetchFlow(int flow) {
+        int s = flow >>> 1;
+        return s < capacity ? Mem.nativeLong(at(s) + EXP) : 0;
+    }
+
     /** The translated (src, dst) addresses of a flow, packed like k1 (flow 1's: flow 0's key reversed). */
     public long rewriteK1(int flow) {
         long s = at(flow >>> 1);

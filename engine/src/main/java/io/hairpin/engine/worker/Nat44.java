@@ -662,6 +662,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return t == null || t.size() == 0 ? -1 : t.lookup(k1, k2); // empty: no probe of a big index
     }
 
+    /** Loads the session record of a flow index kept since (a flow-cache entry); see {@link SessionTable#prefetchFlow}. */
+    long prefetchFlow(int flow) {
+        SessionTable t = sessions;
+        return t == null ? 0 : t.prefetchFlow(flow);
+    }
+
     /** True when a flow index kept since (a flow-cache entry) is still a live session's flow of this tuple. */
     boolean isEstablishedFlow(int flow, long k1, long k2) {
         SessionTable t = sessions;

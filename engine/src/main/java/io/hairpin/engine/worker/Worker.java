@@ -124,6 +124,8 @@ public final class Worker implements Agent {
     /** ... and, when {@link #burstLookedUp}, its session flow (-1: none) and its route entry's bucket. */
     private final int[] burstFlow = new int[BURST];
     private final long[] burstRoute = new long[BURST];
+    /** {@link #touchSessionEntries}' finds, loads only. */
+    private final long[] burstEntry = new long[BURST];
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
     private boolean burstLookedUp;
     /** Scratch of {@link #lookUpSessions}: the eligible packets' tuples, positions and flows. */
@@ -316,15 +318,21 @@ public final class Worker implements Agent {
         for (int p = 0; p < physicalPorts; p++) {
             int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
             long touched = touchHeaders(n);
-            // while the flow cache is in use, its session entries take the flows it holds
-            burstLookedUp = sessionPath && flowBypass > 0 && fastIface[p] >= 0 && nat.sessionCount() > 0;
-            if (natActive && !burstLookedUp) {
+            // on the session path, while the flow cache is in use its session entries take the
+            // flows it holds (touchSessionEntries loads their records), while it stands aside the
+            // burst's session lookups are made at once: Nat44.prefetch would only load the same
+            // records again, through the index
+            boolean sessionPort = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
+            burstLookedUp = sessionPort && flowBypass > 0;
+            if (natActive && !sessionPort) {
                 nat.prefetch(rxAddr, n);
             }
             long bytes = classify(p, n);
             flowTouch = touched + touchBuckets(n);
             if (burstLookedUp) {
                 flowTouch += lookUpSessions(n);
+            } else if (sessionPort && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
+                flowTouch += touchSessionEntries(n);
             }
             fromWire(p, n);
             counters.add(p, Counters.RX_PACKETS, n);
@@ -483,6 +491,31 @@ public final class Worker implements Agent {
                 if (buckets[i] == BYPASSED) {
                     sum += Mem.nativeLong(sources[i]);
                 }
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * While the flow cache serves a big session table: finds each classified packet's entry (a
+     * flow in a later way of its bucket is a miss beyond the line {@link #touchBuckets} loaded),
+     * then loads the session record of each session entry found, each step a loop that does
+     * nothing else, so that the misses of the burst overlap. {@link #cached} finds the entries
+     * again (entries can change under the packets before them), now in L1. Returns the sum of
+     * what it loaded.
+     */
+    private long touchSessionEntries(int n) {
+        final long[] entries = burstEntry;
+        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+        for (int i = 0; i < n; i++) {
+            long b = burstBucket[i];
+            entries[i] = b == 0 || b == BYPASSED ? 0 : flows.findIn(b, burstK1[i], burstK2[i], stamp, now);
+        }
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            long e = entries[i];
+            if (e != 0 && (Mem.nativeLong(e + FlowCache.OFF_MACS + 8) & FlowCache.SESSION_BIT) != 0) {
+                sum += nat.prefetchFlow(Mem.nativeInt(e + FlowCache.OFF_FLOW));
             }
         }
         return sum;
