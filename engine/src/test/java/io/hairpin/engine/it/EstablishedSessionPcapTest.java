@@ -243,4 +243,61 @@ class EstablishedSessionPcapTest {
                 "short path: " + r.event(Counters.SESSION_FAST_PATH));
         assertEquals(rounds * flows, r.event(Counters.NAT_TRANSLATED));
     }
+
+    /**
+     * A table of more sessions than the worker loads ahead of a burst through the flow cache's
+     * session entries (4096), while the cache stays in use: a few busy flows keep its hit rate
+     * above the three quarters it needs, between new flows that each open a session. Every
+     * packet of every flow leaves exactly as that flow's first did.
+     */
+    @Test
+    void aBigSessionTableServedByTheFlowCacheLeavesAsThePipelineSentIt() throws Exception {
+        int flows = 4300;
+        int busy = 8;
+        List<Integer> ports = new ArrayList<>();
+        // each new flow between four packets of busy flows: four in five lookups hit
+        for (int f = 0; f < flows; f++) {
+            ports.add(20000 + f);
+            for (int b = 0; b < 4; b++) {
+                ports.add(10000 + (4 * f + b) % busy);
+            }
+        }
+        // the first flows again, each twice (the second time through its session entry)
+        for (int round = 0; round < 2; round++) {
+            for (int f = 0; f < 1000; f++) {
+                ports.add(20000 + f);
+                for (int b = 0; b < 4; b++) {
+                    ports.add(10000 + (4 * f + b) % busy);
+                }
+            }
+        }
+        List<byte[]> lanIn = new ArrayList<>();
+        for (int port : ports) {
+            lanIn.add(udpOut(port));
+        }
+        PcapRun.Result r = run(nat(2 * flows), 1500, List.of(), lanIn);
+
+        List<byte[]> toWan = ipFrames(r.out("w"));
+        assertEquals(lanIn.size(), toWan.size());
+        Map<Integer, Integer> firstOf = new HashMap<>();
+        Map<Integer, Integer> flowOfPort = new HashMap<>();
+        for (int i = 0; i < toWan.size(); i++) {
+            int port = ports.get(i);
+            Integer first = firstOf.putIfAbsent(port, i);
+            if (first == null) {
+                Decoded.Ipv4 p = Decoded.frame(toWan.get(i)).ipv4();
+                assertValid(p);
+                assertEquals(WAN_IP, p.src());
+                assertEquals(null, flowOfPort.put(p.udp().sport(), port), "one external port per flow");
+            } else {
+                assertArrayEquals(toWan.get(first), toWan.get(i), "packet " + i + " of flow " + port);
+            }
+        }
+        assertEquals(lanIn.size(), r.event(Counters.NAT_TRANSLATED), "every packet translated");
+        // all but each flow's first packet (its session), the one that records the source and
+        // route decisions every flow shares, and any that record them again when their second
+        // of validity runs out during the run
+        assertTrue(r.event(Counters.SESSION_FAST_PATH) >= lanIn.size() - (flows + busy) - 100,
+                "short path: " + r.event(Counters.SESSION_FAST_PATH));
+    }
 }
