@@ -13,7 +13,7 @@ mvn -B -ntp install
 
 failed=0
 for run in "--router lab-router.yaml" "--router lab-router-2w.yaml" "--nat lab-nat.yaml" "--nat lab-nat-interface.yaml" \
-    "--nat lab-nat-2w.yaml"; do
+    "--nat lab-nat-2w.yaml" "--nat lab-nat-xdp.yaml"; do
     mode=${run% *}
     cfg=${run#* }
     echo "== tier 3: namespace lab with the appliance ($mode, $cfg)"

@@ -131,7 +131,7 @@ public final class Engine implements AutoCloseable {
             for (String dev : devices) {
                 EthPort port = EthPort.open(dev);
                 // Only once the device exists and is ours: a failed open says why in one sentence.
-                String kernelIface = KernelInterfaceGuard.afPacketInterface(dev);
+                String kernelIface = KernelInterfaceGuard.kernelInterface(dev);
                 if (kernelIface != null) {
                     guard.guard(kernelIface);
                 }
@@ -140,7 +140,8 @@ public final class Engine implements AutoCloseable {
                 if (max[0] < config.workers() || max[1] < config.workers()) {
                     throw new DpdkException("Device '" + dev + "' offers " + max[0] + " RX and " + max[1]
                             + " TX queues, but workers: " + config.workers() + " needs one of each per worker"
-                            + " (for net_af_packet add qpairs=" + config.workers() + ").");
+                            + " (for net_af_packet add qpairs=" + config.workers() + ", for net_af_xdp queue_count="
+                            + config.workers() + ").");
                 }
                 port.configure(config.workers(), config.workers(), RX_DESCRIPTORS, TX_DESCRIPTORS, pool);
                 int mtu = config.interfaces().stream().filter(i -> i.device().equals(dev))

@@ -7,11 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Keeps the kernel's own stack off an interface that net_af_packet drives. af_packet only copies
- * frames, so the kernel would still answer them: with the appliance's addresses on its TAPs, a
- * TCP SYN for a port forward would also get a RST from the kernel (weak host model). Strict
- * reverse-path filtering drops every IPv4 frame on an interface with no address or route, after
- * af_packet has seen it; arp_ignore 8 stops ARP answers; IPv6 is turned off. Restored on close.
+ * Keeps the kernel's own stack off an interface that net_af_packet or net_af_xdp drives. af_packet
+ * only copies frames, so the kernel would still answer them: with the appliance's addresses on its
+ * TAPs, a TCP SYN for a port forward would also get a RST from the kernel (weak host model).
+ * af_xdp takes the frames of the queue it binds, but the kernel still gets the other queues' and
+ * still sends its own (IPv6 router solicitations, DAD). Strict reverse-path filtering drops every
+ * IPv4 frame on an interface with no address or route; arp_ignore 8 stops ARP answers; IPv6 is
+ * turned off. Restored on close.
  */
 final class KernelInterfaceGuard implements AutoCloseable {
     private record Setting(Path file, String previous) {
@@ -19,9 +21,9 @@ final class KernelInterfaceGuard implements AutoCloseable {
 
     private final List<Setting> changed = new ArrayList<>();
 
-    /** The kernel interface a net_af_packet device string names, or null for other devices. */
-    static String afPacketInterface(String device) {
-        if (!device.startsWith("net_af_packet")) {
+    /** The kernel interface a net_af_packet or net_af_xdp device string names, or null for other devices. */
+    static String kernelInterface(String device) {
+        if (!device.startsWith("net_af_packet") && !device.startsWith("net_af_xdp")) {
             return null;
         }
         for (String arg : device.split(",")) {
