@@ -20,6 +20,9 @@
 #                     core 1
 #   hairpin-krx-drop  the same, plus an nft netdev ingress drop on r-wan/r-lan in the router namespace, so
 #                     the kernel stops running ip_rcv on every frame af_packet has already taken
+#   hairpin-xdp       deploy/lab/lab-nat-xdp.yaml: the same with net_af_xdp instead of net_af_packet on
+#                     r-wan/r-lan; the veths' native XDP hands each frame to the appliance's AF_XDP
+#                     socket, and the router namespace's stack never sees it
 #   linux             lab.sh's nftables stand-in (the same NAT rules), forwarding in softirq on the core the
 #                     packets arrive on: the generator's, core 0
 #   linux-rps         the same, with RPS on r-lan and r-wan steering the router's receive processing
@@ -168,12 +171,18 @@ if ((huge)); then
         huge=0
     fi
 fi
-sed -e "s|^eal:.*|eal: $eal|" "$root/deploy/lab/lab-nat.yaml" >"$cfg"
-if grep -q '^control:[[:space:]]*$' "$cfg"; then
-    sed -i "s|^control:[[:space:]]*\$|control:\n  socket: $sock|" "$cfg"
-else
-    printf 'control:\n  socket: %s\n' "$sock" >>"$cfg"
-fi
+# a lab config with this run's eal and its own control socket
+lab_config() {   # SOURCE TARGET
+    sed -e "s|^eal:.*|eal: $eal|" "$1" >"$2"
+    if grep -q '^control:[[:space:]]*$' "$2"; then
+        sed -i "s|^control:[[:space:]]*\$|control:\n  socket: $sock|" "$2"
+    else
+        printf 'control:\n  socket: %s\n' "$sock" >>"$2"
+    fi
+}
+lab_config "$root/deploy/lab/lab-nat.yaml" "$cfg"
+cfg_xdp="$work/hairpin-lab-nat-xdp.yaml"
+lab_config "$root/deploy/lab/lab-nat-xdp.yaml" "$cfg_xdp"
 label="hugepages"; ((huge)) || label="no-huge"
 
 for ((round = 1; round <= rounds; round++)); do
@@ -195,6 +204,8 @@ table netdev lc_krx_drop {
 }
 EOF
             ;;
+        hairpin-xdp)
+            bash "$LAB" start-appliance "$root/deploy/hairpin" run --config "$cfg_xdp" >&2 ;;
         linux)
             bash "$LAB" start-linux-router >&2 ;;
         linux-rps)
@@ -202,7 +213,7 @@ EOF
             for dev in r-lan r-wan; do   # ip netns exec mounts the router namespace's own /sys
                 ip netns exec "${P}router" sh -c "echo 2 > /sys/class/net/$dev/queues/rx-0/rps_cpus"
             done ;;
-        *) say "unknown router $router (hairpin, hairpin-krx-drop, linux, linux-rps)"; exit 2 ;;
+        *) say "unknown router $router (hairpin, hairpin-krx-drop, hairpin-xdp, linux, linux-rps)"; exit 2 ;;
     esac
     py measure --router "$router" --round "$round" --prefix "$P" --traffic "$traffic" --search "$search" \
         --home "$root" --socket "$sock" --state "$HP_LAB_STATE" "${common[@]}"

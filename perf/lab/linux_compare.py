@@ -491,7 +491,7 @@ def report(files, label):
             m = best(es, "max").get("max") or {}
             return m.get("worker_us_per_pkt") if r.startswith("hairpin") else m.get("cpu1_softirq_us_per_pkt")
         for r, es in routers.items():
-            if r in ("hairpin", "hairpin-krx-drop", "linux-rps"):
+            if r.startswith("hairpin") or r == "linux-rps":
                 out[f"{r.replace('-', '_')}_core1_us_per_pkt"] = core1_cost(r, es)
         if "hairpin" in routers and "linux-rps" in routers:
             h, l = core1_cost("hairpin", routers["hairpin"]), core1_cost("linux-rps", routers["linux-rps"])
@@ -504,7 +504,7 @@ def report(files, label):
             out[f"linux_best_{kind}_pps"] = lx[0] or None
             out[f"linux_best_{kind}_router"] = lx[1]
             out[f"ratio_{kind}"] = round(h / lx[0], 2) if h and lx[0] else None
-            for r, es in routers.items():   # variants (hairpin-krx-drop): their own ratio
+            for r, es in routers.items():   # variants (hairpin-krx-drop, hairpin-xdp): their own ratio
                 if r.startswith("hairpin-"):
                     v = pps(best(es, kind), kind)
                     out[f"{r.replace('-', '_')}_ratio_{kind}"] = round(v / lx[0], 2) if v and lx[0] else None
