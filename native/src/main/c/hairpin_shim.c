@@ -4,6 +4,8 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rte_common.h>
 #include <rte_bus.h>
@@ -279,6 +281,19 @@ int hp_thread_pin(int cpu)
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return -pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+int hp_gettid(void) { return (int)syscall(SYS_gettid); }
+
+/* A task's CPU affinity as a cpu_set_t (HP_CPU_SET_BYTES bytes, CPU i is bit i % 8 of byte i / 8). */
+int hp_task_get_cpus(int tid, void *set)
+{
+    return sched_getaffinity(tid, sizeof(cpu_set_t), (cpu_set_t *)set) != 0 ? -errno : 0;
+}
+
+int hp_task_set_cpus(int tid, const void *set)
+{
+    return sched_setaffinity(tid, sizeof(cpu_set_t), (const cpu_set_t *)set) != 0 ? -errno : 0;
 }
 
 uint64_t hp_tsc_hz(void) { return rte_get_tsc_hz(); }

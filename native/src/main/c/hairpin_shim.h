@@ -80,6 +80,11 @@ int hp_thread_register(void);
 void hp_thread_unregister(void);
 int hp_lcore_id(void);
 int hp_thread_pin(int cpu);
+/* Bytes of the cpu_set_t hp_task_get_cpus and hp_task_set_cpus take. */
+#define HP_CPU_SET_BYTES 128
+int hp_gettid(void);
+int hp_task_get_cpus(int tid, void *set);
+int hp_task_set_cpus(int tid, const void *set);
 uint64_t hp_tsc_hz(void);
 uint64_t hp_rdtsc(void);
 

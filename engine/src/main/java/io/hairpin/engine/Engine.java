@@ -19,12 +19,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 
@@ -41,6 +44,8 @@ public final class Engine implements AutoCloseable {
     static final int HANDOFF_CAPACITY = 4096;
     /** How long a session request may wait for worker 0. */
     static final long SESSION_REQUEST_TIMEOUT_NANOS = 2_000_000_000L;
+    /** How long start waits for the workers' threads to come up and pin themselves. */
+    static final long WORKER_START_NANOS = 5_000_000_000L;
 
     /** The running config: the one started with, then the last one applied. */
     private volatile EngineConfig config;
@@ -64,6 +69,7 @@ public final class Engine implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong(1);
     private KernelInterfaceGuard kernelGuard;
+    private CpuReservation cpuReservation;
     private volatile boolean closed;
 
     private Engine(EngineConfig config, Map<String, Long> macs, SessionChannel sessionChannel, Mempool pool,
@@ -197,6 +203,7 @@ public final class Engine implements AutoCloseable {
                 engine.runners.add(runner);
                 AgentRunner.startOnThread(runner);
             }
+            engine.reserveWorkerCpus();
             return engine;
         } catch (RuntimeException e) {
             taps.forEach(EthPort::close);
@@ -204,6 +211,32 @@ public final class Engine implements AutoCloseable {
             pool.free();
             guard.close();
             throw e;
+        }
+    }
+
+    /**
+     * Once every pinned worker has started, moves the process's other threads off the workers'
+     * CPUs (see {@link CpuReservation}); with as many workers as CPUs nothing is left to move to.
+     */
+    private void reserveWorkerCpus() {
+        int[] cpus = workers.stream().mapToInt(Worker::cpu).filter(c -> c >= 0).distinct().toArray();
+        if (cpus.length == 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + WORKER_START_NANOS;
+        while (workers.stream().anyMatch(w -> w.tid() == 0)) {
+            if (System.nanoTime() - deadline > 0) {
+                System.err.println("hairpin: warning: a worker has not started within "
+                        + WORKER_START_NANOS / 1_000_000_000L + " s; other threads may share the workers' CPUs.");
+                return;
+            }
+            LockSupport.parkNanos(100_000);
+        }
+        cpuReservation = CpuReservation.reserve(cpus, workers.stream().map(Worker::tid).collect(Collectors.toSet()));
+        if (cpuReservation.movedThreads() > 0) {
+            System.err.println("hairpin: CPU " + Arrays.stream(cpus).mapToObj(Integer::toString)
+                    .collect(Collectors.joining(",")) + " left to the workers (" + cpuReservation.movedThreads()
+                    + " other threads moved off)");
         }
     }
 
@@ -657,6 +690,9 @@ public final class Engine implements AutoCloseable {
         }
         closed = true;
         runners.forEach(AgentRunner::close);
+        if (cpuReservation != null) {
+            cpuReservation.close();
+        }
         taps.forEach(EthPort::close);
         ports.forEach(EthPort::close);
         pool.free();

@@ -63,6 +63,9 @@ public final class Shim {
             "hp_thread_unregister",
             "hp_lcore_id",
             "hp_thread_pin",
+            "hp_gettid",
+            "hp_task_get_cpus",
+            "hp_task_set_cpus",
             "hp_tsc_hz",
             "hp_rdtsc");
 
@@ -599,6 +602,51 @@ public final class Shim {
     public static int hp_thread_pin(int cpu) {
         try {
             return (int) hp_thread_pin.HANDLE.invokeExact(cpu);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_gettid {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT);
+        static final MethodHandle HANDLE = bind("hp_gettid", DESC, false);
+    }
+
+    /** The calling thread's kernel task id. */
+    public static int hp_gettid() {
+        try {
+            return (int) hp_gettid.HANDLE.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Bytes of the CPU set {@link #hp_task_get_cpus} and {@link #hp_task_set_cpus} take (glibc's cpu_set_t). */
+    public static final int CPU_SET_BYTES = 128;
+
+    private static final class hp_task_get_cpus {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS);
+        static final MethodHandle HANDLE = bind("hp_task_get_cpus", DESC, false);
+    }
+
+    /** Task tid's CPU affinity into set (CPU i is bit i % 8 of byte i / 8); 0 or -errno. */
+    public static int hp_task_get_cpus(int tid, MemorySegment set) {
+        try {
+            return (int) hp_task_get_cpus.HANDLE.invokeExact(tid, set);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_task_set_cpus {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS);
+        static final MethodHandle HANDLE = bind("hp_task_set_cpus", DESC, false);
+    }
+
+    /** Sets task tid's CPU affinity to set; 0 or -errno. */
+    public static int hp_task_set_cpus(int tid, MemorySegment set) {
+        try {
+            return (int) hp_task_set_cpus.HANDLE.invokeExact(tid, set);
         } catch (Throwable t) {
             throw rethrow(t);
         }

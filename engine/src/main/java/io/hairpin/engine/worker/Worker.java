@@ -186,6 +186,7 @@ public final class Worker implements Agent {
     private int ipId;
     private boolean announced;
     private final int cpu;
+    private volatile int tid;
 
     /**
      * @param txPortId DPDK port ids, physical ports in engine port order followed by one TAP per
@@ -240,6 +241,16 @@ public final class Worker implements Agent {
         return id;
     }
 
+    /** The CPU this worker pins itself to, or -1. */
+    public int cpu() {
+        return cpu;
+    }
+
+    /** The worker thread's kernel task id once it has started (pinned), else 0. */
+    public int tid() {
+        return tid;
+    }
+
     /** This worker's packet trace (armed by the control plane). */
     public Tracer tracer() {
         return tracer;
@@ -270,6 +281,7 @@ public final class Worker implements Agent {
         if (cpu >= 0) {
             Shim.hp_thread_pin(cpu);
         }
+        tid = Shim.hp_gettid();
     }
 
     @Override
