@@ -1,11 +1,14 @@
 package io.hairpin.perf;
 
+import io.hairpin.engine.CpuReservation;
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.shim.Shim;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Generator mode's DUT thread: makes the Dut on itself (registered with DPDK, pinned to its CPU),
- * runs one iteration (the worker picks its snapshot up and announces its addresses), opens the
+ * Generator mode's DUT thread: makes the Dut on itself (registered with DPDK, pinned to its CPU,
+ * the process's other threads moved off that CPU until it stops), runs one iteration (the worker picks its snapshot up and announces its addresses), opens the
  * scenario's sessions the way capacity mode does when asked (the rig's in-flight packets through
  * the DUT and the {@link Mirror}, until every flow has been through it once), empties the rings,
  * says it is ready and then only calls {@link Dut#doWork()} until stopped.
@@ -45,6 +48,9 @@ final class DutRunner implements Runnable {
         try {
             switches = ThreadSwitches.ofCurrentThread();
             Dut dut = maker.open(setup, rig, cpu);
+            // the rest of the process keeps off the DUT's CPU while it runs, as Engine.start keeps
+            // it off a worker's: a JIT compilation there would stop the DUT for milliseconds
+            CpuReservation reserved = CpuReservation.reserve(new int[] {cpu}, Set.of(Shim.hp_gettid()));
             try {
                 dut.doWork();
                 if (openSessions && setup.openSessions > 0) {
@@ -81,6 +87,7 @@ final class DutRunner implements Runnable {
                     sessionsAtEnd = probe.sessions();
                 }
             } finally {
+                reserved.close();
                 if (dut instanceof AutoCloseable c) {
                     c.close();
                 }
