@@ -42,31 +42,21 @@ public final class CpuReservation implements AutoCloseable {
     public static CpuReservation reserve(int[] cpus, Set<Integer> owners) {
         CpuReservation r = new CpuReservation();
         MemorySegment set = r.arena.allocate(Shim.CPU_SET_BYTES, 8);
+        int online = Math.min(Cpus.online(), Shim.CPU_SET_BYTES * 8);
         boolean warned = false;
         for (int tid : tasks()) {
             if (owners.contains(tid) || Shim.hp_task_get_cpus(tid, set) != 0) {
                 continue;
             }
             MemorySegment previous = r.arena.allocate(Shim.CPU_SET_BYTES, 8).copyFrom(set);
-            boolean changed = false;
-            for (int cpu : cpus) {
-                if (cpu >= 0 && cpu < Shim.CPU_SET_BYTES * 8 && has(set, cpu)) {
-                    clear(set, cpu);
-                    changed = true;
-                }
-            }
-            if (!changed) {
+            if (!clearAll(set, cpus)) {
                 continue;
             }
             if (isEmpty(set)) {
-                for (int cpu = 0; cpu < Math.min(Cpus.online(), Shim.CPU_SET_BYTES * 8); cpu++) {
+                for (int cpu = 0; cpu < online; cpu++) {
                     set(set, cpu);
                 }
-                for (int cpu : cpus) {
-                    if (cpu >= 0 && cpu < Shim.CPU_SET_BYTES * 8) {
-                        clear(set, cpu);
-                    }
-                }
+                clearAll(set, cpus);
                 if (isEmpty(set)) {
                     continue;
                 }
@@ -95,6 +85,18 @@ public final class CpuReservation implements AutoCloseable {
         }
         moved.clear();
         arena.close();
+    }
+
+    /** Takes cpus out of set; true if set had any of them. */
+    private static boolean clearAll(MemorySegment set, int[] cpus) {
+        boolean had = false;
+        for (int cpu : cpus) {
+            if (cpu >= 0 && cpu < Shim.CPU_SET_BYTES * 8 && has(set, cpu)) {
+                clear(set, cpu);
+                had = true;
+            }
+        }
+        return had;
     }
 
     private static boolean has(MemorySegment set, int cpu) {

@@ -12,15 +12,14 @@ import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
 import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.testing.Affinity;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
@@ -105,56 +104,23 @@ class EngineControlTest {
     @Test
     void theWorkersCpuIsLeftToTheWorker() throws Exception {
         assumeTrue(Cpus.online() >= 2, "with one CPU the worker is not pinned");
-        List<String[]> during;
+        List<Affinity.Task> during;
         try (LiveRig rig = rig(napt(POOL_A))) {
-            during = threads();
+            during = Affinity.threads();
         }
-        List<String[]> after = threads();
+        List<Affinity.Task> after = Affinity.threads();
         int workers = 0;
-        for (String[] t : during) {
-            if (t[1].startsWith("hairpin-worker")) {
+        for (Affinity.Task t : during) {
+            if (t.name().startsWith("hairpin-worker")) {
                 workers++;
-                assertEquals("1", t[2], "the worker's affinity: " + String.join(" ", t));
+                assertEquals(Set.of(1), t.cpus(), "the worker's affinity: " + t);
             } else {
-                assertTrue(!cpuList(t[2]).contains(1), "a thread on the worker's CPU: " + String.join(" ", t));
+                assertTrue(!t.cpus().contains(1), "a thread on the worker's CPU: " + t);
             }
         }
         assertEquals(1, workers);
-        String[] vm = after.stream().filter(t -> t[1].equals("VM Thread")).findFirst().orElseThrow();
-        assertTrue(cpuList(vm[2]).contains(1), "given back after close: " + String.join(" ", vm));
-    }
-
-    /** Each thread of this process: task id, name, Cpus_allowed_list, from /proc. */
-    private static List<String[]> threads() throws IOException {
-        List<String[]> out = new ArrayList<>();
-        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
-            for (Path t : tasks.toList()) {
-                try {
-                    String comm = Files.readString(t.resolve("comm")).trim();
-                    String cpus = Files.readAllLines(t.resolve("status")).stream()
-                            .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow()
-                            .substring("Cpus_allowed_list:".length()).trim();
-                    out.add(new String[] {t.getFileName().toString(), comm, cpus});
-                } catch (IOException e) {
-                    // the thread ended while being read
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The CPUs of a kernel CPU list such as "0", "0-1" or "0,2-3". */
-    private static List<Integer> cpuList(String list) {
-        List<Integer> cpus = new ArrayList<>();
-        for (String part : list.split(",")) {
-            int dash = part.indexOf('-');
-            int lo = Integer.parseInt(dash < 0 ? part : part.substring(0, dash));
-            int hi = dash < 0 ? lo : Integer.parseInt(part.substring(dash + 1));
-            for (int c = lo; c <= hi; c++) {
-                cpus.add(c);
-            }
-        }
-        return cpus;
+        Affinity.Task vm = after.stream().filter(t -> t.name().equals("VM Thread")).findFirst().orElseThrow();
+        assertTrue(vm.cpus().contains(1), "given back after close: " + vm);
     }
 
     @Test
