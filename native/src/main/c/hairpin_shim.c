@@ -285,6 +285,9 @@ int hp_thread_pin(int cpu)
 
 int hp_gettid(void) { return (int)syscall(SYS_gettid); }
 
+/* Shim.CPU_SET_BYTES, the size Java allocates for these two calls. */
+_Static_assert(sizeof(cpu_set_t) == HP_CPU_SET_BYTES, "cpu_set_t is not HP_CPU_SET_BYTES bytes");
+
 /* A task's CPU affinity as a cpu_set_t (HP_CPU_SET_BYTES bytes, CPU i is bit i % 8 of byte i / 8). */
 int hp_task_get_cpus(int tid, void *set)
 {

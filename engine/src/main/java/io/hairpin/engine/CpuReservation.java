@@ -42,13 +42,14 @@ public final class CpuReservation implements AutoCloseable {
     public static CpuReservation reserve(int[] cpus, Set<Integer> owners) {
         CpuReservation r = new CpuReservation();
         MemorySegment set = r.arena.allocate(Shim.CPU_SET_BYTES, 8);
+        MemorySegment before = r.arena.allocate(Shim.CPU_SET_BYTES, 8);
         int online = Math.min(Cpus.online(), Shim.CPU_SET_BYTES * 8);
         boolean warned = false;
         for (int tid : tasks()) {
             if (owners.contains(tid) || Shim.hp_task_get_cpus(tid, set) != 0) {
                 continue;
             }
-            MemorySegment previous = r.arena.allocate(Shim.CPU_SET_BYTES, 8).copyFrom(set);
+            before.copyFrom(set);
             if (!clearAll(set, cpus)) {
                 continue;
             }
@@ -63,7 +64,7 @@ public final class CpuReservation implements AutoCloseable {
             }
             int rc = Shim.hp_task_set_cpus(tid, set);
             if (rc == 0) {
-                r.moved.add(new Moved(tid, previous));
+                r.moved.add(new Moved(tid, r.arena.allocate(Shim.CPU_SET_BYTES, 8).copyFrom(before)));
             } else if (rc != -ESRCH && !warned) {
                 warned = true;
                 System.err.println("hairpin: warning: could not keep thread " + tid + " off the workers' CPUs (errno "

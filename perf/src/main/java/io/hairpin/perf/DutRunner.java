@@ -8,8 +8,8 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * Generator mode's DUT thread: makes the Dut on itself (registered with DPDK, pinned to its CPU,
- * the process's other threads moved off that CPU until it stops), runs one iteration (the worker picks its snapshot up and announces its addresses), opens the
- * scenario's sessions the way capacity mode does when asked (the rig's in-flight packets through
+ * the process's other threads moved off that CPU until it stops), runs one iteration (the worker
+ * picks its snapshot up and announces its addresses), opens the scenario's sessions the way capacity mode does when asked (the rig's in-flight packets through
  * the DUT and the {@link Mirror}, until every flow has been through it once), empties the rings,
  * says it is ready and then only calls {@link Dut#doWork()} until stopped.
  */
