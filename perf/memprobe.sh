@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# What this machine's memory allows one core, whatever program runs on it
+# (perf/src/main/c/memprobe.c): per table size, the latency of one miss (chase), the cost of
+# a random line when loads are independent (stream), and of a two-line hash table lookup
+# (slot, then record) batched and one at a time. One JSON line per size on stdout.
+#
+#   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
+#
+# As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
+# afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
+# transparent huge pages asked for, and each line says which. Builds memprobe with cc when it is
+# missing or older than its source.
+set -euo pipefail
+
+for a in "$@"; do
+    if [[ "$a" == -h || "$a" == --help ]]; then
+        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+        exit 0
+    fi
+done
+
+here="$(cd "$(dirname "$0")" && pwd)"
+src="$here/src/main/c/memprobe.c"
+bin="$here/target/c-obj/memprobe"
+cpu=0
+rounds=5
+sizes=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --cpu) cpu="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
+        *) sizes+=("$1"); shift ;;
+    esac
+done
+[[ ${#sizes[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
+
+say() { echo "memprobe.sh: $*" >&2; }
+
+if [[ ! -x "$bin" || "$src" -nt "$bin" ]]; then
+    mkdir -p "$(dirname "$bin")"
+    cc -O2 -g -Wall -Wextra -Werror -o "$bin" "$src"
+fi
+
+nr_file=/proc/sys/vm/nr_hugepages
+old_nr=""
+restore() {
+    if [[ -n "$old_nr" ]]; then
+        echo "$old_nr" > "$nr_file" 2>/dev/null || say "could not put nr_hugepages back to $old_nr"
+    fi
+    return 0
+}
+largest=0
+for s in "${sizes[@]}"; do
+    (( s > largest )) && largest=$s
+done
+if [[ "$(id -u)" == 0 ]]; then
+    trap restore EXIT
+    free="$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)"
+    need=$(( largest / 2 + 1 ))
+    if (( free < need )); then
+        old_nr="$(cat "$nr_file")"
+        echo $(( old_nr + need - free )) > "$nr_file" 2>/dev/null || true
+    fi
+else
+    say "not root: no 2 MiB pages can be reserved, so the tables are on 4 KiB pages (THP asked for)."
+fi
+
+for s in "${sizes[@]}"; do
+    "$bin" "$s" "$cpu" "$rounds"
+done

@@ -1,0 +1,172 @@
+/*
+ * memprobe: what this machine's memory allows a core, whatever program runs on it.
+ *
+ * A table of `size` bytes of 64-byte lines, on 2 MiB pages (MAP_HUGETLB) when the system has
+ * them, else on 4 KiB pages with transparent huge pages asked for (the output says which). One
+ * thread, on the CPU given. Four figures, each the best of `rounds` passes:
+ *   chase   ns per load when each load's address comes from the previous one (the latency of
+ *           one miss, nothing overlapped);
+ *   stream  ns per line when the loads are independent and their addresses cheap to make
+ *           (as many misses in flight as the core allows: the floor for any random access);
+ *   lookup  ns per lookup of two dependent lines, slot then record, a burst of 32 at a time
+ *           with every slot loaded first (what a hash table lookup costs at best, batched the
+ *           way the engine and the C reference batch theirs);
+ *   lookup1 the same lookup one at a time (no batching: the two misses of a lookup in a row).
+ * Numbers are for the benchmarks' RESULTS.md: the floor a table lookup cannot go under here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#define LINE 64
+#define BURST 32
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double) t.tv_sec * 1e9 + (double) t.tv_nsec;
+}
+
+static inline uint64_t xorshift(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    *s = x;
+    return x;
+}
+
+static volatile uint64_t sink;
+
+/* A random cyclic permutation of the lines (Sattolo), so a chase visits each line once. */
+static void make_chase(uint64_t *t, uint64_t lines, uint64_t seed)
+{
+    uint64_t *order = malloc(lines * sizeof(uint64_t));
+    if (order == NULL) {
+        fprintf(stderr, "memprobe: out of memory\n");
+        exit(1);
+    }
+    for (uint64_t i = 0; i < lines; i++) {
+        order[i] = i;
+    }
+    for (uint64_t i = lines - 1; i > 0; i--) {
+        uint64_t j = xorshift(&seed) % i;
+        uint64_t x = order[i];
+        order[i] = order[j];
+        order[j] = x;
+    }
+    for (uint64_t i = 0; i < lines; i++) {
+        t[order[i] * (LINE / 8)] = order[(i + 1) % lines];
+    }
+    free(order);
+}
+
+static double chase(const uint64_t *t, uint64_t n)
+{
+    uint64_t p = 0;
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        p = t[p * (LINE / 8)];
+    }
+    double t1 = now_ns();
+    sink = p;
+    return (t1 - t0) / (double) n;
+}
+
+static double stream(const uint64_t *t, uint64_t lines, uint64_t n)
+{
+    uint64_t s = 88172645463325252ULL, sum = 0, mask = lines - 1;
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < n; i++) {
+        sum += t[(xorshift(&s) & mask) * (LINE / 8) + 1];
+    }
+    double t1 = now_ns();
+    sink = sum;
+    return (t1 - t0) / (double) n;
+}
+
+/* Word 0 of every line is the chase link, a random line: here it serves as a slot's record. */
+static double lookup(const uint64_t *t, uint64_t lines, uint64_t n, int batched)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0, mask = lines - 1;
+    uint64_t rec[BURST];
+    double t0 = now_ns();
+    if (batched) {
+        for (uint64_t i = 0; i < n; i += BURST) {
+            for (int k = 0; k < BURST; k++) {
+                rec[k] = t[(xorshift(&s) & mask) * (LINE / 8)];
+            }
+            for (int k = 0; k < BURST; k++) {
+                sum += t[rec[k] * (LINE / 8) + 2];
+            }
+        }
+    } else {
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t r = t[(xorshift(&s) & mask) * (LINE / 8)];
+            sum += t[r * (LINE / 8) + 2];
+        }
+    }
+    double t1 = now_ns();
+    sink = sum;
+    return (t1 - t0) / (double) n;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: memprobe MIB CPU ROUNDS   (MIB a power of two)\n");
+        return 2;
+    }
+    uint64_t mib = strtoull(argv[1], NULL, 10);
+    int cpu = atoi(argv[2]);
+    int rounds = atoi(argv[3]);
+    if (mib == 0 || (mib & (mib - 1)) != 0 || rounds < 1) {
+        fprintf(stderr, "memprobe: MIB must be a power of two and ROUNDS at least 1\n");
+        return 2;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        fprintf(stderr, "memprobe: cannot run on CPU %d: %s\n", cpu, strerror(errno));
+        return 1;
+    }
+    size_t bytes = (size_t) mib << 20;
+    const char *pages = "2MiB-hugetlb";
+    uint64_t *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+    if (t == MAP_FAILED) {
+        pages = "4KiB+THP-advised";
+        t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (t == MAP_FAILED) {
+            fprintf(stderr, "memprobe: cannot map %llu MiB: %s\n", (unsigned long long) mib, strerror(errno));
+            return 1;
+        }
+        madvise(t, bytes, MADV_HUGEPAGE);
+    }
+    memset(t, 1, bytes);
+    uint64_t lines = bytes / LINE;
+    make_chase(t, lines, 12345);
+    uint64_t n = 1u << 24;
+    double best[4] = {1e18, 1e18, 1e18, 1e18};
+    for (int r = 0; r < rounds; r++) {
+        double v[4] = {chase(t, n / 4), stream(t, lines, n), lookup(t, lines, n, 1), lookup(t, lines, n, 0)};
+        for (int k = 0; k < 4; k++) {
+            if (v[k] < best[k]) {
+                best[k] = v[k];
+            }
+        }
+    }
+    printf("{\"mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,\"chase_ns\":%.1f,"
+           "\"stream_ns_per_line\":%.2f,\"lookup_batched_ns\":%.2f,\"lookup_one_at_a_time_ns\":%.2f}\n",
+           (unsigned long long) mib, pages, cpu, rounds, best[0], best[1], best[2], best[3]);
+    munmap(t, bytes);
+    return 0;
+}

@@ -1,0 +1,58 @@
+package io.hairpin.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs memprobe (built by this module's make) on a 4 MiB table for one round and checks its line
+ * is well-formed. Says nothing about this machine's figures, only that they are figures of the
+ * right kind: a load that waits for the previous one costs more than a load that does not.
+ */
+class MemprobeSmokeTest {
+    private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|-?[0-9.]+)");
+
+    @Test
+    void printsOneWellFormedLineWhereADependentLoadCostsMoreThanAnIndependentOne() throws Exception {
+        Path bin = Path.of("target", "c-obj", "memprobe");
+        assertTrue(Files.isExecutable(bin), bin.toAbsolutePath() + " was not built");
+        Process p = new ProcessBuilder(bin.toString(), "4", "0", "1").redirectErrorStream(true).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "memprobe did not finish in 60 s");
+        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        assertEquals(0, p.exitValue(), "memprobe failed: " + lines);
+        assertEquals(1, lines.size(), "one line: " + lines);
+
+        Map<String, String> j = new HashMap<>();
+        Matcher m = FIELD.matcher(lines.get(0));
+        while (m.find()) {
+            j.put(m.group(1), m.group(2));
+        }
+        assertEquals("4", j.get("mib"));
+        assertTrue(List.of("\"2MiB-hugetlb\"", "\"4KiB+THP-advised\"").contains(j.get("pages")), lines.get(0));
+        for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns")) {
+            assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + lines.get(0));
+        }
+        assertTrue(Double.parseDouble(j.get("chase_ns")) > Double.parseDouble(j.get("stream_ns_per_line")),
+                "a chase's loads wait for each other, a stream's do not: " + lines.get(0));
+    }
+
+    @Test
+    void refusesASizeThatIsNotAPowerOfTwo() throws Exception {
+        Process p = new ProcessBuilder(Path.of("target", "c-obj", "memprobe").toString(), "3", "0", "1")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+        assertEquals(2, p.exitValue(), out);
+        assertTrue(out.contains("power of two"), out);
+    }
+}
