@@ -29,13 +29,8 @@
 # (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
 
-for a in "$@"; do
-    if [[ "$a" == -h || "$a" == --help ]]; then
-        # this header is the usage: no build, no JVM
-        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
-        exit 0
-    fi
-done
+# shellcheck source=usage.sh
+. "$(dirname "$0")/usage.sh"
 
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"

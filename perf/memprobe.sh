@@ -12,12 +12,8 @@
 # missing or older than its source.
 set -euo pipefail
 
-for a in "$@"; do
-    if [[ "$a" == -h || "$a" == --help ]]; then
-        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
-        exit 0
-    fi
-done
+# shellcheck source=usage.sh
+. "$(dirname "$0")/usage.sh"
 
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$here/src/main/c/memprobe.c"
