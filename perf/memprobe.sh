@@ -8,15 +8,14 @@
 #
 # As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
 # afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
-# transparent huge pages asked for, and each line says which. Builds memprobe with cc when it is
-# missing or older than its source.
+# transparent huge pages asked for, and each line says which. Builds memprobe with the perf
+# module's make when it is missing or older than its source.
 set -euo pipefail
 
 # shellcheck source=usage.sh
 . "$(dirname "$0")/usage.sh"
 
 here="$(cd "$(dirname "$0")" && pwd)"
-src="$here/src/main/c/memprobe.c"
 bin="$here/target/c-obj/memprobe"
 cpu=0
 rounds=5
@@ -32,10 +31,8 @@ done
 
 say() { echo "memprobe.sh: $*" >&2; }
 
-if [[ ! -x "$bin" || "$src" -nt "$bin" ]]; then
-    mkdir -p "$(dirname "$bin")"
-    cc -O2 -g -Wall -Wextra -Werror -o "$bin" "$src"
-fi
+# the Makefile's own rule (the Maven build's too), which rebuilds it only when the source is newer
+make -s -C "$here/src/main/c" OBJ="$here/target/c-obj" "$bin" >&2
 
 nr_file=/proc/sys/vm/nr_hugepages
 old_nr=""
