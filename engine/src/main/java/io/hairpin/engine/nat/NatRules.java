@@ -408,6 +408,16 @@ public final class NatRules {
         return -1;
     }
 
+    /** The first outbound rule for source src on any interface, or -1 (a guess before routing). */
+    public int outboundFrom(int src) {
+        for (int i = 0; i < outboundCount; i++) {
+            if ((src & oMask[i]) == oSource[i]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     public int[] outboundPool(int r) {
         return oPool[r];
     }

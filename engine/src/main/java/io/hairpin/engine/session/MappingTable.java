@@ -138,6 +138,30 @@ public final class MappingTable {
     }
 
     /**
+     * The internal index slot that {@link #find} of the endpoint probes first, for
+     * {@link #loadInternal}: a batch's slots are computed first and loaded in a loop that does
+     * nothing else, so that their misses overlap.
+     */
+    public int internalHome(int proto, int intIp, int intPort) {
+        return byInternal.home(key(proto, intIp, intPort));
+    }
+
+    /** As {@link #internalHome}, for the external index slot a new mapping to (extIp, extPort) probes first. */
+    public int externalHome(int proto, int extIp, int extPort) {
+        return byExternal.home(key(proto, extIp, extPort));
+    }
+
+    /** Loads an {@link #internalHome} slot (a hint; the value only gives the load a use). */
+    public long loadInternal(int home) {
+        return byInternal.load(home);
+    }
+
+    /** Loads an {@link #externalHome} slot (a hint; the value only gives the load a use). */
+    public long loadExternal(int home) {
+        return byExternal.load(home);
+    }
+
+    /**
      * Loads the external index slot that creating a mapping to (extIp, extPort) will probe first
      * (a hint; the value only gives the load a use).
      */

@@ -112,13 +112,26 @@ public final class PortAllocator {
         return pi != 2 && port >= 1024 ? 1 : 0;
     }
 
-    private long nextRandom() {
-        long x = rnd;
+    /** The generator's state after one more draw (xorshift64*). */
+    public static long advance(long state) {
+        long x = state;
         x ^= x >>> 12;
         x ^= x << 25;
         x ^= x >>> 27;
-        rnd = x;
-        return x * 0x2545F4914F6CDD1DL;
+        return x;
+    }
+
+    private static long scramble(long state) {
+        return state * 0x2545F4914F6CDD1DL;
+    }
+
+    /**
+     * The state of the port randomisation now: with {@link #advance} and {@link #startOf}, a
+     * caller can tell ahead of a burst where the searches of its next draws start, and load
+     * those bitmap words first. Reading it changes nothing.
+     */
+    public long randomState() {
+        return rnd;
     }
 
     // ---------------------------------------------------------------- ownership helpers
@@ -194,31 +207,76 @@ public final class PortAllocator {
             take(pi, addressIndex, base, preferredPort);
             return preferredPort;
         }
-        final int range = pi == 2 ? 0 : (preferredPort >= 1024 ? 1 : 0);
+        final int range = rangeOf(pi, preferredPort);
         final int counter = (pi * addresses.length + addressIndex) * 2 + range;
         if (free[counter] == 0) {
             return -1;
         }
-        if (preferredPort > 0 && preferredPort <= 65535 && preferredPort % workers == worker
-                && !isSet(base, preferredPort)) {
+        if (keeps(base, preferredPort)) {
             take(pi, addressIndex, base, preferredPort);
             return preferredPort;
         }
-        final int lo = range == 1 ? 1024 : 1;
-        final int hi = pi != 2 && range == 0 ? 1023 : 65535;
-        final int first = firstOfSlice(lo);
-        final int n = (hi - first) / workers + 1;
-        final int start = first + (int) (((nextRandom() >>> 32) * n) >>> 32) * workers;
-        int p = scan(base, start, hi);
-        if (p < 0) {
-            p = scan(base, first, start - workers);
-        }
+        int p = firstFree(base, pi, range, start(pi, range, rnd));
+        rnd = advance(rnd);
         if (p < 0) {
             // cannot happen while the counter is right; fail rather than hand out a used port
             return -1;
         }
         take(pi, addressIndex, base, p);
         return p;
+    }
+
+    /** The preferred port is handed out as it is: in range, in this worker's slice and free. */
+    private boolean keeps(int base, int preferredPort) {
+        return preferredPort > 0 && preferredPort <= 65535 && preferredPort % workers == worker
+                && !isSet(base, preferredPort);
+    }
+
+    /** Where a random search of the range starts when the generator draws from {@code state}. */
+    private int start(int pi, int range, long state) {
+        final int first = firstOfSlice(range == 1 ? 1024 : 1);
+        final int n = (highOf(pi, range) - first) / workers + 1;
+        return first + (int) (((scramble(advance(state)) >>> 32) * n) >>> 32) * workers;
+    }
+
+    private static int highOf(int pi, int range) {
+        return pi != 2 && range == 0 ? 1023 : 65535;
+    }
+
+    /** The first free port of the range's slice from start on, wrapping round once; -1 if none. */
+    private int firstFree(int base, int pi, int range, int start) {
+        int p = scan(base, start, highOf(pi, range));
+        return p >= 0 ? p : scan(base, firstOfSlice(range == 1 ? 1024 : 1), start - workers);
+    }
+
+    // ---------------------------------------------------------------- a burst's allocations ahead
+
+    /**
+     * True when {@link #allocate} (not static-port) would hand out {@code preferredPort} itself,
+     * without a random draw. Changes nothing.
+     */
+    public boolean wouldKeep(int proto, int addressIndex, int preferredPort) {
+        int pi = protoIndex(proto);
+        return pi >= 0 && keeps((pi * addresses.length + addressIndex) * WORDS, preferredPort);
+    }
+
+    /**
+     * The port a random search of {@code preferredPort}'s range starts from when the generator
+     * is at {@code state} (see {@link #randomState}); -1 for an unknown protocol.
+     */
+    public int startOf(int proto, int preferredPort, long state) {
+        int pi = protoIndex(proto);
+        return pi < 0 ? -1 : start(pi, rangeOf(pi, preferredPort), state);
+    }
+
+    /**
+     * The port a random search from {@code start} (see {@link #startOf}) would find free now,
+     * or -1. Changes nothing.
+     */
+    public int firstFreeFrom(int proto, int addressIndex, int preferredPort, int start) {
+        int pi = protoIndex(proto);
+        return pi < 0 || start < 0 ? -1
+                : firstFree((pi * addresses.length + addressIndex) * WORDS, pi, rangeOf(pi, preferredPort), start);
     }
 
     /**
@@ -258,6 +316,20 @@ public final class PortAllocator {
     public int available(int proto, int addressIndex, int forPort) {
         int pi = protoIndex(proto);
         return pi < 0 ? 0 : free[(pi * addresses.length + addressIndex) * 2 + rangeOf(pi, forPort)];
+    }
+
+    /**
+     * The bitmap word holding the port, for {@link #loadWord}, or -1 for an unknown protocol:
+     * a batch's words are computed first and loaded in a loop that does nothing else.
+     */
+    public int wordOf(int proto, int addressIndex, int port) {
+        int pi = protoIndex(proto);
+        return pi < 0 ? -1 : (pi * addresses.length + addressIndex) * WORDS + ((port & 0xffff) >>> 6);
+    }
+
+    /** Loads a {@link #wordOf} word (a hint; the value only gives the load a use). */
+    public long loadWord(int word) {
+        return word < 0 ? 0 : bits[word];
     }
 
     private boolean isSet(int base, int port) {

@@ -90,7 +90,17 @@ final class RecordIndex {
 
     /** Loads the slot key would probe first (a hint; the value only gives the load a use). */
     long prefetch(long key) {
-        return slots[(int) (hash(key) >>> 32) & mask];
+        return slots[home(key)];
+    }
+
+    /** The slot key's probe starts at: computed apart from {@link #load}, so a batch's loads run in a loop of their own. */
+    int home(long key) {
+        return (int) (hash(key) >>> 32) & mask;
+    }
+
+    /** Loads slot i (a hint; the value only gives the load a use). */
+    long load(int i) {
+        return slots[i];
     }
 
     long footprintBytes() {

@@ -308,7 +308,17 @@ public final class SessionTable {
 
     /** Loads the index slot a lookup or insert of (k1, k2) would probe first (a hint; the value only gives the load a use). */
     public long prefetch(long k1, long k2) {
-        return index[(int) (hash(k1, k2) >>> 32) & mask];
+        return index[home(k1, k2)];
+    }
+
+    /** The index slot a lookup or insert of (k1, k2) probes first, for {@link #loadSlot} in a batch's own load loop. */
+    public int home(long k1, long k2) {
+        return (int) (hash(k1, k2) >>> 32) & mask;
+    }
+
+    /** Loads a {@link #home} slot (a hint; the value only gives the load a use). */
+    public long loadSlot(int home) {
+        return index[home];
     }
 
     /**

@@ -111,6 +111,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final long[] burstK1 = new long[Worker.BURST];
     private final long[] burstK2 = new long[Worker.BURST];
     private final long[] burstSlots = new long[Worker.BURST];
+    /** Scratch of {@link #prepareNewFlows}: per new flow its place in the burst, pool << 16 | address, and search start. */
+    private final int[] newAt = new int[Worker.BURST];
+    private final int[] newPool = new int[Worker.BURST];
+    private final int[] newStart = new int[Worker.BURST];
+    /** Scratch of {@link #prepareNewFlows}: the index slots and bitmap words a round loads. */
+    private final int[] newSlot = new int[Worker.BURST];
+    private final int[] newWord = new int[Worker.BURST];
+    /** Scratch of {@link #prepareNewFlows}: each pool's generator state as the burst's draws advance it. */
+    private final long[] drawState = new long[MAX_POOLS];
     /** 4096 sessions: 320 KiB of records and at most 8192 index lines, well inside a 1 MiB L2. */
     static final int PREFETCH_MIN_SESSIONS = 4096;
     /** Written by {@link #willExpire} so that its loads have a use. */
@@ -680,6 +689,96 @@ final class Nat44 implements SessionTable.ExpiryListener {
      */
     void establishedFlows(long[] k1, long[] k2, int n, int[] flows) {
         sessions.lookupBurst(k1, k2, n, flows, burstSlots);
+    }
+
+    /**
+     * Loads, for the flows of a burst that have no session yet ({@code found[j] < 0}) and look
+     * like an outbound NAPT rule's, what creating their mapping and session will touch, so that
+     * those misses overlap instead of coming one after another inside each packet. Three rounds,
+     * each computing where its loads go and then making them in loops that do nothing else (see
+     * {@link SessionTable#prefetch}): (1) the mapping's internal index slot and the pool's bitmap
+     * word of the host's own port; (2) for a flow that will not keep its port, the bitmap word
+     * where the random search starts, known ahead from the pool's generator state; (3) the
+     * external index slot of the port it will get and the index slot of its session's return
+     * flow. Every guess (the rule before routing, the ports) only decides what is loaded; nothing
+     * changes.
+     */
+    long prepareNewFlows(long[] k1, long[] k2, int n, int[] found) {
+        NatRules r = rules;
+        if (r == null || r.outboundCount == 0 || sessions == null) {
+            return 0;
+        }
+        int c = 0;
+        for (int j = 0; j < n; j++) {
+            if (found[j] >= 0) {
+                continue;
+            }
+            int src = (int) (k1[j] >>> 32);
+            int o = r.outboundFrom(src);
+            int pool = o < 0 || r.outboundStaticPort(o) ? -1 : outboundPool[o];
+            if (pool < 0) {
+                continue;
+            }
+            int proto = (int) (k2[j] >>> 32);
+            int port = (int) (k2[j] >>> 16) & 0xffff;
+            PortAllocator a = pools[pool];
+            int addr = a.addressFor(src);
+            newAt[c] = j;
+            newPool[c] = pool << 16 | addr;
+            newSlot[c] = mappings.internalHome(proto | pool << 8, src, port);
+            newWord[c] = a.wordOf(proto, addr, port);
+            drawState[pool] = a.randomState();
+            c++;
+        }
+        if (c == 0) {
+            return 0;
+        }
+        long sum = 0;
+        for (int i = 0; i < c; i++) {
+            sum += mappings.loadInternal(newSlot[i]);
+        }
+        for (int i = 0; i < c; i++) {
+            sum += pools[newPool[i] >>> 16].loadWord(newWord[i]);
+        }
+        for (int i = 0; i < c; i++) {
+            int j = newAt[i];
+            int pool = newPool[i] >>> 16;
+            int addr = newPool[i] & 0xffff;
+            int proto = (int) (k2[j] >>> 32);
+            int port = (int) (k2[j] >>> 16) & 0xffff;
+            PortAllocator a = pools[pool];
+            int start = -1; // keeps its own port
+            newWord[i] = -1;
+            if (mappings.find(proto | pool << 8, (int) (k1[j] >>> 32), port) >= 0) {
+                start = -2; // the host's mapping is there: nothing to allocate
+            } else if (!a.wouldKeep(proto, addr, port)) {
+                start = a.startOf(proto, port, drawState[pool]);
+                drawState[pool] = PortAllocator.advance(drawState[pool]);
+                newWord[i] = a.wordOf(proto, addr, start);
+            }
+            newStart[i] = start;
+        }
+        for (int i = 0; i < c; i++) {
+            sum += pools[newPool[i] >>> 16].loadWord(newWord[i]);
+        }
+        for (int i = 0; i < c; i++) {
+            int j = newAt[i];
+            int pool = newPool[i] >>> 16;
+            int addr = newPool[i] & 0xffff;
+            int proto = (int) (k2[j] >>> 32);
+            int port = (int) (k2[j] >>> 16) & 0xffff;
+            PortAllocator a = pools[pool];
+            int ext = newStart[i] == -1 ? port : a.firstFreeFrom(proto, addr, port, newStart[i]);
+            int extIp = a.address(addr);
+            newSlot[i] = ext < 0 ? -1 : mappings.externalHome(proto | pool << 8, extIp, ext);
+            newWord[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(proto, (int) k2[j] & 0xffff, ext));
+        }
+        for (int i = 0; i < c; i++) {
+            if (newSlot[i] >= 0) {
+                sum += mappings.loadExternal(newSlot[i]) + sessions.loadSlot(newWord[i]);
+            }
+        }
+        return sum;
     }
 
     long rewriteK1(int flow) {

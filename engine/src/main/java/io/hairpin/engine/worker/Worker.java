@@ -342,7 +342,7 @@ public final class Worker implements Agent {
             long bytes = classify(p, n);
             flowTouch = touched + touchBuckets(n);
             if (burstLookedUp) {
-                flowTouch += lookUpSessions(n);
+                flowTouch += lookUpSessions(n, !snap.external[fastIface[p]]);
             } else if (sessionPort && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
                 flowTouch += touchSessionEntries(n);
             }
@@ -541,7 +541,7 @@ public final class Worker implements Agent {
      * Sessions are only removed between bursts (expiry, the control plane), so a flow found here
      * is still that session's when its packet's turn comes. Returns the sum of what it loaded.
      */
-    private long lookUpSessions(int n) {
+    private long lookUpSessions(int n, boolean inside) {
         int c = 0;
         for (int i = 0; i < n; i++) {
             burstFlow[i] = -1;
@@ -555,6 +555,7 @@ public final class Worker implements Agent {
             return 0;
         }
         nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow);
+        long sum = inside ? nat.prepareNewFlows(sessionK1, sessionK2, c, sessionFlow) : 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
@@ -563,7 +564,6 @@ public final class Worker implements Agent {
                 burstRoute[i] = flows.bucket(nat.rewriteK1(flow) & 0xffffffffL, FlowCache.ROUTE_K2);
             }
         }
-        long sum = 0;
         for (int j = 0; j < c; j++) {
             if (sessionFlow[j] >= 0) {
                 sum += Mem.nativeLong(burstRoute[sessionAt[j]]);

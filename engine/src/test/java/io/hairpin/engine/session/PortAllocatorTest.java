@@ -36,6 +36,36 @@ class PortAllocatorTest {
     }
 
     @Test
+    void theNextAllocationsCanBeToldAheadFromTheGeneratorState() {
+        // what the worker relies on to load a burst's bitmap words and index slots before it
+        // allocates: the port each allocation hands out, told from the state before it
+        for (int workers : new int[] {1, 3}) {
+            PortAllocator a = new PortAllocator(FOUR, workers, workers - 1, false, 99);
+            Random rnd = new Random(5);
+            long state = a.randomState();
+            int draws = 0;
+            for (int i = 0; i < 20000; i++) {
+                int proto = i % 3 == 0 ? UDP : i % 3 == 1 ? TCP : ICMP;
+                int addr = rnd.nextInt(FOUR.length);
+                int internal = i % 5 == 0 ? rnd.nextInt(1024) : 1024 + rnd.nextInt(4096); // often taken
+                int told;
+                if (a.available(proto, addr, internal) == 0) {
+                    told = -1;
+                } else if (a.wouldKeep(proto, addr, internal)) {
+                    told = internal;
+                } else {
+                    told = a.firstFreeFrom(proto, addr, internal, a.startOf(proto, internal, state));
+                    state = PortAllocator.advance(state);
+                    draws++;
+                }
+                assertEquals(told, a.allocate(proto, addr, internal), "allocation " + i);
+                assertEquals(state, a.randomState(), "the generator moves on a draw only");
+            }
+            assertTrue(draws > 1000, "allocations that drew: " + draws);
+        }
+    }
+
+    @Test
     void everyWorkerStaysInItsSliceAndRange() {
         for (int workers : new int[] {1, 2, 3, 4}) {
             for (int w = 0; w < workers; w++) {
