@@ -129,12 +129,19 @@ public final class MappingTable {
         return m;
     }
 
-    /**
-     * Loads what releasing or removing mapping m will touch (a hint before a batch of expiries;
-     * the sum only gives the loads a use).
-     */
-    public long prefetch(int m) {
-        return byInternal.prefetch(intKey(m)) + byExternal.prefetch(extKey(m));
+    /** Loads mapping m's record (a hint; the value only gives the load a use). */
+    public long loadRecord(int m) {
+        return Mem.nativeLong(at(m) + INT_KEY);
+    }
+
+    /** The {@link #internalHome} slot of live mapping m: where removing it probes first. */
+    public int internalHomeOf(int m) {
+        return byInternal.home(intKey(m));
+    }
+
+    /** The {@link #externalHome} slot of live mapping m: where removing it probes first. */
+    public int externalHomeOf(int m) {
+        return byExternal.home(extKey(m));
     }
 
     /**

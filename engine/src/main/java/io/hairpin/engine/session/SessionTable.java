@@ -69,11 +69,15 @@ public final class SessionTable {
         void expired(int session);
 
         /**
-         * A hint, before a batch of expiries: {@code session} is about to expire. The listener may
-         * load what its {@link #expired} will need (so that the misses of a batch overlap); it
-         * must not change anything.
+         * A hint, before a batch of expiries: {@code sessions[0..n)} are about to expire. The
+         * listener may load what its {@link #expired} will need, so that the misses of a batch
+         * overlap (best in loops that only load, as {@link #prefetch} does); it must not change
+         * anything, nor keep the array.
+         *
+         * @return what it loaded (the sum gives the loads a use)
          */
-        default void willExpire(int session) {
+        default long willExpire(int[] sessions, int n) {
+            return 0;
         }
     }
 
@@ -100,7 +104,7 @@ public final class SessionTable {
     private static final int FREE = -1;
     private static final int NIL = -1;
     /** Sessions the expiry loop prefetches ahead (records, index slots, the listener's state). */
-    private static final int EXPIRY_BATCH = 32;
+    public static final int EXPIRY_BATCH = 32;
 
     private final int capacity;
     private final int mask;
@@ -126,6 +130,8 @@ public final class SessionTable {
     /** Written by {@link #prefetch} so that its loads have a use. */
     private long prefetched;
     private final int[] ahead = new int[EXPIRY_BATCH];
+    /** The index slots of the due sessions' two flows, loaded in a loop of their own. */
+    private final int[] aheadSlots = new int[2 * EXPIRY_BATCH];
 
     /** A table for {@code maxSessions} sessions with the default wheel and a random hash seed. */
     public SessionTable(int maxSessions) {
@@ -698,16 +704,22 @@ public final class SessionTable {
         for (int x = next(processing); x != processing && n < ahead.length; x = next(x)) {
             ahead[n++] = x;
         }
-        long sum = 0; // the walk above has loaded the records (their links are in them)
+        // the walk above has loaded the records (their links are in them)
+        int due = 0;
         for (int i = 0; i < n; i++) {
             int x = ahead[i];
             if ((expiresAt(x) >> tickShift) < nowTick) {
-                sum += index[(int) (flowHash(2 * x) >>> 32) & mask]
-                        + index[(int) (flowHash(2 * x + 1) >>> 32) & mask];
-                listener.willExpire(x);
+                ahead[due] = x;
+                aheadSlots[2 * due] = (int) (flowHash(2 * x) >>> 32) & mask;
+                aheadSlots[2 * due + 1] = (int) (flowHash(2 * x + 1) >>> 32) & mask;
+                due++;
             }
         }
-        prefetched = sum;
+        long sum = 0;
+        for (int i = 0; i < 2 * due; i++) {
+            sum += index[aheadSlots[i]];
+        }
+        prefetched = sum + listener.willExpire(ahead, due);
         return Math.max(n, 1);
     }
 

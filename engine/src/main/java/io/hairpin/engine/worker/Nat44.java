@@ -122,8 +122,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final long[] drawState = new long[MAX_POOLS];
     /** 4096 sessions: 320 KiB of records and at most 8192 index lines, well inside a 1 MiB L2. */
     static final int PREFETCH_MIN_SESSIONS = 4096;
-    /** Written by {@link #willExpire} so that its loads have a use. */
+    /** Written by {@link #mapping} so that its loads have a use. */
     private long prefetched;
+    /** Scratch of {@link #willExpire}: the due sessions' mappings, their index slots and bitmap words. */
+    private final int[] expiringMapping = new int[SessionTable.EXPIRY_BATCH];
+    private final int[] expiringSlots = new int[2 * SessionTable.EXPIRY_BATCH];
+    private final int[] expiringWord = new int[SessionTable.EXPIRY_BATCH];
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
     Nat44(Counters counters, int worker, int workers) {
@@ -473,12 +477,43 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 || (int) rk1 == address;
     }
 
+    /**
+     * Loads what expiring these sessions will touch beyond their own records and slots: each
+     * mapping's record, then its two index slots and, when this is its last session, the pool's
+     * bitmap word of its port, each round in loops that only load.
+     */
     @Override
-    public void willExpire(int session) {
-        int tag = sessions.tag(session);
-        if (tag >= 0) {
-            prefetched += mappings.prefetch(tag);
+    public long willExpire(int[] due, int n) {
+        int c = 0;
+        for (int i = 0; i < n; i++) {
+            int tag = sessions.tag(due[i]);
+            if (tag >= 0) {
+                expiringMapping[c++] = tag;
+            }
         }
+        long sum = 0;
+        for (int i = 0; i < c; i++) {
+            sum += mappings.loadRecord(expiringMapping[i]);
+        }
+        for (int i = 0; i < c; i++) {
+            int m = expiringMapping[i];
+            expiringSlots[2 * i] = mappings.internalHomeOf(m);
+            expiringSlots[2 * i + 1] = mappings.externalHomeOf(m);
+            int where = mappings.tag(m);
+            PortAllocator a = pools[where >>> 16];
+            // its last session: the port goes back to the pool
+            expiringWord[i] = mappings.refs(m) != 1 || a == null ? -1
+                    : a.wordOf(mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
+        }
+        for (int i = 0; i < c; i++) {
+            sum += mappings.loadInternal(expiringSlots[2 * i]) + mappings.loadExternal(expiringSlots[2 * i + 1]);
+        }
+        for (int i = 0; i < c; i++) {
+            if (expiringWord[i] >= 0) {
+                sum += pools[mappings.tag(expiringMapping[i]) >>> 16].loadWord(expiringWord[i]);
+            }
+        }
+        return sum;
     }
 
     @Override
