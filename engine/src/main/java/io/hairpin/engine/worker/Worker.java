@@ -555,15 +555,17 @@ public final class Worker implements Agent {
             return 0;
         }
         nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow);
-        long sum = inside ? nat.prepareNewFlows(sessionK1, sessionK2, c, sessionFlow) : 0;
+        int found = 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
                 burstFlow[i] = flow;
                 burstRoute[i] = flows.bucket(nat.rewriteK1(flow) & 0xffffffffL, FlowCache.ROUTE_K2);
+                found++;
             }
         }
+        long sum = inside && found < c ? nat.prepareNewFlows(sessionK1, sessionK2, c, sessionFlow) : 0;
         for (int j = 0; j < c; j++) {
             if (sessionFlow[j] >= 0) {
                 sum += Mem.nativeLong(burstRoute[sessionAt[j]]);
