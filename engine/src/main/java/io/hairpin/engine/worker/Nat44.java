@@ -115,6 +115,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final int[] newAt = new int[Worker.BURST];
     private final int[] newPool = new int[Worker.BURST];
     private final int[] newStart = new int[Worker.BURST];
+    /** Scratch of {@link #prepareNewFlows}: per new flow proto << 16 | its own port. */
+    private final int[] newKey = new int[Worker.BURST];
     /** Scratch of {@link #prepareNewFlows}: the index slots and bitmap words a round loads. */
     private final int[] newSlot = new int[Worker.BURST];
     private final int[] newWord = new int[Worker.BURST];
@@ -760,6 +762,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             int addr = a.addressFor(src);
             newAt[c] = j;
             newPool[c] = pool << 16 | addr;
+            newKey[c] = proto << 16 | port;
             newSlot[c] = mappings.internalHome(proto | pool << 8, src, port);
             newWord[c] = a.wordOf(proto, addr, port);
             drawState[pool] = a.randomState();
@@ -776,20 +779,18 @@ final class Nat44 implements SessionTable.ExpiryListener {
             sum += pools[newPool[i] >>> 16].loadWord(newWord[i]);
         }
         for (int i = 0; i < c; i++) {
-            int j = newAt[i];
             int pool = newPool[i] >>> 16;
             int addr = newPool[i] & 0xffff;
-            int proto = (int) (k2[j] >>> 32);
-            int port = (int) (k2[j] >>> 16) & 0xffff;
-            PortAllocator a = pools[pool];
+            int proto = newKey[i] >>> 16;
+            int port = newKey[i] & 0xffff;
             int start = -1; // keeps its own port
             newWord[i] = -1;
-            if (mappings.find(proto | pool << 8, (int) (k1[j] >>> 32), port) >= 0) {
+            if (mappings.find(proto | pool << 8, (int) (k1[newAt[i]] >>> 32), port) >= 0) {
                 start = -2; // the host's mapping is there: nothing to allocate
-            } else if (!a.wouldKeep(proto, addr, port)) {
-                start = a.startOf(proto, port, drawState[pool]);
+            } else if (!pools[pool].wouldKeep(proto, addr, port)) {
+                start = pools[pool].startOf(proto, port, drawState[pool]);
                 drawState[pool] = PortAllocator.advance(drawState[pool]);
-                newWord[i] = a.wordOf(proto, addr, start);
+                newWord[i] = pools[pool].wordOf(proto, addr, start);
             }
             newStart[i] = start;
         }
@@ -797,16 +798,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
             sum += pools[newPool[i] >>> 16].loadWord(newWord[i]);
         }
         for (int i = 0; i < c; i++) {
+            PortAllocator a = pools[newPool[i] >>> 16];
+            int key = newKey[i];
+            int ext = newStart[i] == -1 ? key & 0xffff
+                    : a.firstFreeFrom(key >>> 16, newPool[i] & 0xffff, key & 0xffff, newStart[i]);
+            int extIp = a.address(newPool[i] & 0xffff);
             int j = newAt[i];
-            int pool = newPool[i] >>> 16;
-            int addr = newPool[i] & 0xffff;
-            int proto = (int) (k2[j] >>> 32);
-            int port = (int) (k2[j] >>> 16) & 0xffff;
-            PortAllocator a = pools[pool];
-            int ext = newStart[i] == -1 ? port : a.firstFreeFrom(proto, addr, port, newStart[i]);
-            int extIp = a.address(addr);
-            newSlot[i] = ext < 0 ? -1 : mappings.externalHome(proto | pool << 8, extIp, ext);
-            newWord[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(proto, (int) k2[j] & 0xffff, ext));
+            newSlot[i] = ext < 0 ? -1 : mappings.externalHome(key >>> 16 | (newPool[i] >>> 16) << 8, extIp, ext);
+            newWord[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(key >>> 16, (int) k2[j] & 0xffff, ext));
         }
         for (int i = 0; i < c; i++) {
             if (newSlot[i] >= 0) {
