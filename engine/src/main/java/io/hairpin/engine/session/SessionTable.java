@@ -716,8 +716,10 @@ public final class SessionTable {
             }
         }
         long sum = 0;
+        // and the slot after each: deleting a flow reads on to the next empty slot (LinearProbing.clear)
         for (int i = 0; i < 2 * due; i++) {
-            sum += index[aheadSlots[i]];
+            int h = aheadSlots[i];
+            sum += index[h] + index[(h + 1) & mask];
         }
         prefetched = sum + listener.willExpire(ahead, due);
         return Math.max(n, 1);
