@@ -72,12 +72,11 @@ public final class PortAllocator {
         this.free = new int[PROTOS * addresses.length * 2];
         for (int pi = 0; pi < PROTOS; pi++) {
             for (int a = 0; a < addresses.length; a++) {
-                int c = (pi * addresses.length + a) * 2;
                 if (pi == 2) {
-                    free[c] = sliceCount(1, 65535);
+                    free[counter(pi, a, 0)] = sliceCount(1, 65535);
                 } else {
-                    free[c] = sliceCount(1, 1023);
-                    free[c + 1] = sliceCount(1024, 65535);
+                    free[counter(pi, a, 0)] = sliceCount(1, 1023);
+                    free[counter(pi, a, 1)] = sliceCount(1024, 65535);
                 }
             }
         }
@@ -110,6 +109,16 @@ public final class PortAllocator {
 
     private static int rangeOf(int pi, int port) {
         return pi != 2 && port >= 1024 ? 1 : 0;
+    }
+
+    /** Where address addressIndex's bitmap for protocol index pi starts in {@code bits}. */
+    private int base(int pi, int addressIndex) {
+        return (pi * addresses.length + addressIndex) * WORDS;
+    }
+
+    /** The {@code free} counter of that address's range (0: below 1024, or ICMP's whole range). */
+    private int counter(int pi, int addressIndex, int range) {
+        return (pi * addresses.length + addressIndex) * 2 + range;
     }
 
     /** The generator's state after one more draw (xorshift64*). */
@@ -199,7 +208,7 @@ public final class PortAllocator {
         if (pi < 0) {
             return -1;
         }
-        final int base = (pi * addresses.length + addressIndex) * WORDS;
+        final int base = base(pi, addressIndex);
         if (staticPort) {
             if (preferredPort <= 0 || preferredPort > 65535 || isSet(base, preferredPort)) {
                 return -1;
@@ -208,8 +217,7 @@ public final class PortAllocator {
             return preferredPort;
         }
         final int range = rangeOf(pi, preferredPort);
-        final int counter = (pi * addresses.length + addressIndex) * 2 + range;
-        if (free[counter] == 0) {
+        if (free[counter(pi, addressIndex, range)] == 0) {
             return -1;
         }
         if (keeps(base, preferredPort)) {
@@ -234,9 +242,14 @@ public final class PortAllocator {
 
     /** Where a random search of the range starts when the generator draws from {@code state}. */
     private int start(int pi, int range, long state) {
-        final int first = firstOfSlice(range == 1 ? 1024 : 1);
+        final int first = lowOf(range);
         final int n = (highOf(pi, range) - first) / workers + 1;
         return first + (int) (((scramble(advance(state)) >>> 32) * n) >>> 32) * workers;
+    }
+
+    /** The lowest port of this worker's slice of the range. */
+    private int lowOf(int range) {
+        return firstOfSlice(range == 1 ? 1024 : 1);
     }
 
     private static int highOf(int pi, int range) {
@@ -246,7 +259,7 @@ public final class PortAllocator {
     /** The first free port of the range's slice from start on, wrapping round once; -1 if none. */
     private int firstFree(int base, int pi, int range, int start) {
         int p = scan(base, start, highOf(pi, range));
-        return p >= 0 ? p : scan(base, firstOfSlice(range == 1 ? 1024 : 1), start - workers);
+        return p >= 0 ? p : scan(base, lowOf(range), start - workers);
     }
 
     // ---------------------------------------------------------------- a burst's allocations ahead
@@ -257,7 +270,7 @@ public final class PortAllocator {
      */
     public boolean wouldKeep(int proto, int addressIndex, int preferredPort) {
         int pi = protoIndex(proto);
-        return pi >= 0 && keeps((pi * addresses.length + addressIndex) * WORDS, preferredPort);
+        return pi >= 0 && keeps(base(pi, addressIndex), preferredPort);
     }
 
     /**
@@ -276,7 +289,7 @@ public final class PortAllocator {
     public int firstFreeFrom(int proto, int addressIndex, int preferredPort, int start) {
         int pi = protoIndex(proto);
         return pi < 0 || start < 0 ? -1
-                : firstFree((pi * addresses.length + addressIndex) * WORDS, pi, rangeOf(pi, preferredPort), start);
+                : firstFree(base(pi, addressIndex), pi, rangeOf(pi, preferredPort), start);
     }
 
     /**
@@ -289,15 +302,14 @@ public final class PortAllocator {
         if (pi < 0 || port <= 0 || port > 65535) {
             return false;
         }
-        final int base = (pi * addresses.length + addressIndex) * WORDS;
-        final int w = base + (port >>> 6);
+        final int w = base(pi, addressIndex) + (port >>> 6);
         final long bit = 1L << port;
         if ((bits[w] & bit) == 0) {
             return false;
         }
         bits[w] &= ~bit;
         if (port % workers == worker) {
-            free[(pi * addresses.length + addressIndex) * 2 + rangeOf(pi, port)]++;
+            free[counter(pi, addressIndex, rangeOf(pi, port))]++;
         }
         return true;
     }
@@ -306,7 +318,7 @@ public final class PortAllocator {
     public boolean isAllocated(int proto, int addressIndex, int port) {
         int pi = protoIndex(proto);
         return pi >= 0 && port > 0 && port <= 65535
-                && isSet((pi * addresses.length + addressIndex) * WORDS, port);
+                && isSet(base(pi, addressIndex), port);
     }
 
     /**
@@ -315,7 +327,7 @@ public final class PortAllocator {
      */
     public int available(int proto, int addressIndex, int forPort) {
         int pi = protoIndex(proto);
-        return pi < 0 ? 0 : free[(pi * addresses.length + addressIndex) * 2 + rangeOf(pi, forPort)];
+        return pi < 0 ? 0 : free[counter(pi, addressIndex, rangeOf(pi, forPort))];
     }
 
     /**
@@ -324,7 +336,7 @@ public final class PortAllocator {
      */
     public int wordOf(int proto, int addressIndex, int port) {
         int pi = protoIndex(proto);
-        return pi < 0 ? -1 : (pi * addresses.length + addressIndex) * WORDS + ((port & 0xffff) >>> 6);
+        return pi < 0 ? -1 : base(pi, addressIndex) + ((port & 0xffff) >>> 6);
     }
 
     /** Loads a {@link #wordOf} word (a hint; the value only gives the load a use). */
@@ -339,7 +351,7 @@ public final class PortAllocator {
     private void take(int pi, int addressIndex, int base, int port) {
         bits[base + (port >>> 6)] |= 1L << port;
         if (port % workers == worker) {
-            free[(pi * addresses.length + addressIndex) * 2 + rangeOf(pi, port)]--;
+            free[counter(pi, addressIndex, rangeOf(pi, port))]--;
         }
     }
 
