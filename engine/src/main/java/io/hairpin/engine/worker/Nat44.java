@@ -117,9 +117,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final int[] newStart = new int[Worker.BURST];
     /** Scratch of {@link #prepareNewFlows}: per new flow proto << 16 | its own port. */
     private final int[] newKey = new int[Worker.BURST];
-    /** Scratch of {@link #prepareNewFlows}: the index slots and bitmap words a round loads. */
+    /** Scratch of {@link #prepareNewFlows}: the mapping index slots and bitmap words a round loads. */
     private final int[] newSlot = new int[Worker.BURST];
     private final int[] newWord = new int[Worker.BURST];
+    /** Scratch of {@link #prepareNewFlows}: the session index slot of each new flow's return flow. */
+    private final int[] newReturnSlot = new int[Worker.BURST];
     /** Scratch of {@link #prepareNewFlows}: each pool's generator state as the burst's draws advance it. */
     private final long[] drawState = new long[MAX_POOLS];
     /** 4096 sessions: 320 KiB of records and at most 8192 index lines, well inside a 1 MiB L2. */
@@ -805,11 +807,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
             int extIp = a.address(newPool[i] & 0xffff);
             int j = newAt[i];
             newSlot[i] = ext < 0 ? -1 : mappings.externalHome(key >>> 16 | (newPool[i] >>> 16) << 8, extIp, ext);
-            newWord[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(key >>> 16, (int) k2[j] & 0xffff, ext));
+            newReturnSlot[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(key >>> 16, (int) k2[j] & 0xffff, ext));
         }
         for (int i = 0; i < c; i++) {
             if (newSlot[i] >= 0) {
-                sum += mappings.loadExternal(newSlot[i]) + sessions.loadSlot(newWord[i]);
+                sum += mappings.loadExternal(newSlot[i]) + sessions.loadSlot(newReturnSlot[i]);
             }
         }
         return sum;
