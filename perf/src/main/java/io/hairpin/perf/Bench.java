@@ -24,7 +24,7 @@ import java.util.Map;
  *       [--mode capacity|generator] [--trials N] [--gen-cpu N]
  * </pre>
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
- * napt-cps[:udp|tcp], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
+ * napt-cps[:udp|tcp|udp-apdf|tcp-apdf], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
  * (1:1 NAT while a control thread swaps two rule sets 10 times a second); "nat" stands for all
  * NAT ones but napt-established:10m and imix. --pkt-size is the frame size on the wire with FCS,
  * 64..1518 (TCP SYN scenarios: 64 only). Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
@@ -64,7 +64,7 @@ public final class Bench {
     }
 
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
-            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
+            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp|udp-apdf|tcp-apdf]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
             + "[--max-sessions N] [--no-cref] [--mode capacity|generator] [--trials N] [--gen-cpu N]";
 
@@ -169,7 +169,7 @@ public final class Bench {
                     }
                     yield Integer.toString(n);
                 }
-                case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp");
+                case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp", "udp-apdf", "tcp-apdf");
                 case "hairpin" -> oneOf(token, v == null ? "napt" : v, "napt", "binat");
                 default -> {
                     if (v != null) {
@@ -257,7 +257,8 @@ public final class Bench {
             case "binat" -> Setup.binat(Integer.parseInt(v), o.packets());
             case "pfwd" -> Setup.pfwd(o.packets());
             case "napt-established" -> Setup.naptEstablished(Integer.parseInt(v));
-            case "napt-cps" -> Setup.naptCps(v.equals("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, o.maxSessions());
+            case "napt-cps" -> Setup.naptCps(v.startsWith("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, v.endsWith("-apdf"),
+                    o.maxSessions());
             case "hairpin" -> Setup.hairpin(v, o.packets());
             case "rule-swap" -> Setup.ruleSwap(o.packets());
             default -> throw new IllegalArgumentException(token);

@@ -231,8 +231,14 @@ final class Setup {
 
     private static NatConfig nat(NatConfig.Timeouts timeouts, int maxSessions, List<NatConfig.OneToOne> oneToOne,
                                  List<NatConfig.PortForward> forwards, List<NatConfig.Outbound> outbound) {
-        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT, timeouts,
-                maxSessions, 0, oneToOne, forwards, outbound);
+        return nat(NatConfig.Filtering.ADDRESS_DEPENDENT, timeouts, maxSessions, oneToOne, forwards, outbound);
+    }
+
+    private static NatConfig nat(NatConfig.Filtering filtering, NatConfig.Timeouts timeouts, int maxSessions,
+                                 List<NatConfig.OneToOne> oneToOne, List<NatConfig.PortForward> forwards,
+                                 List<NatConfig.Outbound> outbound) {
+        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, filtering, timeouts, maxSessions, 0, oneToOne,
+                forwards, outbound);
     }
 
     private static List<Integer> insideHosts(int hosts) {
@@ -419,15 +425,20 @@ final class Setup {
      * sends client(g) → server for g = 0, 1, 2, … (16384 hosts × ports 1024..65535, so no tuple
      * comes back within 10^9 flows); the WAN mirror takes each translated packet and re-injects it
      * into the LAN port as the next new flow (CROSS), so there is no reply direction. Sessions
-     * expire after 1 s (UDP, or TCP transitory for SYN) and the table holds 2^22.
+     * expire after 1 s (UDP, or TCP transitory for SYN) and the table holds 2^22. Filtering is the
+     * product's default, address-dependent, or with {@code apdf} address-and-port-dependent (as
+     * pf and Linux conntrack filter), under which no mapping is indexed by its external endpoint.
      */
-    static Setup naptCps(int proto, int maxSessions) {
+    static Setup naptCps(int proto, boolean apdf, int maxSessions) {
         int[] pool = pool(CPS_POOL);
         var rule = new NatConfig.Outbound(WAN, INSIDE, 16, pool, false, "");
         int t = CPS_TIMEOUT_S;
-        NatConfig nat = nat(new NatConfig.Timeouts(t, t, t, t), maxSessions, List.of(), List.of(), List.of(rule));
+        NatConfig.Filtering filtering = apdf ? NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT
+                : NatConfig.Filtering.ADDRESS_DEPENDENT;
+        NatConfig nat = nat(filtering, new NatConfig.Timeouts(t, t, t, t), maxSessions, List.of(), List.of(), List.of(rule));
         int n = CPS_HOSTS * HIGH_PORTS;
-        Setup s = new Setup("napt-cps", proto == Frames.PROTO_TCP ? "tcp" : "udp", natConfig(nat), List.of(GATEWAY), LAN,
+        String variant = (proto == Frames.PROTO_TCP ? "tcp" : "udp") + (apdf ? "-apdf" : "");
+        Setup s = new Setup("napt-cps", variant, natConfig(nat), List.of(GATEWAY), LAN,
                 Mirror.Mode.CROSS, Mirror.Mode.SWAP,
                 () -> new Flows(n, CPS_HOSTS, HOST_BASE, 1024, SERVER_BASE, SERVERS, proto == Frames.PROTO_TCP ? 443 : 53,
                         proto),
@@ -436,6 +447,7 @@ final class Setup {
         s.describe.put("client_hosts", CPS_HOSTS);
         s.describe.put("pool_addresses", CPS_POOL);
         s.describe.put("session_timeout_s", t);
+        s.describe.put("filtering", filtering.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
         return s;
     }
 
