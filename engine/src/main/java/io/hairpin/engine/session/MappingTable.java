@@ -10,7 +10,9 @@ import org.agrona.collections.Long2LongHashMap;
 /**
  * Endpoint-independent NAPT mappings (RFC 4787 REQ-1, RFC 5382 REQ-1), one table per worker,
  * single-threaded: (proto, internal address, internal port) ↔ (proto, external address, external
- * port), both directions findable, with a count of the sessions using it.
+ * port), both directions findable, with a count of the sessions using it. The external index
+ * can be turned off ({@link #indexExternal}) where nothing looks a mapping up by its external
+ * endpoint.
  *
  * <p>Life cycle: {@link #create} makes a mapping with 0 references; the caller {@link #retain}s
  * it once per session that uses it (including the first) and {@link #release}s it from the session
@@ -49,12 +51,24 @@ public final class MappingTable {
     private static final int PEER = 24;
     private static final int PEER_REFS = 28;
 
+    /** States of the external index (see {@link #indexExternal}). */
+    private static final int INDEXED = 0;
+    private static final int BUILDING = 1;
+    private static final int DROPPING = 2;
+    private static final int NONE = 3;
+
     private final int capacity;
     /** Freed with this table: nothing outside it holds the address. */
     private final MemorySegment records;
     private final long rec;
     private final RecordIndex byInternal;
+    /** Kept only while {@link #external} is BUILDING or INDEXED. */
     private final RecordIndex byExternal;
+    private int external = INDEXED;
+    /** Next record (BUILDING) or slot (DROPPING) the external index's housekeeping step takes. */
+    private int externalCursor;
+    /** DROPPING: build the index again once it is empty. */
+    private boolean rebuildAfterDrop;
     /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
     private final Long2LongHashMap morePeers;
     private final int morePeersMax;
@@ -96,9 +110,80 @@ public final class MappingTable {
         return byInternal.get(key(proto, intIp, intPort));
     }
 
-    /** The mapping owning an external endpoint, or -1. */
+    /**
+     * The mapping owning an external endpoint, or -1. Without an external index (see
+     * {@link #indexExternal}) always -1; while it is being built, -1 also for mappings the
+     * build has not reached yet.
+     */
     public int findExternal(int proto, int extIp, int extPort) {
-        return byExternal.get(key(proto, extIp, extPort));
+        return external <= BUILDING ? byExternal.get(key(proto, extIp, extPort)) : -1;
+    }
+
+    /**
+     * Whether mappings are to be found by their external endpoint. Only inbound traffic that
+     * no session admits looks a mapping up that way, and only endpoint-independent and
+     * address-dependent filtering can admit it; without the index a new mapping and its removal
+     * each touch one random line fewer. Turning it off empties the index, turning it on fills it
+     * with every live mapping; both are done a step at a time by {@link #stepExternalIndex}, and a
+     * mapping created meanwhile is indexed at once when the index is on.
+     */
+    public void indexExternal(boolean on) {
+        if (on) {
+            if (external == NONE) {
+                external = BUILDING;
+                externalCursor = 0;
+            } else if (external == DROPPING) {
+                rebuildAfterDrop = true;
+            }
+        } else if (external <= BUILDING) {
+            // with no mapping the index is empty already: every removal took its mapping's slot
+            external = size == 0 ? NONE : DROPPING;
+            externalCursor = 0;
+            rebuildAfterDrop = false;
+        } else {
+            rebuildAfterDrop = false;
+        }
+    }
+
+    /** True while the external index is kept up to date (it may still be building). */
+    public boolean externalIndexed() {
+        return external <= BUILDING;
+    }
+
+    /** True when every live mapping can be found by its external endpoint. */
+    public boolean externalComplete() {
+        return external == INDEXED;
+    }
+
+    /**
+     * One step of turning the external index on or off: up to {@code records} records examined
+     * (building), or eight times as many slots emptied (dropping). Bounded work, for housekeeping.
+     */
+    public void stepExternalIndex(int records) {
+        if (external == BUILDING) {
+            int end = (int) Math.min(capacity, (long) externalCursor + records);
+            for (int m = externalCursor; m < end; m++) {
+                if (refs(m) >= 0) {
+                    byExternal.putIfAbsent(extKey(m), m); // present when created since the build began
+                }
+            }
+            externalCursor = end;
+            if (end == capacity) {
+                external = INDEXED;
+            }
+        } else if (external == DROPPING) {
+            int end = (int) Math.min(byExternal.slotCount(), (long) externalCursor + 8L * records);
+            byExternal.clearSlots(externalCursor, end);
+            externalCursor = end;
+            if (end == byExternal.slotCount()) {
+                external = NONE;
+                if (rebuildAfterDrop) {
+                    rebuildAfterDrop = false;
+                    external = BUILDING;
+                    externalCursor = 0;
+                }
+            }
+        }
     }
 
     /**
@@ -112,7 +197,8 @@ public final class MappingTable {
         }
         long ik = key(proto, intIp, intPort);
         long ek = key(proto, extIp, extPort);
-        if (byInternal.get(ik) >= 0 || byExternal.get(ek) >= 0) {
+        boolean indexed = external <= BUILDING;
+        if (byInternal.get(ik) >= 0 || (indexed && byExternal.get(ek) >= 0)) {
             return -1;
         }
         int m = freeHead;
@@ -124,7 +210,9 @@ public final class MappingTable {
         Mem.nativeInt(r + TAG, 0);
         Mem.nativeInt(r + PEER_REFS, 0);
         byInternal.put(ik, m);
-        byExternal.put(ek, m);
+        if (indexed) {
+            byExternal.put(ek, m);
+        }
         size++;
         return m;
     }
@@ -260,7 +348,9 @@ public final class MappingTable {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
         byInternal.remove(intKey(m));
-        byExternal.remove(extKey(m));
+        if (external <= BUILDING) {
+            byExternal.remove(extKey(m)); // building: it may not be there yet
+        }
         Mem.nativeInt(r + REFS, -1);
         Mem.nativeInt(r + PEER, freeHead);
         freeHead = m;

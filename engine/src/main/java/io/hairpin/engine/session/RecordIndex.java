@@ -1,6 +1,7 @@
 package io.hairpin.engine.session;
 
 import io.hairpin.shim.Mem;
+import java.util.Arrays;
 
 /**
  * Finds off-heap records of a fixed stride by a 64-bit key that the record itself holds at
@@ -73,11 +74,19 @@ final class RecordIndex {
 
     /** Adds record under key (absent: the owner checks first); at most maxEntries at a time. */
     void put(long key, int record) {
-        int i = probe(key);
-        if (i >= 0) {
+        if (!putIfAbsent(key, record)) {
             throw new IllegalStateException("key already indexed");
         }
+    }
+
+    /** Adds record under key unless key is indexed already; true when it was added. */
+    boolean putIfAbsent(long key, int record) {
+        int i = probe(key);
+        if (i >= 0) {
+            return false;
+        }
         slots[~i] = (hash(key) & HI) | (record + 1L);
+        return true;
     }
 
     /** Removes key's slot, if it is there. */
@@ -106,6 +115,15 @@ final class RecordIndex {
      */
     long load(int i) {
         return slots[i] + slots[(i + 1) & mask];
+    }
+
+    int slotCount() {
+        return slots.length;
+    }
+
+    /** Empties slots [from, to) whatever they hold (a whole index is emptied a range at a time). */
+    void clearSlots(int from, int to) {
+        Arrays.fill(slots, from, to, 0L);
     }
 
     long footprintBytes() {

@@ -255,4 +255,77 @@ class MappingTableTest {
         work.run();
         assertEquals(0, Allocations.during(work));
     }
+
+    @Test
+    void theExternalIndexCanBeDroppedAndBuiltAgainWhileMappingsComeAndGo() {
+        // oracle: a map of the live mappings by external endpoint, kept beside the table
+        MappingTable t = new MappingTable(1000, 9);
+        Map<Long, Integer> live = new HashMap<>();
+        Random rnd = new Random(17);
+        boolean on = true;
+        int port = 1;
+        for (int round = 0; round < 4000; round++) {
+            int op = rnd.nextInt(100);
+            if (op < 45 && live.size() < 1000) {
+                int p = port++;
+                int m = t.create(UDP, IN + p, p, OUT, p);
+                assertTrue(m >= 0);
+                live.put((long) p, m);
+            } else if (op < 85 && !live.isEmpty()) {
+                long p = new ArrayList<>(live.keySet()).get(rnd.nextInt(live.size()));
+                t.remove(live.remove(p));
+            } else if (op < 88) {
+                on = !on;
+                t.indexExternal(on);
+            } else {
+                t.stepExternalIndex(1 + rnd.nextInt(64));
+            }
+            if (!on) {
+                assertFalse(t.externalIndexed(), "off: new mappings are not indexed");
+            }
+            for (Map.Entry<Long, Integer> e : live.entrySet()) {
+                int found = t.findExternal(UDP, OUT, (int) (long) e.getKey());
+                if (t.externalComplete()) {
+                    assertEquals(e.getValue(), found, "a complete index finds every live mapping");
+                } else if (found >= 0) {
+                    assertEquals(e.getValue(), found, "never another mapping");
+                }
+                if (!on) {
+                    assertEquals(-1, found, "no lookups by external endpoint while the index is off");
+                }
+            }
+            assertEquals(-1, t.findExternal(UDP, OUT, port), "a port never mapped");
+        }
+        t.indexExternal(true);
+        for (int i = 0; i < 1000 && !t.externalComplete(); i++) {
+            t.stepExternalIndex(16);
+        }
+        assertTrue(t.externalComplete(), "building ends");
+        for (Map.Entry<Long, Integer> e : live.entrySet()) {
+            assertEquals(e.getValue(), t.findExternal(UDP, OUT, (int) (long) e.getKey()));
+            assertEquals(e.getValue(), t.find(UDP, IN + (int) (long) e.getKey(), (int) (long) e.getKey()));
+        }
+        for (int p = 1; p < port; p++) {
+            if (!live.containsKey((long) p)) {
+                assertEquals(-1, t.findExternal(UDP, OUT, p), "removed mappings stay gone: " + p);
+            }
+        }
+    }
+
+    @Test
+    void anEmptyTableDropsItsExternalIndexAtOnce() {
+        MappingTable t = new MappingTable(64, 10);
+        t.indexExternal(false);
+        assertFalse(t.externalComplete());
+        assertFalse(t.externalIndexed());
+        int m = t.create(TCP, IN, 40000, OUT, 40000);
+        assertEquals(m, t.find(TCP, IN, 40000), "the internal index is kept");
+        assertEquals(-1, t.findExternal(TCP, OUT, 40000));
+        assertEquals(-1, t.create(TCP, IN, 40000, OUT, 40001), "still one mapping per internal endpoint");
+        t.indexExternal(true);
+        assertEquals(-1, t.findExternal(TCP, OUT, 40000), "not reached by the build yet");
+        t.stepExternalIndex(64);
+        assertTrue(t.externalComplete());
+        assertEquals(m, t.findExternal(TCP, OUT, 40000));
+    }
 }

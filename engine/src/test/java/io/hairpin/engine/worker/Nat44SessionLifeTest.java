@@ -53,6 +53,19 @@ class Nat44SessionLifeTest {
     }
 
     private void start(NatConfig.Filtering filtering) {
+        snap = snapshot(1, filtering);
+        nat = new Nat44(new Counters(2), 0, 1);
+        nat.use(snap);
+        nat.expire(T0);
+    }
+
+    /** The operator applies a configuration that differs in its filtering only. */
+    private void refilter(int version, NatConfig.Filtering filtering) {
+        snap = snapshot(version, filtering);
+        nat.use(snap);
+    }
+
+    private static Snapshot snapshot(int version, NatConfig.Filtering filtering) {
         NatConfig cfg = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, filtering, NatConfig.Timeouts.DEFAULTS, 1024,
                 0, List.of(), List.of(), List.of(new NatConfig.Outbound(WAN, ip("192.168.1.0"), 24, new int[] {POOL}, false,
                 "")));
@@ -60,10 +73,7 @@ class Nat44SessionLifeTest {
                 new EngineConfig.Interface("wan", true, "w", 0, List.of(new EngineConfig.Address(WAN_IP, 24)), 0, 1500, true),
                 new EngineConfig.Interface("lan", false, "l", 0, List.of(new EngineConfig.Address(ip("192.168.1.1"), 24)), 0,
                         1500, true)), List.of(), false, cfg);
-        snap = Snapshot.compile(1, engine, Map.of("w", 0x02005e000077L, "l", 0x02005e00006cL));
-        nat = new Nat44(new Counters(2), 0, 1);
-        nat.use(snap);
-        nat.expire(T0);
+        return Snapshot.compile(version, engine, Map.of("w", 0x02005e000077L, "l", 0x02005e00006cL));
     }
 
     /**
@@ -108,6 +118,44 @@ class Nat44SessionLifeTest {
 
     static byte[] error(byte[] quote) {
         return Frames.ipv4(0, 0, ROUTER, POOL).icmp(Frames.ICMP_DEST_UNREACHABLE, 1, 0, quote).packet();
+    }
+
+    /**
+     * Address-and-port-dependent filtering keeps no index of mappings by external endpoint
+     * (nothing looks them up that way); a later rule set with address-dependent filtering has it
+     * built again, so mappings made before the change admit their peers' other ports too.
+     */
+    @Test
+    void filteringChangesReachMappingsMadeBeforeThem() {
+        start(NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, 5000), WAN, T0), "the session's own reply");
+        assertEquals(Counters.NAT_NOT_ADMITTED, packet(udp(REMOTE, 54, POOL, 5000), WAN, T0),
+                "another port of the remote: filtered");
+        assertEquals(Counters.NAT_NO_MAPPING, packet(udp(REMOTE, 53, POOL, 5001), WAN, T0), "a port never handed out");
+
+        refilter(2, NatConfig.Filtering.ADDRESS_DEPENDENT);
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 6000, REMOTE, 53), LAN, T0), "a mapping made after the change");
+        nat.expire(T0 + S / 1000); // housekeeping builds the index
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, POOL, 5000), WAN, T0 + S / 1000),
+                "the mapping made before the change admits the remote's other port");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(5000, lastPacket().udp().dport());
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, POOL, 6000), WAN, T0 + S / 1000));
+        assertEquals(6000, lastPacket().udp().dport());
+        assertEquals(Counters.NAT_NOT_ADMITTED, packet(udp(ROUTER, 53, POOL, 5000), WAN, T0 + S / 1000),
+                "an address the host never sent to");
+
+        refilter(3, NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT);
+        assertEquals(Counters.NAT_NOT_ADMITTED, packet(udp(REMOTE, 55, POOL, 5000), WAN, T0 + 2 * S / 1000));
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, POOL, 5000), WAN, T0 + 2 * S / 1000),
+                "the session opened under the looser filtering stays");
+        refilter(4, NatConfig.Filtering.ENDPOINT_INDEPENDENT);
+        nat.expire(T0 + 3 * S / 1000); // empties the index
+        nat.expire(T0 + 4 * S / 1000); // and builds it again
+        assertEquals(Nat44.TRANSLATE, packet(udp(ROUTER, 53, POOL, 5000), WAN, T0 + 4 * S / 1000),
+                "endpoint-independent: anyone reaches the mapping");
+        assertEquals(CLIENT, lastPacket().dst());
     }
 
     @Test
