@@ -50,8 +50,12 @@ class EngineControlTest {
     Path dir;
 
     static NatConfig napt(int... pool) {
-        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
-                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(), List.of(),
+        return napt(NatConfig.Filtering.ADDRESS_DEPENDENT, pool);
+    }
+
+    static NatConfig napt(NatConfig.Filtering filtering, int... pool) {
+        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, filtering, NatConfig.Timeouts.DEFAULTS, 1000, 0,
+                List.of(), List.of(),
                 List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, pool, false, "lan")));
     }
 
@@ -162,6 +166,36 @@ class EngineControlTest {
             assertEquals(next, rig.engine.config());
             rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
             assertEquals(POOL_B, next(rig, "w").src(), "the new rules are in force");
+        }
+    }
+
+    /**
+     * Address-and-port-dependent filtering keeps no index of mappings by external endpoint; a
+     * configuration applied later with address-dependent filtering has housekeeping build it, so
+     * that a mapping made before the change admits its remote's other ports.
+     */
+    @Test
+    void aFilteringChangeAppliedWhileRunningReachesMappingsMadeBeforeIt() throws Exception {
+        try (LiveRig rig = rig(napt(NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT, POOL_A))) {
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            int port = next(rig, "w").udp().sport();
+            long notAdmitted = rig.engine.eventCounter(Counters.NAT_NOT_ADMITTED);
+            rig.send("w", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, POOL_A, 54, port, PAYLOAD).build());
+            assertEquals(List.of(), rig.settle("l", 50).stream().filter(IPV4).toList(), "another remote port: filtered");
+            assertEquals(notAdmitted + 1, rig.engine.eventCounter(Counters.NAT_NOT_ADMITTED));
+
+            rig.engine.apply(withNat(rig.config, napt(NatConfig.Filtering.ADDRESS_DEPENDENT, POOL_A)), 1000);
+            rig.settle("l", 20); // housekeeping rounds, 1 ms apart, build the index
+            rig.send("w", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, POOL_A, 54, port, PAYLOAD).build());
+            Decoded.Ipv4 in = next(rig, "l");
+            assertEquals(CLIENT, in.dst());
+            assertEquals(5000, in.udp().dport());
+            assertEquals(54, in.udp().sport());
+
+            rig.engine.apply(withNat(rig.config, napt(NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT, POOL_A)), 1000);
+            rig.send("w", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, POOL_A, 55, port, PAYLOAD).build());
+            assertEquals(List.of(), rig.settle("l", 50).stream().filter(IPV4).toList(), "filtered again at once");
+            assertEquals(notAdmitted + 2, rig.engine.eventCounter(Counters.NAT_NOT_ADMITTED));
         }
     }
 
