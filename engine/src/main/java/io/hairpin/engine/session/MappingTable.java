@@ -51,7 +51,7 @@ public final class MappingTable {
     private static final int PEER = 24;
     private static final int PEER_REFS = 28;
 
-    /** States of the external index (see {@link #indexExternal}). */
+    /** States of the external index (see {@link #indexExternal}); kept up to date while {@code external <= BUILDING}. */
     private static final int INDEXED = 0;
     private static final int BUILDING = 1;
     private static final int DROPPING = 2;

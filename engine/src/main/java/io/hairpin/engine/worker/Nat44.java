@@ -493,7 +493,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * Loads what expiring these sessions will touch beyond their own records and slots: each
-     * mapping's record, then its two index slots and, when this is its last session, the pool's
+     * mapping's record, then its index slots (the external one only while that index is kept)
+     * and, when this is its last session, the pool's
      * bitmap word of its port, each round in loops that only load.
      */
     @Override
@@ -752,9 +753,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * {@link SessionTable#prefetch}): (1) the mapping's internal index slot and the pool's bitmap
      * word of the host's own port; (2) for a flow that will not keep its port, the bitmap word
      * where the random search starts, known ahead from the pool's generator state; (3) the
-     * external index slot of the port it will get and the index slot of its session's return
-     * flow. Every guess (the rule before routing, the ports) only decides what is loaded; nothing
-     * changes.
+     * external index slot of the port it will get (while that index is kept) and the index slot
+     * of its session's return flow. Every guess (the rule before routing, the ports) only decides
+     * what is loaded; nothing changes.
      */
     long prepareNewFlows(long[] k1, long[] k2, int n, int[] found) {
         NatRules r = rules;
