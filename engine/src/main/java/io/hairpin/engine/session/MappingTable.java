@@ -67,8 +67,8 @@ public final class MappingTable {
     private int external = INDEXED;
     /** Next record (BUILDING) or slot (DROPPING) the external index's housekeeping step takes. */
     private int externalCursor;
-    /** DROPPING: build the index again once it is empty. */
-    private boolean rebuildAfterDrop;
+    /** What {@link #indexExternal} last asked for: DROPPING goes on to BUILDING when it is true. */
+    private boolean externalWanted = true;
     /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
     private final Long2LongHashMap morePeers;
     private final int morePeersMax;
@@ -116,7 +116,7 @@ public final class MappingTable {
      * build has not reached yet.
      */
     public int findExternal(int proto, int extIp, int extPort) {
-        return external <= BUILDING ? byExternal.get(key(proto, extIp, extPort)) : -1;
+        return externalIndexed() ? byExternal.get(key(proto, extIp, extPort)) : -1;
     }
 
     /**
@@ -128,20 +128,14 @@ public final class MappingTable {
      * mapping created meanwhile is indexed at once when the index is on.
      */
     public void indexExternal(boolean on) {
-        if (on) {
-            if (external == NONE) {
-                external = BUILDING;
-                externalCursor = 0;
-            } else if (external == DROPPING) {
-                rebuildAfterDrop = true;
-            }
-        } else if (external <= BUILDING) {
+        externalWanted = on;
+        if (on && external == NONE) {
+            external = BUILDING;
+            externalCursor = 0;
+        } else if (!on && externalIndexed()) {
             // with no mapping the index is empty already: every removal took its mapping's slot
             external = size == 0 ? NONE : DROPPING;
             externalCursor = 0;
-            rebuildAfterDrop = false;
-        } else {
-            rebuildAfterDrop = false;
         }
     }
 
@@ -176,12 +170,8 @@ public final class MappingTable {
             byExternal.clearSlots(externalCursor, end);
             externalCursor = end;
             if (end == byExternal.slotCount()) {
-                external = NONE;
-                if (rebuildAfterDrop) {
-                    rebuildAfterDrop = false;
-                    external = BUILDING;
-                    externalCursor = 0;
-                }
+                external = externalWanted ? BUILDING : NONE;
+                externalCursor = 0;
             }
         }
     }
@@ -197,7 +187,7 @@ public final class MappingTable {
         }
         long ik = key(proto, intIp, intPort);
         long ek = key(proto, extIp, extPort);
-        boolean indexed = external <= BUILDING;
+        boolean indexed = externalIndexed();
         if (byInternal.get(ik) >= 0 || (indexed && byExternal.get(ek) >= 0)) {
             return -1;
         }
@@ -348,7 +338,7 @@ public final class MappingTable {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
         byInternal.remove(intKey(m));
-        if (external <= BUILDING) {
+        if (externalIndexed()) {
             byExternal.remove(extKey(m)); // building: it may not be there yet
         }
         Mem.nativeInt(r + REFS, -1);
