@@ -107,14 +107,9 @@ final class RecordIndex {
         return (int) (hash(key) >>> 32) & mask;
     }
 
-    /**
-     * Loads slot i and the one after it (a hint; the value only gives the loads a use). A probe
-     * past slot i, and every removal (the backward shift reads on to the next empty slot), reads
-     * slot i + 1, which is in the next cache line one time in eight: a second miss in a row. In
-     * the same line the second load costs no memory.
-     */
+    /** {@link LinearProbing#loadPair} of slot i. */
     long load(int i) {
-        return slots[i] + slots[(i + 1) & mask];
+        return LinearProbing.loadPair(slots, mask, i);
     }
 
     int slotCount() {

@@ -716,10 +716,8 @@ public final class SessionTable {
             }
         }
         long sum = 0;
-        // and the slot after each: deleting a flow reads on to the next empty slot (LinearProbing.clear)
         for (int i = 0; i < 2 * due; i++) {
-            int h = aheadSlots[i];
-            sum += index[h] + index[(h + 1) & mask];
+            sum += LinearProbing.loadPair(index, mask, aheadSlots[i]);
         }
         prefetched = sum + listener.willExpire(ahead, due);
         return Math.max(n, 1);
