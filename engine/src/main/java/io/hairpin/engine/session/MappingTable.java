@@ -10,9 +10,7 @@ import org.agrona.collections.Long2LongHashMap;
 /**
  * Endpoint-independent NAPT mappings (RFC 4787 REQ-1, RFC 5382 REQ-1), one table per worker,
  * single-threaded: (proto, internal address, internal port) ↔ (proto, external address, external
- * port), both directions findable, with a count of the sessions using it. The external index
- * can be turned off ({@link #indexExternal}) where nothing looks a mapping up by its external
- * endpoint.
+ * port), both directions findable, with a count of the sessions using it.
  *
  * <p>Life cycle: {@link #create} makes a mapping with 0 references; the caller {@link #retain}s
  * it once per session that uses it (including the first) and {@link #release}s it from the session
@@ -23,6 +21,17 @@ import org.agrona.collections.Long2LongHashMap;
  * until {@link #create} reuses the index, so the caller can free the port after
  * {@code release} returned true. {@link #remove} drops a mapping regardless of its count (flush,
  * or a session that could not be created after all).
+ *
+ * <p>First sessions: while the session that made a mapping lives, the mapping's two index
+ * entries name it through that session ({@link #bindFirst}), whose flows then need no entries
+ * of their own in the session table ({@link SessionTable#createUnindexed}): its forward flow
+ * starts at the mapping's internal endpoint, its return flow ends at the external one, so
+ * {@link #firstFlow} finds them through the mapping's entries. Most mappings only ever have that
+ * session (a client's connections each have their own source port), so a NAPT session usually
+ * costs two index entries, not four. When the first session goes before its mapping, the
+ * entries name the mapping again ({@link #unbindFirst}); later sessions are indexed as usual.
+ * The index hashes leave the pool number out of the keys, since a flow's pool is not known
+ * when it is looked up.
  *
  * <p>Peers (RFC 4787 address-dependent filtering): {@link #addPeer} and {@link #dropPeer} count a
  * mapping's sessions per remote address, and {@link #hasPeer} says whether a remote address may
@@ -51,40 +60,43 @@ public final class MappingTable {
     private static final int PEER = 24;
     private static final int PEER_REFS = 28;
 
-    /** States of the external index (see {@link #indexExternal}); kept up to date while {@code external <= BUILDING}. */
-    private static final int INDEXED = 0;
-    private static final int BUILDING = 1;
-    private static final int DROPPING = 2;
-    private static final int NONE = 3;
+    /** The pool number's bits of a key (see {@link #key}), which the index hashes leave out. */
+    private static final long POOL_BITS = 0xFF00_0000_0000_0000L;
 
     private final int capacity;
     /** Freed with this table: nothing outside it holds the address. */
     private final MemorySegment records;
     private final long rec;
     private final RecordIndex byInternal;
-    /** Kept only while {@link #external} is BUILDING or INDEXED. */
     private final RecordIndex byExternal;
-    private int external = INDEXED;
-    /** Next record (BUILDING) or slot (DROPPING) the external index's housekeeping step takes. */
-    private int externalCursor;
-    /** What {@link #indexExternal} last asked for: DROPPING goes on to BUILDING when it is true. */
-    private boolean externalWanted = true;
+    /** Where first sessions live; null when there are none. */
+    private final SessionTable sessions;
+    /** Written by {@link #firstFlows} so that its loads have a use. */
+    private long prefetched;
     /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
     private final Long2LongHashMap morePeers;
     private final int morePeersMax;
     private int freeHead;
     private int size;
 
-    public MappingTable(int maxMappings) {
-        this(maxMappings, new SecureRandom().nextLong());
+    /** A table whose mappings' first sessions are sessions of {@code sessions}. */
+    public MappingTable(int maxMappings, SessionTable sessions) {
+        this(maxMappings, new SecureRandom().nextLong(), sessions);
     }
 
+    /** A table with no first sessions ({@link #bindFirst} is not to be called). */
     public MappingTable(int maxMappings, long seed) {
+        this(maxMappings, seed, null);
+    }
+
+    public MappingTable(int maxMappings, long seed, SessionTable sessions) {
         this.capacity = maxMappings;
+        this.sessions = sessions;
         this.records = OffHeap.allocate(Arena.ofAuto(), (long) maxMappings * REC);
         this.rec = records.address();
-        this.byInternal = new RecordIndex(maxMappings, seed, rec, REC, INT_KEY);
-        this.byExternal = new RecordIndex(maxMappings, seed * 0x9E3779B97F4A7C15L + 1, rec, REC, EXT_KEY);
+        this.byInternal = new RecordIndex(maxMappings, seed, rec, REC, INT_KEY, POOL_BITS, sessions);
+        this.byExternal = new RecordIndex(maxMappings, seed * 0x9E3779B97F4A7C15L + 1, rec, REC, EXT_KEY, POOL_BITS,
+                sessions);
         for (int m = 0; m < maxMappings; m++) {
             Mem.nativeInt(at(m) + REFS, -1);
             Mem.nativeInt(at(m) + PEER, m + 1 < maxMappings ? m + 1 : -1);
@@ -110,70 +122,86 @@ public final class MappingTable {
         return byInternal.get(key(proto, intIp, intPort));
     }
 
-    /**
-     * The mapping owning an external endpoint, or -1. Without an external index (see
-     * {@link #indexExternal}) always -1; while it is being built, -1 also for mappings the
-     * build has not reached yet.
-     */
+    /** The mapping owning an external endpoint, or -1. */
     public int findExternal(int proto, int extIp, int extPort) {
-        return externalIndexed() ? byExternal.get(key(proto, extIp, extPort)) : -1;
+        return byExternal.get(key(proto, extIp, extPort));
     }
 
     /**
-     * Whether mappings are to be found by their external endpoint. Only inbound traffic that
-     * no session admits looks a mapping up that way, and only endpoint-independent and
-     * address-dependent filtering can admit it; without the index a new mapping and its removal
-     * each touch one random line fewer. Turning it off empties the index, turning it on fills it
-     * with every live mapping; both are done a step at a time by {@link #stepExternalIndex}, and a
-     * mapping created meanwhile is indexed at once when the index is on.
+     * The flow (of a session table's numbering) whose key is (k1, k2), packed as that table's,
+     * when it is a first session's (see the class comment); -1 otherwise. The forward flow is
+     * looked for when {@code outbound}, the return flow when {@code inbound}.
      */
-    public void indexExternal(boolean on) {
-        externalWanted = on;
-        if (on && external == NONE) {
-            external = BUILDING;
-            externalCursor = 0;
-        } else if (!on && externalIndexed()) {
-            // with no mapping the index is empty already: every removal took its mapping's slot
-            external = size == 0 ? NONE : DROPPING;
-            externalCursor = 0;
-        }
-    }
-
-    /** True while the external index is kept up to date (it may still be building). */
-    public boolean externalIndexed() {
-        return external <= BUILDING;
-    }
-
-    /** True when every live mapping can be found by its external endpoint. */
-    public boolean externalComplete() {
-        return external == INDEXED;
+    public int firstFlow(long k1, long k2, boolean outbound, boolean inbound) {
+        int f = outbound ? byInternal.firstFlow(outboundKey(k1, k2), 0, k1, k2) : -1;
+        return f >= 0 || !inbound ? f : byExternal.firstFlow(inboundKey(k1, k2), 1, k1, k2);
     }
 
     /**
-     * One step of turning the external index on or off: up to {@code records} records examined
-     * (building), or eight times as many slots emptied (dropping). Bounded work, for housekeeping.
+     * {@link #firstFlow} for the flows of a burst with none yet ({@code flows[i] < 0}), each
+     * looked for in one direction: its index slots loaded in a loop that does nothing else, then
+     * the candidate sessions' records, so that the misses of the burst overlap.
+     *
+     * @param slots scratch of at least n longs
      */
-    public void stepExternalIndex(int records) {
-        if (external == BUILDING) {
-            int end = (int) Math.min(capacity, (long) externalCursor + records);
-            for (int m = externalCursor; m < end; m++) {
-                if (refs(m) >= 0) {
-                    byExternal.putIfAbsent(extKey(m), m); // present when created since the build began
-                }
-            }
-            externalCursor = end;
-            if (end == capacity) {
-                external = INDEXED;
-            }
-        } else if (external == DROPPING) {
-            int end = (int) Math.min(byExternal.slotCount(), (long) externalCursor + 8L * records);
-            byExternal.clearSlots(externalCursor, end);
-            externalCursor = end;
-            if (end == byExternal.slotCount()) {
-                external = externalWanted ? BUILDING : NONE;
-                externalCursor = 0;
+    public void firstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
+        RecordIndex index = outbound ? byInternal : byExternal;
+        int direction = outbound ? 0 : 1;
+        for (int i = 0; i < n; i++) {
+            slots[i] = flows[i] >= 0 ? -1 : index.home(outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]));
+        }
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (slots[i] >= 0) {
+                sum += index.load((int) slots[i]);
             }
         }
+        for (int i = 0; i < n; i++) {
+            if (slots[i] >= 0) {
+                long key = outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]);
+                slots[i] = index.candidate(key, (int) slots[i]);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            if (slots[i] >= 0) {
+                sum += sessions.prefetchFlow(2 * (int) slots[i]);
+            }
+        }
+        prefetched = sum;
+        for (int i = 0; i < n; i++) {
+            int c = (int) slots[i];
+            if (flows[i] < 0 && c != RecordIndex.ABSENT) {
+                int flow = 2 * c + direction;
+                flows[i] = c >= 0 && sessions.isFlow(flow, k1[i], k2[i]) ? flow
+                        : index.firstFlow(outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]), direction,
+                                k1[i], k2[i]);
+            }
+        }
+    }
+
+    /** The internal endpoint's key of a forward flow (pool 0: the index hashes leave it out). */
+    private static long outboundKey(long k1, long k2) {
+        return key((int) (k2 >>> 32) & 0xFF, (int) (k1 >>> 32), (int) (k2 >>> 16));
+    }
+
+    /** The external endpoint's key of a return flow (pool 0). */
+    private static long inboundKey(long k1, long k2) {
+        return key((int) (k2 >>> 32) & 0xFF, (int) k1, (int) k2);
+    }
+
+    /**
+     * Session s, just made with {@link SessionTable#createUnindexed} and tagged m, is mapping m's
+     * first: its flows are found through m's entries until {@link #unbindFirst}.
+     */
+    public void bindFirst(int m, int s) {
+        byInternal.rename(intKey(m), s);
+        byExternal.rename(extKey(m), s);
+    }
+
+    /** Mapping m's first session is about to go while m stays: its entries name m again. */
+    public void unbindFirst(int m) {
+        byInternal.rename(intKey(m), -1);
+        byExternal.rename(extKey(m), -1);
     }
 
     /**
@@ -187,8 +215,7 @@ public final class MappingTable {
         }
         long ik = key(proto, intIp, intPort);
         long ek = key(proto, extIp, extPort);
-        boolean indexed = externalIndexed();
-        if (byInternal.get(ik) >= 0 || (indexed && byExternal.get(ek) >= 0)) {
+        if (byInternal.get(ik) >= 0 || byExternal.get(ek) >= 0) {
             return -1;
         }
         int m = freeHead;
@@ -200,9 +227,7 @@ public final class MappingTable {
         Mem.nativeInt(r + TAG, 0);
         Mem.nativeInt(r + PEER_REFS, 0);
         byInternal.put(ik, m);
-        if (indexed) {
-            byExternal.put(ek, m);
-        }
+        byExternal.put(ek, m);
         size++;
         return m;
     }
@@ -338,9 +363,7 @@ public final class MappingTable {
             throw new IllegalArgumentException("not a live mapping: " + m);
         }
         byInternal.remove(intKey(m));
-        if (externalIndexed()) {
-            byExternal.remove(extKey(m)); // building: it may not be there yet
-        }
+        byExternal.remove(extKey(m));
         Mem.nativeInt(r + REFS, -1);
         Mem.nativeInt(r + PEER, freeHead);
         freeHead = m;

@@ -1,24 +1,34 @@
 package io.hairpin.engine.session;
 
 import io.hairpin.shim.Mem;
-import java.util.Arrays;
 
 /**
  * Finds off-heap records of a fixed stride by a 64-bit key that the record itself holds at
  * {@code keyOffset}. Open addressing with linear probing over one {@code long} per slot: the upper
- * 32 bits of the key's seeded hash (fingerprint, whose low bits are the home slot) and
- * {@code record + 1} in the lower 32; 0 is an empty slot. A lookup reads a record only when a
- * fingerprint matches. Slots are the least power of two at a load ≤ 0.7 ({@link LinearProbing#slotsFor}),
- * 8 bytes each, 11.4 to 22.9 per entry (16 when maxEntries is a power of two);
- * deletion is backward-shift ({@link LinearProbing#clear}), which needs no record since the home
- * slot is the fingerprint's.
+ * 32 bits of the key's seeded hash (fingerprint, whose low bits are the home slot) and, in the
+ * lower 32, {@code record + 1}, or {@code FIRST | session + 1} for an entry that names its record
+ * through a session of {@code sessions} (the record is the session's {@link SessionTable#tag});
+ * 0 is an empty slot. The hash leaves out the key bits of {@code hashIgnores}, so that keys which
+ * differ only there share a probe chain, and a look-up that does not know those bits can still
+ * walk it ({@link #firstFlow}). A lookup reads a record only when a fingerprint matches. Slots
+ * are the least power of two at a load ≤ 0.7 ({@link LinearProbing#slotsFor}), 8 bytes each,
+ * 11.4 to 22.9 per entry (16 when maxEntries is a power of two); deletion is backward-shift
+ * ({@link LinearProbing#clear}), which needs no record since the home slot is the fingerprint's.
  * Single-threaded; nothing is allocated after construction.
  *
  * <p>The owner writes a record's key before {@link #put} and keeps it until after
- * {@link #remove}.
+ * {@link #remove}; a session named by an entry keeps its tag and stays live until the entry is
+ * {@link #rename}d or removed.
  */
 final class RecordIndex {
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
+    /** In an entry's low half: what follows is a session's number, not a record's. */
+    static final int FIRST = 1 << 30;
+    /** {@link #candidate}: no entry on the chain has key's fingerprint. */
+    static final int ABSENT = -1;
+    /** {@link #candidate}: the first entry with key's fingerprint names a record directly. */
+    static final int DIRECT = -2;
+    private static final long ID = FIRST - 1;
 
     private final long[] slots;
     private final int mask;
@@ -26,8 +36,11 @@ final class RecordIndex {
     private final long base;
     private final int stride;
     private final int keyOffset;
+    private final long hashMask;
+    private final SessionTable sessions;
 
-    RecordIndex(int maxEntries, long seed, long base, int stride, int keyOffset) {
+    RecordIndex(int maxEntries, long seed, long base, int stride, int keyOffset, long hashIgnores,
+                SessionTable sessions) {
         if (maxEntries < 1 || maxEntries > 1 << 29) {
             throw new IllegalArgumentException("maxEntries must be 1.." + (1 << 29) + ": " + maxEntries);
         }
@@ -37,16 +50,24 @@ final class RecordIndex {
         this.base = base;
         this.stride = stride;
         this.keyOffset = keyOffset;
+        this.hashMask = ~hashIgnores;
+        this.sessions = sessions;
     }
 
     private long hash(long key) {
-        long h = (key ^ seed) * 0x9E3779B97F4A7C15L;
+        long h = ((key & hashMask) ^ seed) * 0x9E3779B97F4A7C15L;
         h ^= h >>> 31;
         return h * 0xBF58476D1CE4E5B9L;
     }
 
+    /** The record an entry names. */
+    private int record(long v) {
+        int id = (int) (v & ID) - 1;
+        return (v & FIRST) == 0 ? id : sessions.tag(id);
+    }
+
     private boolean holds(long v, long key) {
-        return Mem.nativeLong(base + ((v & 0xFFFF_FFFFL) - 1) * stride + keyOffset) == key;
+        return Mem.nativeLong(base + (long) record(v) * stride + keyOffset) == key;
     }
 
     /** The slot holding key, or {@code ~slot} of the empty slot that ends its probe chain. */
@@ -69,24 +90,29 @@ final class RecordIndex {
     /** The record holding key, or -1. */
     int get(long key) {
         int i = probe(key);
-        return i < 0 ? -1 : (int) slots[i] - 1;
+        return i < 0 ? -1 : record(slots[i]);
     }
 
     /** Adds record under key (absent: the owner checks first); at most maxEntries at a time. */
     void put(long key, int record) {
-        if (!putIfAbsent(key, record)) {
-            throw new IllegalStateException("key already indexed");
-        }
-    }
-
-    /** Adds record under key unless key is indexed already; true when it was added. */
-    boolean putIfAbsent(long key, int record) {
         int i = probe(key);
         if (i >= 0) {
-            return false;
+            throw new IllegalStateException("key already indexed");
         }
         slots[~i] = (hash(key) & HI) | (record + 1L);
-        return true;
+    }
+
+    /**
+     * Makes key's entry name its record through {@code session} ({@code session >= 0}) or
+     * directly ({@code session < 0}); the record stays the same.
+     */
+    void rename(long key, int session) {
+        int i = probe(key);
+        if (i < 0) {
+            throw new IllegalStateException("key not indexed");
+        }
+        long v = slots[i];
+        slots[i] = (v & HI) | (session >= 0 ? FIRST | (session + 1L) : record(v) + 1L);
     }
 
     /** Removes key's slot, if it is there. */
@@ -95,6 +121,44 @@ final class RecordIndex {
         if (i >= 0) {
             LinearProbing.clear(slots, mask, i);
         }
+    }
+
+    /**
+     * The flow {@code 2 × session + direction} whose key is (k1, k2), of a session named by an
+     * entry on the probe chain of {@code key} (whose {@code hashIgnores} bits do not matter), or
+     * -1. Reads a session's record only when a fingerprint matches.
+     */
+    int firstFlow(long key, int direction, long k1, long k2) {
+        long h = hash(key);
+        long fp = h & HI;
+        int i = (int) (h >>> 32) & mask;
+        for (;;) {
+            long v = slots[i];
+            if (v == 0) {
+                return -1;
+            }
+            if ((v & (HI | FIRST)) == (fp | FIRST)) {
+                int flow = 2 * ((int) (v & ID) - 1) + direction;
+                if (sessions.isFlow(flow, k1, k2)) {
+                    return flow;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /**
+     * The session named by the first entry with key's fingerprint on the probe chain from slot
+     * i (key's {@link #home}), or {@link #ABSENT} or {@link #DIRECT}. For a batch that loads the
+     * candidates' records before it checks them ({@link MappingTable#firstFlows}).
+     */
+    int candidate(long key, int i) {
+        long fp = hash(key) & HI;
+        long v;
+        while ((v = slots[i]) != 0 && (v & HI) != fp) {
+            i = (i + 1) & mask;
+        }
+        return v == 0 ? ABSENT : (v & FIRST) == 0 ? DIRECT : (int) (v & ID) - 1;
     }
 
     /** Loads the slot key would probe first (a hint; the value only gives the load a use). */
@@ -110,15 +174,6 @@ final class RecordIndex {
     /** {@link LinearProbing#loadPair} of slot i. */
     long load(int i) {
         return LinearProbing.loadPair(slots, mask, i);
-    }
-
-    int slotCount() {
-        return slots.length;
-    }
-
-    /** Empties slots [from, to) whatever they hold (a whole index is emptied a range at a time). */
-    void clearSlots(int from, int to) {
-        Arrays.fill(slots, from, to, 0L);
     }
 
     long footprintBytes() {

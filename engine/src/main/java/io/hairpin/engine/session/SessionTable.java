@@ -31,7 +31,8 @@ import java.security.SecureRandom;
  *       The slot count is the least power of two at which the load (2 flows per session) never
  *       exceeds 0.7 ({@link LinearProbing#slotsFor}). Deletion is backward-shift (no
  *       tombstones): the home slot is derivable from the slot word, so shifting never touches
- *       the records.</li>
+ *       the records. A session made by {@link #createUnindexed} has no entries: its owner finds
+ *       it another way (a NAPT mapping's first session, through the mapping's own entries).</li>
  *   <li>wheel: intrusive doubly linked lists for the expiry timer wheel (and the free list).
  *       Nodes {@code [0, capacity)} are sessions, linked through their records; the rest are
  *       bucket sentinels, linked through two small arrays.</li>
@@ -101,6 +102,8 @@ public final class SessionTable {
     private static final int EXP = 48;
     private static final int META = 56;
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
+    /** In META: the session's flows are not in the index (see {@link #createUnindexed}). */
+    private static final long UNINDEXED = Long.MIN_VALUE;
     private static final int FREE = -1;
     private static final int NIL = -1;
     /** Sessions the expiry loop prefetches ahead (records, index slots, the listener's state). */
@@ -124,6 +127,8 @@ public final class SessionTable {
 
     private int freeHead;
     private int size;
+    /** Sessions whose flows are in the index. */
+    private int indexed;
     private long cursor;
     private boolean started;
     private boolean expiring;
@@ -251,6 +256,9 @@ public final class SessionTable {
 
     /** The FLOW index ({@code session * 2 + direction}) matching (k1, k2), or -1. */
     public int lookup(long k1, long k2) {
+        if (indexed == 0) {
+            return -1; // no probe of a big empty index
+        }
         final long[] index = this.index;
         final long h = hash(k1, k2);
         final long fp = h & HI;
@@ -283,6 +291,10 @@ public final class SessionTable {
      *              first fingerprint match on its probe chain) or -1
      */
     public void prefetch(long[] k1, long[] k2, int n, long[] slots) {
+        if (indexed == 0) {
+            java.util.Arrays.fill(slots, 0, n, -1L);
+            return;
+        }
         final long[] index = this.index;
         for (int i = 0; i < n; i++) {
             slots[i] = hash(k1[i], k2[i]);
@@ -336,6 +348,10 @@ public final class SessionTable {
      * @param slots scratch of at least n longs
      */
     public void lookupBurst(long[] k1, long[] k2, int n, int[] flows, long[] slots) {
+        if (indexed == 0) {
+            java.util.Arrays.fill(flows, 0, n, -1);
+            return;
+        }
         prefetch(k1, k2, n, slots);
         for (int i = 0; i < n; i++) {
             int f = (int) slots[i];
@@ -405,14 +421,28 @@ public final class SessionTable {
         return Mem.nativeLong(at(session) + EXP);
     }
 
-    /** A caller-defined int per session (TCP state). 0 after create. */
+    /** A caller-defined value per session (TCP state), 31 bits. 0 after create. */
     public int state(int session) {
-        return (int) (Mem.nativeLong(at(session) + META) >>> 32);
+        return (int) (Mem.nativeLong(at(session) + META) >>> 32) & Integer.MAX_VALUE;
     }
 
+    /** Sets the caller's state: 31 bits, 0..{@link Integer#MAX_VALUE} (the top bit is the table's). */
     public void setState(int session, int state) {
+        if (state < 0) {
+            throw new IllegalArgumentException("negative state: " + state);
+        }
         long b = at(session) + META;
-        Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & 0xFFFF_FFFFL));
+        Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & (UNINDEXED | 0xFFFF_FFFFL)));
+    }
+
+    /** False for a session made by {@link #createUnindexed}: {@link #lookup} does not find its flows. */
+    public boolean isIndexed(int session) {
+        return (Mem.nativeLong(at(session) + META) & UNINDEXED) == 0;
+    }
+
+    /** Live sessions whose flows {@link #lookup} finds. */
+    public int indexedSize() {
+        return indexed;
     }
 
     /**
@@ -449,18 +479,35 @@ public final class SessionTable {
      *         (including both keys being equal)
      */
     public int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long nowNanos, long timeoutNanos) {
+        return create(k1Fwd, k2Fwd, rk1Fwd, rk2Fwd, nowNanos, timeoutNanos, true);
+    }
+
+    /**
+     * {@link #create} without index entries: {@link #lookup} will not find the session's flows,
+     * which the caller finds another way ({@link MappingTable#bindFirst}: through its mapping's
+     * own index entries, the session's endpoints being the mapping's). Saves the two index
+     * entries, a random line each at a million sessions, at create and at removal. Its keys are
+     * still checked against the index; the caller answers for sessions it finds its own way.
+     */
+    public int createUnindexed(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long nowNanos, long timeoutNanos) {
+        return create(k1Fwd, k2Fwd, rk1Fwd, rk2Fwd, nowNanos, timeoutNanos, false);
+    }
+
+    private int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long nowNanos, long timeoutNanos,
+                       boolean indexFlows) {
         final long k1Rev = Long.rotateLeft(rk1Fwd, 32);
         final long k2Rev = reversePorts(rk2Fwd);
         if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {
             return -1;
         }
+        final boolean check = indexFlows || indexed > 0;
         final long hF = hash(k1Fwd, k2Fwd);
-        int pF = probe(k1Fwd, k2Fwd, hF);
+        int pF = check ? probe(k1Fwd, k2Fwd, hF) : -1;
         if (pF >= 0) {
             return -1;
         }
         final long hR = hash(k1Rev, k2Rev);
-        int pR = probe(k1Rev, k2Rev, hR);
+        int pR = check ? probe(k1Rev, k2Rev, hR) : -1;
         if (pR >= 0) {
             return -1;
         }
@@ -478,17 +525,20 @@ public final class SessionTable {
         Mem.nativeLong(b + RK2, rk2Fwd);
         Mem.nativeLong(b + AUX, 0);
         Mem.nativeLong(b + EXP, e);
-        Mem.nativeLong(b + META, 0);
-        pF = ~pF;
-        pR = ~pR;
-        index[pF] = (hF & HI) | (2L * s + 1);
-        if (pR == pF) {
-            // both chains ended at the same empty slot: the reverse flow takes the next empty one
-            do {
-                pR = (pR + 1) & mask;
-            } while (index[pR] != 0);
+        Mem.nativeLong(b + META, indexFlows ? 0 : UNINDEXED);
+        if (indexFlows) {
+            pF = ~pF;
+            pR = ~pR;
+            index[pF] = (hF & HI) | (2L * s + 1);
+            if (pR == pF) {
+                // both chains ended at the same empty slot: the reverse flow takes the next empty one
+                do {
+                    pR = (pR + 1) & mask;
+                } while (index[pR] != 0);
+            }
+            index[pR] = (hR & HI) | (2L * s + 2);
+            indexed++;
         }
-        index[pR] = (hR & HI) | (2L * s + 2);
         arm(s, e, cursor, cursor + wheelMask);
         size++;
         return s;
@@ -523,8 +573,11 @@ public final class SessionTable {
 
     /** Index and record cleanup of a session already unlinked from the wheel. */
     private void release(int s) {
-        deleteFlow(2 * s);
-        deleteFlow(2 * s + 1);
+        if (isIndexed(s)) {
+            deleteFlow(2 * s);
+            deleteFlow(2 * s + 1);
+            indexed--;
+        }
         setPrev(s, FREE);
         setNext(s, freeHead);
         freeHead = s;
@@ -710,14 +763,17 @@ public final class SessionTable {
             int x = ahead[i];
             if ((expiresAt(x) >> tickShift) < nowTick) {
                 ahead[due] = x;
-                aheadSlots[2 * due] = (int) (flowHash(2 * x) >>> 32) & mask;
-                aheadSlots[2 * due + 1] = (int) (flowHash(2 * x + 1) >>> 32) & mask;
+                boolean slots = isIndexed(x);
+                aheadSlots[2 * due] = slots ? (int) (flowHash(2 * x) >>> 32) & mask : -1;
+                aheadSlots[2 * due + 1] = slots ? (int) (flowHash(2 * x + 1) >>> 32) & mask : -1;
                 due++;
             }
         }
         long sum = 0;
         for (int i = 0; i < 2 * due; i++) {
-            sum += LinearProbing.loadPair(index, mask, aheadSlots[i]);
+            if (aheadSlots[i] >= 0) {
+                sum += LinearProbing.loadPair(index, mask, aheadSlots[i]);
+            }
         }
         prefetched = sum + listener.willExpire(ahead, due);
         return Math.max(n, 1);
@@ -749,8 +805,14 @@ public final class SessionTable {
                 }
             }
         }
-        if (entries != 2 * size) {
-            throw new IllegalStateException(entries + " index entries for " + size + " sessions");
+        int unindexed = 0;
+        for (int s = 0; s < capacity; s++) {
+            if (prev(s) != FREE && !isIndexed(s)) {
+                unindexed++;
+            }
+        }
+        if (entries != 2 * indexed || indexed + unindexed != size) {
+            throw new IllegalStateException(entries + " index entries for " + indexed + " indexed sessions of " + size);
         }
         int linked = 0;
         for (int sen = sentinelBase; sen < processing; sen++) {

@@ -54,12 +54,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /** Sessions expired per millisecond at most, and per call (after a long gap). */
     static final int EXPIRY_PER_MS = 4096;
     static final int EXPIRY_MAX = 1 << 16;
-    /**
-     * Mapping records a housekeeping round examines while the external index is built after a
-     * change of filtering (slots emptied: eight times as many). A live record costs an index
-     * insert, a miss at a million mappings: at most ≈ 0.15 ms a round, ≈ 4 s for 4 M records.
-     */
-    static final int EXTERNAL_INDEX_STEP = 1024;
 
     // the decided rewrite of the packet
     int newSrc;
@@ -164,12 +158,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
             // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
             int capacity = Math.max(16, r.maxSessions);
             sessions = new SessionTable(capacity);
-            mappings = new MappingTable(capacity);
+            mappings = new MappingTable(capacity, sessions);
             hosts = new HostCounters(Math.min(capacity, 65536));
             fragments = new io.hairpin.engine.fragment.FragmentTracker();
         }
         if (sessions != null) {
-            mappings.indexExternal(r.filtering != NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT);
             interfaceAddresses = new int[snap.interfaceCount];
             for (int i = 0; i < interfaceAddresses.length; i++) {
                 interfaceAddresses[i] = snap.addresses[i][0];
@@ -376,9 +369,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     : (int) Math.min(EXPIRY_MAX, elapsed / 1_000_000 * EXPIRY_PER_MS);
             sessions.expire(nowNanos, budget, this);
         }
-        if (mappings != null) {
-            mappings.stepExternalIndex(EXTERNAL_INDEX_STEP);
-        }
         lastExpiry = nowNanos;
         if (poolsUnbound) {
             bindPools();
@@ -452,7 +442,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 }
             }
         }
-        int flow = sessions == null ? -1 : sessions.lookup(k1, k2(proto, sp, dp));
+        int flow = sessions == null ? -1 : flowOf(k1, k2(proto, sp, dp));
         if (flow < 0) {
             return Tracer.NAT_ONE_TO_ONE;
         }
@@ -493,8 +483,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * Loads what expiring these sessions will touch beyond their own records and slots: each
-     * mapping's record, then its index slots (the external one only while that index is kept)
-     * and, when this is its last session, the pool's
+     * mapping's record, then its index slots (removed with its last session, renamed with its
+     * first) and, when this is its last session, the pool's
      * bitmap word of its port, each round in loops that only load.
      */
     @Override
@@ -510,11 +500,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         for (int i = 0; i < c; i++) {
             sum += mappings.loadRecord(expiringMapping[i]);
         }
-        boolean external = mappings.externalIndexed();
         for (int i = 0; i < c; i++) {
             int m = expiringMapping[i];
             expiringSlots[2 * i] = mappings.internalHomeOf(m);
-            expiringSlots[2 * i + 1] = external ? mappings.externalHomeOf(m) : -1;
+            expiringSlots[2 * i + 1] = mappings.externalHomeOf(m);
             int where = mappings.tag(m);
             PortAllocator a = pools[where >>> 16];
             // its last session: the port goes back to the pool
@@ -522,10 +511,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     : a.wordOf(mappings.proto(m) & 0xff, where & 0xffff, mappings.externalPort(m));
         }
         for (int i = 0; i < c; i++) {
-            sum += mappings.loadInternal(expiringSlots[2 * i]);
-            if (external) {
-                sum += mappings.loadExternal(expiringSlots[2 * i + 1]);
-            }
+            sum += mappings.loadInternal(expiringSlots[2 * i]) + mappings.loadExternal(expiringSlots[2 * i + 1]);
         }
         for (int i = 0; i < c; i++) {
             if (expiringWord[i] >= 0) {
@@ -542,6 +528,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
             mappings.dropPeer(tag, (int) sessions.rewriteK1(2 * session));
             int proto = mappings.proto(tag) & 0xff;
             int internalIp = mappings.internalIp(tag);
+            if (!sessions.isIndexed(session) && mappings.refs(tag) > 1) {
+                mappings.unbindFirst(tag); // the mapping outlives its first session
+            }
             if (mappings.release(tag)) {
                 int where = mappings.tag(tag);
                 freePort(where >>> 16, proto, where & 0xffff, mappings.externalPort(tag));
@@ -722,7 +711,21 @@ final class Nat44 implements SessionTable.ExpiryListener {
      */
     int establishedFlow(long k1, long k2) {
         SessionTable t = sessions;
-        return t == null || t.size() == 0 ? -1 : t.lookup(k1, k2); // empty: no probe of a big index
+        return t == null || t.size() == 0 ? -1 : flowOf(k1, k2); // empty: no probe of a big index
+    }
+
+    /**
+     * The flow of a tuple: a session's flow in the session index, or a mapping's first session's
+     * (see {@link MappingTable}), or -1. A first session's return flow is addressed to a pool
+     * address: any other tuple is not looked for there, which spares a new outbound flow a miss.
+     */
+    private int flowOf(long k1, long k2) {
+        int flow = sessions.lookup(k1, k2);
+        return flow >= 0 ? flow : firstFlow(k1, k2);
+    }
+
+    private int firstFlow(long k1, long k2) {
+        return mappings.firstFlow(k1, k2, true, poolOfAddress.containsKey((int) k1));
     }
 
     /** Loads the session record of a flow index kept since (a flow-cache entry); see {@link SessionTable#prefetchFlow}. */
@@ -739,10 +742,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * {@link #establishedFlow} for n tuples at once, their misses overlapped (see
-     * {@link SessionTable#lookupBurst}).
+     * {@link SessionTable#lookupBurst}), of packets that arrived on an internal interface
+     * ({@code inside}) or an external one. A first session's forward flow comes from inside and
+     * its return flow from outside, so only that one is looked for; a packet that comes the other
+     * way is found by the pipeline's full look-up ({@link #inbound}).
      */
-    void establishedFlows(long[] k1, long[] k2, int n, int[] flows) {
+    void establishedFlows(long[] k1, long[] k2, int n, int[] flows, boolean inside) {
         sessions.lookupBurst(k1, k2, n, flows, burstSlots);
+        mappings.firstFlows(k1, k2, n, flows, inside, burstSlots);
     }
 
     /**
@@ -753,8 +760,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * {@link SessionTable#prefetch}): (1) the mapping's internal index slot and the pool's bitmap
      * word of the host's own port; (2) for a flow that will not keep its port, the bitmap word
      * where the random search starts, known ahead from the pool's generator state; (3) the
-     * external index slot of the port it will get (while that index is kept) and the index slot
-     * of its session's return flow. Every guess (the rule before routing, the ports) only decides
+     * external index slot of the port it will get and, while the session index holds sessions
+     * (a mapping's first session is checked against it), the slot of its return flow. Every guess (the rule before routing, the ports) only decides
      * what is loaded; nothing changes.
      */
     long prepareNewFlows(long[] k1, long[] k2, int n, int[] found) {
@@ -789,7 +796,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return 0;
         }
         long sum = 0;
-        boolean external = mappings.externalIndexed();
         for (int i = 0; i < c; i++) {
             sum += mappings.loadInternal(newSlot[i]);
         }
@@ -822,8 +828,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     : a.firstFreeFrom(key >>> 16, newPool[i] & 0xffff, key & 0xffff, newStart[i]);
             int extIp = a.address(newPool[i] & 0xffff);
             int j = newAt[i];
-            newSlot[i] = ext < 0 || !external ? -1 : mappings.externalHome(key >>> 16 | (newPool[i] >>> 16) << 8, extIp, ext);
-            newReturnSlot[i] = ext < 0 ? -1 : sessions.home(k1((int) k1[j], extIp), k2(key >>> 16, (int) k2[j] & 0xffff, ext));
+            newSlot[i] = ext < 0 ? -1 : mappings.externalHome(key >>> 16 | (newPool[i] >>> 16) << 8, extIp, ext);
+            // the session index is probed for the return flow only while it holds sessions
+            newReturnSlot[i] = ext < 0 || sessions.indexedSize() == 0 ? -1
+                    : sessions.home(k1((int) k1[j], extIp), k2(key >>> 16, (int) k2[j] & 0xffff, ext));
         }
         for (int i = 0; i < c; i++) {
             if (newSlot[i] >= 0) {
@@ -909,7 +917,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return v;
             }
         } else if (sessions != null && sessions.size() > 0 && hasPorts(ip, ihl, proto)) {
-            int flow = sessions.lookup(k1(src, dst), k2(proto, newSrcPort, newDstPort));
+            int flow = flowOf(k1(src, dst), k2(proto, newSrcPort, newDstPort));
             if (flow >= 0) {
                 rewriteFrom(flow);
                 refresh(ip, ihl, total, proto, flow);
@@ -937,11 +945,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
             int m = mappings.findExternal(proto | (pool << 8), dst, newDstPort);
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
-            }
-            PortAllocator a = pools[pool];
-            if (!mappings.externalComplete() && a != null && a.isAllocated(proto, where & 0xffff, newDstPort)) {
-                // a port in use whose mapping this filtering does not look up (or not yet)
-                return Counters.NAT_NOT_ADMITTED;
             }
         }
         return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
@@ -1011,7 +1014,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     stateless = !error;
                     return TRANSLATE;
                 }
-                return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, true);
+                return createSession(ip, ihl, total, proto, mapped, clientPort, server, serverPort, NO_MAPPING, false);
             }
             int o = nat.outbound(client, ruleIface);
             if (o >= 0 && hasPorts(ip, ihl, proto) && sessions != null) {
@@ -1020,7 +1023,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     return -m;
                 }
                 return createSession(ip, ihl, total, proto, mappings.externalIp(m), mappings.externalPort(m), server,
-                        serverPort, m, true);
+                        serverPort, m, false);
             }
         }
         if (error || !hasPorts(ip, ihl, proto) || sessions == null) {
@@ -1038,7 +1041,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_PORTS_EXHAUSTED;
         }
         int v = createSession(ip, ihl, total, proto, pools[pool].address(0), port, server, serverPort,
-                -((pool << 16) + 2), true);
+                -((pool << 16) + 2), false);
         if (v != TRANSLATE) {
             freePort(pool, proto, 0, port);
         }
@@ -1066,7 +1069,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         long rk1 = k1(remote, mappings.externalIp(m));
         long rk2 = k2(proto, remotePort, mappings.externalPort(m));
         // the return flow is translated back to fk1, fk2 reversed: remote → client
-        int s = mayCreate() ? sessions.create(fk1, fk2, frk1, frk2, now, timeout(proto, 0)) : -1;
+        int s = mayCreate() ? createIndexed(fk1, fk2, frk1, frk2, rk1, rk2, proto) : -1;
         if (s < 0) {
             return Counters.NAT_SESSIONS_FULL;
         }
@@ -1125,7 +1128,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             int mapped = nat.binatToExternal(r, src);
             if (!nat.binatAdmitsAll(r) && hasPorts(ip, ihl, proto) && !isIcmpError(ip, ihl, total) && sessions != null) {
                 // replies to what the host opens must get back in past its inbound list
-                return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, true);
+                return createSession(ip, ihl, total, proto, mapped, newSrcPort, dst, newDstPort, NO_MAPPING, false);
             }
             newSrc = mapped;
             stateless = true;
@@ -1191,10 +1194,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         // the new mapping's external index slot and its session's return-flow slot: misses apart
         // at a million sessions, loaded at once before either probe waits for its own
-        if (mappings.externalIndexed()) {
-            prefetched += mappings.prefetchExternal(key, a.address(addr), ext);
+        prefetched += mappings.prefetchExternal(key, a.address(addr), ext);
+        if (sessions.indexedSize() > 0) {
+            prefetched += sessions.prefetch(k1(remote, a.address(addr)), k2(proto, remotePort, ext));
         }
-        prefetched += sessions.prefetch(k1(remote, a.address(addr)), k2(proto, remotePort, ext));
         m = mappings.create(key, host, port, a.address(addr), ext);
         if (m < 0) {
             freePort(pool, proto, addr, ext);
@@ -1209,10 +1212,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * rewrites it to (src, srcPort) → (dst, dstPort), and decides that rewrite for this packet.
      *
      * @param mapping the NAPT mapping the session uses, NO_MAPPING, or an encoded interface-pool port
-     * @param fromInside true when the packet's source is the internal host (forward = this direction)
+     * @param outbound true for outbound NAPT, whose forward flow comes from the inside and return
+     *                 flow from the outside: a session that is its mapping's first is found
+     *                 through the mapping (see {@link MappingTable}), with no index entries of its own
      */
     private int createSession(long ip, int ihl, int total, int proto, int toSrc, int toSrcPort, int toDst,
-                              int toDstPort, int mapping, boolean fromInside) {
+                              int toDstPort, int mapping, boolean outbound) {
         int src = newSrc;
         int dst = newDst;
         int sp = newSrcPort;
@@ -1220,8 +1225,24 @@ final class Nat44 implements SessionTable.ExpiryListener {
         // The reply's tuple is the reverse of the translated one, and it is translated back to the
         // reverse of the original (the table derives that); for ICMP echo too, since a request's
         // identifier is its source "port" (destination 0) and a reply's is its destination.
-        int s = !mayCreate() ? -1 : sessions.create(k1(src, dst), k2(proto, sp, dp), k1(toSrc, toDst),
-                k2(proto, toSrcPort, toDstPort), now, timeout(proto, 0));
+        long k1 = k1(src, dst);
+        long k2 = k2(proto, sp, dp);
+        long rk1 = k1(toSrc, toDst);
+        long rk2 = k2(proto, toSrcPort, toDstPort);
+        int s;
+        if (!mayCreate()) {
+            s = -1;
+        } else if (mapping >= 0 && outbound && mappings.refs(mapping) == 0) {
+            // Its flows could only be another first session's through their own endpoints, which
+            // its look-up (forward) and its new mapping's unused external endpoint (return) rule out.
+            s = sessions.createUnindexed(k1, k2, rk1, rk2, now, timeout(proto, 0));
+            if (s >= 0) {
+                sessions.setTag(s, mapping);
+                mappings.bindFirst(mapping, s);
+            }
+        } else {
+            s = createIndexed(k1, k2, rk1, rk2, k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort), proto);
+        }
         if (s < 0) {
             if (mapping >= 0 && mappings.refs(mapping) == 0) {
                 releaseNewMapping(mapping);
@@ -1243,6 +1264,18 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newDst = toDst;
         newDstPort = toDstPort;
         return TRANSLATE;
+    }
+
+    /**
+     * A session in the session index, whose return flow is (rk1, rk2); -1 when the table is full or
+     * a flow of it is taken, a first session's included (see {@link MappingTable}), which the
+     * index does not hold.
+     */
+    private int createIndexed(long k1, long k2, long rewriteK1, long rewriteK2, long rk1, long rk2, int proto) {
+        if (firstFlow(k1, k2) >= 0 || firstFlow(rk1, rk2) >= 0) {
+            return -1;
+        }
+        return sessions.create(k1, k2, rewriteK1, rewriteK2, now, timeout(proto, 0));
     }
 
     /** A session's two arriving tuples now belong to it, not to whatever the flow cache decided before. */
@@ -1286,7 +1319,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int qsp = srcPort(q, qihl, qproto);
         int qdp = dstPort(q, qihl, qproto);
         // reversed: the flow of packets travelling like this error, towards the quote's sender
-        int flow = sessions.lookup(k1(qdst, qsrc), k2(qproto, qdp, qsp));
+        int flow = flowOf(k1(qdst, qsrc), k2(qproto, qdp, qsp));
         if (flow < 0) {
             return PASS;
         }

@@ -554,7 +554,7 @@ public final class Worker implements Agent {
         if (c == 0) {
             return 0;
         }
-        nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow);
+        nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
         int found = 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];

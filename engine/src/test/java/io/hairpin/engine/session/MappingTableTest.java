@@ -256,76 +256,132 @@ class MappingTableTest {
         assertEquals(0, Allocations.during(work));
     }
 
-    @Test
-    void theExternalIndexCanBeDroppedAndBuiltAgainWhileMappingsComeAndGo() {
-        // oracle: a map of the live mappings by external endpoint, kept beside the table
-        MappingTable t = new MappingTable(1000, 9);
-        Map<Long, Integer> live = new HashMap<>();
-        Random rnd = new Random(17);
-        boolean on = true;
-        int port = 1;
-        for (int round = 0; round < 4000; round++) {
-            int op = rnd.nextInt(100);
-            if (op < 45 && live.size() < 1000) {
-                int p = port++;
-                int m = t.create(UDP, IN + p, p, OUT, p);
-                assertTrue(m >= 0);
-                live.put((long) p, m);
-            } else if (op < 85 && !live.isEmpty()) {
-                long p = new ArrayList<>(live.keySet()).get(rnd.nextInt(live.size()));
-                t.remove(live.remove(p));
-            } else if (op < 88) {
-                on = !on;
-                t.indexExternal(on);
-            } else {
-                t.stepExternalIndex(1 + rnd.nextInt(64));
-            }
-            if (!on) {
-                assertFalse(t.externalIndexed(), "off: new mappings are not indexed");
-            }
-            for (Map.Entry<Long, Integer> e : live.entrySet()) {
-                int found = t.findExternal(UDP, OUT, (int) (long) e.getKey());
-                if (t.externalComplete()) {
-                    assertEquals(e.getValue(), found, "a complete index finds every live mapping");
-                } else if (found >= 0) {
-                    assertEquals(e.getValue(), found, "never another mapping");
-                }
-                if (!on) {
-                    assertEquals(-1, found, "no lookups by external endpoint while the index is off");
-                }
-            }
-            assertEquals(-1, t.findExternal(UDP, OUT, port), "a port never mapped");
+    /** A session in the oracle: its mapping, its flow 0 key and rewrite, whether it is its mapping's first. */
+    private record Live(int mapping, long k1, long k2, long rk1, long rk2, boolean first) {
+        long revK1() {
+            return Long.rotateLeft(rk1, 32);
         }
-        t.indexExternal(true);
-        for (int i = 0; i < 1000 && !t.externalComplete(); i++) {
-            t.stepExternalIndex(16);
-        }
-        assertTrue(t.externalComplete(), "building ends");
-        for (Map.Entry<Long, Integer> e : live.entrySet()) {
-            assertEquals(e.getValue(), t.findExternal(UDP, OUT, (int) (long) e.getKey()));
-            assertEquals(e.getValue(), t.find(UDP, IN + (int) (long) e.getKey(), (int) (long) e.getKey()));
-        }
-        for (int p = 1; p < port; p++) {
-            if (!live.containsKey((long) p)) {
-                assertEquals(-1, t.findExternal(UDP, OUT, p), "removed mappings stay gone: " + p);
-            }
+
+        long revK2() {
+            return (rk2 & 0xFFFF_FFFF_0000_0000L) | ((rk2 & 0xFFFF) << 16) | ((rk2 >>> 16) & 0xFFFF);
         }
     }
 
+    private static int flowOf(SessionTable s, MappingTable t, long k1, long k2) {
+        int f = s.lookup(k1, k2);
+        return f >= 0 ? f : t.firstFlow(k1, k2, true, true);
+    }
+
     @Test
-    void anEmptyTableDropsItsExternalIndexAtOnce() {
-        MappingTable t = new MappingTable(64, 10);
-        t.indexExternal(false);
-        assertFalse(t.externalComplete());
-        assertFalse(t.externalIndexed());
-        int m = t.create(TCP, IN, 40000, OUT, 40000);
-        assertEquals(m, t.find(TCP, IN, 40000), "the internal index is kept");
-        assertEquals(-1, t.findExternal(TCP, OUT, 40000));
-        assertEquals(-1, t.create(TCP, IN, 40000, OUT, 40001), "still one mapping per internal endpoint");
-        t.indexExternal(true);
-        assertEquals(-1, t.findExternal(TCP, OUT, 40000), "not reached by the build yet");
-        t.stepExternalIndex(64);
-        assertTrue(t.externalComplete());
-        assertEquals(m, t.findExternal(TCP, OUT, 40000));
+    void firstSessionsAreFoundThroughTheirMappingsWhateverComesAndGoes() {
+        // oracle: the live sessions with their keys, kept beside a real session table; two pools
+        // share internal endpoints, so keys that differ only in the pool share probe chains
+        Random rnd = new Random(23);
+        SessionTable s = new SessionTable(300, SessionTable.DEFAULT_TICK_SHIFT, 10, rnd.nextLong());
+        MappingTable t = new MappingTable(300, rnd.nextLong(), s);
+        Map<Integer, Live> sessions = new HashMap<>();
+        Map<Integer, Integer> refs = new HashMap<>();
+        Map<Integer, Integer> firstOf = new HashMap<>();
+        long[] k1s = new long[8];
+        long[] k2s = new long[8];
+        int[] flows = new int[8];
+        long[] scratch = new long[8];
+        for (int op = 0; op < 60_000; op++) {
+            int proto = rnd.nextBoolean() ? TCP : UDP;
+            int pool = rnd.nextInt(2);
+            int ip = IN + rnd.nextInt(8);
+            int port = 1000 + rnd.nextInt(8);
+            int remote = OUT + 500 + rnd.nextInt(3);
+            int remotePort = 53 + rnd.nextInt(2);
+            int kind = rnd.nextInt(10);
+            int m = t.find(proto | pool << 8, ip, port);
+            long k1 = (long) ip << 32 | (remote & 0xFFFF_FFFFL);
+            long k2 = (long) proto << 32 | (long) port << 16 | remotePort;
+            if (kind < 5 && flowOf(s, t, k1, k2) < 0) {
+                boolean first = m < 0;
+                if (first) {
+                    int extPort = 2000 + rnd.nextInt(400);
+                    m = t.create(proto | pool << 8, ip, port, OUT + pool, extPort);
+                    if (m < 0) {
+                        continue; // its external port is taken, or the table is full
+                    }
+                }
+                long rk1 = (long) t.externalIp(m) << 32 | (remote & 0xFFFF_FFFFL);
+                long rk2 = (long) proto << 32 | (long) t.externalPort(m) << 16 | remotePort;
+                long revK1 = Long.rotateLeft(rk1, 32);
+                long revK2 = (long) proto << 32 | (long) remotePort << 16 | t.externalPort(m);
+                if (flowOf(s, t, revK1, revK2) >= 0) {
+                    continue; // cannot happen to a new mapping's
+                }
+                int id = first ? s.createUnindexed(k1, k2, rk1, rk2, 0, 1L << 40) : s.create(k1, k2, rk1, rk2, 0, 1L << 40);
+                if (id < 0) {
+                    assertEquals(300, s.size());
+                    if (first) {
+                        t.remove(m);
+                    }
+                    continue;
+                }
+                s.setTag(id, m);
+                t.retain(m);
+                if (first) {
+                    t.bindFirst(m, id);
+                    firstOf.put(m, id);
+                }
+                refs.merge(m, 1, Integer::sum);
+                sessions.put(id, new Live(m, k1, k2, rk1, rk2, first));
+            } else if (kind < 8 && !sessions.isEmpty()) {
+                int id = new ArrayList<>(sessions.keySet()).get(rnd.nextInt(sessions.size()));
+                Live l = sessions.remove(id);
+                assertEquals(!l.first, s.isIndexed(id));
+                if (l.first && t.refs(l.mapping) > 1) {
+                    t.unbindFirst(l.mapping);
+                }
+                if (l.first) {
+                    firstOf.remove(l.mapping);
+                }
+                int left = refs.merge(l.mapping, -1, Integer::sum);
+                assertEquals(left == 0, t.release(l.mapping));
+                if (left == 0) {
+                    refs.remove(l.mapping);
+                }
+                s.remove(id);
+            }
+            s.checkInvariants();
+            assertEquals(refs.size(), t.size());
+            int n = 0;
+            for (Map.Entry<Integer, Live> e : sessions.entrySet()) {
+                int id = e.getKey();
+                Live l = e.getValue();
+                assertEquals(2 * id, flowOf(s, t, l.k1, l.k2), "forward flow, op " + op);
+                assertEquals(2 * id + 1, flowOf(s, t, l.revK1(), l.revK2()), "return flow, op " + op);
+                assertEquals(l.first ? -1 : 2 * id, s.lookup(l.k1, l.k2), "a first session has no index entries");
+                assertEquals(l.first ? 2 * id : -1, t.firstFlow(l.k1, l.k2, true, false));
+                assertEquals(l.first ? 2 * id + 1 : -1, t.firstFlow(l.revK1(), l.revK2(), false, true));
+                assertEquals(-1, t.firstFlow(l.k1, l.k2, false, true), "each flow is looked for in its own direction");
+                assertEquals(l.mapping, t.find(t.proto(l.mapping), t.internalIp(l.mapping), t.internalPort(l.mapping)));
+                assertEquals(l.mapping, t.findExternal(t.proto(l.mapping), t.externalIp(l.mapping), t.externalPort(l.mapping)));
+                assertEquals(-1, t.find(t.proto(l.mapping) ^ 0x300, t.internalIp(l.mapping), t.internalPort(l.mapping)),
+                        "the pool is part of the key");
+                if (n < k1s.length) {
+                    k1s[n] = l.k1;
+                    k2s[n] = l.k2;
+                    n++;
+                }
+            }
+            // a burst: found by the session index, or through the mappings, or not at all
+            if (n < k1s.length) {
+                k1s[n] = (long) IN << 32 | 0x7f000001L;
+                k2s[n] = (long) UDP << 32 | 9;
+                n++;
+            }
+            for (int i = 0; i < n; i++) {
+                flows[i] = s.lookup(k1s[i], k2s[i]);
+            }
+            t.firstFlows(k1s, k2s, n, flows, true, scratch);
+            for (int i = 0; i < n; i++) {
+                assertEquals(flowOf(s, t, k1s[i], k2s[i]), flows[i], "a burst finds what one look-up finds");
+            }
+        }
+        assertTrue(firstOf.size() > 10 && sessions.size() > firstOf.size(), "both kinds were exercised");
     }
 }

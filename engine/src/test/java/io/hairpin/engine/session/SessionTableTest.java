@@ -88,12 +88,14 @@ class SessionTableTest {
 
         assertEquals(0, t.state(s));
         assertEquals(0, t.tag(s));
-        t.setState(s, -7);
+        assertThrows(IllegalArgumentException.class, () -> t.setState(s, -7), "the state has 31 bits");
+        t.setState(s, Integer.MAX_VALUE);
         t.setTag(s, -1);
-        assertEquals(-7, t.state(s));
+        assertEquals(Integer.MAX_VALUE, t.state(s));
         assertEquals(-1, t.tag(s));
+        assertTrue(t.isIndexed(s), "the table's own bit is apart from the state");
         t.setTag(s, 12345);
-        assertEquals(-7, t.state(s));
+        assertEquals(Integer.MAX_VALUE, t.state(s));
         assertEquals(12345, t.tag(s));
 
         // either key already present: refused, table unchanged
@@ -382,7 +384,7 @@ class SessionTableTest {
             } else if (kind < 88 && !live.isEmpty()) {
                 int s = live.get(rnd.nextInt(live.size()));
                 Model m = sessions.get(s);
-                m.state = rnd.nextInt();
+                m.state = rnd.nextInt() & Integer.MAX_VALUE;
                 m.tag = rnd.nextInt();
                 m.aux = rnd.nextLong();
                 t.setState(s, m.state);

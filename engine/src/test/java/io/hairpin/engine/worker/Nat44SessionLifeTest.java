@@ -66,8 +66,12 @@ class Nat44SessionLifeTest {
     }
 
     private static Snapshot snapshot(int version, NatConfig.Filtering filtering) {
+        return snapshot(version, filtering, List.of());
+    }
+
+    private static Snapshot snapshot(int version, NatConfig.Filtering filtering, List<NatConfig.PortForward> forwards) {
         NatConfig cfg = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, filtering, NatConfig.Timeouts.DEFAULTS, 1024,
-                0, List.of(), List.of(), List.of(new NatConfig.Outbound(WAN, ip("192.168.1.0"), 24, new int[] {POOL}, false,
+                0, List.of(), forwards, List.of(new NatConfig.Outbound(WAN, ip("192.168.1.0"), 24, new int[] {POOL}, false,
                 "")));
         EngineConfig engine = new EngineConfig(1, List.of(), List.of(
                 new EngineConfig.Interface("wan", true, "w", 0, List.of(new EngineConfig.Address(WAN_IP, 24)), 0, 1500, true),
@@ -121,9 +125,8 @@ class Nat44SessionLifeTest {
     }
 
     /**
-     * Address-and-port-dependent filtering keeps no index of mappings by external endpoint
-     * (nothing looks them up that way); a later rule set with address-dependent filtering has it
-     * built again, so mappings made before the change admit their peers' other ports too.
+     * A filtering change applies to mappings made before it: under address-dependent filtering
+     * they admit their peers' other ports, under endpoint-independent filtering anyone.
      */
     @Test
     void filteringChangesReachMappingsMadeBeforeThem() {
@@ -136,7 +139,7 @@ class Nat44SessionLifeTest {
 
         refilter(2, NatConfig.Filtering.ADDRESS_DEPENDENT);
         assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 6000, REMOTE, 53), LAN, T0), "a mapping made after the change");
-        nat.expire(T0 + S / 1000); // housekeeping builds the index
+        nat.expire(T0 + S / 1000);
         assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, POOL, 5000), WAN, T0 + S / 1000),
                 "the mapping made before the change admits the remote's other port");
         assertEquals(CLIENT, lastPacket().dst());
@@ -151,11 +154,79 @@ class Nat44SessionLifeTest {
         assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, POOL, 5000), WAN, T0 + 2 * S / 1000),
                 "the session opened under the looser filtering stays");
         refilter(4, NatConfig.Filtering.ENDPOINT_INDEPENDENT);
-        nat.expire(T0 + 3 * S / 1000); // empties the index
-        nat.expire(T0 + 4 * S / 1000); // and builds it again
+        nat.expire(T0 + 3 * S / 1000);
+        nat.expire(T0 + 4 * S / 1000);
         assertEquals(Nat44.TRANSLATE, packet(udp(ROUTER, 53, POOL, 5000), WAN, T0 + 4 * S / 1000),
                 "endpoint-independent: anyone reaches the mapping");
         assertEquals(CLIENT, lastPacket().dst());
+    }
+
+    /**
+     * The session that made a mapping is found through it (it has no index entries of its own);
+     * when it ends before the mapping, the mapping must stay findable from both sides, also once
+     * a new session has taken the ended one's place in the table.
+     */
+    @Test
+    void aMappingOutlivesTheSessionThatMadeIt() {
+        start(NatConfig.Filtering.ADDRESS_DEPENDENT);
+        int client2 = CLIENT + 1;
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        int ext = lastPacket().udp().sport();
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, ext), WAN, T0), "the first session's reply");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, ROUTER, 53), LAN, T0 + 200 * S));
+        assertEquals(ext, lastPacket().udp().sport(), "endpoint-independent mapping: the same port");
+        assertEquals(1, sessionsAt(T0 + 350 * S), "the first session has timed out, the second not");
+        assertEquals(Nat44.TRANSLATE, packet(udp(client2, 7000, REMOTE, 53), LAN, T0 + 350 * S),
+                "another host's session, in the ended one's place");
+        int ext2 = lastPacket().udp().sport();
+        assertNotEquals(ext, ext2);
+
+        assertEquals(Nat44.TRANSLATE, packet(udp(ROUTER, 53, POOL, ext), WAN, T0 + 350 * S), "the second session's reply");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(Nat44.TRANSLATE, packet(udp(ROUTER, 54, POOL, ext), WAN, T0 + 350 * S),
+                "a peer's other port reaches the mapping by its external endpoint");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(5000, lastPacket().udp().dport());
+        assertEquals(Counters.NAT_NOT_ADMITTED, packet(udp(REMOTE, 53, POOL, ext), WAN, T0 + 350 * S),
+                "the host has no session with that remote any more");
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0 + 350 * S));
+        assertEquals(ext, lastPacket().udp().sport(), "the mapping is found by its internal endpoint");
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, ext), WAN, T0 + 350 * S));
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, POOL, ext2), WAN, T0 + 350 * S));
+        assertEquals(client2, lastPacket().dst());
+        assertEquals(7000, lastPacket().udp().dport());
+
+        assertEquals(0, sessionsAt(T0 + 1000 * S));
+        assertEquals(Counters.NAT_NO_MAPPING, packet(udp(ROUTER, 53, POOL, ext), WAN, T0 + 1000 * S),
+                "the mapping went with its last session");
+    }
+
+    /**
+     * A session whose flow a mapping's first session holds already is refused, as the session
+     * index refuses its own duplicates: the first session has no entries there.
+     */
+    @Test
+    void aPortForwardDoesNotTakeTheFlowOfAMappingsFirstSession() {
+        int forwarded = ip("203.0.113.6");
+        snap = snapshot(1, NatConfig.Filtering.ADDRESS_DEPENDENT, List.of(new NatConfig.PortForward(WAN,
+                NatConfig.PROTO_UDP, forwarded, 8080, 8080, CLIENT, 5000, NatConfig.Destination.ANY,
+                NatConfig.Reflection.DEFAULT, NatConfig.ReflectionSource.MAPPED, "")));
+        nat = new Nat44(new Counters(2), 0, 1);
+        nat.use(snap);
+        nat.expire(T0);
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        int ext = lastPacket().udp().sport();
+        assertNotEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 53, forwarded, 8080), WAN, T0),
+                "its reply tuple, CLIENT:5000 -> REMOTE:53, is the NAPT session's");
+        assertEquals(1, sessionsAt(T0));
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        assertEquals(POOL, lastPacket().src(), "still the NAPT session's translation");
+        assertEquals(ext, lastPacket().udp().sport());
+        assertEquals(Nat44.TRANSLATE, packet(udp(REMOTE, 54, forwarded, 8080), WAN, T0), "another port is forwarded");
+        assertEquals(CLIENT, lastPacket().dst());
+        assertEquals(5000, lastPacket().udp().dport());
     }
 
     @Test

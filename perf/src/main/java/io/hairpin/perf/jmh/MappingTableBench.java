@@ -52,7 +52,7 @@ public class MappingTableBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        table = new MappingTable(mappings + 1);
+        table = new MappingTable(mappings + 1, new java.security.SecureRandom().nextLong());
         ring = new int[Integer.highestOneBit(mappings) << 1];
         ringMask = ring.length - 1;
         for (int g = 0; g < mappings; g++) {
