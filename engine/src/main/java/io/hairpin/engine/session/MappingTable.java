@@ -73,6 +73,10 @@ public final class MappingTable {
     private final SessionTable sessions;
     /** Written by {@link #firstFlows} so that its loads have a use. */
     private long prefetched;
+    /** The mapping {@link #create} made last and the slots its entries took, for {@link #bindFirst}. */
+    private int lastCreated = -1;
+    private int lastInternalSlot;
+    private int lastExternalSlot;
     /** Sessions per (mapping << 32 | remote) for remotes beyond a mapping's own peer. */
     private final Long2LongHashMap morePeers;
     private final int morePeersMax;
@@ -194,8 +198,15 @@ public final class MappingTable {
      * first: its flows are found through m's entries until {@link #unbindFirst}.
      */
     public void bindFirst(int m, int s) {
-        byInternal.rename(intKey(m), s);
-        byExternal.rename(extKey(m), s);
+        // usually just made: its entries are where create put them, no probe needed
+        boolean made = m == lastCreated;
+        if (!made || !byInternal.renameAt(lastInternalSlot, m, s)) {
+            byInternal.rename(intKey(m), s);
+        }
+        if (!made || !byExternal.renameAt(lastExternalSlot, m, s)) {
+            byExternal.rename(extKey(m), s);
+        }
+        lastCreated = -1;
     }
 
     /** Mapping m's first session is about to go while m stays: its entries name m again. */
@@ -226,8 +237,9 @@ public final class MappingTable {
         Mem.nativeInt(r + REFS, 0);
         Mem.nativeInt(r + TAG, 0);
         Mem.nativeInt(r + PEER_REFS, 0);
-        byInternal.put(ik, m);
-        byExternal.put(ek, m);
+        lastInternalSlot = byInternal.put(ik, m);
+        lastExternalSlot = byExternal.put(ek, m);
+        lastCreated = m;
         size++;
         return m;
     }

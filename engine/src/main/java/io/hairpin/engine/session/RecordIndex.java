@@ -93,13 +93,32 @@ final class RecordIndex {
         return i < 0 ? -1 : record(slots[i]);
     }
 
-    /** Adds record under key (absent: the owner checks first); at most maxEntries at a time. */
-    void put(long key, int record) {
+    /**
+     * Adds record under key (absent: the owner checks first); at most maxEntries at a time.
+     *
+     * @return the slot it took (see {@link #renameAt})
+     */
+    int put(long key, int record) {
         int i = probe(key);
         if (i >= 0) {
             throw new IllegalStateException("key already indexed");
         }
         slots[~i] = (hash(key) & HI) | (record + 1L);
+        return ~i;
+    }
+
+    /**
+     * {@link #rename} of the entry in slot i to {@code session}, when that entry names
+     * {@code record} directly (a record has one entry, so it is the record's); false otherwise,
+     * when entries have moved since the slot was known.
+     */
+    boolean renameAt(int i, int record, int session) {
+        long v = slots[i];
+        if ((v & 0xFFFF_FFFFL) != record + 1L) {
+            return false;
+        }
+        slots[i] = (v & HI) | FIRST | (session + 1L);
+        return true;
     }
 
     /**

@@ -323,6 +323,13 @@ class MappingTableTest {
                 }
                 s.setTag(id, m);
                 t.retain(m);
+                if (first && rnd.nextInt(4) == 0) {
+                    // another mapping made and removed in between: m's entries may have moved
+                    int x = t.create(proto | pool << 8, ip + 100, port, OUT + pool, 3000 + rnd.nextInt(400));
+                    if (x >= 0) {
+                        t.remove(x);
+                    }
+                }
                 if (first) {
                     t.bindFirst(m, id);
                     firstOf.put(m, id);
