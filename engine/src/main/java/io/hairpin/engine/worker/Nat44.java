@@ -714,18 +714,24 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return t == null || t.size() == 0 ? -1 : flowOf(k1, k2); // empty: no probe of a big index
     }
 
-    /**
-     * The flow of a tuple: a session's flow in the session index, or a mapping's first session's
-     * (see {@link MappingTable}), or -1. A first session's return flow is addressed to a pool
-     * address: any other tuple is not looked for there, which spares a new outbound flow a miss.
-     */
+    /** The flow of a tuple: a session's flow in the session index, or a mapping's first session's, or -1. */
     private int flowOf(long k1, long k2) {
         int flow = sessions.lookup(k1, k2);
         return flow >= 0 ? flow : firstFlow(k1, k2);
     }
 
+    /**
+     * A mapping's first session's flow of a tuple (see {@link MappingTable}), or -1. A return flow
+     * is addressed to a pool address, so any other tuple is looked for as a forward flow only,
+     * and a tuple to a pool address as a return flow first: one probe where a session is found.
+     * (A forward flow to a pool address is never made, but one may predate a rule change.)
+     */
     private int firstFlow(long k1, long k2) {
-        return mappings.firstFlow(k1, k2, true, poolOfAddress.containsKey((int) k1));
+        if (!poolOfAddress.containsKey((int) k1)) {
+            return mappings.firstFlow(k1, k2, true, false);
+        }
+        int flow = mappings.firstFlow(k1, k2, false, true);
+        return flow >= 0 ? flow : mappings.firstFlow(k1, k2, true, false);
     }
 
     /** Loads the session record of a flow index kept since (a flow-cache entry); see {@link SessionTable#prefetchFlow}. */
