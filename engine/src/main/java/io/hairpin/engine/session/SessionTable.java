@@ -5,6 +5,7 @@ import io.hairpin.shim.OffHeap;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
+import java.util.Arrays;
 
 /**
  * A worker's connection-tracking table (single-threaded, one per worker). A session joins two
@@ -292,7 +293,7 @@ public final class SessionTable {
      */
     public void prefetch(long[] k1, long[] k2, int n, long[] slots) {
         if (indexed == 0) {
-            java.util.Arrays.fill(slots, 0, n, -1L);
+            Arrays.fill(slots, 0, n, -1L);
             return;
         }
         final long[] index = this.index;
@@ -349,7 +350,7 @@ public final class SessionTable {
      */
     public void lookupBurst(long[] k1, long[] k2, int n, int[] flows, long[] slots) {
         if (indexed == 0) {
-            java.util.Arrays.fill(flows, 0, n, -1);
+            Arrays.fill(flows, 0, n, -1);
             return;
         }
         prefetch(k1, k2, n, slots);
