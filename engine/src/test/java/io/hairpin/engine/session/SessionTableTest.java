@@ -172,6 +172,46 @@ class SessionTableTest {
         }
     }
 
+    /** A mapping's first session (see MappingTable) is made without index entries: found only through its owner. */
+    @Test
+    void anUnindexedSessionIsNotLookedUpButLivesAndExpiresAsAnother() {
+        SessionTable t = new SessionTable(4);
+        Recorder r = new Recorder();
+        r.table = t;
+        long now = 1000 * SECOND;
+        long fk1 = k1(0x0a000002, 0x08080808);
+        long fk2 = k2(UDP, 5000, 53);
+        long rk1 = k1(0xcb007105, 0x08080808);
+        long rk2 = k2(UDP, 61000, 53);
+        int u = t.createUnindexed(fk1, fk2, rk1, rk2, now, 30 * SECOND);
+        int s = createWithReturn(t, 1, 1, 2, 2, now, 300 * SECOND);
+        assertFalse(t.isIndexed(u));
+        assertTrue(t.isIndexed(s));
+        assertEquals(2, t.size());
+        assertEquals(1, t.indexedSize());
+        t.checkInvariants();
+        assertEquals(-1, t.lookup(fk1, fk2), "not in the index");
+        assertEquals(-1, t.lookup(reverseK1(rk1), reverseK2(rk2)));
+        assertTrue(t.isFlow(2 * u, fk1, fk2), "but its record holds both flows");
+        assertTrue(t.isFlow(2 * u + 1, reverseK1(rk1), reverseK2(rk2)));
+        assertEquals(rk1, t.rewriteK1(2 * u));
+        assertEquals(-1, t.createUnindexed(1, 1, 7, 7, now, SECOND), "a key of an indexed session is still refused");
+        t.setState(u, 5);
+        assertEquals(5, t.state(u));
+        assertFalse(t.isIndexed(u), "the state leaves the table's bit alone");
+
+        assertEquals(1, t.expire(now + 40 * SECOND, 10, r));
+        assertEquals(List.of(u), r.sessions);
+        assertEquals(1, t.size());
+        assertEquals(1, t.indexedSize());
+        t.checkInvariants();
+        int again = t.create(fk1, fk2, rk1, rk2, now + 40 * SECOND, SECOND);
+        assertEquals(u, again, "its record is free again");
+        assertTrue(t.isIndexed(again), "and a record does not keep the bit");
+        assertEquals(2 * again, t.lookup(fk1, fk2));
+        t.checkInvariants();
+    }
+
     @Test
     void expiryHonoursTouch() {
         SessionTable t = new SessionTable(16);
