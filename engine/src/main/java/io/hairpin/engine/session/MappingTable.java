@@ -137,6 +137,9 @@ public final class MappingTable {
      * looked for when {@code outbound}, the return flow when {@code inbound}.
      */
     public int firstFlow(long k1, long k2, boolean outbound, boolean inbound) {
+        if (size == 0) {
+            return -1;
+        }
         int f = outbound ? byInternal.firstFlow(outboundKey(k1, k2), 0, k1, k2) : -1;
         return f >= 0 || !inbound ? f : byExternal.firstFlow(inboundKey(k1, k2), 1, k1, k2);
     }
@@ -149,6 +152,9 @@ public final class MappingTable {
      * @param slots scratch of at least n longs
      */
     public void firstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
+        if (size == 0) {
+            return; // no probe of a big empty index
+        }
         RecordIndex index = outbound ? byInternal : byExternal;
         int direction = outbound ? 0 : 1;
         for (int i = 0; i < n; i++) {
