@@ -70,21 +70,27 @@ final class RecordIndex {
         return Mem.nativeLong(base + (long) record(v) * stride + keyOffset) == key;
     }
 
+    /**
+     * The first slot from i on, along its probe chain, whose entry has fingerprint fp; when none
+     * has, {@code ~slot} of the empty slot that ends the chain. Every walk of a chain is this one.
+     */
+    private int nextWithFingerprint(long fp, int i) {
+        long v;
+        while ((v = slots[i]) != 0 && (v & HI) != fp) {
+            i = (i + 1) & mask;
+        }
+        return v == 0 ? ~i : i;
+    }
+
     /** The slot holding key, or {@code ~slot} of the empty slot that ends its probe chain. */
     private int probe(long key) {
         long h = hash(key);
         long fp = h & HI;
-        int i = (int) (h >>> 32) & mask;
-        for (;;) {
-            long v = slots[i];
-            if (v == 0) {
-                return ~i;
-            }
-            if ((v & HI) == fp && holds(v, key)) {
-                return i;
-            }
-            i = (i + 1) & mask;
+        int i = nextWithFingerprint(fp, (int) (h >>> 32) & mask);
+        while (i >= 0 && !holds(slots[i], key)) {
+            i = nextWithFingerprint(fp, (i + 1) & mask);
         }
+        return i;
     }
 
     /** The record holding key, or -1. */
@@ -150,20 +156,18 @@ final class RecordIndex {
     int firstFlow(long key, int direction, long k1, long k2) {
         long h = hash(key);
         long fp = h & HI;
-        int i = (int) (h >>> 32) & mask;
-        for (;;) {
+        int i = nextWithFingerprint(fp, (int) (h >>> 32) & mask);
+        while (i >= 0) {
             long v = slots[i];
-            if (v == 0) {
-                return -1;
-            }
-            if ((v & (HI | FIRST)) == (fp | FIRST)) {
+            if ((v & FIRST) != 0) {
                 int flow = 2 * ((int) (v & ID) - 1) + direction;
                 if (sessions.isFlow(flow, k1, k2)) {
                     return flow;
                 }
             }
-            i = (i + 1) & mask;
+            i = nextWithFingerprint(fp, (i + 1) & mask);
         }
+        return -1;
     }
 
     /**
@@ -172,12 +176,12 @@ final class RecordIndex {
      * candidates' records before it checks them ({@link MappingTable#firstFlows}).
      */
     int candidate(long key, int i) {
-        long fp = hash(key) & HI;
-        long v;
-        while ((v = slots[i]) != 0 && (v & HI) != fp) {
-            i = (i + 1) & mask;
+        int j = nextWithFingerprint(hash(key) & HI, i);
+        if (j < 0) {
+            return ABSENT;
         }
-        return v == 0 ? ABSENT : (v & FIRST) == 0 ? DIRECT : (int) (v & ID) - 1;
+        long v = slots[j];
+        return (v & FIRST) == 0 ? DIRECT : (int) (v & ID) - 1;
     }
 
     /** Loads the slot key would probe first (a hint; the value only gives the load a use). */
