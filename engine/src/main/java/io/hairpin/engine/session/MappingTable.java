@@ -133,15 +133,14 @@ public final class MappingTable {
 
     /**
      * The flow (of a session table's numbering) whose key is (k1, k2), packed as that table's,
-     * when it is a first session's (see the class comment); -1 otherwise. The forward flow is
-     * looked for when {@code outbound}, the return flow when {@code inbound}.
+     * when it is a first session's forward flow ({@code outbound}) or return flow (see the class
+     * comment); -1 otherwise.
      */
-    public int firstFlow(long k1, long k2, boolean outbound, boolean inbound) {
+    public int firstFlow(long k1, long k2, boolean outbound) {
         if (size == 0) {
             return -1;
         }
-        int f = outbound ? byInternal.firstFlow(outboundKey(k1, k2), 0, k1, k2) : -1;
-        return f >= 0 || !inbound ? f : byExternal.firstFlow(inboundKey(k1, k2), 1, k1, k2);
+        return (outbound ? byInternal : byExternal).firstFlow(endpointKey(k1, k2, outbound), outbound ? 0 : 1, k1, k2);
     }
 
     /**
@@ -158,7 +157,7 @@ public final class MappingTable {
         RecordIndex index = outbound ? byInternal : byExternal;
         int direction = outbound ? 0 : 1;
         for (int i = 0; i < n; i++) {
-            slots[i] = flows[i] >= 0 ? -1 : index.home(outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]));
+            slots[i] = flows[i] >= 0 ? -1 : index.home(endpointKey(k1[i], k2[i], outbound));
         }
         long sum = 0;
         for (int i = 0; i < n; i++) {
@@ -168,8 +167,7 @@ public final class MappingTable {
         }
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
-                long key = outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]);
-                slots[i] = index.candidate(key, (int) slots[i]);
+                slots[i] = index.candidate(endpointKey(k1[i], k2[i], outbound), (int) slots[i]);
             }
         }
         for (int i = 0; i < n; i++) {
@@ -183,20 +181,18 @@ public final class MappingTable {
             if (flows[i] < 0 && c != RecordIndex.ABSENT) {
                 int flow = 2 * c + direction;
                 flows[i] = c >= 0 && sessions.isFlow(flow, k1[i], k2[i]) ? flow
-                        : index.firstFlow(outbound ? outboundKey(k1[i], k2[i]) : inboundKey(k1[i], k2[i]), direction,
-                                k1[i], k2[i]);
+                        : index.firstFlow(endpointKey(k1[i], k2[i], outbound), direction, k1[i], k2[i]);
             }
         }
     }
 
-    /** The internal endpoint's key of a forward flow (pool 0: the index hashes leave it out). */
-    private static long outboundKey(long k1, long k2) {
-        return key((int) (k2 >>> 32) & 0xFF, (int) (k1 >>> 32), (int) (k2 >>> 16));
-    }
-
-    /** The external endpoint's key of a return flow (pool 0). */
-    private static long inboundKey(long k1, long k2) {
-        return key((int) (k2 >>> 32) & 0xFF, (int) k1, (int) k2);
+    /**
+     * The mapping endpoint's key of a flow: a forward flow's source (internal), a return flow's
+     * destination (external); pool 0, which the index hashes leave out.
+     */
+    private static long endpointKey(long k1, long k2, boolean outbound) {
+        int proto = (int) (k2 >>> 32) & 0xFF;
+        return outbound ? key(proto, (int) (k1 >>> 32), (int) (k2 >>> 16)) : key(proto, (int) k1, (int) k2);
     }
 
     /**

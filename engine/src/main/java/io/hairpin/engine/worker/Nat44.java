@@ -728,10 +728,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
      */
     private int firstFlow(long k1, long k2) {
         if (!poolOfAddress.containsKey((int) k1)) {
-            return mappings.firstFlow(k1, k2, true, false);
+            return mappings.firstFlow(k1, k2, true);
         }
-        int flow = mappings.firstFlow(k1, k2, false, true);
-        return flow >= 0 ? flow : mappings.firstFlow(k1, k2, true, false);
+        int flow = mappings.firstFlow(k1, k2, false);
+        return flow >= 0 ? flow : mappings.firstFlow(k1, k2, true);
     }
 
     /** Loads the session record of a flow index kept since (a flow-cache entry); see {@link SessionTable#prefetchFlow}. */
