@@ -213,7 +213,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         PortAllocator p = pools[pool];
         for (int i = 0; i < p.addressCount(); i++) {
             if (!poolOfAddress.containsKey(p.address(i))) {
-                poolOfAddress.put(p.address(i), pool << 16 | i);
+                poolOfAddress.put(p.address(i), pool);
             }
         }
     }
@@ -767,8 +767,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * word of the host's own port; (2) for a flow that will not keep its port, the bitmap word
      * where the random search starts, known ahead from the pool's generator state; (3) the
      * external index slot of the port it will get and, while the session index holds sessions
-     * (a mapping's first session is checked against it), the slot of its return flow. Every guess (the rule before routing, the ports) only decides
-     * what is loaded; nothing changes.
+     * (a mapping's first session is checked against it), the slot of its return flow. Every
+     * guess (the rule before routing, the ports) only decides what is loaded; nothing changes.
      */
     long prepareNewFlows(long[] k1, long[] k2, int n, int[] found) {
         NatRules r = rules;
@@ -945,9 +945,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (r >= 0) {
             return binatInbound(ip, ihl, total, proto, ingress, snap, r, error);
         }
-        int where = mappings != null ? poolOfAddress.get(dst) : -1;
-        if (!error && hasPorts(ip, ihl, proto) && where >= 0) {
-            int pool = where >>> 16;
+        int pool = mappings != null ? poolOfAddress.get(dst) : -1;
+        if (!error && hasPorts(ip, ihl, proto) && pool >= 0) {
             int m = mappings.findExternal(proto | (pool << 8), dst, newDstPort);
             if (m >= 0) {
                 return mappingInbound(ip, ihl, total, proto, m);
