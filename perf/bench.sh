@@ -24,7 +24,7 @@
 # and puts both back as they were afterwards; DPDK runs with --huge-unlink so no hugepage file
 # is left behind, and Bench removes /var/run/dpdk/hairpin-bench-<pid>. Otherwise it says why
 # and runs with --no-huge. Builds native, engine and perf of this work tree with
-# `mvn -o -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
+# `mvn -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
 # (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
 set -euo pipefail

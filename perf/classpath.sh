@@ -3,7 +3,8 @@
 # never the copies in ~/.m2, which other work trees overwrite with `mvn install`), plus agrona,
 # HdrHistogram and JMH from ~/.m2. exec-maven-plugin prints it in the same reactor run as the
 # build, so hairpin-engine resolves to engine/target/*.jar; the dependency plugin's own
-# dependencies are not in ~/.m2.
+# dependencies are not in ~/.m2. Not offline: on a fresh machine the test command has fetched
+# the build's plugins but not exec-maven-plugin, which only this build uses.
 #
 #   perf_classpath NAME SKIP_BUILD FLAG
 # builds unless SKIP_BUILD is 1 (FLAG names the variable that said so, for the error), keeps the
@@ -14,7 +15,7 @@ perf_classpath() {
     local cp_file="$root/perf/target/$name.classpath" log="$root/perf/target/$name-build.log"
     if [[ "$skip" != 1 ]]; then
         mkdir -p "$root/perf/target"
-        if ! (cd "$root" && mvn -B -o -pl perf -am package -DskipTests org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
+        if ! (cd "$root" && mvn -B -pl perf -am package -DskipTests org.codehaus.mojo:exec-maven-plugin:3.5.0:exec \
                 -Dexec.executable=echo -Dexec.args='%classpath') > "$log" 2>&1; then
             tail -40 "$log" >&2
             say "the build failed (full log: $log)"

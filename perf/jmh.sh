@@ -10,8 +10,8 @@
 #                                                                also on-CPU ns/op (this machine is shared);
 #                                                                python3 perf/jmh_table.py /tmp/jmh.json
 #
-# Builds native, engine and perf of this work tree with `mvn -o -pl perf -am package` (the
-# reactor, offline; nothing installed) and runs org.openjdk.jmh.Main on that classpath, unless
+# Builds native, engine and perf of this work tree with `mvn -pl perf -am package` (the
+# reactor; nothing installed) and runs org.openjdk.jmh.Main on that classpath, unless
 # JMH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM gets the product's JDK
 # and flags from deploy/env.sh (JDK 25, native access, -XX:+UseParallelGC, the leaf helpers
 # always inlined) plus -Xms/-Xmx
