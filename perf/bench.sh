@@ -26,7 +26,7 @@
 # and runs with --no-huge. Builds native, engine and perf of this work tree with
 # `mvn -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
-# (default 2g; napt-established:10000000 needs 4g). JSON lines go to stdout, the table to stderr.
+# (default 4g, which napt-cps and napt-established:10000000 need). JSON lines go to stdout, the table to stderr.
 set -euo pipefail
 
 # shellcheck source=usage.sh
@@ -111,10 +111,10 @@ if [[ "$want_huge" == 1 ]]; then
 fi
 
 set +e
-echo "bench.sh: $JAVA $JVM_FLAGS -Xms${BENCH_HEAP:-2g} -Xmx${BENCH_HEAP:-2g} -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-}" >&2
+echo "bench.sh: $JAVA $JVM_FLAGS -Xms${BENCH_HEAP:-4g} -Xmx${BENCH_HEAP:-4g} -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-}" >&2
 # shellcheck disable=SC2086
 "$JAVA" $JVM_FLAGS \
-    -Xms"${BENCH_HEAP:-2g}" -Xmx"${BENCH_HEAP:-2g}" -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-} \
+    -Xms"${BENCH_HEAP:-4g}" -Xmx"${BENCH_HEAP:-4g}" -XX:+AlwaysPreTouch ${BENCH_JVM_OPTS:-} \
     -cp "$classpath" io.hairpin.perf.Bench "${huge_arg[@]}" "$@"
 rc=$?
 set -e

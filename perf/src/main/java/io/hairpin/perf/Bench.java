@@ -342,6 +342,10 @@ public final class Bench {
                             + " sessions first)" : ""));
                     Scenarios.Result r = Scenarios.inThread(token, () -> Scenarios.engine(s, rig, o));
                     json = toJson(s.scenario, s, r.m(), harness, r.extra(), o, huge, engineJar);
+                    String full = tableFull(token, s, json);
+                    if (full != null) {
+                        err.println(full);
+                    }
                     if (o.cref() && CReference.unsupported(s) == null) {
                         err.println("bench: " + token + ": C reference");
                         CReferenceRun.Result c = Scenarios.inThread(token + "-cref", () -> CReferenceRun.run(s, rig, o));
@@ -362,6 +366,21 @@ public final class Bench {
         }
         printTable(lines, err);
         return lines;
+    }
+
+    /**
+     * A sentence when the engine refused sessions for want of room: in napt-cps the frames it
+     * drops are not sent again, so a full table ends the run at 0 new sessions/s, which says
+     * nothing about speed. Null otherwise.
+     */
+    static String tableFull(String token, Setup s, Map<String, Object> json) {
+        String detail = json.get("drop_detail") + " " + json.get("drop_detail_before_window");
+        if (!detail.contains("nat_sessions_full")) {
+            return null;
+        }
+        return "bench: " + token + ": the session table (" + s.maxSessions() + " sessions) filled and refused new"
+                + " ones (" + detail.trim() + "): sessions live for their timeout plus up to a tick of the expiry"
+                + " wheel, so the table needs room for that long at the rate measured; --max-sessions sets its size";
     }
 
     /** Uses 2 MiB hugepages when asked or, by default, when a hugetlbfs mount has enough free pages. */

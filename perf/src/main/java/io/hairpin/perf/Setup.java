@@ -51,8 +51,12 @@ final class Setup {
     static final int SWAP_HOSTS = 16;
     /** UDP ports a NAPT pool address has for internal ports ≥ 1024 (1024..65535), per worker. */
     static final int HIGH_PORTS = 65535 - 1024 + 1;
-    /** napt-cps: sessions live ≈ 1 s; the table holds about 3.5 s of new sessions at 1.2 M/s. */
-    static final int CPS_MAX_SESSIONS = 1 << 22;
+    /**
+     * napt-cps: sessions live ≈ 1.1 s (the timeout and up to a wheel tick), and before the first
+     * expires the engine makes up to ≈ 4 M/s on a quiet host, so 2^22 could fill; 2^23 holds
+     * 2 s at that rate.
+     */
+    static final int CPS_MAX_SESSIONS = 1 << 23;
     static final int CPS_TIMEOUT_S = 1;
     static final int CPS_POOL = 256;
     static final int CPS_HOSTS = 1 << 14;
@@ -425,7 +429,7 @@ final class Setup {
      * sends client(g) → server for g = 0, 1, 2, … (16384 hosts × ports 1024..65535, so no tuple
      * comes back within 10^9 flows); the WAN mirror takes each translated packet and re-injects it
      * into the LAN port as the next new flow (CROSS), so there is no reply direction. Sessions
-     * expire after 1 s (UDP, or TCP transitory for SYN) and the table holds 2^22. Filtering is the
+     * expire after 1 s (UDP, or TCP transitory for SYN) and the table holds 2^23. Filtering is the
      * product's default, address-dependent, or with {@code apdf} address-and-port-dependent (as
      * pf and Linux conntrack filter), under which no mapping is indexed by its external endpoint.
      */
