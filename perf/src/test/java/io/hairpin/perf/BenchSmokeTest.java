@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs the benchmark in-process for a few seconds on 4 KiB pages and checks its output is
  * well-formed, that the engine forwarded packets and that the NAT scenarios translated them
- * (1:1, and NAPT with 1000 sessions opened first and then rotated through), that rule-swap lost
+ * (1:1, NAPT with 1000 sessions opened first and then rotated through, and NAPT opening a new
+ * session with every packet, whose table must not fill in the run), that rule-swap lost
  * and mistranslated nothing while the rule sets were swapped under the worker, that imix carried
  * its mix of frame sizes, and that the lines of the scenarios the C reference covers carry its
  * figures (run right after the engine). Says nothing about speed. This is the only test of the
@@ -33,26 +34,27 @@ class BenchSmokeTest {
     void forwardsAndTranslatesPacketsAndPrintsOneJsonLinePerScenario() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "rule-swap", "imix",
+        Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "rule-swap", "imix", "napt-cps",
                 "--no-huge", "--mem", "512",
                 "--duration", "0.4", "--warmup", "0.2", "--packets", "256"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(6, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
+        assertEquals(7, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         Map<String, String> mirror = parse(lines.get(0));
         Map<String, String> forward = parse(lines.get(1));
         Map<String, String> binat = parse(lines.get(2));
         Map<String, String> napt = parse(lines.get(3));
         Map<String, String> swap = parse(lines.get(4));
         Map<String, String> imix = parse(lines.get(5));
+        Map<String, String> cps = parse(lines.get(6));
         assertEquals("\"mirror-only\"", mirror.get("scenario"));
         assertEquals("\"forward\"", forward.get("scenario"));
         assertEquals("\"binat\"", binat.get("scenario"));
         assertEquals("\"1\"", binat.get("variant"));
         assertEquals("\"napt-established\"", napt.get("scenario"));
         assertEquals("\"1000\"", napt.get("variant"));
-        for (Map<String, String> j : List.of(mirror, forward, binat, napt, swap, imix)) {
+        for (Map<String, String> j : List.of(mirror, forward, binat, napt, swap, imix, cps)) {
             for (String key : List.of("mode", "workers", "sessions", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
                     "bytes_per_packet", "bytes_per_session", "gc_count", "duration_s", "hugepages", "engine_jar")) {
                 assertTrue(j.containsKey(key), key + " missing from " + j);
@@ -66,18 +68,18 @@ class BenchSmokeTest {
             assertEquals("0", j.get("lost"), "packets lost: " + j);
             assertEquals("0", j.get("bad_checksums"), "checksums broken: " + j);
         }
-        for (Map<String, String> j : List.of(forward, binat, napt, swap, imix)) {
+        for (Map<String, String> j : List.of(forward, binat, napt, swap, imix, cps)) {
             assertEquals("0", j.get("drops"), "the engine dropped packets: " + j);
             assertFalse(j.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + j);
         }
-        for (Map<String, String> j : List.of(binat, napt, swap, imix)) {
+        for (Map<String, String> j : List.of(binat, napt, swap, imix, cps)) {
             assertTrue(Long.parseLong(j.get("nat_translated")) > 0, "nothing translated: " + j);
             assertEquals("1.0", j.get("translated_per_packet"), "every packet is translated: " + j);
             assertEquals("0", j.get("mistranslated"), "the mirror saw mistranslated packets: " + j);
             assertEquals("\"\"", j.get("drop_detail"), "drops: " + j);
             assertTrue(Double.parseDouble(j.get("bytes_per_session")) > 0, "footprint: " + j);
         }
-        for (Map<String, String> j : List.of(forward, binat, napt, imix)) {
+        for (Map<String, String> j : List.of(forward, binat, napt, imix, cps)) {
             // the C reference ran right after the engine, in the same invocation
             assertTrue(Double.parseDouble(j.get("c_reference_mpps")) > 0, "C reference rate: " + j);
             assertTrue(Double.parseDouble(j.get("c_reference_cycles_per_pkt")) > 0, "C reference cycles: " + j);
@@ -94,6 +96,14 @@ class BenchSmokeTest {
         assertEquals("0", binat.get("sessions"), "1:1 is stateless: " + binat);
         assertEquals("1000", napt.get("sessions"), "sessions in use: " + napt);
         assertEquals("1000", napt.get("sessions_at_window_start"), "sessions opened before the window: " + napt);
+        // napt-cps: every packet in the window opened a session, none was refused (drops is 0
+        // above: a full table would have dropped every frame in flight), and none expired yet
+        // (warm-up and window take 0.6 s, the timeout is 1 s)
+        assertEquals("\"napt-cps\"", cps.get("scenario"));
+        assertEquals(Long.parseLong(cps.get("sessions_at_window_start")) + Long.parseLong(cps.get("packets")),
+                Long.parseLong(cps.get("sessions")), "one new session per packet: " + cps);
+        assertTrue(Double.parseDouble(cps.get("new_sessions_per_s")) > 0, "new sessions/s: " + cps);
+        assertEquals("\"\"", cps.get("drop_detail_before_window"), "drops in the warm-up: " + cps);
 
         // rule-swap: the control thread swapped A and B under the worker; every swap was picked up,
         // packets went out under both sets, and each came back to its own host
