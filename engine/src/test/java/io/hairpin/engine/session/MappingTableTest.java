@@ -259,11 +259,11 @@ class MappingTableTest {
     /** A session in the oracle: its mapping, its flow 0 key and rewrite, whether it is its mapping's first. */
     private record Live(int mapping, long k1, long k2, long rk1, long rk2, boolean first) {
         long revK1() {
-            return Long.rotateLeft(rk1, 32);
+            return SessionTableTest.reverseK1(rk1);
         }
 
         long revK2() {
-            return (rk2 & 0xFFFF_FFFF_0000_0000L) | ((rk2 & 0xFFFF) << 16) | ((rk2 >>> 16) & 0xFFFF);
+            return SessionTableTest.reverseK2(rk2);
         }
     }
 
@@ -311,9 +311,7 @@ class MappingTableTest {
                 }
                 long rk1 = (long) t.externalIp(m) << 32 | (remote & 0xFFFF_FFFFL);
                 long rk2 = (long) proto << 32 | (long) t.externalPort(m) << 16 | remotePort;
-                long revK1 = Long.rotateLeft(rk1, 32);
-                long revK2 = (long) proto << 32 | (long) remotePort << 16 | t.externalPort(m);
-                if (flowOf(s, t, revK1, revK2) >= 0) {
+                if (flowOf(s, t, SessionTableTest.reverseK1(rk1), SessionTableTest.reverseK2(rk2)) >= 0) {
                     continue; // cannot happen to a new mapping's
                 }
                 int id = first ? s.createUnindexed(k1, k2, rk1, rk2, 0, 1L << 40) : s.create(k1, k2, rk1, rk2, 0, 1L << 40);

@@ -50,8 +50,12 @@ class SessionTableTest {
     /** Records what the listener saw. */
     static final class Recorder implements SessionTable.ExpiryListener {
         final List<Integer> sessions = new ArrayList<>();
-        SessionTable table;
+        final SessionTable table;
         long lastTag = Long.MIN_VALUE;
+
+        Recorder(SessionTable table) {
+            this.table = table;
+        }
 
         @Override
         public void expired(int session) {
@@ -176,8 +180,7 @@ class SessionTableTest {
     @Test
     void anUnindexedSessionIsNotLookedUpButLivesAndExpiresAsAnother() {
         SessionTable t = new SessionTable(4);
-        Recorder r = new Recorder();
-        r.table = t;
+        Recorder r = new Recorder(t);
         long now = 1000 * SECOND;
         long fk1 = k1(0x0a000002, 0x08080808);
         long fk2 = k2(UDP, 5000, 53);
@@ -215,8 +218,7 @@ class SessionTableTest {
     @Test
     void expiryHonoursTouch() {
         SessionTable t = new SessionTable(16);
-        Recorder r = new Recorder();
-        r.table = t;
+        Recorder r = new Recorder(t);
         long now = 1000 * SECOND;
         int a = createWithReturn(t, 1, 1, 2, 2, now, 30 * SECOND);
         int b = createWithReturn(t, 3, 3, 4, 4, now, 30 * SECOND);
@@ -241,8 +243,7 @@ class SessionTableTest {
     @Test
     void shorteningTouchTakesEffect() {
         SessionTable t = new SessionTable(16);
-        Recorder r = new Recorder();
-        r.table = t;
+        Recorder r = new Recorder(t);
         int s = createWithReturn(t, 1, 1, 2, 2, 0, 7440 * SECOND);
         assertEquals(0, t.expire(200 * SECOND, 10, r));
         t.touch(s, 200 * SECOND, 240 * SECOND); // FIN seen: transitory timeout
@@ -256,8 +257,7 @@ class SessionTableTest {
     void expiryOrderLimitAndCounts() {
         // 1 µs ticks so every session has its own tick
         SessionTable t = new SessionTable(1000, 10, 12, 7);
-        Recorder r = new Recorder();
-        r.table = t;
+        Recorder r = new Recorder(t);
         Random rnd = new Random(3);
         List<Integer> order = new ArrayList<>();
         for (int i = 0; i < 500; i++) {
@@ -294,8 +294,7 @@ class SessionTableTest {
     @Test
     void longPauseVisitsEachBucketOnceAndStillExpiresEverything() {
         SessionTable t = new SessionTable(64, 2, 3, 9); // 4 ns ticks, 8 buckets: heavy wrapping
-        Recorder r = new Recorder();
-        r.table = t;
+        Recorder r = new Recorder(t);
         for (int i = 0; i < 64; i++) {
             createWithReturn(t, i, 1, i, 2, 0, i * 10L);
         }
