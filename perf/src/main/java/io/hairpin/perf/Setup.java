@@ -431,7 +431,7 @@ final class Setup {
      * into the LAN port as the next new flow (CROSS), so there is no reply direction. Sessions
      * expire after 1 s (UDP, or TCP transitory for SYN) and the table holds 2^23. Filtering is the
      * product's default, address-dependent, or with {@code apdf} address-and-port-dependent (as
-     * pf and Linux conntrack filter), under which no mapping is indexed by its external endpoint.
+     * pf and Linux conntrack filter).
      */
     static Setup naptCps(int proto, boolean apdf, int maxSessions) {
         int[] pool = pool(CPS_POOL);
