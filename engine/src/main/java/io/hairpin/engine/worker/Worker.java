@@ -126,6 +126,8 @@ public final class Worker implements Agent {
     private final long[] burstRoute = new long[BURST];
     /** {@link #touchSessionEntries}' finds, loads only. */
     private final long[] burstEntry = new long[BURST];
+    /** The flow cache stands aside for the whole burst, on the session path ({@link #classifyAside}). */
+    private boolean burstAside;
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
     private boolean burstLookedUp;
     /** Scratch of {@link #lookUpSessions}: the eligible packets' tuples, positions and flows. */
@@ -423,6 +425,11 @@ public final class Worker implements Agent {
     private long classify(int port, int n) {
         final int iface = fastIface[port];
         final long mac = fastMac[port];
+        burstAside = sessionPath && flowBypass >= n;
+        if (burstAside) {
+            flowBypass -= n;
+            return classifyAside(iface, mac, n);
+        }
         long bytes = 0;
         for (int i = 0; i < n; i++) {
             long m = Mem.nativeLong(rxAddr + 8L * i);
@@ -437,36 +444,67 @@ public final class Worker implements Agent {
                 }
                 lookup = false; // still classified: the established-session path may take it
             }
-            if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
+            if (!parse(m, len, i, iface, mac)) {
                 continue;
             }
-            // five loads, taken apart as a little-endian host lays them out (as FlowCache requires)
-            long f = Mbuf.data(m);
-            long ip = f + Ethernet.HEADER_LEN;
-            long eth0 = Mem.nativeLong(f);      // destination MAC, source MAC's first two bytes
-            long eth1 = Mem.nativeLong(f + 8);  // source MAC's last four, EtherType, version and IHL, TOS
-            long h0 = Mem.nativeLong(ip);       // version and IHL, TOS, total length, id, flags and offset
-            long h1 = Mem.nativeLong(ip + 8);   // TTL, protocol, checksum, source
-            long h2 = Mem.nativeLong(ip + 16);  // destination, ports
-            int total = Short.reverseBytes((short) (h0 >>> 16)) & 0xffff;
-            int proto = (int) (h1 >>> 8) & 0xff;
-            if (((eth1 >>> 32) & 0xff_ffff) != IPV4_IHL5_LE || total > len - Ethernet.HEADER_LEN
-                    || ((h0 >>> 48) & FRAGMENT_BITS_LE) != 0 || (h1 & 0xff) <= 1
-                    || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
-                    || (eth0 & 0xffff_ffff_ffffL) != mac || !Checksum.headerOk20(h0, h1, (int) h2)) {
-                continue;
-            }
-            long k1 = ((long) Integer.reverseBytes((int) (h1 >>> 32)) << 32)
-                    | (Integer.reverseBytes((int) h2) & 0xffffffffL);
-            long k2 = FlowCache.k2(iface, proto, Integer.reverseBytes((int) (h2 >>> 32)));
-            burstK1[i] = k1;
-            burstK2[i] = k2;
+            long k1 = burstK1[i];
+            long k2 = burstK2[i];
             burstBucket[i] = lookup ? flows.bucket(k1, k2) : BYPASSED;
             if (sessionPath && !lookup) {
                 burstSource[i] = flows.bucket(k1 & SOURCE_MASK, FlowCache.sourceK2(iface));
             }
         }
         return bytes;
+    }
+
+    /**
+     * {@link #classify} of a burst the flow cache stands aside for, on the session path: a loop
+     * of its own, so that C2 compiles it without the cache's branches.
+     */
+    private long classifyAside(int iface, long mac, int n) {
+        long bytes = 0;
+        for (int i = 0; i < n; i++) {
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            int len = Mbuf.dataLen(m);
+            bytes += len;
+            if (!parse(m, len, i, iface, mac)) {
+                burstBucket[i] = 0;
+                continue;
+            }
+            burstBucket[i] = BYPASSED;
+            burstSource[i] = flows.bucket(burstK1[i] & SOURCE_MASK, FlowCache.sourceK2(iface));
+        }
+        return bytes;
+    }
+
+    /**
+     * Whether packet m (len bytes, burst position i) may take the fast path; if so, its flow key
+     * goes to burstK1[i] and burstK2[i].
+     */
+    private boolean parse(long m, int len, int i, int iface, long mac) {
+        if (iface < 0 || len < Ethernet.HEADER_LEN + Ipv4.MIN_HEADER_LEN + 8 || Mbuf.nbSegs(m) != 1) {
+            return false;
+        }
+        // five loads, taken apart as a little-endian host lays them out (as FlowCache requires)
+        long f = Mbuf.data(m);
+        long ip = f + Ethernet.HEADER_LEN;
+        long eth0 = Mem.nativeLong(f);      // destination MAC, source MAC's first two bytes
+        long eth1 = Mem.nativeLong(f + 8);  // source MAC's last four, EtherType, version and IHL, TOS
+        long h0 = Mem.nativeLong(ip);       // version and IHL, TOS, total length, id, flags and offset
+        long h1 = Mem.nativeLong(ip + 8);   // TTL, protocol, checksum, source
+        long h2 = Mem.nativeLong(ip + 16);  // destination, ports
+        int total = Short.reverseBytes((short) (h0 >>> 16)) & 0xffff;
+        int proto = (int) (h1 >>> 8) & 0xff;
+        if (((eth1 >>> 32) & 0xff_ffff) != IPV4_IHL5_LE || total > len - Ethernet.HEADER_LEN
+                || ((h0 >>> 48) & FRAGMENT_BITS_LE) != 0 || (h1 & 0xff) <= 1
+                || !(proto == Ipv4.PROTO_UDP ? total >= 28 : proto == Ipv4.PROTO_TCP && total >= 40)
+                || (eth0 & 0xffff_ffff_ffffL) != mac || !Checksum.headerOk20(h0, h1, (int) h2)) {
+            return false;
+        }
+        burstK1[i] = ((long) Integer.reverseBytes((int) (h1 >>> 32)) << 32)
+                | (Integer.reverseBytes((int) h2) & 0xffffffffL);
+        burstK2[i] = FlowCache.k2(iface, proto, Integer.reverseBytes((int) (h2 >>> 32)));
+        return true;
     }
 
     /**
@@ -596,7 +634,7 @@ public final class Worker implements Agent {
                 i++;
                 continue;
             }
-            i = cached(port, i, n);
+            i = burstAside ? uncached(i, n) : cached(port, i, n);
             if (i < n) {
                 frame(Mem.nativeLong(rxAddr + 8L * i), port);
                 fillArmed = false;
@@ -680,6 +718,21 @@ public final class Worker implements Agent {
             fastHits++;
             flowHits++;
             sendAsEntry(m, f, total, e, macTail);
+        }
+        return n;
+    }
+
+    /**
+     * {@link #cached} for a burst the flow cache stands aside for ({@link #classifyAside}): each
+     * packet tries the established-session path. Returns the index of the first packet it cannot
+     * take, or n.
+     */
+    private int uncached(int from, int n) {
+        for (int i = from; i < n; i++) {
+            long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+            if (burstBucket[i] == 0 || !established(Mem.nativeLong(rxAddr + 8L * i), i, burstK1[i], burstK2[i], stamp)) {
+                return i;
+            }
         }
         return n;
     }
