@@ -11,7 +11,9 @@
 # Runs perf/bench.sh SCENARIO --no-cref --no-harness with a window long enough to sample SECONDS
 # (default 5) after the warm-up, with the JIT's symbol map (jcmd Compiler.perfmap), and leaves
 # perf.data in perf/target/profile.data and the per-method report in perf/target/profile.txt.
-# BENCH_NO_BUILD=1 reuses the last build, as for bench.sh.
+# BENCH_NO_BUILD=1 reuses the last build, as for bench.sh. PROFILE_ASM=METHOD also has the JVM
+# print the engine's compiled code (perf/target/profile-jvm.log) and lists METHOD's (a substring
+# of its name, e.g. Worker::established) hottest instructions, disassembled (perf/annotate.py).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -33,6 +35,13 @@ jcmd="$HAIRPIN_JDK/bin/jcmd"
 warmup=3
 data="$here/target/profile.data"
 mkdir -p "$here/target"
+jvm_log="$here/target/profile-jvm.log"
+if [[ -n "${PROFILE_ASM:-}" ]]; then
+    command -v objdump >/dev/null || { say "PROFILE_ASM needs objdump (apt-get install binutils)"; exit 1; }
+    rm -f "$jvm_log"
+    asm="-XX:+UnlockDiagnosticVMOptions -XX:CompileCommand=print,io.hairpin.engine.*::*"
+    export BENCH_JVM_OPTS="${BENCH_JVM_OPTS:-} $asm -XX:+LogVMOutput -XX:LogFile=$jvm_log -XX:-DisplayVMOutput -Xlog:disable -Xlog:all=warning:stderr"
+fi
 
 "$here/bench.sh" "$scenario" --no-cref --no-harness --warmup "$warmup" --duration $((seconds + 4)) "$@" \
     > "$here/target/profile.json" 2> "$here/target/profile.log" &
@@ -63,6 +72,10 @@ echo
 awk '/io\.hairpin\.engine/ {e += $1} /io\.hairpin\.perf\.Mirror/ {m += $1}
      END {if (m > 0) printf "engine %.1f %% of samples, harness (Mirror) %.1f %%: %.2f engine samples per harness sample\n", e, m, e / m}' \
     "$report"
+if [[ -n "${PROFILE_ASM:-}" ]]; then
+    echo
+    python3 "$here/annotate.py" "$jvm_log" "$data" "$PROFILE_ASM" 40 | sed -n '/samples, the/,$p'
+fi
 rm -f "/tmp/perf-$pid.map" # the JIT's symbol map, only for perf report
 jq -r '"\(.scenario)\(if .variant then ":" + .variant else "" end): \(.forwarded_mpps) Mpps, \(.cycles_per_pkt_on_cpu) on-CPU cycles/packet over the whole window"' \
     "$here/target/profile.json"
