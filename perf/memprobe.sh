@@ -2,7 +2,8 @@
 # What this machine's memory allows one core, whatever program runs on it
 # (perf/src/main/c/memprobe.c): per table size, the latency of one miss (chase), the cost of
 # a random line when loads are independent (stream), and of a two-line hash table lookup
-# (slot, then record) batched and one at a time. One JSON line per size on stdout.
+# (slot, then record) batched, one at a time, and pipelined a burst ahead with prefetches. One
+# JSON line per size on stdout.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
 #

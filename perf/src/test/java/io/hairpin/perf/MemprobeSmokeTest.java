@@ -39,7 +39,8 @@ class MemprobeSmokeTest {
         }
         assertEquals("4", j.get("mib"));
         assertTrue(List.of("\"2MiB-hugetlb\"", "\"4KiB+THP-advised\"").contains(j.get("pages")), lines.get(0));
-        for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns")) {
+        for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns",
+                "lookup_pipelined_ns")) {
             assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + lines.get(0));
         }
         assertTrue(Double.parseDouble(j.get("chase_ns")) > Double.parseDouble(j.get("stream_ns_per_line")),
