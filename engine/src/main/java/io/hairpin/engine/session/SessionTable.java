@@ -501,13 +501,15 @@ public final class SessionTable {
         if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {
             return -1;
         }
+        // the hashes only serve the probes and the entries: none for a first session while no
+        // session is indexed (a new flow's usual case)
         final boolean check = indexFlows || indexed > 0;
-        final long hF = hash(k1Fwd, k2Fwd);
+        final long hF = check ? hash(k1Fwd, k2Fwd) : 0;
         int pF = check ? probe(k1Fwd, k2Fwd, hF) : -1;
         if (pF >= 0) {
             return -1;
         }
-        final long hR = hash(k1Rev, k2Rev);
+        final long hR = check ? hash(k1Rev, k2Rev) : 0;
         int pR = check ? probe(k1Rev, k2Rev, hR) : -1;
         if (pR >= 0) {
             return -1;
