@@ -3,9 +3,11 @@
 # (perf/src/main/c/memprobe.c): per table size, the latency of one miss (chase), the cost of
 # a random line when loads are independent (stream), and of a two-line hash table lookup
 # (slot, then record) batched, one at a time, and pipelined a burst ahead with prefetches. One
-# JSON line per size on stdout.
+# JSON line per size on stdout. --split INDEX_MIB RECORD_MIB (repeatable) times napt-established's
+# lookups over an index and records of those sizes instead (memprobe.c says how), one line each.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
+#   perf/memprobe.sh [--cpu N] [--rounds R] --split 32 64 --split 16 64
 #
 # As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
 # afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
@@ -21,14 +23,16 @@ bin="$here/target/c-obj/memprobe"
 cpu=0
 rounds=5
 sizes=()
+splits=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --cpu) cpu="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
+        --split) splits+=("$2 $3"); shift 3 ;;
         *) sizes+=("$1"); shift ;;
     esac
 done
-[[ ${#sizes[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
+[[ ${#sizes[@]} -gt 0 || ${#splits[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
 
 say() { echo "memprobe.sh: $*" >&2; }
 
@@ -47,6 +51,10 @@ largest=0
 for s in "${sizes[@]}"; do
     (( s > largest )) && largest=$s
 done
+for pair in "${splits[@]}"; do
+    read -r i r <<< "$pair"
+    (( i + r > largest )) && largest=$(( i + r ))
+done
 if [[ "$(id -u)" == 0 ]]; then
     trap restore EXIT
     free="$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)"
@@ -61,4 +69,8 @@ fi
 
 for s in "${sizes[@]}"; do
     "$bin" "$s" "$cpu" "$rounds"
+done
+for pair in "${splits[@]}"; do
+    read -r i r <<< "$pair"
+    "$bin" split "$i" "$r" "$cpu" "$rounds"
 done

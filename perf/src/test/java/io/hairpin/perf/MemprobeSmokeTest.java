@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs memprobe (built by this module's make) on a 4 MiB table for one round and checks its line
- * is well-formed. Says nothing about this machine's figures, only that they are figures of the
+ * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split
+ * mode, and checks each line is well-formed. Says nothing about this machine's figures, only that they are figures of the
  * right kind: a load that waits for the previous one costs more than a load that does not.
  */
 class MemprobeSmokeTest {
@@ -24,27 +25,42 @@ class MemprobeSmokeTest {
 
     @Test
     void printsOneWellFormedLineWhereADependentLoadCostsMoreThanAnIndependentOne() throws Exception {
+        Map<String, String> j = run("4", "0", "1");
+        assertEquals("4", j.get("mib"));
+        assertTrue(List.of("\"2MiB-hugetlb\"", "\"4KiB+THP-advised\"").contains(j.get("pages")), j.toString());
+        for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns",
+                "lookup_pipelined_ns")) {
+            assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + j);
+        }
+        assertTrue(Double.parseDouble(j.get("chase_ns")) > Double.parseDouble(j.get("stream_ns_per_line")),
+                "a chase's loads wait for each other, a stream's do not: " + j);
+    }
+
+    @Test
+    void splitModeTimesAnIndexAndRecordsOfTheSizesAsked() throws Exception {
+        Map<String, String> j = run("split", "2", "4", "0", "1");
+        assertEquals("2", j.get("index_mib"));
+        assertEquals("4", j.get("record_mib"));
+        assertTrue(Double.parseDouble(j.get("split_lookup_ns")) > 0, j.toString());
+    }
+
+    /** Runs memprobe with these arguments; its one line's fields. */
+    private static Map<String, String> run(String... args) throws Exception {
         Path bin = Path.of("target", "c-obj", "memprobe");
         assertTrue(Files.isExecutable(bin), bin.toAbsolutePath() + " was not built");
-        Process p = new ProcessBuilder(bin.toString(), "4", "0", "1").redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(bin.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "memprobe did not finish in 60 s");
         List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         assertEquals(0, p.exitValue(), "memprobe failed: " + lines);
         assertEquals(1, lines.size(), "one line: " + lines);
-
         Map<String, String> j = new HashMap<>();
         Matcher m = FIELD.matcher(lines.get(0));
         while (m.find()) {
             j.put(m.group(1), m.group(2));
         }
-        assertEquals("4", j.get("mib"));
-        assertTrue(List.of("\"2MiB-hugetlb\"", "\"4KiB+THP-advised\"").contains(j.get("pages")), lines.get(0));
-        for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns",
-                "lookup_pipelined_ns")) {
-            assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + lines.get(0));
-        }
-        assertTrue(Double.parseDouble(j.get("chase_ns")) > Double.parseDouble(j.get("stream_ns_per_line")),
-                "a chase's loads wait for each other, a stream's do not: " + lines.get(0));
+        return j;
     }
 
     @Test
