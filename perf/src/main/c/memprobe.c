@@ -161,6 +161,18 @@ static double lookup_pipelined(const uint64_t *t, uint64_t lines, uint64_t n)
     return (t1 - t0) / (double) n;
 }
 
+static int pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+        fprintf(stderr, "memprobe: cannot run on CPU %d: %s\n", cpu, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
 static void *map_table(size_t bytes, const char **pages)
 {
     *pages = "2MiB-hugetlb";
@@ -222,16 +234,12 @@ static int split_main(int argc, char **argv)
         fprintf(stderr, "memprobe: INDEX_MIB and RECORD_MIB must be powers of two and ROUNDS at least 1\n");
         return 2;
     }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-        fprintf(stderr, "memprobe: cannot run on CPU %d: %s\n", cpu, strerror(errno));
+    if (!pin(cpu)) {
         return 1;
     }
-    const char *pages, *record_pages;
+    const char *pages;
     uint64_t *index = map_table((size_t) index_mib << 20, &pages);
-    uint64_t *rec = map_table((size_t) record_mib << 20, &record_pages);
+    uint64_t *rec = map_table((size_t) record_mib << 20, &pages);
     uint64_t slots_half = ((uint64_t) index_mib << 20) / 16;
     double best = 1e18;
     for (int r = 0; r < rounds; r++) {
@@ -264,26 +272,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "memprobe: MIB must be a power of two and ROUNDS at least 1\n");
         return 2;
     }
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-        fprintf(stderr, "memprobe: cannot run on CPU %d: %s\n", cpu, strerror(errno));
+    if (!pin(cpu)) {
         return 1;
     }
     size_t bytes = (size_t) mib << 20;
-    const char *pages = "2MiB-hugetlb";
-    uint64_t *t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-    if (t == MAP_FAILED) {
-        pages = "4KiB+THP-advised";
-        t = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (t == MAP_FAILED) {
-            fprintf(stderr, "memprobe: cannot map %llu MiB: %s\n", (unsigned long long) mib, strerror(errno));
-            return 1;
-        }
-        madvise(t, bytes, MADV_HUGEPAGE);
-    }
-    memset(t, 1, bytes);
+    const char *pages;
+    uint64_t *t = map_table(bytes, &pages);
     uint64_t lines = bytes / LINE;
     make_chase(t, lines, 12345);
     uint64_t n = 1u << 24;
