@@ -556,7 +556,7 @@ public final class Worker implements Agent {
      */
     private long touchSessionEntries(int n) {
         final long[] entries = burstEntry;
-        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+        long stamp = stamp();
         for (int i = 0; i < n; i++) {
             long b = burstBucket[i];
             entries[i] = b == 0 || b == BYPASSED ? 0 : flows.findIn(b, burstK1[i], burstK2[i], stamp, now);
@@ -612,6 +612,14 @@ public final class Worker implements Agent {
         return sum;
     }
 
+    /**
+     * The stamp a flow-cache entry is valid under now: the snapshot's version and the neighbour
+     * table's, which another worker may change at any time, so it is read at each use.
+     */
+    private long stamp() {
+        return flowStamp ^ (neighbors.version() & 0xffffffffL);
+    }
+
     private void fastPorts(Snapshot s) {
         fastIface = new int[physicalPorts];
         fastMac = new long[physicalPorts];
@@ -662,7 +670,7 @@ public final class Worker implements Agent {
             long m = Mem.nativeLong(rxAddr + 8L * i);
             long k1 = burstK1[i];
             long k2 = burstK2[i];
-            long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+            long stamp = stamp();
             long e = 0;
             if (b != BYPASSED) {
                 e = flows.findIn(b, k1, k2, stamp, now);
@@ -729,7 +737,7 @@ public final class Worker implements Agent {
      */
     private int uncached(int from, int n) {
         for (int i = from; i < n; i++) {
-            long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL);
+            long stamp = stamp();
             if (burstBucket[i] == 0 || !established(Mem.nativeLong(rxAddr + 8L * i), i, burstK1[i], burstK2[i], stamp)) {
                 return i;
             }
@@ -891,8 +899,7 @@ public final class Worker implements Agent {
     private void fillEstablished(int egress, int nextHop) {
         if (sourceFillArmed) {
             sourceFillArmed = false;
-            long e = flows.put(sourceK1, sourceK2, flowStamp ^ (neighbors.version() & 0xffffffffL), now,
-                    flows.expiry(now));
+            long e = flows.put(sourceK1, sourceK2, stamp(), now, flows.expiry(now));
             FlowCache.write(e, 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
         }
         if (routeFillArmed) {
@@ -904,7 +911,7 @@ public final class Worker implements Agent {
     /** A flow-cache entry for this key, unless the next hop is unresolved or stale or the egress tagged. */
     private void fillEntry(long k1, long k2, int egress, int nextHop, int newSrc, int newDst, int newPorts, int ipDelta,
                            int l4Delta, boolean translated) {
-        long stamp = flowStamp ^ (neighbors.version() & 0xffffffffL); // before the MAC: a change after it invalidates
+        long stamp = stamp(); // before the MAC: a change after it invalidates
         long mac = neighbors.mac(nextHop);
         if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
             return;
