@@ -44,6 +44,20 @@ class MemprobeSmokeTest {
         assertTrue(Double.parseDouble(j.get("split_lookup_ns")) > 0, j.toString());
     }
 
+    @Test
+    void splitModeRefusesSizesThatAreNotPowersOfTwoAndAMissingArgument() throws Exception {
+        for (List<String> args : List.of(List.of("split", "3", "4", "0", "1"), List.of("split", "2", "0", "0", "1"),
+                List.of("split", "2", "4", "0"))) {
+            List<String> command = new ArrayList<>(List.of(Path.of("target", "c-obj", "memprobe").toString()));
+            command.addAll(args);
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(2, p.exitValue(), args + ": " + out);
+            assertTrue(out.contains(args.size() == 5 ? "powers of two" : "usage:"), args + ": " + out);
+        }
+    }
+
     /** Runs memprobe with these arguments; its one line's fields. */
     private static Map<String, String> run(String... args) throws Exception {
         Path bin = Path.of("target", "c-obj", "memprobe");
