@@ -176,11 +176,22 @@ final class RecordIndex {
      * candidates' records before it checks them ({@link MappingTable#firstFlows}).
      */
     int candidate(long key, int i) {
-        int j = nextWithFingerprint(hash(key) & HI, i);
-        if (j < 0) {
-            return ABSENT;
+        long fp = hash(key) & HI;
+        long v0 = slots[i];
+        long v1 = slots[(i + 1) & mask];
+        // The first match is slot i or i + 1 for 90 % of keys at a load of 0.48, and which of the
+        // two is no pattern a predictor learns: chosen with arithmetic, not the walk's loop exit,
+        // which is mispredicted for each key past its home. load(i) brought both slots in.
+        long d = (v0 & HI) ^ fp;
+        long past = -((d | -d) >>> 63); // all ones when slot i's fingerprint is not fp
+        long v = v0 ^ ((v0 ^ v1) & past);
+        if (v0 == 0 || v == 0 || (v & HI) != fp) {
+            int j = nextWithFingerprint(fp, i);
+            if (j < 0) {
+                return ABSENT;
+            }
+            v = slots[j];
         }
-        long v = slots[j];
         return (v & FIRST) == 0 ? DIRECT : (int) (v & ID) - 1;
     }
 
@@ -194,9 +205,9 @@ final class RecordIndex {
         return (int) (hash(key) >>> 32) & mask;
     }
 
-    /** {@link LinearProbing#loadPair} of slot i. */
+    /** {@link LinearProbing#loadRun} from slot i. */
     long load(int i) {
-        return LinearProbing.loadPair(slots, mask, i);
+        return LinearProbing.loadRun(slots, mask, i);
     }
 
     long footprintBytes() {

@@ -775,7 +775,7 @@ public final class SessionTable {
         long sum = 0;
         for (int i = 0; i < 2 * due; i++) {
             if (aheadSlots[i] >= 0) {
-                sum += LinearProbing.loadPair(index, mask, aheadSlots[i]);
+                sum += LinearProbing.loadRun(index, mask, aheadSlots[i]);
             }
         }
         prefetched = sum + listener.willExpire(ahead, due);
