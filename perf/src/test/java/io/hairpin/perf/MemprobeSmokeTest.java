@@ -48,26 +48,24 @@ class MemprobeSmokeTest {
     void splitModeRefusesSizesThatAreNotPowersOfTwoAndAMissingArgument() throws Exception {
         for (List<String> args : List.of(List.of("split", "3", "4", "0", "1"), List.of("split", "2", "0", "0", "1"),
                 List.of("split", "2", "4", "0"))) {
-            List<String> command = new ArrayList<>(List.of(Path.of("target", "c-obj", "memprobe").toString()));
-            command.addAll(args);
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-            assertEquals(2, p.exitValue(), args + ": " + out);
-            assertTrue(out.contains(args.size() == 5 ? "powers of two" : "usage:"), args + ": " + out);
+            Exit e = memprobe(10, args.toArray(String[]::new));
+            assertEquals(2, e.code(), args + ": " + e.output());
+            assertTrue(e.output().contains(args.size() == 5 ? "powers of two" : "usage:"), args + ": " + e.output());
         }
+    }
+
+    @Test
+    void refusesASizeThatIsNotAPowerOfTwo() throws Exception {
+        Exit e = memprobe(10, "3", "0", "1");
+        assertEquals(2, e.code(), e.output());
+        assertTrue(e.output().contains("power of two"), e.output());
     }
 
     /** Runs memprobe with these arguments; its one line's fields. */
     private static Map<String, String> run(String... args) throws Exception {
-        Path bin = Path.of("target", "c-obj", "memprobe");
-        assertTrue(Files.isExecutable(bin), bin.toAbsolutePath() + " was not built");
-        List<String> command = new ArrayList<>(List.of(bin.toString()));
-        command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "memprobe did not finish in 60 s");
-        List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-        assertEquals(0, p.exitValue(), "memprobe failed: " + lines);
+        Exit e = memprobe(60, args);
+        List<String> lines = e.output().lines().toList();
+        assertEquals(0, e.code(), "memprobe failed: " + lines);
         assertEquals(1, lines.size(), "one line: " + lines);
         Map<String, String> j = new HashMap<>();
         Matcher m = FIELD.matcher(lines.get(0));
@@ -77,13 +75,19 @@ class MemprobeSmokeTest {
         return j;
     }
 
-    @Test
-    void refusesASizeThatIsNotAPowerOfTwo() throws Exception {
-        Process p = new ProcessBuilder(Path.of("target", "c-obj", "memprobe").toString(), "3", "0", "1")
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS));
-        assertEquals(2, p.exitValue(), out);
-        assertTrue(out.contains("power of two"), out);
+    /** How a run of memprobe ended: its exit code and what it printed (stdout and stderr). */
+    private record Exit(int code, String output) {
+    }
+
+    /** Runs memprobe (built by this module's make) with these arguments, for at most the seconds given. */
+    private static Exit memprobe(int seconds, String... args) throws Exception {
+        Path bin = Path.of("target", "c-obj", "memprobe");
+        assertTrue(Files.isExecutable(bin), bin.toAbsolutePath() + " was not built");
+        List<String> command = new ArrayList<>(List.of(bin.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // waits first, so that a hung memprobe fails the test: what it prints (a line) fits the pipe
+        assertTrue(p.waitFor(seconds, TimeUnit.SECONDS), "memprobe did not finish in " + seconds + " s");
+        return new Exit(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 }
