@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class RecordIndexTest {
     private static final int STRIDE = 16;
+    private static final int KEY_OFFSET = 8;
     private static final int MAX = 700; // 1024 slots: a load up to 0.68, so long probe chains
 
     @Test
@@ -23,7 +24,7 @@ class RecordIndexTest {
         SessionTable sessions = new SessionTable(MAX, SessionTable.DEFAULT_TICK_SHIFT, 10, rnd.nextLong());
         try (Arena arena = Arena.ofConfined()) {
             long base = arena.allocate((long) MAX * STRIDE, 64).address();
-            RecordIndex index = new RecordIndex(MAX, rnd.nextLong(), base, STRIDE, 8, 0, sessions);
+            RecordIndex index = new RecordIndex(MAX, rnd.nextLong(), base, STRIDE, KEY_OFFSET, 0, sessions);
             Map<Long, Integer> named = new HashMap<>(); // key → its session, or DIRECT
             Map<Long, Integer> recordOf = new HashMap<>();
             int[] sessionOf = new int[MAX];
@@ -35,7 +36,7 @@ class RecordIndexTest {
                 if (keyAt[r] == 0) {
                     long key = rnd.nextLong() | 1;
                     keyAt[r] = key;
-                    Mem.nativeLong(base + (long) r * STRIDE + 8, key);
+                    Mem.nativeLong(base + (long) r * STRIDE + KEY_OFFSET, key);
                     index.put(key, r);
                     recordOf.put(key, r);
                     named.put(key, RecordIndex.DIRECT);
