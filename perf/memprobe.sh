@@ -2,7 +2,8 @@
 # What this machine's memory allows one core, whatever program runs on it
 # (perf/src/main/c/memprobe.c): per table size, the latency of one miss (chase), the cost of
 # a random line when loads are independent (stream), and of a two-line hash table lookup
-# (slot, then record) batched, one at a time, and pipelined a burst ahead with prefetches. One
+# (slot, then record) batched, one at a time, pipelined a burst ahead with prefetches, and staged a
+# burst apart with plain loads. One
 # JSON line per size on stdout. --split INDEX_MIB RECORD_MIB (repeatable) times napt-established's
 # lookups over an index and records of those sizes instead (memprobe.c says how), one line each.
 #

@@ -29,7 +29,7 @@ class MemprobeSmokeTest {
         assertEquals("4", j.get("mib"));
         assertTrue(List.of("\"2MiB-hugetlb\"", "\"4KiB+THP-advised\"").contains(j.get("pages")), j.toString());
         for (String key : List.of("chase_ns", "stream_ns_per_line", "lookup_batched_ns", "lookup_one_at_a_time_ns",
-                "lookup_pipelined_ns")) {
+                "lookup_pipelined_ns", "lookup_staged_loads_ns")) {
             assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + j);
         }
         assertTrue(Double.parseDouble(j.get("chase_ns")) > Double.parseDouble(j.get("stream_ns_per_line")),
