@@ -2,10 +2,10 @@
 # What this machine's memory allows one core, whatever program runs on it
 # (perf/src/main/c/memprobe.c): per table size, the latency of one miss (chase), the cost of
 # a random line when loads are independent (stream), and of a two-line hash table lookup
-# (slot, then record) batched, one at a time, pipelined a burst ahead with prefetches, and staged a
-# burst apart with plain loads. One
-# JSON line per size on stdout. --split INDEX_MIB RECORD_MIB (repeatable) times napt-established's
-# lookups over an index and records of those sizes instead (memprobe.c says how), one line each.
+# (slot, then record) batched, one at a time, pipelined a burst ahead with prefetches, and staged
+# a burst apart with plain loads. One JSON line per size on stdout. --split INDEX_MIB RECORD_MIB
+# (repeatable) times napt-established's lookups over an index and records of those sizes instead
+# (memprobe.c says how), one line each.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
 #   perf/memprobe.sh [--cpu N] [--rounds R] --split 32 64 --split 16 64

@@ -17,8 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split
- * mode, and checks each line is well-formed. Says nothing about this machine's figures, only that they are figures of the
- * right kind: a load that waits for the previous one costs more than a load that does not.
+ * mode, and checks each line is well-formed. Says nothing about this machine's figures, only
+ * that they are figures of the right kind: a load that waits for the previous one costs more than
+ * a load that does not.
  */
 class MemprobeSmokeTest {
     private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|-?[0-9.]+)");
