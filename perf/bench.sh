@@ -26,7 +26,9 @@
 # and runs with --no-huge. Builds native, engine and perf of this work tree with
 # `mvn -pl perf -am package` (the reactor; nothing is installed) and runs those jars, unless
 # BENCH_NO_BUILD=1 (then the classpath of the last build is reused). The JVM heap is BENCH_HEAP
-# (default 4g, which napt-cps and napt-established:10000000 need). JSON lines go to stdout, the table to stderr.
+# (default 4g, which napt-cps and napt-established:10000000 need). BENCH_ENGINE_JAR runs that engine
+# jar in place of this tree's (perf/ab.sh: another revision's engine, on this tree's native and perf).
+# JSON lines go to stdout, the table to stderr.
 set -euo pipefail
 
 # shellcheck source=usage.sh
@@ -59,6 +61,16 @@ for jar in engine/target/hairpin-engine- native/target/hairpin-native-; do
     [[ ":$classpath:" == *":$root/$jar"* ]] || { say "classpath does not use $root/$jar*.jar: $classpath"; exit 1; }
 done
 [[ "${BENCH_BUILD_ONLY:-0}" == 1 ]] && exit 0
+if [[ -n "${BENCH_ENGINE_JAR:-}" ]]; then
+    [[ -s "$BENCH_ENGINE_JAR" ]] || { say "BENCH_ENGINE_JAR: no such jar: $BENCH_ENGINE_JAR"; exit 1; }
+    swapped=""
+    IFS=: read -ra entries <<< "$classpath"
+    for e in "${entries[@]}"; do
+        [[ "$e" == "$root/engine/target/hairpin-engine-"*.jar ]] && e="$BENCH_ENGINE_JAR"
+        swapped="${swapped:+$swapped:}$e"
+    done
+    classpath="$swapped"
+fi
 
 # ---- hugepages ---------------------------------------------------------------------------
 nr_file=/proc/sys/vm/nr_hugepages

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Compares the engines of git revisions in capacity-mode runs that take turns, the way every
+# "alternating rounds" figure in perf/RESULTS.md is taken: on this shared VM one engine's figures
+# move by 10-20 % from one hour to the next, more than most changes are worth, so two engines
+# are only compared in runs interleaved with each other.
+#
+#   perf/ab.sh [--rounds N] [--out FILE] REV REV... -- BENCH_ARGUMENTS...
+#
+# A REV is a git revision (commit, tag, branch, HEAD~1) or `.`, this work tree as it is now,
+# uncommitted changes included. Each is built once, before any run: a revision's engine module
+# is compiled with its own native module in a temporary copy of the revision and kept as
+# perf/target/ab/COMMIT.jar for later calls; `.` is built here every call and copied to
+# perf/target/ab/work-tree.jar. Only the engine jar is swapped (BENCH_ENGINE_JAR); every run
+# uses this work tree's perf and native jars, so a revision whose native/ differs from this
+# tree's is refused. Rounds run the revisions in the order given, then reversed (A B, B A, A B,
+# ...), so that a host getting busier or quieter during the call weighs on each about equally.
+#
+# Prints one line per run (Mpps, engine cycles a packet beyond the harness, new sessions/s,
+# drops, mistranslated, GCs), then per scenario and revision the median and every round. --out
+# appends each run's JSON line, with ab_rev (the REV as given), ab_commit and ab_round added.
+# Runs perf/bench.sh, so the same as root (hugepages); --rounds defaults to 4.
+#
+#   perf/ab.sh --rounds 4 HEAD~1 HEAD -- napt-established:1000000 --duration 4 --warmup 3 --no-cref
+set -euo pipefail
+
+# shellcheck source=usage.sh
+. "$(dirname "$0")/usage.sh"
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+say() { echo "ab.sh: $*" >&2; }
+usage() { say "usage: perf/ab.sh [--rounds N] [--out FILE] REV REV... -- BENCH_ARGUMENTS... (--help for more)"; exit 2; }
+
+rounds=4
+out=""
+revs=()
+while [[ $# -gt 0 && "$1" != "--" ]]; do
+    case "$1" in
+        --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage; rounds="$2"; shift 2 ;;
+        --out) [[ $# -ge 2 ]] || usage; out="$2"; shift 2 ;;
+        -*) say "unknown option $1"; usage ;;
+        *) revs+=("$1"); shift ;;
+    esac
+done
+[[ $# -ge 2 && "$1" == "--" ]] || usage
+shift
+bench_args=("$@")
+[[ ${#revs[@]} -ge 2 ]] || { say "give at least two revisions to compare"; usage; }
+command -v python3 >/dev/null || { say "needs python3"; exit 1; }
+
+cd "$root"
+git rev-parse --git-dir >/dev/null 2>&1 || { say "$root is not a git work tree"; exit 1; }
+jars="$here/target/ab"
+mkdir -p "$jars"
+log="$jars/build.log"
+
+# Each revision's commit, checked before anything is built.
+commit_of=()
+for rev in "${revs[@]}"; do
+    if [[ "$rev" == . ]]; then
+        commit_of+=(work-tree)
+        continue
+    fi
+    commit="$(git rev-parse --verify --quiet "$rev^{commit}")" || { say "not a revision: $rev"; exit 1; }
+    if ! git diff --quiet "$commit" -- native/; then
+        say "$rev ($commit) has another native module than this work tree: its engine cannot run on this tree's shim"
+        exit 1
+    fi
+    commit_of+=("$commit")
+done
+
+# This tree's perf, engine and native jars and the classpath every run reuses.
+say "building this work tree (perf/bench.sh, BENCH_BUILD_ONLY=1)"
+BENCH_BUILD_ONLY=1 "$here/bench.sh" || { say "the build of this work tree failed"; exit 1; }
+
+# Each revision's engine jar.
+jar_of=()
+for k in "${!revs[@]}"; do
+    commit="${commit_of[$k]}"
+    jar="$jars/$commit.jar"
+    if [[ "$commit" == work-tree ]]; then
+        cp "$root"/engine/target/hairpin-engine-*.jar "$jar"
+    elif [[ ! -s "$jar" ]]; then
+        tmp="$(mktemp -d)"
+        git archive "$commit" | tar -x -C "$tmp"
+        say "building the engine of ${revs[$k]} ($commit)"
+        if ! (cd "$tmp" && mvn -B -q -pl engine -am package -DskipTests) >> "$log" 2>&1; then
+            rm -rf "$tmp"
+            say "the build of ${revs[$k]} failed (log: $log)"
+            exit 1
+        fi
+        cp "$tmp"/engine/target/hairpin-engine-*.jar "$jar.part"
+        mv "$jar.part" "$jar"
+        rm -rf "$tmp"
+    fi
+    jar_of+=("$jar")
+done
+
+lines="$(mktemp)"
+trap 'rm -f "$lines"' EXIT
+for r in $(seq 1 "$rounds"); do
+    order=$(seq 0 $((${#revs[@]} - 1)))
+    (( r % 2 == 0 )) && order=$(seq $((${#revs[@]} - 1)) -1 0)
+    for k in $order; do
+        run="$(mktemp)"
+        if ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/bench.sh" "${bench_args[@]}" > "$run" 2> "$run.err"; then
+            tail -20 "$run.err" >&2
+            rm -f "$run" "$run.err"
+            say "the run of ${revs[$k]} in round $r failed"
+            exit 1
+        fi
+        python3 - "${revs[$k]}" "${commit_of[$k]}" "$r" "$run" >> "$lines" <<'PY'
+import json, sys
+rev, commit, rnd, path = sys.argv[1:]
+for line in open(path):
+    j = json.loads(line)
+    j["ab_rev"], j["ab_commit"], j["ab_round"] = rev, commit, int(rnd)
+    print(json.dumps(j))
+PY
+        python3 - "$run" "${revs[$k]}" "$r" <<'PY' >&2
+import json, sys
+path, rev, rnd = sys.argv[1:]
+for line in open(path):
+    j = json.loads(line)
+    name = j['scenario'] + (f":{j['variant']}" if j.get('variant') else "")
+    print(f"ab.sh: round {rnd} {rev}: {name} {j['forwarded_mpps']} Mpps, "
+          f"engine {j.get('engine_cycles_per_pkt')} cycles beyond the harness, new sessions/s {j.get('new_sessions_per_s')}, "
+          f"drops {j['drops']}, mistranslated {j.get('mistranslated')}, GCs {j['gc_count']}")
+PY
+        rm -f "$run" "$run.err"
+    done
+done
+[[ -z "$out" ]] || cat "$lines" >> "$out"
+
+python3 - "$lines" "${revs[@]}" <<'PY'
+import json, statistics, sys
+path, revs = sys.argv[1], sys.argv[2:]
+runs = [json.loads(l) for l in open(path)]
+def name(j):
+    return j["scenario"] + (f":{j['variant']}" if j.get("variant") else "")
+scenarios = list(dict.fromkeys(name(j) for j in runs))
+def fig(j, key):
+    v = j.get(key)
+    return "-" if v is None else f"{v:g}"
+for s in scenarios:
+    print(f"{s}")
+    for rev in revs:
+        mine = sorted((j for j in runs if j["ab_rev"] == rev and name(j) == s),
+                      key=lambda j: j["ab_round"])
+        for key, label in (("forwarded_mpps", "Mpps"), ("engine_cycles_per_pkt", "engine cycles beyond the harness"),
+                           ("new_sessions_per_s", "new sessions/s")):
+            xs = [j[key] for j in mine if j.get(key) is not None]
+            if xs:
+                print(f"  {rev:>12}  {label}: median {statistics.median(xs):g}, rounds {' / '.join(fig(j, key) for j in mine)}")
+        bad = [j["ab_round"] for j in mine if j.get("drops") or j.get("mistranslated") or j.get("gc_count")]
+        if bad:
+            print(f"  {rev:>12}  drops, mistranslations or GCs in rounds {bad}")
+PY
