@@ -5,7 +5,7 @@
 #                 [--no-huge] [--no-harness] [--max-sessions N] [--no-cref] [--mode capacity|generator]
 #                 [--trials N] [--gen-cpu N]
 #
-# Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS], napt-cps[:udp|tcp|udp-apdf|tcp-apdf],
+# Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS[:REMOTES]], napt-cps[:udp|tcp|udp-apdf|tcp-apdf],
 # hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
 # Also `hairpin bench ...` (the launcher hands it here).
 # Every scenario the C reference covers (perf/src/main/c/hairpin_perfref.c: the same work as a plain C

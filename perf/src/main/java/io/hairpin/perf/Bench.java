@@ -23,7 +23,8 @@ import java.util.Map;
  *       [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] [--max-sessions N] [--no-cref]
  *       [--mode capacity|generator] [--trials N] [--gen-cpu N]
  * </pre>
- * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS],
+ * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS[:REMOTES]] (REMOTES
+ * remote addresses, a power of two up to 65536, default 16),
  * napt-cps[:udp|tcp|udp-apdf|tcp-apdf], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
  * (1:1 NAT while a control thread swaps two rule sets 10 times a second); "nat" stands for all
  * NAT ones but napt-established:10m and imix. --pkt-size is the frame size on the wire with FCS,
@@ -64,7 +65,7 @@ public final class Bench {
     }
 
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
-            + "[napt-established[:SESSIONS]] [napt-cps[:udp|tcp|udp-apdf|tcp-apdf]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
+            + "[napt-established[:SESSIONS[:REMOTES]]] [napt-cps[:udp|tcp|udp-apdf|tcp-apdf]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
             + "[--max-sessions N] [--no-cref] [--mode capacity|generator] [--trials N] [--gen-cpu N]";
 
@@ -163,11 +164,17 @@ public final class Bench {
                     yield Integer.toString(r);
                 }
                 case "napt-established" -> {
-                    int n = v == null ? 1_000_000 : count(token, v);
+                    String[] parts = v == null ? new String[0] : v.split(":", 2);
+                    int n = parts.length == 0 ? 1_000_000 : count(token, parts[0]);
                     if (n > 16_000_000) {
                         throw new UsageException("napt-established: at most 16m sessions");
                     }
-                    yield Integer.toString(n);
+                    int remotes = parts.length < 2 ? Setup.SERVERS : count(token, parts[1]);
+                    if (Integer.bitCount(remotes) != 1 || remotes > Setup.MAX_REMOTES) {
+                        throw new UsageException(token + ": remote addresses must be a power of two up to "
+                                + Setup.MAX_REMOTES);
+                    }
+                    yield remotes == Setup.SERVERS ? Integer.toString(n) : n + ":" + remotes;
                 }
                 case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp", "udp-apdf", "tcp-apdf");
                 case "hairpin" -> oneOf(token, v == null ? "napt" : v, "napt", "binat");
@@ -256,7 +263,11 @@ public final class Bench {
             case "mirror-only", "forward" -> Setup.forward();
             case "binat" -> Setup.binat(Integer.parseInt(v), o.packets());
             case "pfwd" -> Setup.pfwd(o.packets());
-            case "napt-established" -> Setup.naptEstablished(Integer.parseInt(v));
+            case "napt-established" -> {
+                int c = v.indexOf(':');
+                yield c < 0 ? Setup.naptEstablished(Integer.parseInt(v), Setup.SERVERS)
+                        : Setup.naptEstablished(Integer.parseInt(v.substring(0, c)), Integer.parseInt(v.substring(c + 1)));
+            }
             case "napt-cps" -> Setup.naptCps(v.startsWith("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, v.endsWith("-apdf"),
                     o.maxSessions());
             case "hairpin" -> Setup.hairpin(v, o.packets());

@@ -38,6 +38,8 @@ final class Setup {
     static final int HOST_BASE = Rig.ip(10, 0, 0, 2);
     static final int SERVER_BASE = Rig.ip(192, 0, 2, 16);
     static final int SERVERS = 16;
+    /** napt-established's most remote addresses (192.0.2.16 on, all behind the gateway). */
+    static final int MAX_REMOTES = 1 << 16;
     static final int BINAT_BASE = Rig.ip(198, 51, 0, 1);
     static final int POOL_BASE = Rig.ip(198, 18, 0, 1);
     static final int INTERNET_CLIENTS = Rig.ip(198, 19, 0, 1);
@@ -390,22 +392,26 @@ final class Setup {
      * through the worker's slow path), then traffic over all N: the LAN mirror rotates every
      * packet to the next flow of a scattered walk, so each session is used once per N packets
      * leaving the LAN side, in an order unrelated to the order the sessions were created in.
-     * UDP timeout 3600 s so that nothing expires during the run; max-sessions = N.
+     * UDP timeout 3600 s so that nothing expires during the run; max-sessions = N. The flows'
+     * remote ends are {@code remotes} addresses behind the gateway (the matrix's 16, or as many as
+     * a busy edge sees: {@link Flows#serverIp}).
      */
-    static Setup naptEstablished(int n) {
+    static Setup naptEstablished(int n, int remotes) {
         int hosts = naptHosts(n);
         int poolSize = naptPool(n);
         int[] pool = pool(poolSize);
         checkPortBudget(pool, hosts, (n + hosts - 1) / hosts);
         var rule = new NatConfig.Outbound(WAN, INSIDE, 16, pool, false, "");
         NatConfig nat = nat(new NatConfig.Timeouts(3600, 7440, 3600, 60), n, List.of(), List.of(), List.of(rule));
-        Setup s = new Setup("napt-established", Integer.toString(n), natConfig(nat), insideHosts(hosts), LAN,
+        Setup s = new Setup("napt-established", remotes == SERVERS ? Integer.toString(n) : n + ":" + remotes,
+                natConfig(nat), insideHosts(hosts), LAN,
                 Mirror.Mode.SWAP, Mirror.Mode.ROTATE,
-                () -> new Flows(n, hosts, HOST_BASE, 1024, SERVER_BASE, SERVERS, 443, Frames.PROTO_UDP), n, true,
+                () -> new Flows(n, hosts, HOST_BASE, 1024, SERVER_BASE, remotes, 443, Frames.PROTO_UDP), n, true,
                 POOL_BASE, poolSize);
         s.describe.put("rules", 1);
         s.describe.put("client_hosts", hosts);
         s.describe.put("pool_addresses", poolSize);
+        s.describe.put("remote_addresses", remotes);
         s.describe.put("udp_timeout_s", 3600);
         return s;
     }

@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class CReferenceTest {
     static final String[] SCENARIOS = {"forward", "binat:1", "binat:1000", "pfwd", "napt-established:1000",
-            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
+            "napt-established:20000", "napt-established:20000:4096", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
             "napt-cps:udp@1.6"};
     private static final Map<String, Map<String, String>> RESULTS = new HashMap<>();
     private static String output;
@@ -74,7 +74,7 @@ class CReferenceTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"forward", "binat:1", "binat:1000", "pfwd", "napt-established:1000",
-            "napt-established:20000", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
+            "napt-established:20000", "napt-established:20000:4096", "napt-cps:udp", "napt-cps:tcp", "hairpin:napt", "hairpin:binat", "imix",
             "napt-cps:udp@1.6"})
     void translatesEveryPacketAsTheMirrorExpects(String token) {
         Map<String, String> r = RESULTS.get(token);

@@ -17,10 +17,10 @@ import java.nio.ByteOrder;
  * current one and for at most {@link #LIFETIME_NANOS}, after which the full pipeline runs again
  * (and, for instance, refreshes a stale neighbour). Creating a session {@link #forget}s both of
  * its tuples, so a stateless decision cannot shadow it. A session's packets take the worker's
- * established-session path, which gets the rewrite from the session and the rest of the decision
- * from two entries here: a <em>source entry</em> ({@link #sourceK2}) for a source that passed the
- * pipeline's checks on an interface, and a <em>route entry</em> ({@link #ROUTE_K2}), the egress
- * half of an entry, for a translated destination. That path then leaves a <em>session entry</em>
+ * established-session path, which gets the rewrite from the session, checks the source and finds
+ * the route in the snapshot, and takes the rest of the decision from a <em>route entry</em> here
+ * ({@link #ROUTE_K2}): the egress half of an entry, for an egress interface and next hop. That
+ * path then leaves a <em>session entry</em>
  * for the flow ({@link #writeSession}): the route entry's egress half and the session's flow
  * index, which the fast path checks against the session table before it takes the session's
  * rewrite, checksum deltas and refresh from there.
@@ -84,25 +84,18 @@ final class FlowCache implements AutoCloseable {
         mask = buckets - 1;
     }
 
-    /** The protocols of the source and route entries' keys, from this one up. */
-    private static final int DECISION_PROTOS = 254;
+    /** The protocol of the route entries' keys and up: no flow's (those are TCP or UDP; RFC 5237 reserves 255). */
+    private static final int DECISION_PROTOS = 255;
 
     static long k2(int iface, int proto, int ports) {
         return ((long) iface << 48) | ((long) proto << 32) | (ports & 0xffffffffL);
     }
 
-    /*
-     * Entries of the established-session path, keyed by protocols no flow's key has (those are
-     * TCP or UDP; 254 and 255 are reserved, RFC 5237), so that they share the cache with flows
-     * without meeting them.
+    /**
+     * k2 of a route entry, whose k1 is {@code egress interface << 32 | next hop}: how packets leave
+     * by that next hop, whatever their ingress and destination.
      */
-    /** k2 of a source entry (k1 = source · 0): a source that passed the pipeline's checks on this interface. */
-    static long sourceK2(int iface) {
-        return k2(iface, DECISION_PROTOS, 0);
-    }
-
-    /** k2 of a route entry (k1 = 0 · translated destination): where its packets leave, whatever their ingress. */
-    static final long ROUTE_K2 = k2(0, DECISION_PROTOS + 1, 0);
+    static final long ROUTE_K2 = k2(0, DECISION_PROTOS, 0);
 
     /**
      * When an entry made at now expires: {@link #LIFETIME_NANOS} less a random part of up to a

@@ -46,8 +46,6 @@ public final class Worker implements Agent {
     static final int FLOW_CACHE_BUCKETS = 1 << 15;
     /** A burst packet's bucket when it is eligible but the flow-cache bypass skips its lookup. */
     private static final long BYPASSED = 1;
-    /** k1 (source · destination) to the k1 of its source entry (source · 0). */
-    private static final long SOURCE_MASK = 0xffff_ffff_0000_0000L;
     /** The TCP flags that change a session's state (Nat44.refresh): SYN, FIN, RST. */
     private static final int TCP_SYN_FIN_RST = 0x07;
 
@@ -119,10 +117,13 @@ public final class Worker implements Agent {
     private final long[] burstK1 = new long[BURST];
     private final long[] burstK2 = new long[BURST];
     private final long[] burstBucket = new long[BURST];
-    /** Per packet of the RX burst, for the established-session path: its source entry's bucket ... */
-    private final long[] burstSource = new long[BURST];
-    /** ... and, when {@link #burstLookedUp}, its session flow (-1: none) and its route entry's bucket. */
+    /**
+     * Per packet of the RX burst when {@link #burstLookedUp}, for the established-session path: its
+     * session flow (-1: none), its route entry's key ({@link #routeKey}; -1 also when its source
+     * fails the pipeline's checks) and bucket (0: none).
+     */
     private final int[] burstFlow = new int[BURST];
+    private final long[] burstRouteKey = new long[BURST];
     private final long[] burstRoute = new long[BURST];
     /** {@link #touchSessionEntries}' finds, loads only. */
     private final long[] burstEntry = new long[BURST];
@@ -149,14 +150,10 @@ public final class Worker implements Agent {
      */
     private boolean sessionPath;
     /**
-     * An established-session packet found no source entry, or no route entry: their keys, for
-     * {@link #ipv4} to record what the pipeline decides for the packet.
+     * An established-session packet found no route entry for its egress and next hop: {@link #ipv4}
+     * records them when the pipeline reaches the same decision.
      */
-    private boolean sourceFillArmed;
-    private long sourceK1;
-    private long sourceK2;
     private boolean routeFillArmed;
-    private long routeK1;
     /**
      * Traffic the flow cache cannot serve (more flows than it holds, a million sessions) would pay
      * a probe per packet for nothing, a cache miss at a million flows. So the hit rate is sampled
@@ -450,9 +447,6 @@ public final class Worker implements Agent {
             long k1 = burstK1[i];
             long k2 = burstK2[i];
             burstBucket[i] = lookup ? flows.bucket(k1, k2) : BYPASSED;
-            if (sessionPath && !lookup) {
-                burstSource[i] = flows.bucket(k1 & SOURCE_MASK, FlowCache.sourceK2(iface));
-            }
         }
         return bytes;
     }
@@ -472,7 +466,6 @@ public final class Worker implements Agent {
                 continue;
             }
             burstBucket[i] = BYPASSED;
-            burstSource[i] = flows.bucket(burstK1[i] & SOURCE_MASK, FlowCache.sourceK2(iface));
         }
         return bytes;
     }
@@ -535,14 +528,6 @@ public final class Worker implements Agent {
                 sum += Mem.nativeLong(b);
             }
         }
-        if (sessionPath) {
-            final long[] sources = burstSource;
-            for (int i = 0; i < n; i++) {
-                if (buckets[i] == BYPASSED) {
-                    sum += Mem.nativeLong(sources[i]);
-                }
-            }
-        }
         return sum;
     }
 
@@ -593,20 +578,26 @@ public final class Worker implements Agent {
             return 0;
         }
         nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
+        RouteTable routes = snap.routes;
         int found = 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
+                long k1 = burstK1[i];
+                long key = sourceVerdict(routes, (int) (k1 >>> 32), (int) (burstK2[i] >>> 48)) != 0 ? -1
+                        : routeKey(routes, (int) nat.rewriteK1(flow));
                 burstFlow[i] = flow;
-                burstRoute[i] = flows.bucket(nat.rewriteK1(flow) & 0xffffffffL, FlowCache.ROUTE_K2);
+                burstRouteKey[i] = key;
+                burstRoute[i] = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
                 found++;
             }
         }
         long sum = inside && found < c ? nat.prepareNewFlows(sessionK1, sessionK2, c, sessionFlow) : 0;
         for (int j = 0; j < c; j++) {
-            if (sessionFlow[j] >= 0) {
-                sum += Mem.nativeLong(burstRoute[sessionAt[j]]);
+            long b = sessionFlow[j] >= 0 ? burstRoute[sessionAt[j]] : 0;
+            if (b != 0) {
+                sum += Mem.nativeLong(b);
             }
         }
         return sum;
@@ -646,7 +637,6 @@ public final class Worker implements Agent {
             if (i < n) {
                 frame(Mem.nativeLong(rxAddr + 8L * i), port);
                 fillArmed = false;
-                sourceFillArmed = false;
                 routeFillArmed = false;
                 i++;
             }
@@ -749,14 +739,15 @@ public final class Worker implements Agent {
      * The established-session path (VPP's nat44-ed fast path), for an eligible packet the flow
      * cache did not take: a TCP or UDP packet of a NAT session that changes no TCP state (no SYN,
      * FIN or RST) gets the session's rewrite, with the checksum deltas kept in the session. What
-     * the pipeline decides around the NAT comes from two flow-cache entries, as the pipeline last
-     * decided it: the source entry of (ingress interface, source) says the source passed its
-     * checks (anti-spoofing, local sources); the route entry of the translated destination gives
-     * egress, neighbour and MTU. The session is refreshed as the pipeline would refresh it. While
-     * the flow cache is in use, the flow then gets a session entry, so that its next packets skip
-     * all of this ({@link #bySessionEntry}). False (nothing changed) when the packet needs the
-     * pipeline: no session, TCP flags, a martian address, a missing entry (which arms its fill),
-     * or too big for the egress MTU.
+     * the pipeline decides around the NAT is decided the same way here: the source's checks
+     * ({@link #sourceVerdict}) and the route of the translated destination ({@link #routeKey})
+     * from the snapshot's route table; egress MACs, MTU and TX slot from the flow cache's route
+     * entry of that route's egress and next hop, as the pipeline last filled it. The session is
+     * refreshed as the pipeline would refresh it. While the flow cache is in use, the flow then
+     * gets a session entry, so that its next packets skip all of this ({@link #bySessionEntry}).
+     * False (nothing changed) when the packet needs the pipeline: no session, TCP flags, a
+     * martian or spoofed address, no route to forward by, no route entry (which arms its fill), or
+     * too big for the egress MTU.
      */
     private boolean established(long m, int i, long k1, long k2, long stamp) {
         int proto = (int) (k2 >>> 32) & 0xff;
@@ -774,22 +765,23 @@ public final class Worker implements Agent {
         if (flow < 0) {
             return false;
         }
-        long b = burstBucket[i];
-        long skey1 = k1 & SOURCE_MASK;
-        long skey2 = FlowCache.sourceK2((int) (k2 >>> 48));
-        long rkey1 = nat.rewriteK1(flow) & 0xffffffffL;
-        boolean sourceOk = flows.findIn(b == BYPASSED ? burstSource[i] : flows.bucket(skey1, skey2), skey1, skey2,
-                stamp, now) != 0;
-        long e = flows.findIn(burstLookedUp ? burstRoute[i] : flows.bucket(rkey1, FlowCache.ROUTE_K2), rkey1,
-                FlowCache.ROUTE_K2, stamp, now);
-        if (!sourceOk || e == 0) {
-            sourceFillArmed = !sourceOk;
-            sourceK1 = skey1;
-            sourceK2 = skey2;
-            routeFillArmed = e == 0;
-            routeK1 = rkey1;
+        long key;
+        if (burstLookedUp) {
+            key = burstRouteKey[i];
+        } else {
+            RouteTable routes = snap.routes;
+            key = sourceVerdict(routes, src, (int) (k2 >>> 48)) != 0 ? -1 : routeKey(routes, (int) nat.rewriteK1(flow));
+        }
+        if (key < 0) {
             return false;
         }
+        long e = flows.findIn(burstLookedUp ? burstRoute[i] : flows.bucket(key, FlowCache.ROUTE_K2), key,
+                FlowCache.ROUTE_K2, stamp, now);
+        if (e == 0) {
+            routeFillArmed = true;
+            return false;
+        }
+        long b = burstBucket[i];
         if (!bySession(m, ip, proto, flow, e)) {
             return false;
         }
@@ -797,6 +789,38 @@ public final class Worker implements Agent {
             FlowCache.writeSession(flows.put(k1, k2, stamp, now, FlowCache.expiresAt(e)), flow, e);
         }
         return true;
+    }
+
+    /**
+     * The pipeline's verdict on a packet's source, past the martian tests: 0 when it passes;
+     * {@link Counters#MARTIAN_SOURCE} for one of the appliance's own addresses;
+     * {@link Counters#SPOOFED_SOURCE} when anti-spoofing is on for the ingress interface and the
+     * source is not routed back through it.
+     */
+    private int sourceVerdict(RouteTable routes, int src, int iface) {
+        int back = routes.lookup(src);
+        if (back >= 0 && routes.kind(back) == RouteTable.KIND_LOCAL) {
+            return Counters.MARTIAN_SOURCE;
+        }
+        if (snap.antiSpoofing[iface] && (back < 0 || routes.egressInterface(back) != iface)) {
+            return Counters.SPOOFED_SOURCE;
+        }
+        return 0;
+    }
+
+    /**
+     * The key of the route entry a translated packet to dst leaves by: its egress interface and
+     * next hop ({@code egress << 32 | next hop}), what the entry's MACs, MTU and TX slot depend
+     * on. So route entries are as many as next hops, however many destinations lie behind them.
+     * -1 when the pipeline must decide: no route, a local route, a directed broadcast.
+     */
+    private static long routeKey(RouteTable routes, int dst) {
+        int r = routes.lookup(dst);
+        if (r < 0 || routes.kind(r) == RouteTable.KIND_LOCAL || isDirectedBroadcast(routes, r, dst)) {
+            return -1;
+        }
+        int gw = routes.gateway(r);
+        return (long) routes.egressInterface(r) << 32 | ((gw != 0 ? gw : dst) & 0xffffffffL);
     }
 
     /**
@@ -893,19 +917,13 @@ public final class Worker implements Agent {
 
     /**
      * Records what the pipeline just decided for the established-session packet whose missing
-     * entries armed it: its source passed (a source entry holds nothing else), and where its
-     * translated destination leaves (a route entry: the egress half of an entry).
+     * route entry armed it: how packets leave by this egress and next hop (a route entry: the
+     * egress half of an entry, keyed as {@link #routeKey} keys it).
      */
     private void fillEstablished(int egress, int nextHop) {
-        if (sourceFillArmed) {
-            sourceFillArmed = false;
-            long e = flows.put(sourceK1, sourceK2, stamp(), now, flows.expiry(now));
-            FlowCache.write(e, 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
-        }
-        if (routeFillArmed) {
-            routeFillArmed = false;
-            fillEntry(routeK1, FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0, false);
-        }
+        routeFillArmed = false;
+        fillEntry((long) egress << 32 | (nextHop & 0xffffffffL), FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0,
+                false);
     }
 
     /** A flow-cache entry for this key, unless the next hop is unresolved or stale or the egress tagged. */
@@ -1147,13 +1165,9 @@ public final class Worker implements Agent {
             drop(m, Counters.MARTIAN_SOURCE);
             return;
         }
-        int back = routes.lookup(src);
-        if (back >= 0 && routes.kind(back) == RouteTable.KIND_LOCAL) {
-            drop(m, Counters.MARTIAN_SOURCE);
-            return;
-        }
-        if (snap.antiSpoofing[iface] && (back < 0 || routes.egressInterface(back) != iface)) {
-            drop(m, Counters.SPOOFED_SOURCE);
+        int verdict = sourceVerdict(routes, src, iface);
+        if (verdict != 0) {
+            drop(m, verdict);
             return;
         }
         if (Ipv4.isMartianDestination(dst) || Ipv4.isMulticast(dst)) {
@@ -1254,7 +1268,7 @@ public final class Worker implements Agent {
         int gw = routes.gateway(r);
         if (fillArmed && (!translate || nat.stateless) && l2 == Ethernet.HEADER_LEN && ihl == Ipv4.MIN_HEADER_LEN) {
             fill(ip, egress, gw != 0 ? gw : dst, translate);
-        } else if ((sourceFillArmed || routeFillArmed) && translate && nat.bySession && l2 == Ethernet.HEADER_LEN
+        } else if (routeFillArmed && translate && nat.bySession && l2 == Ethernet.HEADER_LEN
                 && ihl == Ipv4.MIN_HEADER_LEN) {
             fillEstablished(egress, gw != 0 ? gw : dst);
         }

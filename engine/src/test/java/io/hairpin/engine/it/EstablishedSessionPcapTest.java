@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The established-session path on real DPDK: a session's first packets take the full pipeline
- * (the first opens the session, the next records the route and source decisions), the rest the
+ * (the first opens the session, the next records the route decision), the rest the
  * short path (the first of them through the session table, which leaves a session entry in the
  * flow cache, the others through that entry), and what leaves must not differ — checked by the oracle and byte for byte against
  * what the pipeline sent. Packets the short path must not take get the pipeline's answer.
@@ -124,9 +124,9 @@ class EstablishedSessionPcapTest {
         assertEquals(Decoded.frame(toLan.get(0)).ipv4().totalLength() + 14, toLan.get(0).length, "no padding kept");
         assertEquals(CLIENT_MAC, Decoded.frame(toLan.get(0)).dstMac());
         // Outbound, the SYN and each UDP flow's first packet open their sessions (the pipeline);
-        // the first ACK finds its session but no source and route decisions yet, takes the
-        // pipeline, which records them; every later packet takes the short path. Inbound, the
-        // first reply records the decisions for the other direction.
+        // the first ACK finds its session but no route decision yet, takes the pipeline, which
+        // records it; every later packet takes the short path. Inbound, the first reply records
+        // the decision for the other direction.
         int outbound = 3 * COPIES - 3;
         int inbound = COPIES - 1;
         assertEquals(outbound + inbound, r.event(Counters.SESSION_FAST_PATH));
@@ -143,7 +143,7 @@ class EstablishedSessionPcapTest {
     void sessionPacketsThatNeedThePipelineGetIt() throws Exception {
         List<byte[]> lanIn = new ArrayList<>();
         lanIn.add(tcpOut(100, Frames.TCP_SYN));                                       // opens the session
-        lanIn.add(tcpOut(101, Frames.TCP_ACK));                                       // records the decisions
+        lanIn.add(tcpOut(101, Frames.TCP_ACK));                                       // records the route
         lanIn.add(tcpOut(102, Frames.TCP_ACK));                                       // the short path
         lanIn.add(Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE, 6000, 443, 103, 1, Frames.TCP_ACK, PAYLOAD).ttl(1)
                 .build());                                                            // time exceeded
@@ -208,6 +208,62 @@ class EstablishedSessionPcapTest {
     }
 
     /**
+     * Sessions with many remote addresses behind one gateway: their route decision is the
+     * gateway's, recorded once for all of them, and the checks of their sources are the route
+     * table's, so each session's packets after its first take the short path from the start,
+     * however many remotes there are (once, each destination and each remote source had a
+     * decision of its own in the flow cache, recorded by a packet through the pipeline, and a
+     * million remotes thrashed it). Oracle: the packets the pipeline must take are counted by
+     * hand, and every second packet leaves as its first did.
+     */
+    @Test
+    void sessionsToManyRemotesShareTheGatewaysRouteDecision() throws Exception {
+        int remotes = 32;
+        List<byte[]> lanIn = new ArrayList<>();
+        List<byte[]> wanIn = wanPadding();
+        for (int round = 0; round < 2; round++) {
+            for (int k = 0; k < remotes; k++) {
+                int remote = Frames.ip("198.51.100." + (k + 1));
+                lanIn.add(Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, remote, 5000 + k, 53, PAYLOAD).build());
+                wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, remote, WAN_IP, 53, 5000 + k, PAYLOAD).build());
+            }
+        }
+        List<byte[]> w = new ArrayList<>(NaptPcapTest.WAN_NEIGHBOURS);
+        w.addAll(wanIn);
+        List<byte[]> l = new ArrayList<>(NaptPcapTest.LAN_NEIGHBOURS);
+        l.addAll(lanIn);
+        PcapRun.Result r = PcapRun.run(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24").gateway(REMOTE),
+                PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"), Map.of("w", w, "l", l), List.of(),
+                nat(1000));
+
+        List<byte[]> toWan = ipFrames(r.out("w"));
+        assertEquals(2 * remotes, toWan.size());
+        for (int k = 0; k < remotes; k++) {
+            Decoded.Ipv4 p = Decoded.frame(toWan.get(k)).ipv4();
+            assertValid(p);
+            assertEquals(WAN_IP, p.src());
+            assertEquals(Frames.ip("198.51.100." + (k + 1)), p.dst());
+            assertEquals(5000 + k, p.udp().sport(), "the port kept");
+            assertEquals(REMOTE_MAC, Decoded.frame(toWan.get(k)).dstMac(), "to the gateway");
+            assertArrayEquals(toWan.get(k), toWan.get(remotes + k), "remote " + k + "'s second packet");
+        }
+        List<byte[]> toLan = ipFrames(r.out("l"));
+        assertEquals(2 * remotes, toLan.size());
+        for (int i = 0; i < toLan.size(); i++) {
+            Decoded.Ipv4 p = Decoded.frame(toLan.get(i)).ipv4();
+            assertValid(p);
+            assertEquals(Frames.ip("198.51.100." + (i % remotes + 1)), p.src());
+            assertEquals(CLIENT, p.dst());
+            assertEquals(5000 + i % remotes, p.udp().dport());
+            assertEquals(CLIENT_MAC, Decoded.frame(toLan.get(i)).dstMac());
+        }
+        // the pipeline takes each session's first packet and, in each direction, the first
+        // packet that finds its session (it records the route decision); the short path the rest
+        assertEquals((remotes - 1) + (2 * remotes - 1), r.event(Counters.SESSION_FAST_PATH));
+        assertEquals(4 * remotes, r.event(Counters.NAT_TRANSLATED));
+    }
+
+    /**
      * A table big enough that a burst's session lookups are made all at once: every later packet
      * of each of thousands of flows leaves exactly as that flow's first did.
      */
@@ -237,8 +293,8 @@ class EstablishedSessionPcapTest {
                 assertArrayEquals(toWan.get(f), toWan.get(round * flows + f), "flow " + f + " in round " + round);
             }
         }
-        // every packet after the first round but the one that records the decisions, and one
-        // more each time a decision's second of validity runs out during the run
+        // every packet after the first round but the one that records the route decision, and one
+        // more each time its second of validity runs out during the run
         assertTrue(r.event(Counters.SESSION_FAST_PATH) >= (rounds - 1) * flows - 100,
                 "short path: " + r.event(Counters.SESSION_FAST_PATH));
         assertEquals(rounds * flows, r.event(Counters.NAT_TRANSLATED));
@@ -294,8 +350,8 @@ class EstablishedSessionPcapTest {
             }
         }
         assertEquals(lanIn.size(), r.event(Counters.NAT_TRANSLATED), "every packet translated");
-        // all but each flow's first packet (its session), the one that records the source and
-        // route decisions every flow shares, and any that record them again when their second
+        // all but each flow's first packet (its session), the one that records the route
+        // decision every flow shares, and any that record it again when its second
         // of validity runs out during the run
         assertTrue(r.event(Counters.SESSION_FAST_PATH) >= lanIn.size() - (flows + busy) - 100,
                 "short path: " + r.event(Counters.SESSION_FAST_PATH));

@@ -92,6 +92,50 @@ class RouteTableTest {
     }
 
     /**
+     * The appliance's own addresses (local /32 routes) inside the subnets and routes around them:
+     * each is found as itself, and every other address as the routes alone give it, against a
+     * scan (the established-session path checks sources and destinations with these lookups).
+     */
+    @Test
+    void localAddressesAmongRoutesAgreeWithBruteForce() {
+        Random rnd = new Random(7);
+        for (int round = 0; round < 20; round++) {
+            List<RouteTable.Route> routes = new ArrayList<>();
+            List<Integer> locals = new ArrayList<>();
+            int n = 1 + rnd.nextInt(200);
+            for (int i = 0; i < n; i++) {
+                int addr = (rnd.nextInt(4) << 24) | (rnd.nextInt() >>> 8);
+                boolean local = rnd.nextInt(4) == 0 || round == 0 && i == 0;
+                int len = local ? 32 : rnd.nextInt(33);
+                int prefix = round == 0 && i == 0 ? 0 : addr & (len == 0 ? 0 : -1 << (32 - len));
+                routes.removeIf(r -> r.prefix() == prefix && r.length() == len);
+                routes.add(new RouteTable.Route(prefix, len, i, 0, local ? RouteTable.KIND_LOCAL : RouteTable.KIND_STATIC));
+                if (local) {
+                    locals.add(prefix);
+                }
+            }
+            RouteTable t = RouteTable.build(routes);
+            List<Integer> probes = new ArrayList<>();
+            for (int a : locals) {
+                probes.add(a);
+                probes.add(a + 1);
+                probes.add(a - 1);
+            }
+            for (int q = 0; q < 3000; q++) {
+                probes.add(q % 2 == 0 ? (rnd.nextInt(5) << 24) | (rnd.nextInt() >>> 8) : rnd.nextInt());
+            }
+            for (int addr : probes) {
+                int expected = bruteForce(routes, addr);
+                int got = t.lookup(addr);
+                String what = "lookup of " + Integer.toHexString(addr) + " in round " + round;
+                assertEquals(expected < 0 ? -1 : routes.get(expected).egressInterface(),
+                        got < 0 ? -1 : t.egressInterface(got), what);
+                assertEquals(expected < 0 ? -1 : routes.get(expected).kind(), got < 0 ? -1 : t.kind(got), what);
+            }
+        }
+    }
+
+    /**
      * Thousands of routes (lengths 0..32, nested and overlapping, with repeated prefixes) checked
      * against a scan of the raw input list: the longest matching route wins, and of routes with the
      * same prefix and length the last one given. Its index is where it stands once earlier

@@ -104,12 +104,13 @@ class FlowCacheTest {
         assertEquals(0, cache.find(k1(1), k2, STAMP, last), "the earlier expiry put later did not hide it");
 
         put(k1(3), k2, STAMP, NOW, 3);
-        FlowCache.write(cache.put(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP, NOW,
-                NOW + 5 * FlowCache.LIFETIME_NANOS), 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
+        long route = 1L << 32 | (k1(4) & 0xffff_ffffL); // egress 1, next hop
+        FlowCache.write(cache.put(route, FlowCache.ROUTE_K2, STAMP, NOW, NOW + 5 * FlowCache.LIFETIME_NANOS),
+                0, 0, 0, 0, 0, 0, 0, 0, 0, false);
         cache.forget(k1(3), k2, last);
         assertEquals(0, cache.find(k1(3), k2, STAMP, last));
-        assertNotEquals(0, cache.find(k1(4) & 0xffff_ffff_0000_0000L, FlowCache.sourceK2(0), STAMP, last),
-                "a source entry is no flow's: forget leaves it");
+        assertNotEquals(0, cache.find(route, FlowCache.ROUTE_K2, STAMP, last),
+                "a route entry is no flow's: forget leaves it");
 
         long later = NOW + 3 * FlowCache.LIFETIME_NANOS;
         cache.forget(k1(3), k2, later); // nothing of a flow valid by then: nothing to do
