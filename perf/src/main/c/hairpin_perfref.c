@@ -703,9 +703,17 @@ static void port_free(struct pool *p, uint32_t pi, uint32_t a, int port)
 
 /* ---- the session table ------------------------------------------------------------------------------ */
 
+/*
+ * The addresses in host order, as the engine hashes its keys. As they are on the wire, the byte that
+ * tells two hosts apart (the last) is the top of a little-endian word, and mix()'s multiply carries
+ * bits only upwards: the million forward flows of napt-established (2048 hosts, 16 servers) had 469 000
+ * distinct home slots among 4 Mi and sat 6.6 slots past home on average (0.15 in host order), and C's
+ * look-ups at a million sessions were half as fast as with 256 servers.
+ */
 static inline uint32_t flow_hash(const struct hp_ref *x, uint32_t src, uint32_t dst, uint32_t ports, uint32_t proto)
 {
-    uint64_t h = mix((uint64_t)src << 32 | dst, (uint64_t)ports << 8 | proto, x->seed);
+    uint64_t h = mix((uint64_t)rte_be_to_cpu_32(src) << 32 | rte_be_to_cpu_32(dst), (uint64_t)ports << 8 | proto,
+                     x->seed);
     return (uint32_t)(h >> 32);
 }
 
