@@ -820,7 +820,11 @@ public final class Worker implements Agent {
             return -1;
         }
         int gw = routes.gateway(r);
-        return (long) routes.egressInterface(r) << 32 | ((gw != 0 ? gw : dst) & 0xffffffffL);
+        return routeEntryKey(routes.egressInterface(r), gw != 0 ? gw : dst);
+    }
+
+    private static long routeEntryKey(int egress, int nextHop) {
+        return (long) egress << 32 | (nextHop & 0xffffffffL);
     }
 
     /**
@@ -922,8 +926,7 @@ public final class Worker implements Agent {
      */
     private void fillEstablished(int egress, int nextHop) {
         routeFillArmed = false;
-        fillEntry((long) egress << 32 | (nextHop & 0xffffffffL), FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0,
-                false);
+        fillEntry(routeEntryKey(egress, nextHop), FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0, false);
     }
 
     /** A flow-cache entry for this key, unless the next hop is unresolved or stale or the egress tagged. */
