@@ -174,7 +174,7 @@ public final class Bench {
                         throw new UsageException(token + ": remote addresses must be a power of two up to "
                                 + Setup.MAX_REMOTES);
                     }
-                    yield remotes == Setup.SERVERS ? Integer.toString(n) : n + ":" + remotes;
+                    yield Setup.naptEstablishedVariant(n, remotes);
                 }
                 case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp", "udp-apdf", "tcp-apdf");
                 case "hairpin" -> oneOf(token, v == null ? "napt" : v, "napt", "binat");

@@ -386,6 +386,11 @@ final class Setup {
         return a;
     }
 
+    /** napt-established's variant: N, and ":REMOTES" unless it is the matrix's 16. */
+    static String naptEstablishedVariant(int n, int remotes) {
+        return remotes == SERVERS ? Integer.toString(n) : n + ":" + remotes;
+    }
+
     /**
      * napt-established: N outbound NAPT sessions (UDP, 10.0.0.0/16 → a pool on wan, one mapping
      * each), opened by the packets themselves before the warm-up (each flow's first packet goes
@@ -403,8 +408,7 @@ final class Setup {
         checkPortBudget(pool, hosts, (n + hosts - 1) / hosts);
         var rule = new NatConfig.Outbound(WAN, INSIDE, 16, pool, false, "");
         NatConfig nat = nat(new NatConfig.Timeouts(3600, 7440, 3600, 60), n, List.of(), List.of(), List.of(rule));
-        Setup s = new Setup("napt-established", remotes == SERVERS ? Integer.toString(n) : n + ":" + remotes,
-                natConfig(nat), insideHosts(hosts), LAN,
+        Setup s = new Setup("napt-established", naptEstablishedVariant(n, remotes), natConfig(nat), insideHosts(hosts), LAN,
                 Mirror.Mode.SWAP, Mirror.Mode.ROTATE,
                 () -> new Flows(n, hosts, HOST_BASE, 1024, SERVER_BASE, remotes, 443, Frames.PROTO_UDP), n, true,
                 POOL_BASE, poolSize);

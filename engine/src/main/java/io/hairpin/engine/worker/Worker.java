@@ -584,9 +584,7 @@ public final class Worker implements Agent {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
-                long k1 = burstK1[i];
-                long key = sourceVerdict(routes, (int) (k1 >>> 32), (int) (burstK2[i] >>> 48)) != 0 ? -1
-                        : routeKey(routes, (int) nat.rewriteK1(flow));
+                long key = sessionRouteKey(routes, burstK1[i], burstK2[i], flow);
                 burstFlow[i] = flow;
                 burstRouteKey[i] = key;
                 burstRoute[i] = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
@@ -765,13 +763,7 @@ public final class Worker implements Agent {
         if (flow < 0) {
             return false;
         }
-        long key;
-        if (burstLookedUp) {
-            key = burstRouteKey[i];
-        } else {
-            RouteTable routes = snap.routes;
-            key = sourceVerdict(routes, src, (int) (k2 >>> 48)) != 0 ? -1 : routeKey(routes, (int) nat.rewriteK1(flow));
-        }
+        long key = burstLookedUp ? burstRouteKey[i] : sessionRouteKey(snap.routes, k1, k2, flow);
         if (key < 0) {
             return false;
         }
@@ -806,6 +798,15 @@ public final class Worker implements Agent {
             return Counters.SPOOFED_SOURCE;
         }
         return 0;
+    }
+
+    /**
+     * The {@link #routeKey} a packet (flow key k1, k2) of session flow {@code flow} leaves by once
+     * translated; -1 also when its source fails the pipeline's checks ({@link #sourceVerdict}).
+     */
+    private long sessionRouteKey(RouteTable routes, long k1, long k2, int flow) {
+        return sourceVerdict(routes, (int) (k1 >>> 32), (int) (k2 >>> 48)) != 0 ? -1
+                : routeKey(routes, (int) nat.rewriteK1(flow));
     }
 
     /**

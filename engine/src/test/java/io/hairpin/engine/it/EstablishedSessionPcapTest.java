@@ -47,12 +47,20 @@ class EstablishedSessionPcapTest {
     Path dir;
 
     private PcapRun.Result run(NatConfig nat, int wanMtu, List<byte[]> wanIn, List<byte[]> lanIn) throws Exception {
+        return run(nat, wanPort().mtu(wanMtu), wanIn, lanIn);
+    }
+
+    private static PcapRun.Port wanPort() {
+        return PcapRun.Port.of("wan", true, "203.0.113.1/24");
+    }
+
+    private PcapRun.Result run(NatConfig nat, PcapRun.Port wan, List<byte[]> wanIn, List<byte[]> lanIn) throws Exception {
         List<byte[]> w = new ArrayList<>(NaptPcapTest.WAN_NEIGHBOURS);
         w.addAll(wanIn);
         List<byte[]> l = new ArrayList<>(NaptPcapTest.LAN_NEIGHBOURS);
         l.addAll(lanIn);
-        return PcapRun.run(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24").mtu(wanMtu),
-                PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"), Map.of("w", w, "l", l), List.of(), nat);
+        return PcapRun.run(dir, List.of(wan, PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"),
+                Map.of("w", w, "l", l), List.of(), nat);
     }
 
     private static NatConfig nat(int maxSessions) {
@@ -228,13 +236,7 @@ class EstablishedSessionPcapTest {
                 wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, remote, WAN_IP, 53, 5000 + k, PAYLOAD).build());
             }
         }
-        List<byte[]> w = new ArrayList<>(NaptPcapTest.WAN_NEIGHBOURS);
-        w.addAll(wanIn);
-        List<byte[]> l = new ArrayList<>(NaptPcapTest.LAN_NEIGHBOURS);
-        l.addAll(lanIn);
-        PcapRun.Result r = PcapRun.run(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24").gateway(REMOTE),
-                PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"), Map.of("w", w, "l", l), List.of(),
-                nat(1000));
+        PcapRun.Result r = run(nat(1000), wanPort().gateway(REMOTE), wanIn, lanIn);
 
         List<byte[]> toWan = ipFrames(r.out("w"));
         assertEquals(2 * remotes, toWan.size());
