@@ -3,9 +3,8 @@ package io.hairpin.perf;
 /**
  * A numbered set of flows and the order the {@link Mirror} hands them out in. Flow g (0 ≤ g &lt; n)
  * goes from client host {@code g mod hosts} (address clientBase + host), client port
- * {@code portBase + g / hosts}, to one of {@code servers} servers (serverBase + (host + g / hosts
- * + g with its low four bits cleared) mod servers) on serverPort. {@code hosts} is a power of two (or
- * n itself), so no division.
+ * {@code portBase + g / hosts}, to one of {@code servers} servers ({@link #serverIp}) on
+ * serverPort. {@code hosts} is a power of two (or n itself), so no division.
  *
  * <p>{@link #next()} walks the flows as g, g + stride, g + 2·stride, … (mod n). With stride 1 the
  * flows come in creation order; with a stride coprime with n every flow still comes exactly once
@@ -71,12 +70,13 @@ final class Flows {
     }
 
     /**
-     * Flow g's server. With up to 16 servers the term {@code g & ~15} vanishes and each host's
-     * flows go round the servers; with more, it spreads the flows over all of them, about n /
-     * servers each.
+     * Flow g's server: serverBase + (host + g / hosts) mod 16, each host's flows going round the
+     * first 16 servers; with more servers, g / 16 picks which 16 in turn (its 16 consecutive flows
+     * have 16 consecutive hosts, so they cover the 16), and every server gets n / servers flows
+     * give or take one.
      */
     int serverIp(int g) {
-        return serverBase + (((g & hostMask) + (g >>> hostShift) + (g & ~15)) & (servers - 1));
+        return serverBase + ((((g & hostMask) + (g >>> hostShift)) & 15 | (g >>> 4) << 4) & (servers - 1));
     }
 
     int serverPort(int g) {
