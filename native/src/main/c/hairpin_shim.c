@@ -301,3 +301,22 @@ int hp_task_set_cpus(int tid, const void *set)
 
 uint64_t hp_tsc_hz(void) { return rte_get_tsc_hz(); }
 uint64_t hp_rdtsc(void) { return rte_rdtsc(); }
+
+void hp_prefetch_slots(const int64_t *table, const int64_t *at, uint32_t n, uint32_t mask)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t s = at[i];
+        if (s >= 0) {
+            rte_prefetch0(&table[s]);
+            rte_prefetch0(&table[(s + 3) & mask]);
+        }
+    }
+}
+
+void hp_prefetch(const uint64_t *addrs, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (addrs[i] != 0)
+            rte_prefetch0((const void *)(uintptr_t)addrs[i]);
+    }
+}

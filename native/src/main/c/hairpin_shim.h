@@ -87,5 +87,10 @@ int hp_task_get_cpus(int tid, void *set);
 int hp_task_set_cpus(int tid, const void *set);
 uint64_t hp_tsc_hz(void);
 uint64_t hp_rdtsc(void);
+/* Prefetch instructions for the Java hot path, which has none: table[at[i]] and
+ * table[(at[i] + 3) & mask] for each at[i] >= 0 (an index's slots, the line after too when the
+ * probe may run into it); then each nonzero addrs[i]. Either array may be empty (n 0). */
+void hp_prefetch_slots(const int64_t *table, const int64_t *at, uint32_t n, uint32_t mask);
+void hp_prefetch(const uint64_t *addrs, uint32_t n);
 
 #endif

@@ -67,7 +67,9 @@ public final class Shim {
             "hp_task_get_cpus",
             "hp_task_set_cpus",
             "hp_tsc_hz",
-            "hp_rdtsc");
+            "hp_rdtsc",
+            "hp_prefetch_slots",
+            "hp_prefetch");
 
     private static MethodHandle bind(String name, FunctionDescriptor desc, boolean critical) {
         MemorySegment addr = NativeLibrary.lookup().find(name)
@@ -75,6 +77,13 @@ public final class Shim {
         return critical
                 ? Linker.nativeLinker().downcallHandle(addr, desc, Linker.Option.critical(false))
                 : Linker.nativeLinker().downcallHandle(addr, desc);
+    }
+
+    /** A critical downcall that may be given heap segments (arrays), read in place during the call. */
+    private static MethodHandle bindHeap(String name, FunctionDescriptor desc) {
+        MemorySegment addr = NativeLibrary.lookup().find(name)
+                .orElseThrow(() -> new DpdkException("The native shim does not export " + name + "; rebuild it."));
+        return Linker.nativeLinker().downcallHandle(addr, desc, Linker.Option.critical(true));
     }
 
     private static RuntimeException rethrow(Throwable t) {
@@ -673,6 +682,34 @@ public final class Shim {
     public static long hp_rdtsc() {
         try {
             return (long) hp_rdtsc.HANDLE.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_prefetch_slots {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_INT, JAVA_INT);
+        static final MethodHandle HANDLE = bindHeap("hp_prefetch_slots", DESC);
+    }
+
+    /** table and at may be heap segments of a {@code long[]}. */
+    public static void hp_prefetch_slots(MemorySegment table, MemorySegment at, int n, int mask) {
+        try {
+            hp_prefetch_slots.HANDLE.invokeExact(table, at, n, mask);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    private static final class hp_prefetch {
+        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT);
+        static final MethodHandle HANDLE = bindHeap("hp_prefetch", DESC);
+    }
+
+    /** addrs may be a heap segment of a {@code long[]}. */
+    public static void hp_prefetch(MemorySegment addrs, int n) {
+        try {
+            hp_prefetch.HANDLE.invokeExact(addrs, n);
         } catch (Throwable t) {
             throw rethrow(t);
         }
