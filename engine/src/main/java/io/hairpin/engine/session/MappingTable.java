@@ -2,6 +2,7 @@ package io.hairpin.engine.session;
 
 import io.hairpin.shim.Mem;
 import io.hairpin.shim.OffHeap;
+import io.hairpin.shim.Shim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
@@ -51,6 +52,8 @@ import org.agrona.collections.Long2LongHashMap;
  */
 public final class MappingTable {
     private static final int REC = 32;
+    /** Most flows {@link #firstCandidates} takes at once. */
+    public static final int PREFETCH_BATCH = 64;
     private static final int INT_KEY = 0;
     private static final int EXT_KEY = 8;
     /** Sessions using the mapping; -1 for a free record. */
@@ -82,6 +85,11 @@ public final class MappingTable {
     private final int morePeersMax;
     private int freeHead;
     private int size;
+    /** {@link #firstCandidates}' scratch, with the segments its prefetch calls are given. */
+    private final long[] batchSlots = new long[PREFETCH_BATCH];
+    private final MemorySegment batchSlotsSegment = MemorySegment.ofArray(batchSlots);
+    private final long[] batchRecords = new long[PREFETCH_BATCH];
+    private final MemorySegment batchRecordsSegment = MemorySegment.ofArray(batchRecords);
 
     /** A table whose mappings' first sessions are sessions of {@code sessions}. */
     public MappingTable(int maxMappings, SessionTable sessions) {
@@ -155,27 +163,71 @@ public final class MappingTable {
             return; // no probe of a big empty index
         }
         RecordIndex index = outbound ? byInternal : byExternal;
-        int direction = outbound ? 0 : 1;
-        for (int i = 0; i < n; i++) {
-            slots[i] = flows[i] >= 0 ? -1 : index.home(endpointKey(k1[i], k2[i], outbound));
-        }
+        homes(k1, k2, n, flows, outbound, slots);
         long sum = 0;
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
                 sum += index.load((int) slots[i]);
             }
         }
-        for (int i = 0; i < n; i++) {
-            if (slots[i] >= 0) {
-                slots[i] = index.candidate(endpointKey(k1[i], k2[i], outbound), (int) slots[i]);
-            }
-        }
+        candidates(k1, k2, n, outbound, slots);
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
                 sum += sessions.prefetchFlow(2 * (int) slots[i]);
             }
         }
         prefetched = sum;
+        confirm(k1, k2, n, flows, outbound, slots);
+    }
+
+    /**
+     * {@link #firstFlows} in two halves, with prefetch instructions (the native shim's) where
+     * firstFlows loads: this one finds each flow's candidate session, its index slots prefetched
+     * first, and prefetches the candidates' records, which {@link #confirmFirstFlows} then reads.
+     * Work the caller does in between (it must not change this table) overlaps the records'
+     * misses. At most {@link #PREFETCH_BATCH} flows.
+     */
+    public void firstCandidates(long[] k1, long[] k2, int n, int[] flows, boolean outbound) {
+        if (size == 0) {
+            return;
+        }
+        RecordIndex index = outbound ? byInternal : byExternal;
+        homes(k1, k2, n, flows, outbound, batchSlots);
+        index.prefetchSlots(batchSlotsSegment, n);
+        candidates(k1, k2, n, outbound, batchSlots);
+        for (int i = 0; i < n; i++) {
+            long c = batchSlots[i];
+            batchRecords[i] = c >= 0 ? sessions.recordAddress((int) c) : 0;
+        }
+        Shim.hp_prefetch(batchRecordsSegment, n);
+    }
+
+    /** The second half of {@link #firstCandidates}: the same flows, what firstFlows would give. */
+    public void confirmFirstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound) {
+        if (size != 0) {
+            confirm(k1, k2, n, flows, outbound, batchSlots);
+        }
+    }
+
+    private void homes(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
+        RecordIndex index = outbound ? byInternal : byExternal;
+        for (int i = 0; i < n; i++) {
+            slots[i] = flows[i] >= 0 ? -1 : index.home(endpointKey(k1[i], k2[i], outbound));
+        }
+    }
+
+    private void candidates(long[] k1, long[] k2, int n, boolean outbound, long[] slots) {
+        RecordIndex index = outbound ? byInternal : byExternal;
+        for (int i = 0; i < n; i++) {
+            if (slots[i] >= 0) {
+                slots[i] = index.candidate(endpointKey(k1[i], k2[i], outbound), (int) slots[i]);
+            }
+        }
+    }
+
+    private void confirm(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
+        RecordIndex index = outbound ? byInternal : byExternal;
+        int direction = outbound ? 0 : 1;
         for (int i = 0; i < n; i++) {
             int c = (int) slots[i];
             if (flows[i] < 0 && c != RecordIndex.ABSENT) {

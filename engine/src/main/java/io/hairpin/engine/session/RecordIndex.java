@@ -1,6 +1,8 @@
 package io.hairpin.engine.session;
 
 import io.hairpin.shim.Mem;
+import io.hairpin.shim.Shim;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Finds off-heap records of a fixed stride by a 64-bit key that the record itself holds at
@@ -31,6 +33,7 @@ final class RecordIndex {
     private static final long ID = FIRST - 1;
 
     private final long[] slots;
+    private final MemorySegment slotsSegment;
     private final int mask;
     private final long seed;
     private final long base;
@@ -46,6 +49,7 @@ final class RecordIndex {
         }
         this.slots = new long[LinearProbing.slotsFor(maxEntries)];
         this.mask = slots.length - 1;
+        this.slotsSegment = MemorySegment.ofArray(slots);
         this.seed = seed;
         this.base = base;
         this.stride = stride;
@@ -203,6 +207,14 @@ final class RecordIndex {
     /** The slot key's probe starts at: computed apart from {@link #load}, so a batch's loads run in a loop of their own. */
     int home(long key) {
         return (int) (hash(key) >>> 32) & mask;
+    }
+
+    /**
+     * {@link #load} with prefetch instructions: the slots {@code homes[0..n)} (a heap segment of a
+     * {@code long[]}) name, where not negative.
+     */
+    void prefetchSlots(MemorySegment homes, int n) {
+        Shim.hp_prefetch_slots(slotsSegment, homes, n, mask);
     }
 
     /** {@link LinearProbing#loadRun} from slot i. */

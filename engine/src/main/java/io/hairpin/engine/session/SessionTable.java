@@ -379,6 +379,11 @@ public final class SessionTable {
         return s < capacity ? Mem.nativeLong(at(s) + EXP) : 0;
     }
 
+    /** The address of a session's record, for a prefetch; any int is accepted (0 when out of range). */
+    public long recordAddress(int session) {
+        return session >= 0 && session < capacity ? at(session) : 0;
+    }
+
     /** The translated (src, dst) addresses of a flow, packed like k1 (flow 1's: flow 0's key reversed). */
     public long rewriteK1(int flow) {
         long s = at(flow >>> 1);

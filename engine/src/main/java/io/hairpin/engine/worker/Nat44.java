@@ -759,6 +759,21 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /**
+     * {@link #establishedFlows} in two halves, for a big table: this one looks the tuples up in
+     * the session index and starts the mapping look-ups with prefetches (see
+     * {@link MappingTable#firstCandidates}); {@link #confirmEstablished} finishes them. The caller's
+     * work in between overlaps the misses of the candidates' records.
+     */
+    void establishedCandidates(long[] k1, long[] k2, int n, int[] flows, boolean inside) {
+        sessions.lookupBurst(k1, k2, n, flows, burstSlots);
+        mappings.firstCandidates(k1, k2, n, flows, inside);
+    }
+
+    void confirmEstablished(long[] k1, long[] k2, int n, int[] flows, boolean inside) {
+        mappings.confirmFirstFlows(k1, k2, n, flows, inside);
+    }
+
+    /**
      * Loads, for the flows of a burst that have no session yet ({@code found[j] < 0}) and look
      * like an outbound NAPT rule's, what creating their mapping and session will touch, so that
      * those misses overlap instead of coming one after another inside each packet. Three rounds,

@@ -136,6 +136,7 @@ public final class Worker implements Agent {
     private final long[] sessionK2 = new long[BURST];
     private final int[] sessionAt = new int[BURST];
     private final int[] sessionFlow = new int[BURST];
+    private final int[] sessionVerdict = new int[BURST];
     /** Keeps the first pass's loads from being optimised away. */
     long flowTouch;
     /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
@@ -560,7 +561,9 @@ public final class Worker implements Agent {
      * Looks up the session flows of the burst's eligible packets all at once (their index and
      * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
      * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
-     * as {@link #touchBuckets} does.
+     * as {@link #touchBuckets} does. In a big table the look-ups are made with the shim's
+     * prefetch instructions, in two halves, and the sources are checked between them, while
+     * the candidate sessions' records arrive (loads would hold the core until they came).
      * Sessions are only removed between bursts (expiry, the control plane), so a flow found here
      * is still that session's when its packet's turn comes. Returns the sum of what it loaded.
      */
@@ -577,14 +580,26 @@ public final class Worker implements Agent {
         if (c == 0) {
             return 0;
         }
-        nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
         RouteTable routes = snap.routes;
+        boolean big = nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+        if (big) {
+            // the source checks need no session: made while the candidates' records arrive
+            nat.establishedCandidates(sessionK1, sessionK2, c, sessionFlow, inside);
+            for (int j = 0; j < c; j++) {
+                int i = sessionAt[j];
+                sessionVerdict[j] = sourceVerdict(routes, (int) (burstK1[i] >>> 32), (int) (burstK2[i] >>> 48));
+            }
+            nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside);
+        } else {
+            nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
+        }
         int found = 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
-                long key = sessionRouteKey(routes, burstK1[i], burstK2[i], flow);
+                long key = !big ? sessionRouteKey(routes, burstK1[i], burstK2[i], flow)
+                        : sessionVerdict[j] != 0 ? -1 : routeKey(routes, (int) nat.rewriteK1(flow));
                 burstFlow[i] = flow;
                 burstRouteKey[i] = key;
                 burstRoute[i] = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);

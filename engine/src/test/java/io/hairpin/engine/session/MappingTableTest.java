@@ -385,9 +385,32 @@ class MappingTableTest {
             for (int i = 0; i < n; i++) {
                 flows[i] = s.lookup(k1s[i], k2s[i]);
             }
+            int[] halves = flows.clone();
             t.firstFlows(k1s, k2s, n, flows, true, scratch);
+            // the same burst in the two halves the worker uses, with the shim's prefetches
+            t.firstCandidates(k1s, k2s, n, halves, true);
+            t.confirmFirstFlows(k1s, k2s, n, halves, true);
             for (int i = 0; i < n; i++) {
                 assertEquals(flowOf(s, t, k1s[i], k2s[i]), flows[i], "a burst finds what one look-up finds");
+                assertEquals(flows[i], halves[i], "firstCandidates then confirmFirstFlows find what firstFlows finds");
+            }
+            // their return flows, looked for from outside
+            for (int i = 0; i < n; i++) {
+                long fk1 = k1s[i];
+                long fk2 = k2s[i];
+                int f = flowOf(s, t, fk1, fk2);
+                k1s[i] = SessionTableTest.reverseK1(f < 0 ? fk1 : s.rewriteK1(f));
+                k2s[i] = SessionTableTest.reverseK2(f < 0 ? fk2 : s.rewriteK2(f));
+                halves[i] = -1;
+            }
+            t.firstCandidates(k1s, k2s, n, halves, false);
+            t.confirmFirstFlows(k1s, k2s, n, halves, false);
+            for (int i = 0; i < n; i++) {
+                int expected = t.firstFlow(k1s[i], k2s[i], false);
+                assertEquals(expected, halves[i], "a return flow's halves find what firstFlow finds");
+                if (flows[i] >= 0 && flows[i] % 2 == 0 && s.lookup(k1s[i], k2s[i]) < 0) {
+                    assertEquals(flows[i] + 1, halves[i], "a first session's return flow is found from outside");
+                }
             }
         }
         assertTrue(firstOf.size() > 10 && sessions.size() > firstOf.size(), "both kinds were exercised");
