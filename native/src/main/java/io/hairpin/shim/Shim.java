@@ -71,19 +71,20 @@ public final class Shim {
             "hp_prefetch_slots",
             "hp_prefetch");
 
-    private static MethodHandle bind(String name, FunctionDescriptor desc, boolean critical) {
-        MemorySegment addr = NativeLibrary.lookup().find(name)
+    private static MemorySegment symbol(String name) {
+        return NativeLibrary.lookup().find(name)
                 .orElseThrow(() -> new DpdkException("The native shim does not export " + name + "; rebuild it."));
+    }
+
+    private static MethodHandle bind(String name, FunctionDescriptor desc, boolean critical) {
         return critical
-                ? Linker.nativeLinker().downcallHandle(addr, desc, Linker.Option.critical(false))
-                : Linker.nativeLinker().downcallHandle(addr, desc);
+                ? Linker.nativeLinker().downcallHandle(symbol(name), desc, Linker.Option.critical(false))
+                : Linker.nativeLinker().downcallHandle(symbol(name), desc);
     }
 
     /** A critical downcall that may be given heap segments (arrays), read in place during the call. */
     private static MethodHandle bindHeap(String name, FunctionDescriptor desc) {
-        MemorySegment addr = NativeLibrary.lookup().find(name)
-                .orElseThrow(() -> new DpdkException("The native shim does not export " + name + "; rebuild it."));
-        return Linker.nativeLinker().downcallHandle(addr, desc, Linker.Option.critical(true));
+        return Linker.nativeLinker().downcallHandle(symbol(name), desc, Linker.Option.critical(true));
     }
 
     private static RuntimeException rethrow(Throwable t) {

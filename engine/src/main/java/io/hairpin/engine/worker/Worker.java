@@ -583,23 +583,24 @@ public final class Worker implements Agent {
         RouteTable routes = snap.routes;
         boolean big = nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
         if (big) {
-            // the source checks need no session: made while the candidates' records arrive
             nat.establishedCandidates(sessionK1, sessionK2, c, sessionFlow, inside);
-            for (int j = 0; j < c; j++) {
-                int i = sessionAt[j];
-                sessionVerdict[j] = sourceVerdict(routes, (int) (burstK1[i] >>> 32), (int) (burstK2[i] >>> 48));
-            }
-            nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside);
         } else {
             nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
+        }
+        // the source checks need no session: in a big table, made while the candidates' records arrive
+        for (int j = 0; j < c; j++) {
+            int i = sessionAt[j];
+            sessionVerdict[j] = sourceVerdict(routes, burstK1[i], burstK2[i]);
+        }
+        if (big) {
+            nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside);
         }
         int found = 0;
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
-                long key = !big ? sessionRouteKey(routes, burstK1[i], burstK2[i], flow)
-                        : sessionVerdict[j] != 0 ? -1 : routeKey(routes, (int) nat.rewriteK1(flow));
+                long key = sessionRouteKey(routes, sessionVerdict[j], flow);
                 burstFlow[i] = flow;
                 burstRouteKey[i] = key;
                 burstRoute[i] = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
@@ -778,7 +779,8 @@ public final class Worker implements Agent {
         if (flow < 0) {
             return false;
         }
-        long key = burstLookedUp ? burstRouteKey[i] : sessionRouteKey(snap.routes, k1, k2, flow);
+        long key = burstLookedUp ? burstRouteKey[i]
+                : sessionRouteKey(snap.routes, sourceVerdict(snap.routes, k1, k2), flow);
         if (key < 0) {
             return false;
         }
@@ -815,13 +817,17 @@ public final class Worker implements Agent {
         return 0;
     }
 
+    /** {@link #sourceVerdict} of a packet with flow key k1, k2. */
+    private int sourceVerdict(RouteTable routes, long k1, long k2) {
+        return sourceVerdict(routes, (int) (k1 >>> 32), (int) (k2 >>> 48));
+    }
+
     /**
-     * The {@link #routeKey} a packet (flow key k1, k2) of session flow {@code flow} leaves by once
-     * translated; -1 also when its source fails the pipeline's checks ({@link #sourceVerdict}).
+     * The {@link #routeKey} a packet of session flow {@code flow} leaves by once translated; -1
+     * also when its source failed the pipeline's checks (verdict not 0, {@link #sourceVerdict}).
      */
-    private long sessionRouteKey(RouteTable routes, long k1, long k2, int flow) {
-        return sourceVerdict(routes, (int) (k1 >>> 32), (int) (k2 >>> 48)) != 0 ? -1
-                : routeKey(routes, (int) nat.rewriteK1(flow));
+    private long sessionRouteKey(RouteTable routes, int verdict, int flow) {
+        return verdict != 0 ? -1 : routeKey(routes, (int) nat.rewriteK1(flow));
     }
 
     /**
