@@ -6,6 +6,7 @@ import io.hairpin.shim.Shim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
+import java.util.Arrays;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -85,9 +86,7 @@ public final class MappingTable {
     private final int morePeersMax;
     private int freeHead;
     private int size;
-    /** {@link #firstCandidates}' scratch, with the segments its prefetch calls are given. */
-    private final long[] batchSlots = new long[PREFETCH_BATCH];
-    private final MemorySegment batchSlotsSegment = MemorySegment.ofArray(batchSlots);
+    /** {@link #firstCandidates}' scratch, with the segment its prefetch call is given. */
     private final long[] batchRecords = new long[PREFETCH_BATCH];
     private final MemorySegment batchRecordsSegment = MemorySegment.ofArray(batchRecords);
 
@@ -182,31 +181,53 @@ public final class MappingTable {
 
     /**
      * {@link #firstFlows} in two halves, with prefetch instructions (the native shim's) where
-     * firstFlows loads: this one finds each flow's candidate session, its index slots prefetched
-     * first, and prefetches the candidates' records, which {@link #confirmFirstFlows} then reads.
-     * Work the caller does in between (it must not change this table) overlaps the records'
-     * misses. At most {@link #PREFETCH_BATCH} flows.
+     * firstFlows loads: this one finds each flow's candidate session from the index slots
+     * {@link #prefetchHomes} put in {@code batch} for the same flows (and prefetched), leaves
+     * the candidates there and prefetches their records; {@link #confirmFirstFlows} then reads
+     * them, and the caller's work in between overlaps the records' misses. The table may change
+     * in between: each candidate is checked against its session, but a flow the table gained in
+     * between may not be found (a look-up made before it came). At most {@link #PREFETCH_BATCH}
+     * flows.
      */
-    public void firstCandidates(long[] k1, long[] k2, int n, int[] flows, boolean outbound) {
+    public void firstCandidates(long[] k1, long[] k2, int n, int[] flows, boolean outbound, SlotBatch batch) {
+        long[] at = batch.at;
         if (size == 0) {
+            Arrays.fill(at, 0, n, RecordIndex.ABSENT);
             return;
         }
-        RecordIndex index = outbound ? byInternal : byExternal;
-        homes(k1, k2, n, flows, outbound, batchSlots);
-        index.prefetchSlots(batchSlotsSegment, n);
-        candidates(k1, k2, n, outbound, batchSlots);
         for (int i = 0; i < n; i++) {
-            long c = batchSlots[i];
+            if (flows[i] >= 0) {
+                at[i] = RecordIndex.ABSENT;
+            }
+        }
+        candidates(k1, k2, n, outbound, at);
+        for (int i = 0; i < n; i++) {
+            long c = at[i];
             batchRecords[i] = c >= 0 ? sessions.recordAddress((int) c) : 0;
         }
         Shim.hp_prefetch(batchRecordsSegment, n);
     }
 
-    /** The second half of {@link #firstCandidates}: the same flows, what firstFlows would give. */
-    public void confirmFirstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound) {
-        if (size != 0) {
-            confirm(k1, k2, n, flows, outbound, batchSlots);
+    /**
+     * The index slots where the look-ups of these flows start, put in {@code batch} for
+     * {@link #firstCandidates} and prefetched. Nothing is looked up: the table may change before
+     * firstCandidates is called, and a home slot stays a key's home. At most
+     * {@link #PREFETCH_BATCH} flows.
+     */
+    public void prefetchHomes(long[] k1, long[] k2, int n, boolean outbound, SlotBatch batch) {
+        RecordIndex index = outbound ? byInternal : byExternal;
+        long[] at = batch.at;
+        for (int i = 0; i < n; i++) {
+            at[i] = index.home(endpointKey(k1[i], k2[i], outbound));
         }
+        if (size != 0) {
+            index.prefetchSlots(batch.segment, n);
+        }
+    }
+
+    /** The second half of {@link #firstCandidates}: the same flows and batch, what firstFlows would give. */
+    public void confirmFirstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound, SlotBatch batch) {
+        confirm(k1, k2, n, flows, outbound, batch.at);
     }
 
     private void homes(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {

@@ -13,6 +13,7 @@ import io.hairpin.engine.session.HostCounters;
 import io.hairpin.engine.session.MappingTable;
 import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.session.SessionTable;
+import io.hairpin.engine.session.SlotBatch;
 import io.hairpin.shim.Mem;
 
 /**
@@ -761,16 +762,26 @@ final class Nat44 implements SessionTable.ExpiryListener {
     /**
      * {@link #establishedFlows} in two halves, for a big table: this one looks the tuples up in
      * the session index and starts the mapping look-ups with prefetches (see
-     * {@link MappingTable#firstCandidates}); {@link #confirmEstablished} finishes them. The caller's
-     * work in between overlaps the misses of the candidates' records.
+     * {@link MappingTable#firstCandidates}) from the slots {@link #prefetchEstablished} gave;
+     * {@link #confirmEstablished} finishes them. The caller's work in between overlaps the misses
+     * of the candidates' records.
      */
-    void establishedCandidates(long[] k1, long[] k2, int n, int[] flows, boolean inside) {
+    void establishedCandidates(long[] k1, long[] k2, int n, int[] flows, boolean inside, SlotBatch batch) {
         sessions.lookupBurst(k1, k2, n, flows, burstSlots);
-        mappings.firstCandidates(k1, k2, n, flows, inside);
+        mappings.firstCandidates(k1, k2, n, flows, inside, batch);
     }
 
-    void confirmEstablished(long[] k1, long[] k2, int n, int[] flows, boolean inside) {
-        mappings.confirmFirstFlows(k1, k2, n, flows, inside);
+    /**
+     * The mapping-index slots {@link #establishedCandidates} starts from for these tuples
+     * (into {@code batch}), prefetched: a burst's, when it is received, before the bursts ahead of it
+     * are processed (see {@link MappingTable#prefetchHomes}).
+     */
+    void prefetchEstablished(long[] k1, long[] k2, int n, boolean inside, SlotBatch batch) {
+        mappings.prefetchHomes(k1, k2, n, inside, batch);
+    }
+
+    void confirmEstablished(long[] k1, long[] k2, int n, int[] flows, boolean inside, SlotBatch batch) {
+        mappings.confirmFirstFlows(k1, k2, n, flows, inside, batch);
     }
 
     /**

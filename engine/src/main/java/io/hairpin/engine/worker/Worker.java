@@ -63,8 +63,11 @@ public final class Worker implements Agent {
     // Global scope (a few KiB for the life of the process): a shared arena would make every
     // downcall acquire and release its scope, two atomics per burst.
     private final Arena arena = Arena.global();
-    private final MemorySegment rx;
-    private final long rxAddr;
+    /** One per physical port (one at least, for the kernel ports): see {@link RxBurst}. */
+    private final RxBurst[] bursts;
+    /** The RX burst being received or processed: its mbufs ({@link #select}). */
+    private MemorySegment rx;
+    private long rxAddr;
     private final MemorySegment[] tx;
     private final long[] txAddr;
     private final int[] txCount;
@@ -114,9 +117,9 @@ public final class Worker implements Agent {
     /** A flow-cache miss: the flow's key, for {@link #ipv4} to record the decision it reaches. */
     private boolean fillArmed;
     /** Per packet of the RX burst being processed: its flow key and flow-cache bucket (0: not for the fast path). */
-    private final long[] burstK1 = new long[BURST];
-    private final long[] burstK2 = new long[BURST];
-    private final long[] burstBucket = new long[BURST];
+    private long[] burstK1;
+    private long[] burstK2;
+    private long[] burstBucket;
     /**
      * Per packet of the RX burst when {@link #burstLookedUp}, for the established-session path: its
      * session flow (-1: none), its route entry's key ({@link #routeKey}; -1 also when its source
@@ -131,11 +134,11 @@ public final class Worker implements Agent {
     private boolean burstAside;
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
     private boolean burstLookedUp;
-    /** Scratch of {@link #lookUpSessions}: the eligible packets' tuples, positions and flows. */
-    private final long[] sessionK1 = new long[BURST];
-    private final long[] sessionK2 = new long[BURST];
-    private final int[] sessionAt = new int[BURST];
-    private final int[] sessionFlow = new int[BURST];
+    /** The burst's eligible packets' tuples and positions ({@link #gatherSessionTuples}), and their flows. */
+    private long[] sessionK1;
+    private long[] sessionK2;
+    private int[] sessionAt;
+    private int[] sessionFlow;
     private final int[] sessionVerdict = new int[BURST];
     /** Keeps the first pass's loads from being optimised away. */
     long flowTouch;
@@ -217,8 +220,11 @@ public final class Worker implements Agent {
         this.workerCount = snapshots.workers();
         this.nat = new Nat44(counters, id, workerCount);
         nat.flows = flows;
-        rx = arena.allocate(ValueLayout.JAVA_LONG, BURST);
-        rxAddr = rx.address();
+        bursts = new RxBurst[Math.max(1, physicalPorts)];
+        for (int p = 0; p < bursts.length; p++) {
+            bursts[p] = new RxBurst(arena);
+        }
+        select(bursts[0]);
         tx = new MemorySegment[txPortId.length];
         txAddr = new long[txPortId.length];
         txCount = new int[txPortId.length];
@@ -327,29 +333,13 @@ public final class Worker implements Agent {
             }
         }
         int work = 0;
+        // every port's burst is received before any is processed: the index slots its session
+        // look-ups start with, prefetched here, arrive while the bursts before it are processed
         for (int p = 0; p < physicalPorts; p++) {
-            int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
-            long touched = touchHeaders(n);
-            // on the session path, while the flow cache is in use its session entries take the
-            // flows it holds (touchSessionEntries loads their records), while it stands aside the
-            // burst's session lookups are made at once: Nat44.prefetch would only load the same
-            // records again, through the index
-            boolean sessionPort = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
-            burstLookedUp = sessionPort && flowBypass > 0;
-            if (natActive && !sessionPort) {
-                nat.prefetch(rxAddr, n);
-            }
-            long bytes = classify(p, n);
-            flowTouch = touched + touchBuckets(n);
-            if (burstLookedUp) {
-                flowTouch += lookUpSessions(n, !snap.external[fastIface[p]]);
-            } else if (sessionPort && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
-                flowTouch += touchSessionEntries(n);
-            }
-            fromWire(p, n);
-            counters.add(p, Counters.RX_PACKETS, n);
-            counters.add(p, Counters.RX_BYTES, bytes);
-            work += n;
+            receive(p);
+        }
+        for (int p = 0; p < physicalPorts; p++) {
+            work += process(p);
         }
         for (HandoffRing inbox : inboxes) {
             int n = inbox.available(BURST);
@@ -411,6 +401,69 @@ public final class Worker implements Agent {
             housekeeping();
         }
         return work;
+    }
+
+    private void select(RxBurst b) {
+        rx = b.rx;
+        rxAddr = b.rxAddr;
+        burstK1 = b.k1;
+        burstK2 = b.k2;
+        burstBucket = b.bucket;
+        sessionK1 = b.sessionK1;
+        sessionK2 = b.sessionK2;
+        sessionAt = b.sessionAt;
+        sessionFlow = b.sessionFlow;
+    }
+
+    /**
+     * Receives port p's burst and classifies it; on the session path with the flow cache aside,
+     * gathers the tuples its session look-ups will take and, in a big table, prefetches the index
+     * slots they start with. Nothing is looked up yet: the bursts of the ports before p may still
+     * make sessions.
+     */
+    private void receive(int p) {
+        RxBurst b = bursts[p];
+        select(b);
+        int n = Shim.hp_rx_burst(txPortId[p], queue, rx, (short) BURST) & 0xffff;
+        b.n = n;
+        long touched = touchHeaders(n);
+        // on the session path, while the flow cache is in use its session entries take the
+        // flows it holds (touchSessionEntries loads their records), while it stands aside the
+        // burst's session lookups are made at once: Nat44.prefetch would only load the same
+        // records again, through the index
+        boolean sessionPort = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
+        b.lookedUp = sessionPort && flowBypass > 0;
+        if (natActive && !sessionPort) {
+            nat.prefetch(rxAddr, n);
+        }
+        b.bytes = classify(p, n);
+        b.aside = burstAside;
+        flowTouch = touched + touchBuckets(n);
+        b.sessions = b.lookedUp ? gatherSessionTuples(n) : 0;
+        b.inside = fastIface[p] >= 0 && !snap.external[fastIface[p]];
+        b.started = false;
+        b.homesReady = b.sessions > 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+        if (b.homesReady) {
+            nat.prefetchEstablished(sessionK1, sessionK2, b.sessions, b.inside, b.batch);
+        }
+    }
+
+    /** Processes the burst {@link #receive} took from port p. Returns its packet count. */
+    private int process(int p) {
+        RxBurst b = bursts[p];
+        select(b);
+        int n = b.n;
+        burstAside = b.aside;
+        burstLookedUp = b.lookedUp;
+        if (burstLookedUp) {
+            flowTouch += lookUpSessions(b, p + 1 < physicalPorts ? bursts[p + 1] : null);
+        } else if (sessionPath && fastIface[p] >= 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
+            flowTouch += touchSessionEntries(n);
+        }
+        fromWire(p, n);
+        counters.add(p, Counters.RX_PACKETS, n);
+        counters.add(p, Counters.RX_BYTES, b.bytes);
+        return n;
     }
 
     // ---- ingress ----------------------------------------------------------------------------
@@ -558,24 +611,53 @@ public final class Worker implements Agent {
     }
 
     /**
-     * Looks up the session flows of the burst's eligible packets all at once (their index and
-     * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
-     * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
-     * as {@link #touchBuckets} does. In a big table the look-ups are made with the shim's
-     * prefetch instructions, in two halves, and the sources are checked between them, while
-     * the candidate sessions' records arrive (loads would hold the core until they came).
-     * Sessions are only removed between bursts (expiry, the control plane), so a flow found here
-     * is still that session's when its packet's turn comes. Returns the sum of what it loaded.
+     * Starts a big table's look-ups of burst b's session flows: from the home slots
+     * {@link #receive} prefetched (or now, if the table was smaller then), finds the candidate
+     * sessions and prefetches their records ({@link Nat44#establishedCandidates}).
      */
-    private long lookUpSessions(int n, boolean inside) {
+    private void startLookUps(RxBurst b) {
+        if (!b.homesReady) {
+            nat.prefetchEstablished(b.sessionK1, b.sessionK2, b.sessions, b.inside, b.batch);
+        }
+        nat.establishedCandidates(b.sessionK1, b.sessionK2, b.sessions, b.sessionFlow, b.inside, b.batch);
+        b.started = true;
+    }
+
+    /**
+     * Gathers the tuples (without the interface) and burst positions of the burst's packets that
+     * may take the established-session path, for {@link #lookUpSessions}. Returns their count.
+     */
+    private int gatherSessionTuples(int n) {
         int c = 0;
         for (int i = 0; i < n; i++) {
-            burstFlow[i] = -1;
             if (burstBucket[i] != 0) {
                 sessionK1[c] = burstK1[i];
                 sessionK2[c] = burstK2[i] & FlowCache.TUPLE_MASK;
                 sessionAt[c++] = i;
             }
+        }
+        return c;
+    }
+
+    /**
+     * Looks up the session flows of the burst's eligible packets all at once (their index and
+     * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
+     * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
+     * as {@link #touchBuckets} does. In a big table the look-ups are made with the shim's
+     * prefetch instructions, in two halves, and the sources are checked between them, while
+     * the candidate sessions' records arrive (loads would hold the core until they came); the
+     * next port's burst ({@code next}) gets its first half here too, so that its records arrive
+     * while this burst is processed. Sessions are only removed after a round's bursts
+     * (housekeeping: expiry, the control plane), so a flow found here is still that session's
+     * when its packet's turn comes; one its session came for in between is not found, and its
+     * packet takes the pipeline. Returns the sum of what it loaded.
+     */
+    private long lookUpSessions(RxBurst burst, RxBurst next) {
+        int n = burst.n;
+        int c = burst.sessions;
+        boolean inside = burst.inside;
+        for (int i = 0; i < n; i++) {
+            burstFlow[i] = -1;
         }
         if (c == 0) {
             return 0;
@@ -583,8 +665,14 @@ public final class Worker implements Agent {
         RouteTable routes = snap.routes;
         boolean big = nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
         if (big) {
-            nat.establishedCandidates(sessionK1, sessionK2, c, sessionFlow, inside);
-        } else {
+            if (!burst.started) {
+                startLookUps(burst);
+            }
+            // the next port's burst's too: its candidates' records arrive while this one is processed
+            if (next != null && next.sessions > 0 && !next.started) {
+                startLookUps(next);
+            }
+        } else if (!burst.started) {
             nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
         }
         // the source checks need no session: in a big table, made while the candidates' records arrive
@@ -592,8 +680,8 @@ public final class Worker implements Agent {
             int i = sessionAt[j];
             sessionVerdict[j] = sourceVerdict(routes, burstK1[i], burstK2[i]);
         }
-        if (big) {
-            nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside);
+        if (burst.started) {
+            nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside, burst.batch);
         }
         int found = 0;
         for (int j = 0; j < c; j++) {

@@ -303,6 +303,58 @@ class EstablishedSessionPcapTest {
     }
 
     /**
+     * A big table with both ports busy in the same polling rounds: each round's bursts are all
+     * received before any is processed, and the LAN burst's look-ups start while the WAN burst
+     * is processed. Thousands of flows open their sessions, then send again from the LAN while
+     * their replies come in on the WAN: every packet leaves translated, the later ones by the
+     * short path.
+     */
+    @Test
+    void aBigSessionTableWithBothPortsBusyTranslatesEveryPacket() throws Exception {
+        int flows = 5000;
+        List<byte[]> lanIn = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            for (int f = 0; f < flows; f++) {
+                lanIn.add(udpOut(10000 + f));
+            }
+        }
+        // the WAN reads frames not for us while the LAN's first round opens the sessions
+        List<byte[]> wanIn = new ArrayList<>();
+        for (int i = 0; i < flows + 512; i++) {
+            wanIn.add(Frames.udp4(REMOTE_MAC, mac("02:99:00:00:00:01"), REMOTE, WAN_IP, 1, 1, PAYLOAD).build());
+        }
+        for (int round = 0; round < 2; round++) {
+            for (int f = 0; f < flows; f++) {
+                wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 53, 10000 + f, PAYLOAD).build());
+            }
+        }
+        PcapRun.Result r = run(nat(2 * flows), 1500, wanIn, lanIn);
+
+        List<byte[]> toWan = ipFrames(r.out("w"));
+        assertEquals(3 * flows, toWan.size());
+        for (int i = 0; i < toWan.size(); i++) {
+            Decoded.Ipv4 p = Decoded.frame(toWan.get(i)).ipv4();
+            assertValid(p);
+            assertEquals(WAN_IP, p.src());
+            assertEquals(10000 + i % flows, p.udp().sport(), "each flow keeps its port, packet " + i);
+        }
+        List<byte[]> toLan = ipFrames(r.out("l"));
+        assertEquals(2 * flows, toLan.size());
+        for (int i = 0; i < toLan.size(); i++) {
+            Decoded.Ipv4 p = Decoded.frame(toLan.get(i)).ipv4();
+            assertValid(p);
+            assertEquals(REMOTE, p.src());
+            assertEquals(CLIENT, p.dst());
+            assertEquals(10000 + i % flows, p.udp().dport(), "reply " + i + " reaches its flow");
+        }
+        // all but each flow's first packet, the packet per direction that records the route
+        // decision, and one more each time a second of validity runs out during the run
+        assertTrue(r.event(Counters.SESSION_FAST_PATH) >= 4 * flows - 200,
+                "short path: " + r.event(Counters.SESSION_FAST_PATH));
+        assertEquals(5 * flows, r.event(Counters.NAT_TRANSLATED));
+    }
+
+    /**
      * A table of more sessions than the worker loads ahead of a burst through the flow cache's
      * session entries (4096), while the cache stays in use: a few busy flows keep its hit rate
      * above the three quarters it needs, between new flows that each open a session. Every

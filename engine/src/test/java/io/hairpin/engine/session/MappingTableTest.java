@@ -289,6 +289,7 @@ class MappingTableTest {
         long[] k2s = new long[8];
         int[] flows = new int[8];
         long[] scratch = new long[8];
+        SlotBatch batch = new SlotBatch();
         for (int op = 0; op < 60_000; op++) {
             int proto = rnd.nextBoolean() ? TCP : UDP;
             int pool = rnd.nextInt(2);
@@ -386,10 +387,15 @@ class MappingTableTest {
                 flows[i] = s.lookup(k1s[i], k2s[i]);
             }
             int[] halves = flows.clone();
+            // the same burst the way the worker looks it up: its home slots taken and prefetched
+            // when it is received, then the two halves; other bursts may change the table in
+            // between each step (here a mapping made and removed, which may move entries)
+            t.prefetchHomes(k1s, k2s, n, true, batch);
+            mappingMadeAndRemoved(t, rnd);
+            t.firstCandidates(k1s, k2s, n, halves, true, batch);
+            mappingMadeAndRemoved(t, rnd);
+            t.confirmFirstFlows(k1s, k2s, n, halves, true, batch);
             t.firstFlows(k1s, k2s, n, flows, true, scratch);
-            // the same burst in the two halves the worker uses, with the shim's prefetches
-            t.firstCandidates(k1s, k2s, n, halves, true);
-            t.confirmFirstFlows(k1s, k2s, n, halves, true);
             for (int i = 0; i < n; i++) {
                 assertEquals(flowOf(s, t, k1s[i], k2s[i]), flows[i], "a burst finds what one look-up finds");
                 assertEquals(flows[i], halves[i], "firstCandidates then confirmFirstFlows find what firstFlows finds");
@@ -403,8 +409,10 @@ class MappingTableTest {
                 k2s[i] = SessionTableTest.reverseK2(f < 0 ? fk2 : s.rewriteK2(f));
                 halves[i] = -1;
             }
-            t.firstCandidates(k1s, k2s, n, halves, false);
-            t.confirmFirstFlows(k1s, k2s, n, halves, false);
+            t.prefetchHomes(k1s, k2s, n, false, batch);
+            t.firstCandidates(k1s, k2s, n, halves, false, batch);
+            mappingMadeAndRemoved(t, rnd);
+            t.confirmFirstFlows(k1s, k2s, n, halves, false, batch);
             for (int i = 0; i < n; i++) {
                 int expected = t.firstFlow(k1s[i], k2s[i], false);
                 assertEquals(expected, halves[i], "a return flow's halves find what firstFlow finds");
@@ -414,5 +422,13 @@ class MappingTableTest {
             }
         }
         assertTrue(firstOf.size() > 10 && sessions.size() > firstOf.size(), "both kinds were exercised");
+    }
+
+    /** A mapping with no sessions made and removed: the table's other entries may move. */
+    private static void mappingMadeAndRemoved(MappingTable t, Random rnd) {
+        int m = t.create(UDP, IN + 300 + rnd.nextInt(64), 7000 + rnd.nextInt(64), OUT, 7000 + rnd.nextInt(400));
+        if (m >= 0) {
+            t.remove(m);
+        }
     }
 }

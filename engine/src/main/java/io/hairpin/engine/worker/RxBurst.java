@@ -1,0 +1,48 @@
+package io.hairpin.engine.worker;
+
+import io.hairpin.engine.session.SlotBatch;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * One physical port's RX burst between its reception and its processing: {@link Worker#doWork}
+ * receives and classifies every port's burst before it processes any, so that the misses a burst's
+ * session look-ups start with (prefetched when it is received) arrive while the bursts before it
+ * are processed.
+ */
+final class RxBurst {
+    final MemorySegment rx;
+    final long rxAddr;
+    /** Per packet: its flow key and flow-cache bucket (0: not for the fast path). */
+    final long[] k1 = new long[Worker.BURST];
+    final long[] k2 = new long[Worker.BURST];
+    final long[] bucket = new long[Worker.BURST];
+    /** The packets whose session flows are looked up at once: their tuples, burst positions and flows. */
+    final long[] sessionK1 = new long[Worker.BURST];
+    final long[] sessionK2 = new long[Worker.BURST];
+    final int[] sessionAt = new int[Worker.BURST];
+    final int[] sessionFlow = new int[Worker.BURST];
+    int n;
+    long bytes;
+    /** The flow cache stands aside for the whole burst (see Worker.classifyAside). */
+    boolean aside;
+    /** Its session flows are looked up at once (see Worker.lookUpSessions). */
+    boolean lookedUp;
+    /** How many of sessionK1, sessionK2 and sessionAt hold the burst's. */
+    int sessions;
+    /** The port is an internal one (its session flows are looked for as outbound). */
+    boolean inside;
+    /**
+     * Their mapping-index home slots when {@link #homesReady} (see Nat44.prefetchEstablished),
+     * their candidate sessions once the look-ups have {@link #started} (Nat44.establishedCandidates).
+     */
+    final SlotBatch batch = new SlotBatch();
+    boolean homesReady;
+    boolean started;
+
+    RxBurst(Arena arena) {
+        rx = arena.allocate(ValueLayout.JAVA_LONG, Worker.BURST);
+        rxAddr = rx.address();
+    }
+}
