@@ -333,13 +333,21 @@ public final class Worker implements Agent {
             }
         }
         int work = 0;
-        // every port's burst is received before any is processed: the index slots its session
-        // look-ups start with, prefetched here, arrive while the bursts before it are processed
-        for (int p = 0; p < physicalPorts; p++) {
-            receive(p);
-        }
-        for (int p = 0; p < physicalPorts; p++) {
-            work += process(p);
+        if (sessionPath && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
+            // a big table: every port's burst is received before any is processed, so that the
+            // index slots its session look-ups start with, prefetched on reception, arrive
+            // while the bursts before it are processed
+            for (int p = 0; p < physicalPorts; p++) {
+                receive(p);
+            }
+            for (int p = 0; p < physicalPorts; p++) {
+                work += process(p);
+            }
+        } else {
+            for (int p = 0; p < physicalPorts; p++) {
+                receive(p);
+                work += process(p);
+            }
         }
         for (HandoffRing inbox : inboxes) {
             int n = inbox.available(BURST);
