@@ -263,11 +263,7 @@ public final class Bench {
             case "mirror-only", "forward" -> Setup.forward();
             case "binat" -> Setup.binat(Integer.parseInt(v), o.packets());
             case "pfwd" -> Setup.pfwd(o.packets());
-            case "napt-established" -> {
-                int c = v.indexOf(':');
-                yield c < 0 ? Setup.naptEstablished(Integer.parseInt(v), Setup.SERVERS)
-                        : Setup.naptEstablished(Integer.parseInt(v.substring(0, c)), Integer.parseInt(v.substring(c + 1)));
-            }
+            case "napt-established" -> Setup.naptEstablished(v);
             case "napt-cps" -> Setup.naptCps(v.startsWith("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, v.endsWith("-apdf"),
                     o.maxSessions());
             case "hairpin" -> Setup.hairpin(v, o.packets());

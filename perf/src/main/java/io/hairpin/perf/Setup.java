@@ -391,6 +391,13 @@ final class Setup {
         return remotes == SERVERS ? Integer.toString(n) : n + ":" + remotes;
     }
 
+    /** {@link #naptEstablished(int, int)} of a variant {@link #naptEstablishedVariant} made. */
+    static Setup naptEstablished(String variant) {
+        int c = variant.indexOf(':');
+        return c < 0 ? naptEstablished(Integer.parseInt(variant), SERVERS)
+                : naptEstablished(Integer.parseInt(variant.substring(0, c)), Integer.parseInt(variant.substring(c + 1)));
+    }
+
     /**
      * napt-established: N outbound NAPT sessions (UDP, 10.0.0.0/16 → a pool on wan, one mapping
      * each), opened by the packets themselves before the warm-up (each flow's first packet goes

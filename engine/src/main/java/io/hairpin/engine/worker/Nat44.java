@@ -316,6 +316,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return sessions == null ? 0 : sessions.size();
     }
 
+    /** The session table is big enough ({@link #PREFETCH_MIN_SESSIONS}) that its look-ups are prefetched. */
+    boolean bigTable() {
+        return sessionCount() >= PREFETCH_MIN_SESSIONS;
+    }
+
     /**
      * Before a received burst is processed one packet at a time: loads the session index slots and
      * records its TCP/UDP packets will look up, all at once, so that their cache misses overlap
@@ -324,10 +329,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * pass would only parse and hash each packet once more.
      */
     void prefetch(long rxAddr, int n) {
-        SessionTable t = sessions;
-        if (t == null || t.size() < PREFETCH_MIN_SESSIONS) {
+        if (!bigTable()) {
             return;
         }
+        SessionTable t = sessions;
         final long[] k1s = burstK1;
         final long[] k2s = burstK2;
         int c = 0;

@@ -333,7 +333,7 @@ public final class Worker implements Agent {
             }
         }
         int work = 0;
-        if (sessionPath && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
+        if (sessionPath && nat.bigTable()) {
             // a big table: every port's burst is received before any is processed, so that the
             // index slots its session look-ups start with, prefetched on reception, arrive
             // while the bursts before it are processed
@@ -341,12 +341,12 @@ public final class Worker implements Agent {
                 receive(p);
             }
             for (int p = 0; p < physicalPorts; p++) {
-                work += process(p);
+                work += process(p, p + 1 < physicalPorts ? bursts[p + 1] : null);
             }
         } else {
             for (int p = 0; p < physicalPorts; p++) {
                 receive(p);
-                work += process(p);
+                work += process(p, null);
             }
         }
         for (HandoffRing inbox : inboxes) {
@@ -450,22 +450,26 @@ public final class Worker implements Agent {
         b.sessions = b.lookedUp ? gatherSessionTuples(n) : 0;
         b.inside = fastIface[p] >= 0 && !snap.external[fastIface[p]];
         b.started = false;
-        b.homesReady = b.sessions > 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+        b.homesReady = b.sessions > 0 && nat.bigTable();
         if (b.homesReady) {
             nat.prefetchEstablished(sessionK1, sessionK2, b.sessions, b.inside, b.batch);
         }
     }
 
-    /** Processes the burst {@link #receive} took from port p. Returns its packet count. */
-    private int process(int p) {
+    /**
+     * Processes the burst {@link #receive} took from port p; {@code next}, the next port's burst
+     * when this round has received it already, may have its look-ups started meanwhile. Returns
+     * its packet count.
+     */
+    private int process(int p, RxBurst next) {
         RxBurst b = bursts[p];
         select(b);
         int n = b.n;
         burstAside = b.aside;
         burstLookedUp = b.lookedUp;
         if (burstLookedUp) {
-            flowTouch += lookUpSessions(b, p + 1 < physicalPorts ? bursts[p + 1] : null);
-        } else if (sessionPath && fastIface[p] >= 0 && nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS) {
+            flowTouch += lookUpSessions(b, next);
+        } else if (sessionPath && fastIface[p] >= 0 && nat.bigTable()) {
             flowTouch += touchSessionEntries(n);
         }
         fromWire(p, n);
@@ -671,7 +675,7 @@ public final class Worker implements Agent {
             return 0;
         }
         RouteTable routes = snap.routes;
-        boolean big = nat.sessionCount() >= Nat44.PREFETCH_MIN_SESSIONS;
+        boolean big = nat.bigTable();
         if (big) {
             if (!burst.started) {
                 startLookUps(burst);
