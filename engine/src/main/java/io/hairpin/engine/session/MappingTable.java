@@ -89,6 +89,8 @@ public final class MappingTable {
     /** {@link #firstCandidates}' scratch, with the segment its prefetch call is given. */
     private final long[] batchRecords = new long[PREFETCH_BATCH];
     private final MemorySegment batchRecordsSegment = MemorySegment.ofArray(batchRecords);
+    /** {@link #firstFlows}' keys' hashes. */
+    private final long[] batchHashes = new long[PREFETCH_BATCH];
 
     /** A table whose mappings' first sessions are sessions of {@code sessions}. */
     public MappingTable(int maxMappings, SessionTable sessions) {
@@ -155,21 +157,21 @@ public final class MappingTable {
      * looked for in one direction: its index slots loaded in a loop that does nothing else, then
      * the candidate sessions' records, so that the misses of the burst overlap.
      *
-     * @param slots scratch of at least n longs
+     * @param slots scratch of at least n longs; n at most {@link #PREFETCH_BATCH}
      */
     public void firstFlows(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
         if (size == 0) {
             return; // no probe of a big empty index
         }
         RecordIndex index = outbound ? byInternal : byExternal;
-        homes(k1, k2, n, flows, outbound, slots);
+        homes(k1, k2, n, flows, outbound, slots, batchHashes);
         long sum = 0;
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
                 sum += index.load((int) slots[i]);
             }
         }
-        candidates(k1, k2, n, outbound, slots);
+        candidates(n, outbound, slots, batchHashes);
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
                 sum += sessions.prefetchFlow(2 * (int) slots[i]);
@@ -200,7 +202,7 @@ public final class MappingTable {
                 at[i] = RecordIndex.ABSENT;
             }
         }
-        candidates(k1, k2, n, outbound, at);
+        candidates(n, outbound, at, batch.hash);
         for (int i = 0; i < n; i++) {
             long c = at[i];
             batchRecords[i] = c >= 0 ? sessions.recordAddress((int) c) : 0;
@@ -209,16 +211,19 @@ public final class MappingTable {
     }
 
     /**
-     * The index slots where the look-ups of these flows start, put in {@code batch} for
-     * {@link #firstCandidates} and prefetched. Nothing is looked up: the table may change before
-     * firstCandidates is called, and a home slot stays a key's home. At most
+     * The index slots where the look-ups of these flows start, and their keys' hashes, put in
+     * {@code batch} for {@link #firstCandidates}; the slots prefetched. Nothing is looked up: the
+     * table may change before firstCandidates is called, and a key's hash and home slot stay. At most
      * {@link #PREFETCH_BATCH} flows.
      */
     public void prefetchHomes(long[] k1, long[] k2, int n, boolean outbound, SlotBatch batch) {
         RecordIndex index = outbound ? byInternal : byExternal;
         long[] at = batch.at;
+        long[] hash = batch.hash;
         for (int i = 0; i < n; i++) {
-            at[i] = index.home(endpointKey(k1[i], k2[i], outbound));
+            long h = index.hashOf(endpointKey(k1[i], k2[i], outbound));
+            hash[i] = h;
+            at[i] = index.homeOf(h);
         }
         if (size != 0) {
             index.prefetchSlots(batch.segment, n);
@@ -230,18 +235,26 @@ public final class MappingTable {
         confirm(k1, k2, n, flows, outbound, batch.at);
     }
 
-    private void homes(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots) {
+    /** The home slots (and hashes) of the flows with none yet. */
+    private void homes(long[] k1, long[] k2, int n, int[] flows, boolean outbound, long[] slots, long[] hashes) {
         RecordIndex index = outbound ? byInternal : byExternal;
         for (int i = 0; i < n; i++) {
-            slots[i] = flows[i] >= 0 ? -1 : index.home(endpointKey(k1[i], k2[i], outbound));
+            if (flows[i] >= 0) {
+                slots[i] = -1;
+            } else {
+                long h = index.hashOf(endpointKey(k1[i], k2[i], outbound));
+                hashes[i] = h;
+                slots[i] = index.homeOf(h);
+            }
         }
     }
 
-    private void candidates(long[] k1, long[] k2, int n, boolean outbound, long[] slots) {
+    /** Each home slot (not negative) replaced by the candidate found from it, by its key's hash. */
+    private void candidates(int n, boolean outbound, long[] slots, long[] hashes) {
         RecordIndex index = outbound ? byInternal : byExternal;
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
-                slots[i] = index.candidate(endpointKey(k1[i], k2[i], outbound), (int) slots[i]);
+                slots[i] = index.candidate(hashes[i]);
             }
         }
     }

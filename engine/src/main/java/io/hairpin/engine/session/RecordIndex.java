@@ -175,12 +175,14 @@ final class RecordIndex {
     }
 
     /**
-     * The session named by the first entry with key's fingerprint on the probe chain from slot
-     * i (key's {@link #home}), or {@link #ABSENT} or {@link #DIRECT}. For a batch that loads the
-     * candidates' records before it checks them ({@link MappingTable#firstFlows}).
+     * The session named by the first entry with key's fingerprint on the probe chain from key's
+     * home slot, given key's {@link #hashOf} (a batch computes it once, for the home slot it loads
+     * first), or {@link #ABSENT} or {@link #DIRECT}. For a batch that loads the candidates'
+     * records before it checks them ({@link MappingTable#firstFlows}).
      */
-    int candidate(long key, int i) {
-        long fp = hash(key) & HI;
+    int candidate(long h) {
+        long fp = h & HI;
+        int i = homeOf(h);
         long v0 = slots[i];
         long v1 = slots[(i + 1) & mask];
         // The first match is slot i or i + 1 for 90 % of keys at a load of 0.48, and which of the
@@ -206,7 +208,17 @@ final class RecordIndex {
 
     /** The slot key's probe starts at: computed apart from {@link #load}, so a batch's loads run in a loop of their own. */
     int home(long key) {
-        return (int) (hash(key) >>> 32) & mask;
+        return homeOf(hash(key));
+    }
+
+    /** The hash a key is indexed by: its {@link #homeOf home slot} and fingerprint, for {@link #candidate}. */
+    long hashOf(long key) {
+        return hash(key);
+    }
+
+    /** The home slot of a key of this {@link #hashOf hash}. */
+    int homeOf(long h) {
+        return (int) (h >>> 32) & mask;
     }
 
     /**
