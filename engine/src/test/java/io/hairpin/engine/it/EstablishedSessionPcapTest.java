@@ -307,15 +307,21 @@ class EstablishedSessionPcapTest {
      * received before any is processed, and the LAN burst's look-ups start while the WAN burst
      * is processed. Thousands of flows open their sessions, then send again from the LAN while
      * their replies come in on the WAN: every packet leaves translated, the later ones by the
-     * short path.
+     * short path. The flows come from two hosts and go to two remotes, in turn, so that
+     * consecutive packets leave by different next hops: each must leave with its own next hop's MAC.
      */
     @Test
     void aBigSessionTableWithBothPortsBusyTranslatesEveryPacket() throws Exception {
         int flows = 5000;
+        int[] host = {CLIENT, NaptPcapTest.CLIENT2};
+        long[] hostMac = {CLIENT_MAC, NaptPcapTest.CLIENT2_MAC};
+        int[] remote = {REMOTE, NaptPcapTest.REMOTE2};
+        long[] remoteMac = {REMOTE_MAC, NaptPcapTest.REMOTE2_MAC};
         List<byte[]> lanIn = new ArrayList<>();
         for (int round = 0; round < 3; round++) {
             for (int f = 0; f < flows; f++) {
-                lanIn.add(udpOut(10000 + f));
+                lanIn.add(Frames.udp4(hostMac[f % 2], LAN_MAC, host[f % 2], remote[f / 2 % 2], 10000 + f, 53, PAYLOAD)
+                        .build());
             }
         }
         // the WAN reads frames not for us while the LAN's first round opens the sessions
@@ -325,7 +331,8 @@ class EstablishedSessionPcapTest {
         }
         for (int round = 0; round < 2; round++) {
             for (int f = 0; f < flows; f++) {
-                wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 53, 10000 + f, PAYLOAD).build());
+                int to = f / 2 % 2;
+                wanIn.add(Frames.udp4(remoteMac[to], WAN_MAC, remote[to], WAN_IP, 53, 10000 + f, PAYLOAD).build());
             }
         }
         PcapRun.Result r = run(nat(2 * flows), 1500, wanIn, lanIn);
@@ -333,19 +340,26 @@ class EstablishedSessionPcapTest {
         List<byte[]> toWan = ipFrames(r.out("w"));
         assertEquals(3 * flows, toWan.size());
         for (int i = 0; i < toWan.size(); i++) {
-            Decoded.Ipv4 p = Decoded.frame(toWan.get(i)).ipv4();
+            int f = i % flows;
+            Decoded.Frame frame = Decoded.frame(toWan.get(i));
+            Decoded.Ipv4 p = frame.ipv4();
             assertValid(p);
             assertEquals(WAN_IP, p.src());
-            assertEquals(10000 + i % flows, p.udp().sport(), "each flow keeps its port, packet " + i);
+            assertEquals(remote[f / 2 % 2], p.dst());
+            assertEquals(remoteMac[f / 2 % 2], frame.dstMac(), "packet " + i + " to its remote's MAC");
+            assertEquals(10000 + f, p.udp().sport(), "each flow keeps its port, packet " + i);
         }
         List<byte[]> toLan = ipFrames(r.out("l"));
         assertEquals(2 * flows, toLan.size());
         for (int i = 0; i < toLan.size(); i++) {
-            Decoded.Ipv4 p = Decoded.frame(toLan.get(i)).ipv4();
+            int f = i % flows;
+            Decoded.Frame frame = Decoded.frame(toLan.get(i));
+            Decoded.Ipv4 p = frame.ipv4();
             assertValid(p);
-            assertEquals(REMOTE, p.src());
-            assertEquals(CLIENT, p.dst());
-            assertEquals(10000 + i % flows, p.udp().dport(), "reply " + i + " reaches its flow");
+            assertEquals(remote[f / 2 % 2], p.src());
+            assertEquals(host[f % 2], p.dst());
+            assertEquals(hostMac[f % 2], frame.dstMac(), "reply " + i + " to its host's MAC");
+            assertEquals(10000 + f, p.udp().dport(), "reply " + i + " reaches its flow");
         }
         // all but each flow's first packet, the packet per direction that records the route
         // decision, and one more each time a second of validity runs out during the run
