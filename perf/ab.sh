@@ -16,11 +16,17 @@
 # ...), so that a host getting busier or quieter during the call weighs on each about equally.
 #
 # Prints one line per run (Mpps, engine cycles a packet beyond the harness, new sessions/s,
-# drops, mistranslated, GCs), then per scenario and revision the median and every round. --out
-# appends each run's JSON line, with ab_rev (the REV as given), ab_commit and ab_round added.
-# Runs perf/bench.sh, so the same as root (hugepages); --rounds defaults to 4.
+# drops, mistranslated, GCs), then per scenario and revision the median and every round (with
+# the C reference, also the engine's Mpps over C's of the same run). --out appends each run's
+# JSON line, with ab_rev (the REV as given), ab_commit and ab_round added. Runs perf/bench.sh,
+# so the same as root (hugepages); --rounds defaults to 4.
 #
 #   perf/ab.sh --rounds 4 HEAD~1 HEAD -- napt-established:1000000 --duration 4 --warmup 3 --no-cref
+#
+# --summary FILE prints that summary again for the lines a call wrote to FILE with --out (one
+# call's lines per file: revisions are told apart by REV as given); nothing is built or run.
+#
+#   perf/ab.sh --summary perf/results/issue5-s26-hash-ab-10.jsonl
 set -euo pipefail
 
 # shellcheck source=usage.sh
@@ -29,7 +35,47 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 say() { echo "ab.sh: $*" >&2; }
-usage() { say "usage: perf/ab.sh [--rounds N] [--out FILE] REV REV... -- BENCH_ARGUMENTS... (--help for more)"; exit 2; }
+usage() { say "usage: perf/ab.sh [--rounds N] [--out FILE] REV REV... -- BENCH_ARGUMENTS..., or perf/ab.sh --summary FILE (--help for more)"; exit 2; }
+
+# The summary of the runs in FILE (JSON lines with ab_rev and ab_round) for REVS in this order.
+summarize() {
+    python3 - "$@" <<'PY'
+import json, statistics, sys
+path, revs = sys.argv[1], sys.argv[2:]
+runs = [json.loads(l) for l in open(path)]
+for j in runs:
+    if j.get("c_reference_mpps") and j.get("forwarded_mpps") is not None:
+        j["engine_over_c"] = round(j["forwarded_mpps"] / j["c_reference_mpps"], 3)
+def name(j):
+    return j["scenario"] + (f":{j['variant']}" if j.get("variant") else "")
+scenarios = list(dict.fromkeys(name(j) for j in runs))
+def fig(j, key):
+    v = j.get(key)
+    return "-" if v is None else f"{v:g}"
+for s in scenarios:
+    print(f"{s}")
+    for rev in revs:
+        mine = sorted((j for j in runs if j["ab_rev"] == rev and name(j) == s),
+                      key=lambda j: j["ab_round"])
+        for key, label in (("forwarded_mpps", "Mpps"), ("engine_cycles_per_pkt", "engine cycles beyond the harness"),
+                           ("engine_over_c", "engine / C"), ("new_sessions_per_s", "new sessions/s")):
+            xs = [j[key] for j in mine if j.get(key) is not None]
+            if xs:
+                print(f"  {rev:>12}  {label}: median {statistics.median(xs):g}, rounds {' / '.join(fig(j, key) for j in mine)}")
+        bad = [j["ab_round"] for j in mine if j.get("drops") or j.get("mistranslated") or j.get("gc_count")]
+        if bad:
+            print(f"  {rev:>12}  drops, mistranslations or GCs in rounds {bad}")
+PY
+}
+
+if [[ $# -ge 1 && "$1" == --summary ]]; then
+    [[ $# -eq 2 && -f "$2" ]] || { say "--summary takes one file of an earlier call's --out lines"; usage; }
+    command -v python3 >/dev/null || { say "needs python3"; exit 1; }
+    mapfile -t saved < <(python3 -c 'import json, sys
+print("\n".join(dict.fromkeys(json.loads(l)["ab_rev"] for l in open(sys.argv[1]))))' "$2")
+    summarize "$2" "${saved[@]}"
+    exit 0
+fi
 
 rounds=4
 out=""
@@ -132,27 +178,4 @@ PY
 done
 [[ -z "$out" ]] || cat "$lines" >> "$out"
 
-python3 - "$lines" "${revs[@]}" <<'PY'
-import json, statistics, sys
-path, revs = sys.argv[1], sys.argv[2:]
-runs = [json.loads(l) for l in open(path)]
-def name(j):
-    return j["scenario"] + (f":{j['variant']}" if j.get("variant") else "")
-scenarios = list(dict.fromkeys(name(j) for j in runs))
-def fig(j, key):
-    v = j.get(key)
-    return "-" if v is None else f"{v:g}"
-for s in scenarios:
-    print(f"{s}")
-    for rev in revs:
-        mine = sorted((j for j in runs if j["ab_rev"] == rev and name(j) == s),
-                      key=lambda j: j["ab_round"])
-        for key, label in (("forwarded_mpps", "Mpps"), ("engine_cycles_per_pkt", "engine cycles beyond the harness"),
-                           ("new_sessions_per_s", "new sessions/s")):
-            xs = [j[key] for j in mine if j.get(key) is not None]
-            if xs:
-                print(f"  {rev:>12}  {label}: median {statistics.median(xs):g}, rounds {' / '.join(fig(j, key) for j in mine)}")
-        bad = [j["ab_round"] for j in mine if j.get("drops") or j.get("mistranslated") or j.get("gc_count")]
-        if bad:
-            print(f"  {rev:>12}  drops, mistranslations or GCs in rounds {bad}")
-PY
+summarize "$lines" "${revs[@]}"
