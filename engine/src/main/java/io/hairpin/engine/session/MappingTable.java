@@ -221,7 +221,7 @@ public final class MappingTable {
         long[] at = batch.at;
         long[] hash = batch.hash;
         for (int i = 0; i < n; i++) {
-            long h = index.hashOf(endpointKey(k1[i], k2[i], outbound));
+            long h = index.hash(endpointKey(k1[i], k2[i], outbound));
             hash[i] = h;
             at[i] = index.homeOf(h);
         }
@@ -242,7 +242,7 @@ public final class MappingTable {
             if (flows[i] >= 0) {
                 slots[i] = -1;
             } else {
-                long h = index.hashOf(endpointKey(k1[i], k2[i], outbound));
+                long h = index.hash(endpointKey(k1[i], k2[i], outbound));
                 hashes[i] = h;
                 slots[i] = index.homeOf(h);
             }

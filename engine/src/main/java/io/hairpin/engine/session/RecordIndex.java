@@ -58,7 +58,8 @@ final class RecordIndex {
         this.sessions = sessions;
     }
 
-    private long hash(long key) {
+    /** The hash a key is indexed by: its {@link #homeOf home slot} and its fingerprint (the upper half). */
+    long hash(long key) {
         long h = ((key & hashMask) ^ seed) * 0x9E3779B97F4A7C15L;
         h ^= h >>> 31;
         return h * 0xBF58476D1CE4E5B9L;
@@ -90,7 +91,7 @@ final class RecordIndex {
     private int probe(long key) {
         long h = hash(key);
         long fp = h & HI;
-        int i = nextWithFingerprint(fp, (int) (h >>> 32) & mask);
+        int i = nextWithFingerprint(fp, homeOf(h));
         while (i >= 0 && !holds(slots[i], key)) {
             i = nextWithFingerprint(fp, (i + 1) & mask);
         }
@@ -160,7 +161,7 @@ final class RecordIndex {
     int firstFlow(long key, int direction, long k1, long k2) {
         long h = hash(key);
         long fp = h & HI;
-        int i = nextWithFingerprint(fp, (int) (h >>> 32) & mask);
+        int i = nextWithFingerprint(fp, homeOf(h));
         while (i >= 0) {
             long v = slots[i];
             if ((v & FIRST) != 0) {
@@ -176,7 +177,7 @@ final class RecordIndex {
 
     /**
      * The session named by the first entry with key's fingerprint on the probe chain from key's
-     * home slot, given key's {@link #hashOf} (a batch computes it once, for the home slot it loads
+     * home slot, given key's {@link #hash} (a batch computes it once, for the home slot it loads
      * first), or {@link #ABSENT} or {@link #DIRECT}. For a batch that loads the candidates'
      * records before it checks them ({@link MappingTable#firstFlows}).
      */
@@ -211,12 +212,7 @@ final class RecordIndex {
         return homeOf(hash(key));
     }
 
-    /** The hash a key is indexed by: its {@link #homeOf home slot} and fingerprint, for {@link #candidate}. */
-    long hashOf(long key) {
-        return hash(key);
-    }
-
-    /** The home slot of a key of this {@link #hashOf hash}. */
+    /** The home slot of a key of this {@link #hash}. */
     int homeOf(long h) {
         return (int) (h >>> 32) & mask;
     }

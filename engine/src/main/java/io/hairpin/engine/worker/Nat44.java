@@ -777,9 +777,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /**
-     * The mapping-index slots {@link #establishedCandidates} starts from for these tuples
-     * (into {@code batch}), prefetched: a burst's, when it is received, before the bursts ahead of it
-     * are processed (see {@link MappingTable#prefetchHomes}).
+     * The mapping-index slots {@link #establishedCandidates} starts from for these tuples, and
+     * their keys' hashes (into {@code batch}), the slots prefetched: a burst's, when it is
+     * received, before the bursts ahead of it are processed (see {@link MappingTable#prefetchHomes}).
      */
     void prefetchEstablished(long[] k1, long[] k2, int n, boolean inside, SlotBatch batch) {
         mappings.prefetchHomes(k1, k2, n, inside, batch);

@@ -34,8 +34,9 @@ final class RxBurst {
     /** The port is an internal one (its session flows are looked for as outbound). */
     boolean inside;
     /**
-     * Their mapping-index home slots when {@link #homesReady} (see Nat44.prefetchEstablished),
-     * their candidate sessions once the look-ups have {@link #started} (Nat44.establishedCandidates).
+     * Their mapping-index home slots and keys' hashes when {@link #homesReady} (see
+     * Nat44.prefetchEstablished), their candidate sessions once the look-ups have
+     * {@link #started} (Nat44.establishedCandidates).
      */
     final SlotBatch batch = new SlotBatch();
     boolean homesReady;

@@ -61,13 +61,13 @@ class RecordIndexTest {
                 if (op % 97 == 0) {
                     for (Map.Entry<Long, Integer> e : named.entrySet()) {
                         long key = e.getKey();
-                        assertEquals(e.getValue(), index.candidate(index.hashOf(key)), "op " + op);
+                        assertEquals(e.getValue(), index.candidate(index.hash(key)), "op " + op);
                         assertEquals(recordOf.get(key), index.get(key));
                         checked++;
                     }
                     for (int i = 0; i < 50; i++) {
                         long absent = rnd.nextLong() & ~1L; // live keys are odd
-                        assertEquals(RecordIndex.ABSENT, index.candidate(index.hashOf(absent)));
+                        assertEquals(RecordIndex.ABSENT, index.candidate(index.hash(absent)));
                     }
                 }
             }
