@@ -24,8 +24,10 @@ import java.util.concurrent.Callable;
  *       a warm-up at half the ceiling for --warmup;</li>
  *   <li>the zero-loss rate, RFC 2544 style: a binary search on the offered rate between 0 and the
  *       ceiling, trials of --duration, a trial passes with loss ≤ 0.001 % (frames offered but not
- *       received: refused by a full RX ring or an empty pool, dropped by the DUT, lost); it stops
- *       at 1 % resolution or after --trials trials;</li>
+ *       received: refused by a full RX ring or an empty pool, dropped by the DUT, lost), each
+ *       trial's bounds taken at the rate it offered ({@link ZeroLossSearch}); it stops at 1 %
+ *       resolution, after --trials trials, or when the generator twice fell short of a rate the
+ *       DUT held (the line's {@code generator_limited});</li>
  *   <li>latency runs of --duration at 10 %, 50 % and 90 % of the zero-loss rate (HdrHistogram,
  *       ns, 3 significant digits).</li>
  * </ol>
@@ -204,7 +206,7 @@ final class GeneratorMode {
     record Outcome(Trial ceiling, List<Trial> trials, Trial best, Trial[] latency, long gcCount, long gcMillis,
                    long dutAllocated, long received, long mistranslated, long badChecksums, long checksumsChecked,
                    long late, long other, double dutCpuShare, double generatorCpuShare, long dutPreemptions,
-                   long generatorPreemptions, long dutBlocked) {
+                   long generatorPreemptions, long dutBlocked, boolean generatorLimited) {
     }
 
     /**
@@ -278,6 +280,7 @@ final class GeneratorMode {
         j.put("c_reference_latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));
         j.put("c_reference_mistranslated", c.mistranslated());
         j.put("c_reference_trial_count", c.trials().size());
+        j.put("c_reference_generator_limited", c.generatorLimited());
         j.put("vs_c_reference", mpps == 0 ? null : Bench.round((Double) j.get("forwarded_mpps") / mpps, 3));
     }
 
@@ -307,27 +310,22 @@ final class GeneratorMode {
             long other0 = d.sink.other;
             List<Trial> trials = new ArrayList<>();
             Trial best = null;
-            double lo = 0;
-            double hi = top;
-            double rate = hi;
-            for (int t = 0; t < o.trials() && hi > 0; t++) {
-                Trial r = d.run(rate, o.durationS());
+            ZeroLossSearch zeroLoss = new ZeroLossSearch(top, RESOLUTION, o.trials());
+            while (zeroLoss.more()) {
+                double asked = zeroLoss.target();
+                Trial r = d.run(asked, o.durationS());
                 trials.add(r);
-                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps offered, %.3f received, loss %.5f %% %s "
-                        + "(generator on its CPU %.0f %%)%n", token, t + 1, r.offeredPps() / 1e6, r.receivedPps() / 1e6,
-                        r.lossPct(), r.pass() ? "pass" : "fail", 100 * r.cpuShare());
-                if (r.pass()) {
-                    lo = rate;
-                    if (best == null || r.offeredPps() > best.offeredPps()) {
-                        best = r;
-                    }
-                } else {
-                    hi = rate;
+                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps asked, %.3f offered, %.3f received, loss %.5f "
+                        + "%% %s (generator on its CPU %.0f %%)%n", token, trials.size(), asked / 1e6,
+                        r.offeredPps() / 1e6, r.receivedPps() / 1e6, r.lossPct(), r.pass() ? "pass" : "fail",
+                        100 * r.cpuShare());
+                if (zeroLoss.record(r.offeredPps(), r.pass())) {
+                    best = r;
                 }
-                if (hi - lo <= RESOLUTION * hi) {
-                    break;
-                }
-                rate = (lo + hi) / 2;
+            }
+            if (zeroLoss.generatorLimited()) {
+                err.printf(Locale.ROOT, "bench: %s: warning: the best passing trial offered less than it asked for: the "
+                        + "generator, not the DUT, set this zero-loss rate%n", token);
             }
             Trial[] latency = new Trial[LATENCY_SHARES.length];
             if (best != null) {
@@ -349,7 +347,8 @@ final class GeneratorMode {
             long dutVol = ThreadSwitches.delta(dutVol0, dutSwitches == null ? -1 : dutSwitches.voluntary());
             return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
                     d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
-                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw, dutVol);
+                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw, dutVol,
+                    zeroLoss.generatorLimited());
         }
     }
 
@@ -414,6 +413,7 @@ final class GeneratorMode {
         j.put("forwarded_mpps", best == null ? 0.0 : Bench.round(best.offeredPps() / 1e6, 3));
         j.put("cycles_per_pkt", null);
         j.put("loss_pct", best == null ? null : Bench.round(best.lossPct(), 6));
+        j.put("generator_limited", r.generatorLimited());
         j.put("latency_p50_us", half == null ? null : Bench.round(half.p50() / 1e3, 3));
         j.put("latency_p99_us", half == null ? null : Bench.round(half.p99() / 1e3, 3));
         j.put("latency_p999_us", half == null ? null : Bench.round(half.p999() / 1e3, 3));

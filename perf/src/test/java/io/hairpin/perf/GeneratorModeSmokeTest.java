@@ -68,7 +68,8 @@ class GeneratorModeSmokeTest {
             assertEquals("generator", j.get("mode"), line);
             for (String key : List.of("workers", "sessions", "pkt_size", "forwarded_mpps", "loss_pct", "latency_p50_us",
                     "latency_p99_us", "latency_p999_us", "latency_at_10pct", "latency_at_50pct", "latency_at_90pct",
-                    "generator_ceiling_mpps", "trials", "gc_pauses", "c_reference_mpps", "bytes_per_packet")) {
+                    "generator_ceiling_mpps", "generator_limited", "trials", "gc_pauses", "c_reference_mpps",
+                    "c_reference_generator_limited", "bytes_per_packet")) {
                 assertTrue(j.containsKey(key), key + " missing from " + line);
             }
             assertTrue(number(j, "generator_ceiling_mpps") > 0, "ceiling: " + line);
