@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 """Summarises perf/matrix.sh output (JSON lines): per scenario, the median of the runs and their
-spread (min-max), as a Markdown table, plus the per-run details. Usage: summarize.py FILE.jsonl"""
+spread (min-max), as a Markdown table, plus the per-run details. Usage: summarize.py FILE.jsonl
+
+Generator-mode lines (perf/bench.sh --mode generator, one per scenario and round; several files
+may be given): per scenario, the engine's zero-loss rate over C's in each round, their median, the
+best of all rounds for each loop, how many figures the generator set (generator_limited), and in
+how many rounds each loop's p99.9 at half its zero-loss rate was within 20 us. Usage:
+summarize.py --generator FILE.jsonl [FILE.jsonl ...]"""
 import json
 import statistics
 import sys
@@ -76,5 +82,40 @@ def main(path):
                   f"| `{r.get('command', '')}` |")
 
 
+P999_TARGET_US = 20
+
+
+def generator(paths):
+    groups = OrderedDict()
+    for path in paths:
+        for line in open(path):
+            line = line.strip()
+            if not line:
+                continue
+            j = json.loads(line)
+            if j.get("mode") != "generator":
+                continue
+            name = j["scenario"] + (":" + j["variant"] if j.get("variant") else "")
+            groups.setdefault(name, []).append(j)
+    print("| scenario | rounds | engine / C per round | median | best engine / best C (Mpps) | generator-limited "
+          "(engine / C) | p99.9 at 50 % within 20 us (engine / C) |")
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in groups.items():
+        ratios = [r["forwarded_mpps"] / r["c_reference_mpps"] for r in runs if r.get("c_reference_mpps")]
+        best = max(r["forwarded_mpps"] for r in runs)
+        best_c = max(r.get("c_reference_mpps") or 0 for r in runs)
+        limited = sum(1 for r in runs if r.get("generator_limited"))
+        limited_c = sum(1 for r in runs if r.get("c_reference_generator_limited"))
+        tail = sum(1 for r in runs if r.get("latency_p999_us") is not None and r["latency_p999_us"] <= P999_TARGET_US)
+        tail_c = sum(1 for r in runs if r.get("c_reference_latency_p999_us") is not None
+                     and r["c_reference_latency_p999_us"] <= P999_TARGET_US)
+        print(f"| {name} | {len(runs)} | {' / '.join(f'{x:.2f}' for x in ratios)} "
+              f"| {fmt(med(ratios), 2)} | {best:.2f} / {best_c:.2f} = {best / best_c if best_c else 0:.2f} "
+              f"| {limited} / {limited_c} | {tail} / {tail_c} |")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--generator":
+        generator(sys.argv[2:])
+    else:
+        main(sys.argv[1])
