@@ -5,8 +5,8 @@ package io.hairpin.perf;
  * held and the lowest not held), apart from the trials so that its decisions can be tested.
  *
  * <p>The bounds move to the rate a trial offered, not the rate it asked for. On this VM the
- * generator falls short for seconds at a time (its core's cache lines cross to the DUT's more
- * slowly in some of the host's placements; performance.md), and a trial that offered 4 Mpps when
+ * generator falls short for seconds at a time (crossing cores is expensive here, performance.md,
+ * and more so in some phases of the host than in others), and a trial that offered 4 Mpps when
  * 24 were asked says nothing about 24: taken as a pass at the asked rate, it ended the search at
  * 4. A pass that fell short of its target by more than the resolution marks the result as the
  * generator's limit; after two in a row the search stops, since the generator cannot offer more.
