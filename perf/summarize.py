@@ -37,15 +37,23 @@ def cell(runs, key, digits=0):
     return f"**{fmt(m, digits)}** ({fmt(min(vals), digits)}–{fmt(max(vals), digits)})"
 
 
-def main(path):
+def grouped(paths, keep=lambda j: True):
+    """The JSON lines of the files that keep accepts, per scenario[:variant], in order of appearance."""
     groups = OrderedDict()
-    for line in open(path):
-        line = line.strip()
-        if not line:
-            continue
-        j = json.loads(line)
-        name = j["scenario"] + (":" + j["variant"] if j.get("variant") else "")
-        groups.setdefault(name, []).append(j)
+    for path in paths:
+        for line in open(path):
+            line = line.strip()
+            if not line:
+                continue
+            j = json.loads(line)
+            if keep(j):
+                name = j["scenario"] + (":" + j["variant"] if j.get("variant") else "")
+                groups.setdefault(name, []).append(j)
+    return groups
+
+
+def main(path):
+    groups = grouped([path])
     print("| scenario | runs | Mpps | on-CPU cycles/pkt | engine beyond harness | C Mpps | C on-CPU cycles/pkt "
           "| C beyond harness | engine / C (Mpps) | engine / C (best 0.5 s) | new sessions/s (engine / C) | B/pkt "
           "| GCs | wrong (engine / C) | CPU share | bytes/session |")
@@ -86,17 +94,7 @@ P999_TARGET_US = 20
 
 
 def generator(paths):
-    groups = OrderedDict()
-    for path in paths:
-        for line in open(path):
-            line = line.strip()
-            if not line:
-                continue
-            j = json.loads(line)
-            if j.get("mode") != "generator":
-                continue
-            name = j["scenario"] + (":" + j["variant"] if j.get("variant") else "")
-            groups.setdefault(name, []).append(j)
+    groups = grouped(paths, lambda j: j.get("mode") == "generator")
     print("| scenario | rounds | engine / C per round | median | best engine / best C (Mpps) | generator-limited "
           "(engine / C) | p99.9 at 50 % within 20 us (engine / C) |")
     print("|---|---|---|---|---|---|---|")
