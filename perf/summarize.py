@@ -4,8 +4,9 @@ spread (min-max), as a Markdown table, plus the per-run details. Usage: summariz
 
 Generator-mode lines (perf/bench.sh --mode generator, one per scenario and round; several files
 may be given): per scenario, the engine's zero-loss rate over C's in each round, their median, the
-best of all rounds for each loop, how many figures the generator set (generator_limited), and in
-how many rounds each loop's p99.9 at half its zero-loss rate was within 20 us. Usage:
+best of all rounds for each loop, how many figures the generator set (generator_limited), in how
+many rounds each loop's p99.9 at half its zero-loss rate was within 20 us, and how many rounds had
+the two loops' trials taking turns (trials_interleaved). Usage:
 summarize.py --generator FILE.jsonl [FILE.jsonl ...]"""
 import json
 import statistics
@@ -96,8 +97,8 @@ P999_TARGET_US = 20
 def generator(paths):
     groups = grouped(paths, lambda j: j.get("mode") == "generator")
     print("| scenario | rounds | engine / C per round | median | best engine / best C (Mpps) | generator-limited "
-          "(engine / C) | p99.9 at 50 % within 20 us (engine / C) |")
-    print("|---|---|---|---|---|---|---|")
+          "(engine / C) | p99.9 at 50 % within 20 us (engine / C) | rounds in turns |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, runs in groups.items():
         ratios = [r["forwarded_mpps"] / r["c_reference_mpps"] for r in runs if r.get("c_reference_mpps")]
         best = max(r["forwarded_mpps"] for r in runs)
@@ -107,9 +108,10 @@ def generator(paths):
         tail = sum(1 for r in runs if r.get("latency_p999_us") is not None and r["latency_p999_us"] <= P999_TARGET_US)
         tail_c = sum(1 for r in runs if r.get("c_reference_latency_p999_us") is not None
                      and r["c_reference_latency_p999_us"] <= P999_TARGET_US)
+        turns = sum(1 for r in runs if r.get("trials_interleaved"))
         print(f"| {name} | {len(runs)} | {' / '.join(f'{x:.2f}' for x in ratios)} "
               f"| {fmt(med(ratios), 2)} | {best:.2f} / {best_c:.2f} = {best / best_c if best_c else 0:.2f} "
-              f"| {limited} / {limited_c} | {tail} / {tail_c} |")
+              f"| {limited} / {limited_c} | {tail} / {tail_c} | {turns} |")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The benchmark runner's generator mode (shared/spec/performance.md): the DUT (the engine's
@@ -31,6 +33,12 @@ import java.util.concurrent.Callable;
  *   <li>latency runs of --duration at 10 %, 50 % and 90 % of the zero-loss rate (HdrHistogram,
  *       ns, 3 significant digits).</li>
  * </ol>
+ * With the C reference, both DUTs are made (each with its sessions) before the first trial and
+ * take turns on the DUT's CPU: one trial of the engine's search, one of C's, the first of each
+ * round alternating, and so for the latency runs. This VM's slow phases last tens of seconds;
+ * searched one after the other, the engine and C met different phases and their ratio was the
+ * host's (0.07 to 3.41 in single rounds on e52ab8f); in turns, both meet the same ones
+ * ({@code trials_interleaved} in the line).
  * Traffic goes one way, as the scenario's packets enter in capacity mode (forward, binat and
  * napt-established: LAN → WAN; pfwd: WAN → LAN; hairpin: LAN → LAN): the reply direction of a
  * NAPT flow would need the mapping the worker chose.
@@ -235,23 +243,30 @@ final class GeneratorMode {
                     + "%.0f %%)%n", token, ceiling.receivedPps() / 1e6, ceiling.offeredPps() / 1e6, ceiling.lossPct(),
                     100 * ceiling.cpuShare());
             err.println("bench: " + token + ": DUT" + (s.openSessions > 0 ? " (opening " + s.openSessions
-                    + " sessions first)" : "") + ", zero-loss search");
-            DutRunner dut = new DutRunner(maker, s, rig, o.lcore(), true);
-            Outcome r = measure(token, s, rig, o, ceiling, dut, genCpu, err);
+                    + " sessions first)" : "") + (reference == null ? "" : " and the C reference, taking turns on its "
+                    + "CPU trial by trial") + ", zero-loss search");
+            Set<Integer> cpuOwners = ConcurrentHashMap.newKeySet();
+            List<Side> sides = new ArrayList<>();
+            sides.add(new Side(token, DutRunner.switched(maker, s, rig, o.lcore(), cpuOwners)));
+            if (reference != null) {
+                sides.add(new Side(token + "-c", DutRunner.switched(reference, s, rig, o.lcore(), cpuOwners)));
+            }
+            List<Outcome> outcomes = withDuts(sides, () -> onCpu(token + "-generator", genCpu,
+                    () -> search(s, rig, o, ceiling, sides, err)));
+            Outcome r = outcomes.get(0);
+            DutRunner dut = sides.get(0).dut;
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
-            err.printf(Locale.ROOT, "bench: %s: during the runs the scheduler preempted the DUT thread %d times, the "
+            json.put("trials_interleaved", reference != null);
+            err.printf(Locale.ROOT, "bench: %s: during its turns the scheduler preempted the DUT thread %d times, the "
                     + "generator %d times; the DUT thread blocked %d times (-1: unknown)%n", token, r.dutPreemptions(),
                     r.generatorPreemptions(), r.dutBlocked());
             if (r.dutCpuShare() < 0.9 || r.generatorCpuShare() < 0.9) {
-                err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of the time, the "
+                err.printf(Locale.ROOT, "bench: %s: warning: the DUT thread was on its CPU %.0f %% of its turns, the "
                         + "generator %.0f %%: other load preempted them, the figures say little%n", token,
                         100 * r.dutCpuShare(), 100 * r.generatorCpuShare());
             }
             if (reference != null) {
-                err.println("bench: " + token + ": the C reference, zero-loss search");
-                Outcome c = measure(token + "-c", s, rig, o, ceiling,
-                        new DutRunner(reference, s, rig, o.lcore(), true), genCpu, err);
-                putReference(json, c);
+                putReference(json, outcomes.get(1));
             }
             lines.add(json);
             out.println(JsonLine.write(json));
@@ -259,13 +274,6 @@ final class GeneratorMode {
         }
         printTable(lines, err);
         return lines;
-    }
-
-    private static Outcome measure(String token, Setup s, Rig rig, Bench.Options o, Trial ceiling, DutRunner dut,
-                                   int genCpu, PrintStream err) throws Exception {
-        long[] dutThread = new long[1];
-        return withDut(token, dut, dutThread, () -> onCpu(token + "-generator", genCpu,
-                () -> search(s, rig, o, ceiling, dutThread[0], dut.switches, token, err)));
     }
 
     /** The reference's figures in the DUT's line, and the DUT's zero-loss rate over the reference's. */
@@ -284,72 +292,173 @@ final class GeneratorMode {
         j.put("vs_c_reference", mpps == 0 ? null : Bench.round((Double) j.get("forwarded_mpps") / mpps, 3));
     }
 
-    /** Runs on the generator thread: warm-up, search, latency runs. */
-    private static Outcome search(Setup s, Rig rig, Bench.Options o, Trial ceiling, long dutThread,
-                                  ThreadSwitches dutSwitches, String token, PrintStream err) {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    /**
+     * One DUT under search: its runner, its zero-loss search, and its figures summed over its turns
+     * (the trials run while it polled), so that two DUTs taking turns on one CPU are each measured
+     * over their own trials only.
+     */
+    private static final class Side {
+        private static final com.sun.management.ThreadMXBean THREADS =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+        final String token;
+        final DutRunner dut;
+        final List<Trial> trials = new ArrayList<>();
+        final Trial[] latency = new Trial[LATENCY_SHARES.length];
+        ZeroLossSearch search;
+        Trial best;
+        private long dutThread;
+        private ThreadSwitches genSwitches;
+        private long gcCount;
+        private long gcMillis;
+        private long allocated;
+        private long dutCpu;
+        private long genCpu;
+        private long wall;
+        private long genPreemptions;
+        private long dutPreemptions;
+        private long dutBlocked;
+        private long received;
+        private long mistranslated;
+        private long badChecksums;
+        private long checked;
+        private long late;
+        private long other;
+
+        Side(String token, DutRunner dut) {
+            this.token = token;
+            this.dut = dut;
+        }
+
+        /** A run of the driver with this side's DUT polling; counted into its figures unless a warm-up. */
+        Trial run(Driver d, double pps, double seconds, boolean counted) {
+            dut.activate();
+            try {
+                if (!counted) {
+                    return d.run(pps, seconds);
+                }
+                long[] gc0 = gc();
+                long alloc0 = THREADS.getThreadAllocatedBytes(dutThread);
+                long dutCpu0 = THREADS.getThreadCpuTime(dutThread);
+                long genCpu0 = THREADS.getCurrentThreadCpuTime();
+                long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
+                long dutSw0 = dut.switches == null ? -1 : dut.switches.involuntary();
+                long dutVol0 = dut.switches == null ? -1 : dut.switches.voluntary();
+                long received0 = d.sink.received;
+                long wrong0 = d.sink.mistranslated;
+                long bad0 = d.sink.badChecksums;
+                long checked0 = d.sink.checked;
+                long late0 = d.sink.late;
+                long other0 = d.sink.other;
+                long wall0 = System.nanoTime();
+                Trial t = d.run(pps, seconds);
+                wall += System.nanoTime() - wall0;
+                long[] gc1 = gc();
+                gcCount += gc1[0] - gc0[0];
+                gcMillis += gc1[1] - gc0[1];
+                allocated += THREADS.getThreadAllocatedBytes(dutThread) - alloc0;
+                dutCpu += THREADS.getThreadCpuTime(dutThread) - dutCpu0;
+                genCpu += THREADS.getCurrentThreadCpuTime() - genCpu0;
+                genPreemptions = sum(genPreemptions, ThreadSwitches.delta(genSw0, genSwitches == null ? -1
+                        : genSwitches.involuntary()));
+                dutPreemptions = sum(dutPreemptions, ThreadSwitches.delta(dutSw0, dut.switches == null ? -1
+                        : dut.switches.involuntary()));
+                dutBlocked = sum(dutBlocked, ThreadSwitches.delta(dutVol0, dut.switches == null ? -1
+                        : dut.switches.voluntary()));
+                received += d.sink.received - received0;
+                mistranslated += d.sink.mistranslated - wrong0;
+                badChecksums += d.sink.badChecksums - bad0;
+                checked += d.sink.checked - checked0;
+                late += d.sink.late - late0;
+                other += d.sink.other - other0;
+                return t;
+            } finally {
+                dut.deactivate();
+            }
+        }
+
+        /** -1 (unknown) once either is unknown. */
+        private static long sum(long total, long delta) {
+            return total < 0 || delta < 0 ? -1 : total + delta;
+        }
+
+        Outcome outcome(Trial ceiling) {
+            double seconds = Math.max(1, wall);
+            return new Outcome(ceiling, trials, best, latency, gcCount, gcMillis, allocated, received, mistranslated,
+                    badChecksums, checked, late, other, dutCpu / seconds, genCpu / seconds, dutPreemptions,
+                    genPreemptions, dutBlocked, search.generatorLimited());
+        }
+    }
+
+    /**
+     * Runs on the generator thread: each side's warm-up, then the sides' searches and latency runs
+     * with their trials taking turns (one trial each, the first side alternating), so that the
+     * host's slow phases, tens of seconds long on this VM, fall on both alike.
+     */
+    private static List<Outcome> search(Setup s, Rig rig, Bench.Options o, Trial ceiling, List<Side> sides,
+                                        PrintStream err) {
         try (Driver d = new Driver(s, rig, expect(s))) {
             double top = ceiling.receivedPps();
-            if (o.warmupS() > 0) {
-                d.run(top / 2, o.warmupS());
-            }
-            long[] gc0 = gc();
-            long alloc0 = threads.getThreadAllocatedBytes(dutThread);
-            long dutCpu0 = threads.getThreadCpuTime(dutThread);
-            long genCpu0 = threads.getCurrentThreadCpuTime();
             ThreadSwitches genSwitches = ThreadSwitches.ofCurrentThread();
-            long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
-            long dutSw0 = dutSwitches == null ? -1 : dutSwitches.involuntary();
-            long dutVol0 = dutSwitches == null ? -1 : dutSwitches.voluntary();
-            long wall0 = System.nanoTime();
-            long received0 = d.sink.received;
-            long wrong0 = d.sink.mistranslated;
-            long bad0 = d.sink.badChecksums;
-            long checked0 = d.sink.checked;
-            long late0 = d.sink.late;
-            long other0 = d.sink.other;
-            List<Trial> trials = new ArrayList<>();
-            Trial best = null;
-            ZeroLossSearch zeroLoss = new ZeroLossSearch(top, RESOLUTION, o.trials());
-            while (zeroLoss.more()) {
-                double asked = zeroLoss.target();
-                Trial r = d.run(asked, o.durationS());
-                trials.add(r);
-                err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps asked, %.3f offered, %.3f received, loss %.5f "
-                        + "%% %s (generator on its CPU %.0f %%)%n", token, trials.size(), asked / 1e6,
-                        r.offeredPps() / 1e6, r.receivedPps() / 1e6, r.lossPct(), r.pass() ? "pass" : "fail",
-                        100 * r.cpuShare());
-                if (zeroLoss.record(r.offeredPps(), r.pass())) {
-                    best = r;
+            for (Side side : sides) {
+                side.genSwitches = genSwitches;
+                side.search = new ZeroLossSearch(top, RESOLUTION, o.trials());
+                if (o.warmupS() > 0) {
+                    side.run(d, top / 2, o.warmupS(), false);
                 }
             }
-            if (zeroLoss.generatorLimited()) {
-                err.printf(Locale.ROOT, "bench: %s: warning: the best passing trial offered less than it asked for: the "
-                        + "generator, not the DUT, set this zero-loss rate%n", token);
-            }
-            Trial[] latency = new Trial[LATENCY_SHARES.length];
-            if (best != null) {
-                for (int k = 0; k < LATENCY_SHARES.length; k++) {
-                    latency[k] = d.run(LATENCY_SHARES[k] * best.offeredPps(), o.durationS());
-                    Trial l = latency[k];
-                    err.printf(Locale.ROOT, "bench: %s: latency at %.0f %% (%.3f Mpps): p50 %.2f µs, p99 %.2f, p99.9 %.2f, "
-                            + "max %.2f, loss %.5f %%%n", token, 100 * LATENCY_SHARES[k], l.offeredPps() / 1e6,
-                            l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3, l.lossPct());
+            for (int round = 0; ; round++) {
+                boolean any = false;
+                for (Side side : inTurn(sides, round)) {
+                    if (!side.search.more()) {
+                        continue;
+                    }
+                    any = true;
+                    double asked = side.search.target();
+                    Trial r = side.run(d, asked, o.durationS(), true);
+                    side.trials.add(r);
+                    if (side.search.record(r.offeredPps(), r.pass())) {
+                        side.best = r;
+                    }
+                    err.printf(Locale.ROOT, "bench: %s: trial %d: %.3f Mpps asked, %.3f offered, %.3f received, loss "
+                            + "%.5f %% %s (generator on its CPU %.0f %%)%n", side.token, side.trials.size(), asked / 1e6,
+                            r.offeredPps() / 1e6, r.receivedPps() / 1e6, r.lossPct(), r.pass() ? "pass" : "fail",
+                            100 * r.cpuShare());
+                }
+                if (!any) {
+                    break;
                 }
             }
-            long[] gc1 = gc();
-            long alloc1 = threads.getThreadAllocatedBytes(dutThread);
-            double wall = System.nanoTime() - wall0;
-            double dutShare = (threads.getThreadCpuTime(dutThread) - dutCpu0) / wall;
-            double genShare = (threads.getCurrentThreadCpuTime() - genCpu0) / wall;
-            long genSw = ThreadSwitches.delta(genSw0, genSwitches == null ? -1 : genSwitches.involuntary());
-            long dutSw = ThreadSwitches.delta(dutSw0, dutSwitches == null ? -1 : dutSwitches.involuntary());
-            long dutVol = ThreadSwitches.delta(dutVol0, dutSwitches == null ? -1 : dutSwitches.voluntary());
-            return new Outcome(ceiling, trials, best, latency, gc1[0] - gc0[0], gc1[1] - gc0[1], alloc1 - alloc0,
-                    d.sink.received - received0, d.sink.mistranslated - wrong0, d.sink.badChecksums - bad0,
-                    d.sink.checked - checked0, d.sink.late - late0, d.sink.other - other0, dutShare, genShare, dutSw, genSw, dutVol,
-                    zeroLoss.generatorLimited());
+            for (Side side : sides) {
+                if (side.search.generatorLimited()) {
+                    err.printf(Locale.ROOT, "bench: %s: warning: the best passing trial offered less than it asked for: "
+                            + "the generator, not the DUT, set this zero-loss rate%n", side.token);
+                }
+            }
+            for (int k = 0; k < LATENCY_SHARES.length; k++) {
+                for (Side side : inTurn(sides, k)) {
+                    if (side.best == null) {
+                        continue;
+                    }
+                    Trial l = side.run(d, LATENCY_SHARES[k] * side.best.offeredPps(), o.durationS(), true);
+                    side.latency[k] = l;
+                    err.printf(Locale.ROOT, "bench: %s: latency at %.0f %% (%.3f Mpps): p50 %.2f µs, p99 %.2f, p99.9 "
+                            + "%.2f, max %.2f, loss %.5f %%%n", side.token, 100 * LATENCY_SHARES[k],
+                            l.offeredPps() / 1e6, l.p50() / 1e3, l.p99() / 1e3, l.p999() / 1e3, l.max() / 1e3,
+                            l.lossPct());
+                }
+            }
+            List<Outcome> outcomes = new ArrayList<>();
+            for (Side side : sides) {
+                outcomes.add(side.outcome(ceiling));
+            }
+            return outcomes;
         }
+    }
+
+    /** The sides in the order of one round: as given in even rounds, the other way round in odd ones. */
+    static <T> List<T> inTurn(List<T> sides, int round) {
+        return round % 2 == 0 ? sides : sides.reversed();
     }
 
     private static long[] gc() {
@@ -362,14 +471,9 @@ final class GeneratorMode {
         return new long[] {n, ms};
     }
 
+    /** Starts the DUT thread, waits until it is ready, runs body, stops the DUT. */
     private static <T> T withDut(String name, DutRunner dut, Callable<T> body) throws Exception {
-        return withDut(name, dut, new long[1], body);
-    }
-
-    /** Starts the DUT thread, waits until it is ready, runs body, stops the DUT; threadId[0] is its id. */
-    private static <T> T withDut(String name, DutRunner dut, long[] threadId, Callable<T> body) throws Exception {
         Thread t = new Thread(dut, "bench-dut-" + name);
-        threadId[0] = t.threadId();
         t.start();
         T result;
         try {
@@ -380,6 +484,35 @@ final class GeneratorMode {
             t.join();
         }
         dut.check();
+        return result;
+    }
+
+    /**
+     * Starts the sides' switched DUT threads one at a time, each once the one before is ready and
+     * parked (opening sessions uses the rings), runs body, stops them in reverse order.
+     */
+    private static <T> T withDuts(List<Side> sides, Callable<T> body) throws Exception {
+        List<Thread> started = new ArrayList<>();
+        T result;
+        try {
+            for (Side side : sides) {
+                Thread t = new Thread(side.dut, "bench-dut-" + side.token);
+                side.dutThread = t.threadId();
+                started.add(t);
+                t.start();
+                side.dut.awaitReady();
+                side.dut.deactivate();
+            }
+            result = body.call();
+        } finally {
+            for (int i = started.size() - 1; i >= 0; i--) {
+                sides.get(i).dut.stop();
+                started.get(i).join();
+            }
+        }
+        for (Side side : sides) {
+            side.dut.check();
+        }
         return result;
     }
 

@@ -60,6 +60,8 @@ class GeneratorModeSmokeTest {
         List<String> lines = stdout.lines().toList();
         assertEquals(3, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         List<String> names = List.of("forward", "binat", "napt-established");
+        List<String> tokens = List.of("forward", "binat", "napt-established:1k").stream()
+                .map(Bench.Options::canonical).toList();
         List<String> starved = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             Map<String, Object> j = object(new JsonReader(lines.get(i)).document());
@@ -79,6 +81,11 @@ class GeneratorModeSmokeTest {
             assertEquals(0.0, number(j, "mistranslated"), "frames translated otherwise than expected: " + line);
             assertEquals(0.0, number(j, "bad_checksums"), "checksums broken: " + line);
             assertTrue(number(j, "packets") > 0, line);
+            assertEquals(Boolean.TRUE, j.get("trials_interleaved"), line);
+            assertEquals(0.0, number(j, "c_reference_mistranslated"), "the C reference mistranslated: " + line);
+            assertTrue(number(j, "c_reference_trial_count") > 0, line);
+            assertTakeTurns(stderr, tokens.get(i), (int) number(j, "trial_count"),
+                    (int) number(j, "c_reference_trial_count"));
             if (number(j, "dut_cpu_share") < 0.25) {
                 // other load kept the DUT thread off its CPU: no loss-free rate is to be expected
                 starved.add(names.get(i) + " (DUT on its CPU " + j.get("dut_cpu_share") + ")");
@@ -116,6 +123,31 @@ class GeneratorModeSmokeTest {
         }
         assertEquals(List.of("forward"), Bench.Options.parse(new String[] {"--mode", "generator"}).scenarios());
         assertFalse(Bench.Options.parse(new String[] {"forward"}).generator(), "capacity stays the default");
+    }
+
+    /**
+     * The engine's and C's trials of one scenario, in the order the log shows them, took turns:
+     * until either search ended, neither was more than one trial ahead of the other.
+     */
+    private static void assertTakeTurns(String stderr, String token, int engineTrials, int cTrials) {
+        String engine = "bench: " + token + ": trial ";
+        String c = "bench: " + token + "-c: trial ";
+        int e = 0;
+        int k = 0;
+        for (String l : stderr.lines().toList()) {
+            if (l.startsWith(engine)) {
+                e++;
+            } else if (l.startsWith(c)) {
+                k++;
+            } else {
+                continue;
+            }
+            if (e < engineTrials && k < cTrials) {
+                assertTrue(Math.abs(e - k) <= 1, token + ": " + e + " engine trials against " + k + " of C's: " + stderr);
+            }
+        }
+        assertEquals(engineTrials, e, token + ": engine trials in the log");
+        assertEquals(cTrials, k, token + ": C's trials in the log");
     }
 
     private static double number(Map<String, Object> j, String key) {
