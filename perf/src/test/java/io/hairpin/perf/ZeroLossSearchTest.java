@@ -22,12 +22,19 @@ class ZeroLossSearchTest {
 
     /** Runs a search; offered(trial number from 1, asked rate) is what the generator manages. */
     private static ZeroLossSearch search(double capacity, DoubleBinaryOperator offered, List<Double> asked) {
+        return search(capacity, offered, asked, -1);
+    }
+
+    /** The same, where trial number stalled (from 1) loses frames whatever its rate: the host stopped the DUT. */
+    private static ZeroLossSearch search(double capacity, DoubleBinaryOperator offered, List<Double> asked,
+                                         int stalled) {
         ZeroLossSearch s = new ZeroLossSearch(TOP, RESOLUTION, TRIALS);
         while (s.more()) {
             double rate = s.target();
             asked.add(rate);
-            double o = offered.applyAsDouble(s.trials() + 1, rate);
-            s.record(o, o <= capacity);
+            int trial = s.trials() + 1;
+            double o = offered.applyAsDouble(trial, rate);
+            s.record(o, o <= capacity && trial != stalled);
         }
         return s;
     }
@@ -54,11 +61,11 @@ class ZeroLossSearchTest {
 
     @Test
     void aFailWhereTheGeneratorFellShortBoundsTheSearchAtWhatItOffered() {
-        // the ceiling is asked, 10 Mpps offered, and a DUT of 4 Mpps fails: no later trial asks above 10
+        // the ceiling is asked twice, 10 Mpps offered each time, and a DUT of 4 Mpps fails: no later trial asks above 10
         double capacity = 4e6;
         List<Double> asked = new ArrayList<>();
-        ZeroLossSearch s = search(capacity, (t, rate) -> t == 1 ? 10e6 : rate, asked);
-        for (double a : asked.subList(1, asked.size())) {
+        ZeroLossSearch s = search(capacity, (t, rate) -> t <= 2 ? 10e6 : rate, asked);
+        for (double a : asked.subList(2, asked.size())) {
             assertTrue(a <= 10e6, "asked " + a + " after a fail at 10 Mpps offered: " + asked);
         }
         assertTrue(s.best() >= capacity * (1 - 2 * RESOLUTION) && s.best() <= capacity, "found " + s.best());
@@ -71,6 +78,33 @@ class ZeroLossSearchTest {
         assertEquals(8e6, s.best());
         assertTrue(s.generatorLimited());
         assertEquals(2, s.trials(), "two passes short of their rate end the search");
+    }
+
+    @Test
+    void aLossTheDutDoesNotRepeatDoesNotBoundTheSearch() {
+        double capacity = 17.3e6;
+        for (int stalled = 1; stalled <= 6; stalled++) {
+            List<Double> asked = new ArrayList<>();
+            ZeroLossSearch s = search(capacity, (t, rate) -> rate, asked, stalled);
+            assertTrue(s.best() >= capacity * (1 - 2 * RESOLUTION) && s.best() <= capacity,
+                    "a stall in trial " + stalled + ": found " + s.best() + " for " + capacity + ", asked " + asked);
+        }
+    }
+
+    @Test
+    void aFailIsTriedAgainAtTheSameRateBeforeItBoundsTheSearch() {
+        double capacity = 4e6;
+        List<Double> asked = new ArrayList<>();
+        search(capacity, (t, rate) -> rate, asked);
+        int fails = 0;
+        for (int i = 0; i < asked.size(); i++) {
+            double rate = asked.get(i);
+            if (rate > capacity && (i == 0 || asked.get(i - 1) != rate)) {
+                fails++;
+                assertTrue(i + 1 < asked.size() && asked.get(i + 1) == rate, "no second trial at " + rate + ": " + asked);
+            }
+        }
+        assertTrue(fails > 0, "the search never failed: " + asked);
     }
 
     @Test
