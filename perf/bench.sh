@@ -16,8 +16,9 @@
 # --mode generator (GeneratorMode.java): the DUT alone on --lcore's CPU, a generator + sink on the
 # other CPU (--gen-cpu) offering the scenario's frames into the DUT's RX ring at a TSC-paced rate.
 # Per scenario: the generator's ceiling through a pass-through DUT, then the zero-loss rate by
-# binary search (trials of --duration, loss <= 0.001 %, 1 % resolution or --trials trials, default
-# 16), then latency runs (HdrHistogram) at 10/50/90 % of it. Not for mirror-only or napt-cps.
+# binary search (trials of --duration, loss <= 0.001 %, a fail tried again once, 1 % resolution or
+# --trials trials, default 24), then latency runs (HdrHistogram) at 10/50/90 % of it; with the C
+# reference, its trials and the engine's take turns. Not for mirror-only or napt-cps.
 #   perf/bench.sh forward binat:1 --mode generator --duration 1
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,

@@ -86,7 +86,7 @@ public final class Bench {
             int maxSessions = Setup.CPS_MAX_SESSIONS;
             boolean cref = true;
             boolean generator = false;
-            int trials = 16;
+            int trials = 24;
             int genCpu = -1;
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
