@@ -12,11 +12,11 @@ package io.hairpin.perf;
  * generator's limit; after two in a row the search stops, since the generator cannot offer more.
  *
  * <p>A fail is taken only when the next trial, at the same asked rate, fails too; the search's
- * upper bound is then the higher of the two rates offered. The VM stops a loop for milliseconds
- * now and then (performance.md), and one such stop loses a few hundred frames of a trial at any
- * rate: taken at once, it bounded the search far below what the DUT held for the rest of it
- * (a 1000-session NAPT at 1.25 Mpps after a fail at 2.89 with 0.004 % lost, while C held 3.1 in
- * the trials around it).
+ * upper bound is then the higher of the two rates offered. The VM stops a loop for a fraction of
+ * a millisecond now and then (performance.md), and one such stop loses a few hundred frames of a
+ * trial at any rate: taken at once, it bounded the search far below what the DUT held for the
+ * rest of it (a 1000-session NAPT at 1.25 Mpps after a fail at 2.89 with 0.004 % lost, while C
+ * held 3.1 in the trials around it).
  */
 final class ZeroLossSearch {
     private static final int SHORT_PASSES_TO_STOP = 2;
