@@ -51,7 +51,8 @@ final class GeneratorMode {
     /** After a trial: frames still missing arrive within this, or count as lost (RFC 2544 waits 2 s). */
     private static final double QUIET_S = 0.05;
     private static final double MAX_DRAIN_S = 1.0;
-    private static final java.lang.management.ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.ThreadMXBean THREADS =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private GeneratorMode() {
     }
@@ -248,9 +249,12 @@ final class GeneratorMode {
                     + "CPU trial by trial") + ", zero-loss search");
             Set<Integer> cpuOwners = ConcurrentHashMap.newKeySet();
             List<Side> sides = new ArrayList<>();
-            sides.add(new Side(token, DutRunner.switched(maker, s, rig, o.lcore(), cpuOwners)));
+            double top = ceiling.receivedPps();
+            sides.add(new Side(token, DutRunner.switched(maker, s, rig, o.lcore(), cpuOwners),
+                    new ZeroLossSearch(top, RESOLUTION, o.trials())));
             if (reference != null) {
-                sides.add(new Side(token + "-c", DutRunner.switched(reference, s, rig, o.lcore(), cpuOwners)));
+                sides.add(new Side(token + "-c", DutRunner.switched(reference, s, rig, o.lcore(), cpuOwners),
+                        new ZeroLossSearch(top, RESOLUTION, o.trials())));
             }
             List<Outcome> outcomes = withDuts(sides, () -> onCpu(token + "-generator", genCpu,
                     () -> search(s, rig, o, ceiling, sides, err)));
@@ -299,14 +303,11 @@ final class GeneratorMode {
      * over their own trials only.
      */
     private static final class Side {
-        private static final com.sun.management.ThreadMXBean THREADS =
-                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
         final String token;
         final DutRunner dut;
+        final ZeroLossSearch search;
         final List<Trial> trials = new ArrayList<>();
         final Trial[] latency = new Trial[LATENCY_SHARES.length];
-        ZeroLossSearch search;
         Trial best;
         private long dutThread;
         private ThreadSwitches genSwitches;
@@ -326,9 +327,10 @@ final class GeneratorMode {
         private long late;
         private long other;
 
-        Side(String token, DutRunner dut) {
+        Side(String token, DutRunner dut, ZeroLossSearch search) {
             this.token = token;
             this.dut = dut;
+            this.search = search;
         }
 
         /** A run of the driver with this side's DUT polling; counted into its figures unless a warm-up. */
@@ -342,9 +344,9 @@ final class GeneratorMode {
                 long alloc0 = THREADS.getThreadAllocatedBytes(dutThread);
                 long dutCpu0 = THREADS.getThreadCpuTime(dutThread);
                 long genCpu0 = THREADS.getCurrentThreadCpuTime();
-                long genSw0 = genSwitches == null ? -1 : genSwitches.involuntary();
-                long dutSw0 = dut.switches == null ? -1 : dut.switches.involuntary();
-                long dutVol0 = dut.switches == null ? -1 : dut.switches.voluntary();
+                long genSw0 = involuntary(genSwitches);
+                long dutSw0 = involuntary(dut.switches);
+                long dutVol0 = voluntary(dut.switches);
                 long received0 = d.sink.received;
                 long wrong0 = d.sink.mistranslated;
                 long bad0 = d.sink.badChecksums;
@@ -360,12 +362,9 @@ final class GeneratorMode {
                 allocated += THREADS.getThreadAllocatedBytes(dutThread) - alloc0;
                 dutCpu += THREADS.getThreadCpuTime(dutThread) - dutCpu0;
                 genCpu += THREADS.getCurrentThreadCpuTime() - genCpu0;
-                genPreemptions = sum(genPreemptions, ThreadSwitches.delta(genSw0, genSwitches == null ? -1
-                        : genSwitches.involuntary()));
-                dutPreemptions = sum(dutPreemptions, ThreadSwitches.delta(dutSw0, dut.switches == null ? -1
-                        : dut.switches.involuntary()));
-                dutBlocked = sum(dutBlocked, ThreadSwitches.delta(dutVol0, dut.switches == null ? -1
-                        : dut.switches.voluntary()));
+                genPreemptions = sum(genPreemptions, ThreadSwitches.delta(genSw0, involuntary(genSwitches)));
+                dutPreemptions = sum(dutPreemptions, ThreadSwitches.delta(dutSw0, involuntary(dut.switches)));
+                dutBlocked = sum(dutBlocked, ThreadSwitches.delta(dutVol0, voluntary(dut.switches)));
                 received += d.sink.received - received0;
                 mistranslated += d.sink.mistranslated - wrong0;
                 badChecksums += d.sink.badChecksums - bad0;
@@ -376,6 +375,15 @@ final class GeneratorMode {
             } finally {
                 dut.deactivate();
             }
+        }
+
+        /** -1 where /proc cannot tell (no ThreadSwitches). */
+        private static long involuntary(ThreadSwitches s) {
+            return s == null ? -1 : s.involuntary();
+        }
+
+        private static long voluntary(ThreadSwitches s) {
+            return s == null ? -1 : s.voluntary();
         }
 
         /** -1 (unknown) once either is unknown. */
@@ -403,7 +411,6 @@ final class GeneratorMode {
             ThreadSwitches genSwitches = ThreadSwitches.ofCurrentThread();
             for (Side side : sides) {
                 side.genSwitches = genSwitches;
-                side.search = new ZeroLossSearch(top, RESOLUTION, o.trials());
                 if (o.warmupS() > 0) {
                     side.run(d, top / 2, o.warmupS(), false);
                 }
