@@ -5,8 +5,11 @@ spread (min-max), as a Markdown table, plus the per-run details. Usage: summariz
 Generator-mode lines (perf/bench.sh --mode generator, one per scenario and round; several files
 may be given): per scenario, the engine's zero-loss rate over C's in each round, their median, the
 best of all rounds for each loop, how many figures the generator set (generator_limited), in how
-many rounds each loop's p99.9 at half its zero-loss rate was within 20 us, and how many rounds had
-the two loops' trials taking turns (trials_interleaved). Usage:
+many rounds each loop's p99.9 at half its zero-loss rate was within 20 us, how many rounds had
+the two loops' trials taking turns (trials_interleaved), the median ratio over the rounds where
+neither loop was generator-limited, how many rounds were within 0.8-1.2 x C, the generator's
+ceilings, each loop's range of zero-loss rates and of p99.9 at half of it, and the most trials a
+search took. Usage:
 summarize.py --generator FILE.jsonl [FILE.jsonl ...]"""
 import json
 import statistics
@@ -94,11 +97,18 @@ def main(path):
 P999_TARGET_US = 20
 
 
+def span(runs, key, digits):
+    vals = [r[key] for r in runs if r.get(key) is not None]
+    return f"{min(vals):.{digits}f}–{max(vals):.{digits}f}" if vals else "-"
+
+
 def generator(paths):
     groups = grouped(paths, lambda j: j.get("mode") == "generator")
     print("| scenario | rounds | engine / C per round | median | best engine / best C (Mpps) | generator-limited "
-          "(engine / C) | p99.9 at 50 % within 20 us (engine / C) | rounds in turns |")
-    print("|---|---|---|---|---|---|---|---|")
+          "(engine / C) | p99.9 at 50 % within 20 us (engine / C) | rounds in turns | median where neither was "
+          "generator-limited (rounds) | rounds within 0.8-1.2 | ceiling, Mpps | Mpps (engine / C) "
+          "| p99.9 at 50 %, us (engine / C) | most trials a search (engine / C) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, runs in groups.items():
         ratios = [r["forwarded_mpps"] / r["c_reference_mpps"] for r in runs if r.get("c_reference_mpps")]
         best = max(r["forwarded_mpps"] for r in runs)
@@ -109,9 +119,18 @@ def generator(paths):
         tail_c = sum(1 for r in runs if r.get("c_reference_latency_p999_us") is not None
                      and r["c_reference_latency_p999_us"] <= P999_TARGET_US)
         turns = sum(1 for r in runs if r.get("trials_interleaved"))
+        loops_set = [r["forwarded_mpps"] / r["c_reference_mpps"] for r in runs if r.get("c_reference_mpps")
+                     and not r.get("generator_limited") and not r.get("c_reference_generator_limited")]
+        most = max(r["trial_count"] for r in runs)
+        most_c = max((r.get("c_reference_trial_count") or 0) for r in runs)
         print(f"| {name} | {len(runs)} | {' / '.join(f'{x:.2f}' for x in ratios)} "
               f"| {fmt(med(ratios), 2)} | {best:.2f} / {best_c:.2f} = {best / best_c if best_c else 0:.2f} "
-              f"| {limited} / {limited_c} | {tail} / {tail_c} | {turns} |")
+              f"| {limited} / {limited_c} | {tail} / {tail_c} | {turns} "
+              f"| {fmt(med(loops_set), 2)} ({len(loops_set)}) | {sum(1 for x in ratios if 0.8 <= x <= 1.2)} "
+              f"| {span(runs, 'generator_ceiling_mpps', 1)} "
+              f"| {span(runs, 'forwarded_mpps', 2)} / {span(runs, 'c_reference_mpps', 2)} "
+              f"| {span(runs, 'latency_p999_us', 1)} / {span(runs, 'c_reference_latency_p999_us', 1)} "
+              f"| {most} / {most_c} |")
 
 
 if __name__ == "__main__":
