@@ -1,5 +1,9 @@
 #!/bin/bash
-# usage: abl.sh OUT ROUNDS SCEN cfg...   (cfg: base or comma list of flags like v,r)
+# The session-30 ablation runs of perf/RESULTS.md ("Where the established path's cycles go").
+# Apply perf/results/issue5-s30-ablation.patch and build (BENCH_BUILD_ONLY=1 perf/bench.sh) first.
+#   perf/results/issue5-s30-ablation.sh OUT ROUNDS SCENARIO CONFIG...
+# CONFIG: base, or a comma list of the patch's switches (v, vl, r, t, mv, mr, rk), each passed
+# as -Dabl.X=true. Appends one JSON line a run to OUT (relative to the repository's top).
 out=$1; rounds=$2; scen=$3; shift 3
 export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH
 cd "$(git rev-parse --show-toplevel)"
