@@ -1,6 +1,7 @@
 package io.hairpin.engine.route;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,13 @@ public final class RouteTable {
 
     public int size() {
         return prefix.length;
+    }
+
+    /** True when other holds the same routes in the same order, so that every lookup gives what it gives here. */
+    public boolean sameRoutes(RouteTable other) {
+        return other == this || (Arrays.equals(prefix, other.prefix) && Arrays.equals(prefixLen, other.prefixLen)
+                && Arrays.equals(egress, other.egress) && Arrays.equals(gateway, other.gateway)
+                && Arrays.equals(kind, other.kind));
     }
 
     /** A route as the control plane hands it over: network prefix, egress interface index, gateway (0 = on link). */

@@ -25,7 +25,9 @@ import java.util.Arrays;
  *   <li>{@code rec}: one 64-byte record per session, off-heap and aligned to a cache line:
  *       {@code [k1 k2 rk1 rk2]} of flow 0, the session's two wheel links, a caller-defined
  *       long, expiry, state|tag. A packet's match, rewrite, touch and state check hit that one line,
- *       and so does the expiry of a session found by following the wheel's links.</li>
+ *       and so does the expiry of a session found by following the wheel's links. A k2 uses 40
+ *       bits; the top 24 of k2 and rk2 hold each flow's route memo ({@link #routeMemo}), and
+ *       META the memos' generation between the state and the index flag.</li>
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
  *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
@@ -105,6 +107,16 @@ public final class SessionTable {
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
     /** In META: the session's flows are not in the index (see {@link #createUnindexed}). */
     private static final long UNINDEXED = Long.MIN_VALUE;
+    /** The bits of K2 and RK2 a key uses (proto << 32 | ports); above them, a flow's route memo. */
+    private static final long KEY2 = (1L << 40) - 1;
+    private static final int MEMO_SHIFT = 40;
+    /** Bits of the caller's state, in META from bit 32 on; above them, the route memos' generation. */
+    public static final int STATE_BITS = 9;
+    /** Bits of a {@link #routeMemo} and of its generation. */
+    public static final int MEMO_BITS = 24;
+    public static final int MEMO_GENERATION_BITS = 22;
+    private static final int GENERATION_SHIFT = 32 + STATE_BITS;
+    private static final long GENERATION = ((1L << MEMO_GENERATION_BITS) - 1) << GENERATION_SHIFT;
     private static final int FREE = -1;
     private static final int NIL = -1;
     /** Sessions the expiry loop prefetches ahead (records, index slots, the listener's state). */
@@ -203,8 +215,8 @@ public final class SessionTable {
     /** Flow 0 is its record's key; flow 1, its record's rewrite reversed. */
     private boolean holds(int flow, long k1, long k2) {
         long b = at(flow >>> 1);
-        return (flow & 1) == 0 ? Mem.nativeLong(b + K1) == k1 && Mem.nativeLong(b + K2) == k2
-                : Mem.nativeLong(b + RK1) == Long.rotateLeft(k1, 32) && Mem.nativeLong(b + RK2) == reversePorts(k2);
+        return (flow & 1) == 0 ? Mem.nativeLong(b + K1) == k1 && (Mem.nativeLong(b + K2) & KEY2) == k2
+                : Mem.nativeLong(b + RK1) == Long.rotateLeft(k1, 32) && (Mem.nativeLong(b + RK2) & KEY2) == reversePorts(k2);
     }
 
     private int next(int node) {
@@ -393,7 +405,7 @@ public final class SessionTable {
     /** The translated (proto, ports) of a flow, packed like k2 (flow 1's: flow 0's key reversed). */
     public long rewriteK2(int flow) {
         long s = at(flow >>> 1);
-        return (flow & 1) == 0 ? Mem.nativeLong(s + RK2) : reversePorts(Mem.nativeLong(s + K2));
+        return (flow & 1) == 0 ? Mem.nativeLong(s + RK2) & KEY2 : reversePorts(Mem.nativeLong(s + K2) & KEY2);
     }
 
     /** The match key of a flow, packed like k1 (flow 1's: flow 0's rewrite reversed). */
@@ -405,7 +417,7 @@ public final class SessionTable {
     /** The match key of a flow, packed like k2 (flow 1's: flow 0's rewrite reversed). */
     public long keyK2(int flow) {
         long s = at(flow >>> 1);
-        return (flow & 1) == 0 ? Mem.nativeLong(s + K2) : reversePorts(Mem.nativeLong(s + RK2));
+        return (flow & 1) == 0 ? Mem.nativeLong(s + K2) & KEY2 : reversePorts(Mem.nativeLong(s + RK2) & KEY2);
     }
 
     /**
@@ -427,18 +439,61 @@ public final class SessionTable {
         return Mem.nativeLong(at(session) + EXP);
     }
 
-    /** A caller-defined value per session (TCP state), 31 bits. 0 after create. */
+    /** A caller-defined value per session (TCP state), {@link #STATE_BITS} bits. 0 after create. */
     public int state(int session) {
-        return (int) (Mem.nativeLong(at(session) + META) >>> 32) & Integer.MAX_VALUE;
+        return (int) (Mem.nativeLong(at(session) + META) >>> 32) & ((1 << STATE_BITS) - 1);
     }
 
-    /** Sets the caller's state: 31 bits, 0..{@link Integer#MAX_VALUE} (the top bit is the table's). */
+    /** Sets the caller's state: 0 to 2^{@link #STATE_BITS} - 1 (the bits above are the table's). */
     public void setState(int session, int state) {
-        if (state < 0) {
-            throw new IllegalArgumentException("negative state: " + state);
+        if (state < 0 || state >>> STATE_BITS != 0) {
+            throw new IllegalArgumentException("state out of range: " + state);
         }
         long b = at(session) + META;
-        Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & (UNINDEXED | 0xFFFF_FFFFL)));
+        Mem.nativeLong(b, ((long) state << 32) | (Mem.nativeLong(b) & (UNINDEXED | GENERATION | 0xFFFF_FFFFL)));
+    }
+
+    /**
+     * What the caller memoized of a flow's route under {@code generation} (a value of
+     * {@link #MEMO_BITS} bits, not 0), or 0: none, or one of another generation. A session's
+     * two flows keep one generation: the record has 70 spare bits and no more, 24 per flow in the
+     * top of its key words and 22 for the generation in META. The caller numbers generations
+     * mod 2^{@link #MEMO_GENERATION_BITS} and calls {@link #clearRouteMemos} when its count wraps,
+     * so that an old memo is never taken for a new one.
+     */
+    public int routeMemo(int flow, int generation) {
+        long b = at(flow >>> 1);
+        if ((int) ((Mem.nativeLong(b + META) & GENERATION) >>> GENERATION_SHIFT) != generation) {
+            return 0;
+        }
+        return (int) (Mem.nativeLong(b + ((flow & 1) == 0 ? K2 : RK2)) >>> MEMO_SHIFT);
+    }
+
+    /**
+     * Memoizes {@code memo} ({@link #MEMO_BITS} bits; 0 forgets) for a flow under
+     * {@code generation}; the other flow's memo is forgotten when it is of another generation.
+     */
+    public void setRouteMemo(int flow, int generation, int memo) {
+        long b = at(flow >>> 1);
+        long meta = Mem.nativeLong(b + META);
+        long g = (long) generation << GENERATION_SHIFT;
+        if ((meta & GENERATION) != g) {
+            Mem.nativeLong(b + META, (meta & ~GENERATION) | g);
+            long other = b + ((flow & 1) == 0 ? RK2 : K2);
+            Mem.nativeLong(other, Mem.nativeLong(other) & KEY2);
+        }
+        long own = b + ((flow & 1) == 0 ? K2 : RK2);
+        Mem.nativeLong(own, (Mem.nativeLong(own) & KEY2) | (long) memo << MEMO_SHIFT);
+    }
+
+    /** Forgets every session's route memos (every record's: a free one's are rewritten at create). */
+    public void clearRouteMemos() {
+        for (int s = 0; s < capacity; s++) {
+            long b = at(s);
+            Mem.nativeLong(b + K2, Mem.nativeLong(b + K2) & KEY2);
+            Mem.nativeLong(b + RK2, Mem.nativeLong(b + RK2) & KEY2);
+            Mem.nativeLong(b + META, Mem.nativeLong(b + META) & ~GENERATION);
+        }
     }
 
     /** False for a session made by {@link #createUnindexed}: {@link #lookup} does not find its flows. */
@@ -501,6 +556,9 @@ public final class SessionTable {
 
     private int create(long k1Fwd, long k2Fwd, long rk1Fwd, long rk2Fwd, long nowNanos, long timeoutNanos,
                        boolean indexFlows) {
+        if (((k2Fwd | rk2Fwd) & ~KEY2) != 0) {
+            throw new IllegalArgumentException("k2 above bit 40: " + Long.toHexString(k2Fwd | rk2Fwd));
+        }
         final long k1Rev = Long.rotateLeft(rk1Fwd, 32);
         final long k2Rev = reversePorts(rk2Fwd);
         if (size == capacity || (k1Fwd == k1Rev && k2Fwd == k2Rev)) {

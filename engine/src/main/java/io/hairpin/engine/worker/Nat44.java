@@ -885,6 +885,22 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return sessions.rewriteK1(flow);
     }
 
+    /** The route memo of a session flow under generation ({@link SessionTable#routeMemo}), 0 for none. */
+    int routeMemo(int flow, int generation) {
+        return sessions.routeMemo(flow, generation);
+    }
+
+    void setRouteMemo(int flow, int generation, int memo) {
+        sessions.setRouteMemo(flow, generation, memo);
+    }
+
+    /** Forgets every session's route memos ({@link SessionTable#clearRouteMemos}). */
+    void clearRouteMemos() {
+        if (sessions != null) {
+            sessions.clearRouteMemos();
+        }
+    }
+
     /**
      * The checksum deltas of a flow's rewrite (RFC 1624), computed when its session was created:
      * the IP header's (addresses) in the low 16 bits, the TCP/UDP checksum's (addresses and

@@ -15,6 +15,7 @@ import io.hairpin.shim.Shim;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import org.agrona.concurrent.Agent;
 
 /**
@@ -139,7 +140,8 @@ public final class Worker implements Agent {
     private long[] sessionK2;
     private int[] sessionAt;
     private int[] sessionFlow;
-    private final int[] sessionVerdict = new int[BURST];
+    /** The route decisions session flows memoize (see {@link #routeOfSession}). */
+    private final RouteMemos routeMemos = new RouteMemos();
     /** Keeps the first pass's loads from being optimised away. */
     long flowTouch;
     /** Fast-path packets of this doWork (forwarded, and of them translated), counted once at its end. */
@@ -314,9 +316,14 @@ public final class Worker implements Agent {
     public int doWork() {
         Snapshot s = snapshots.current();
         if (s != snap) {
+            boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
+                    && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
             snap = s;
             fastPorts(s);
             nat.use(s);
+            if (!sameRouting && routeMemos.advance()) {
+                nat.clearRouteMemos();
+            }
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);
             flowBypass = 0; // new rules may make the traffic cacheable
@@ -655,9 +662,9 @@ public final class Worker implements Agent {
      * Looks up the session flows of the burst's eligible packets all at once (their index and
      * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
      * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
-     * as {@link #touchBuckets} does. In a big table the look-ups are made with the shim's
-     * prefetch instructions, in two halves, and the sources are checked between them, while
-     * the candidate sessions' records arrive (loads would hold the core until they came); the
+     * as {@link #touchBuckets} does. A found flow's route comes from its memo when it has one
+     * ({@link #routeOfSession}). In a big table the look-ups are made with the shim's
+     * prefetch instructions, in two halves (loads would hold the core until the records came); the
      * next port's burst ({@code next}) gets its first half here too, so that its records arrive
      * while this burst is processed. Sessions are only removed after a round's bursts
      * (housekeeping: expiry, the control plane), so a flow found here is still that session's
@@ -687,23 +694,17 @@ public final class Worker implements Agent {
         } else if (!burst.started) {
             nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
         }
-        // the source checks need no session: in a big table, made while the candidates' records arrive
-        for (int j = 0; j < c; j++) {
-            int i = sessionAt[j];
-            sessionVerdict[j] = sourceVerdict(routes, burstK1[i], burstK2[i]);
-        }
         if (burst.started) {
             nat.confirmEstablished(sessionK1, sessionK2, c, sessionFlow, inside, burst.batch);
         }
         int found = 0;
+        int generation = routeMemos.generation();
         for (int j = 0; j < c; j++) {
             int flow = sessionFlow[j];
             if (flow >= 0) {
                 int i = sessionAt[j];
-                long key = sessionRouteKey(routes, sessionVerdict[j], flow);
                 burstFlow[i] = flow;
-                burstRouteKey[i] = key;
-                burstRoute[i] = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
+                routeOfSession(routes, generation, i, flow);
                 found++;
             }
         }
@@ -920,6 +921,33 @@ public final class Worker implements Agent {
     /** {@link #sourceVerdict} of a packet with flow key k1, k2. */
     private int sourceVerdict(RouteTable routes, long k1, long k2) {
         return sourceVerdict(routes, (int) (k1 >>> 32), (int) (k2 >>> 48));
+    }
+
+    /**
+     * For burst packet i of session flow {@code flow}: {@link #sessionRouteKey} into
+     * {@link #burstRouteKey} and its flow-cache bucket into {@link #burstRoute} (0 for none), from
+     * the flow's route memo when it has one of this generation for the packet's ingress interface;
+     * otherwise computed, and memoized when the packet may leave that way.
+     */
+    private void routeOfSession(RouteTable routes, int generation, int i, int flow) {
+        long k2 = burstK2[i];
+        int in = (int) (k2 >>> 48);
+        int memo = nat.routeMemo(flow, generation);
+        if (memo != 0 && routeMemos.madeFor(memo, in)) {
+            burstRouteKey[i] = routeMemos.key(memo);
+            burstRoute[i] = routeMemos.bucket(memo);
+            return;
+        }
+        long key = sessionRouteKey(routes, sourceVerdict(routes, burstK1[i], k2), flow);
+        long bucket = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
+        burstRouteKey[i] = key;
+        burstRoute[i] = bucket;
+        if (key >= 0) {
+            memo = routeMemos.number(in, key, bucket);
+            if (memo != 0) {
+                nat.setRouteMemo(flow, generation, memo);
+            }
+        }
     }
 
     /**

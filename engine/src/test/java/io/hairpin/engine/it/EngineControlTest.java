@@ -320,6 +320,72 @@ class EngineControlTest {
         }
     }
 
+    /**
+     * Established sessions leave by the route of the current configuration, although each flow
+     * memoizes its route decision in its session: thousands of flows (enough that the flow cache
+     * stands aside and bursts are looked up in the session table, where the memos are used) send
+     * twice to a remote on the WAN link; then a new configuration routes that remote through
+     * another WAN neighbour (and another network through the old one), and every later packet of
+     * every flow leaves to that neighbour's MAC, still translated as before, and by the short
+     * path again. Oracle: the configurations.
+     */
+    @Test
+    void establishedSessionsLeaveByANewRouteAtOnce() throws Exception {
+        int flows = 6000;
+        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 2 * flows, 0, List.of(), List.of(),
+                List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, new int[] {POOL_A}, false, "lan")));
+        int gateway = ip("203.0.113.253");
+        int beyond = ip("198.51.100.0");
+        long gatewayMac = mac("02:00:00:00:02:53");
+        try (LiveRig rig = rig(nat)) {
+            rig.send("w", Frames.arpReply(gatewayMac, gateway, WAN_MAC, WAN_IP));
+            rig.awaitNeighbor(gateway);
+            rig.settle("w", 20);
+            for (int round = 0; round < 4; round++) {
+                if (round == 2) {
+                    EngineConfig c = rig.config;
+                    rig.engine.apply(new EngineConfig(c.workers(), c.eal(), c.interfaces(),
+                            List.of(new EngineConfig.StaticRoute(REMOTE, 32, gateway),
+                                    new EngineConfig.StaticRoute(beyond, 24, REMOTE)),
+                            c.exceptionPath(), c.nat()), 1000);
+                    // a session to a network behind the old next hop: its second packet makes
+                    // the new configuration's decision for that next hop, which an old memo
+                    // would find valid
+                    for (int k = 0; k < 2; k++) {
+                        rig.send("l", Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, beyond + 1, 9000, 53, PAYLOAD).build());
+                        Decoded.Frame via = Decoded.frame(rig.await("w", 1, IPV4, 2000).stream().filter(IPV4)
+                                .findFirst().orElseThrow());
+                        assertEquals(REMOTE_MAC, via.dstMac(), "behind the old next hop");
+                    }
+                }
+                long shortPath = rig.engine.eventCounter(Counters.SESSION_FAST_PATH);
+                List<byte[]> out = new java.util.ArrayList<>();
+                for (int f = 0; f < flows; f++) {
+                    out.add(fromClient(CLIENT_MAC, CLIENT, 10000 + f));
+                }
+                rig.send("l", out);
+                List<byte[]> got = rig.await("w", flows, IPV4, 10_000).stream().filter(IPV4).toList();
+                assertEquals(flows, got.size(), "round " + round);
+                long nextHop = round < 2 ? REMOTE_MAC : gatewayMac;
+                for (int i = 0; i < flows; i++) {
+                    Decoded.Frame frame = Decoded.frame(got.get(i));
+                    Decoded.Ipv4 p = frame.ipv4();
+                    assertEquals(nextHop, frame.dstMac(), "round " + round + ", flow " + i + "'s next hop");
+                    assertEquals(REMOTE, p.dst());
+                    assertEquals(POOL_A, p.src());
+                    assertEquals(10000 + i, p.udp().sport(), "round " + round + ", flow " + i + " keeps its port");
+                }
+                if (round > 0) {
+                    // all but the packet that records a route decision, and one more each time
+                    // a route entry's second of validity runs out during the round
+                    long taken = rig.engine.eventCounter(Counters.SESSION_FAST_PATH) - shortPath;
+                    assertTrue(taken >= flows - 100, "round " + round + ": short path " + taken);
+                }
+            }
+        }
+    }
+
     private static void awaitSessionCount(LiveRig rig, long n) throws InterruptedException {
         long deadline = System.nanoTime() + 1_000_000_000L;
         while (rig.engine.sessionCount() != n && System.nanoTime() < deadline) {

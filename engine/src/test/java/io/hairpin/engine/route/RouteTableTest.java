@@ -1,6 +1,8 @@
 package io.hairpin.engine.route;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +49,33 @@ class RouteTableTest {
         assertEquals(0, t.lookup(ip(10, 128, 0, 1)));
         assertEquals(ip(192, 168, 1, 254), t.gateway(3));
         assertEquals(RouteTable.KIND_LOCAL, t.kind(2));
+    }
+
+    /** What a worker keeps its sessions' route memos across: the same routes, built again; any change is another table. */
+    @Test
+    void sameRoutesMeansEveryLookupGivesTheSame() {
+        List<RouteTable.Route> routes = new ArrayList<>(List.of(
+                new RouteTable.Route(0, 0, 0, ip(203, 0, 113, 254), RouteTable.KIND_STATIC),
+                new RouteTable.Route(ip(192, 168, 1, 0), 24, 1, 0, RouteTable.KIND_CONNECTED),
+                new RouteTable.Route(ip(192, 168, 1, 1), 32, 1, 0, RouteTable.KIND_LOCAL)));
+        RouteTable t = RouteTable.build(routes);
+        assertTrue(t.sameRoutes(RouteTable.build(List.copyOf(routes))));
+        assertTrue(t.sameRoutes(t));
+        List<List<RouteTable.Route>> changed = List.of(
+                List.of(routes.get(0), routes.get(1)),
+                List.of(routes.get(1), routes.get(0), routes.get(2)),
+                List.of(new RouteTable.Route(0, 0, 0, ip(203, 0, 113, 253), RouteTable.KIND_STATIC), routes.get(1),
+                        routes.get(2)),
+                List.of(new RouteTable.Route(0, 0, 2, ip(203, 0, 113, 254), RouteTable.KIND_STATIC), routes.get(1),
+                        routes.get(2)),
+                List.of(routes.get(0), new RouteTable.Route(ip(192, 168, 0, 0), 23, 1, 0, RouteTable.KIND_CONNECTED),
+                        routes.get(2)),
+                List.of(routes.get(0), routes.get(1),
+                        new RouteTable.Route(ip(192, 168, 1, 1), 32, 1, 0, RouteTable.KIND_CONNECTED)));
+        for (List<RouteTable.Route> c : changed) {
+            assertFalse(t.sameRoutes(RouteTable.build(c)), c.toString());
+            assertFalse(RouteTable.build(c).sameRoutes(t), c.toString());
+        }
     }
 
     @Test

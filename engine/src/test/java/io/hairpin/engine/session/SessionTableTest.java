@@ -92,14 +92,16 @@ class SessionTableTest {
 
         assertEquals(0, t.state(s));
         assertEquals(0, t.tag(s));
-        assertThrows(IllegalArgumentException.class, () -> t.setState(s, -7), "the state has 31 bits");
-        t.setState(s, Integer.MAX_VALUE);
+        int maxState = (1 << SessionTable.STATE_BITS) - 1;
+        assertThrows(IllegalArgumentException.class, () -> t.setState(s, -7), "the state has 9 bits");
+        assertThrows(IllegalArgumentException.class, () -> t.setState(s, maxState + 1), "the state has 9 bits");
+        t.setState(s, maxState);
         t.setTag(s, -1);
-        assertEquals(Integer.MAX_VALUE, t.state(s));
+        assertEquals(maxState, t.state(s));
         assertEquals(-1, t.tag(s));
         assertTrue(t.isIndexed(s), "the table's own bit is apart from the state");
         t.setTag(s, 12345);
-        assertEquals(Integer.MAX_VALUE, t.state(s));
+        assertEquals(maxState, t.state(s));
         assertEquals(12345, t.tag(s));
 
         // either key already present: refused, table unchanged
@@ -114,6 +116,68 @@ class SessionTableTest {
         assertEquals(-1, t.lookup(rK1, rK2));
         assertFalse(t.isLive(s));
         assertThrows(IllegalArgumentException.class, () -> t.remove(s));
+        t.checkInvariants();
+    }
+
+    /**
+     * A flow's route memo lives beside its key and changes nothing the table answers: look-ups,
+     * keys, rewrites, state and tag read the same with memos of the widest value. It holds for
+     * its generation only; a memo of a new generation forgets the other flow's, and a clear
+     * forgets all.
+     */
+    @Test
+    void routeMemosAreInvisibleToEverythingElse() {
+        SessionTable t = new SessionTable(16);
+        long fK1 = k1(0x0a000005, 0x08080808), fK2 = k2(TCP, 40000, 443);
+        long fR1 = k1(0xc6336401, 0x08080808), fR2 = k2(TCP, 1234, 443);
+        long rK1 = k1(0x08080808, 0xc6336401), rK2 = k2(TCP, 443, 1234);
+        int s = t.create(fK1, fK2, fR1, fR2, 0, 300 * SECOND);
+        int other = t.createUnindexed(k1(1, 2), k2(UDP, 3, 4), k1(5, 2), k2(UDP, 6, 4), 0, SECOND);
+        int memo = (1 << SessionTable.MEMO_BITS) - 1;
+        int generation = (1 << SessionTable.MEMO_GENERATION_BITS) - 1;
+        assertEquals(0, t.routeMemo(2 * s, 0), "none after create");
+        t.setState(s, 0x155);
+        t.setTag(s, -2);
+        t.setRouteMemo(2 * s, generation, memo);
+        t.setRouteMemo(2 * s + 1, generation, 77);
+
+        assertEquals(memo, t.routeMemo(2 * s, generation));
+        assertEquals(77, t.routeMemo(2 * s + 1, generation));
+        assertEquals(0, t.routeMemo(2 * s, generation - 1), "another generation's");
+        assertEquals(2 * s, t.lookup(fK1, fK2));
+        assertEquals(2 * s + 1, t.lookup(rK1, rK2));
+        assertTrue(t.isFlow(2 * s, fK1, fK2));
+        assertTrue(t.isFlow(2 * s + 1, rK1, rK2));
+        assertEquals(fK2, t.keyK2(2 * s));
+        assertEquals(rK2, t.keyK2(2 * s + 1));
+        assertEquals(fR2, t.rewriteK2(2 * s));
+        assertEquals(k2(TCP, 443, 40000), t.rewriteK2(2 * s + 1));
+        assertEquals(0x155, t.state(s));
+        assertEquals(-2, t.tag(s));
+        assertTrue(t.isIndexed(s));
+        assertFalse(t.isIndexed(other));
+        t.setState(s, 3);
+        assertEquals(memo, t.routeMemo(2 * s, generation), "a state change keeps the memo");
+        assertEquals(0, t.routeMemo(2 * other, generation), "another session's: none");
+
+        t.setRouteMemo(2 * s + 1, 5, 9);
+        assertEquals(9, t.routeMemo(2 * s + 1, 5));
+        assertEquals(0, t.routeMemo(2 * s, 5), "the other flow's memo was of the old generation");
+        assertEquals(0, t.routeMemo(2 * s, generation));
+        t.setRouteMemo(2 * s, 5, 11);
+        assertEquals(9, t.routeMemo(2 * s + 1, 5), "same generation: kept");
+        t.setRouteMemo(2 * other, 5, 1);
+
+        t.clearRouteMemos();
+        assertEquals(0, t.routeMemo(2 * s, 5));
+        assertEquals(0, t.routeMemo(2 * s + 1, 5));
+        assertEquals(0, t.routeMemo(2 * other, 5));
+        assertEquals(0, t.routeMemo(2 * s, 0), "generation 0 has no memo either");
+        assertEquals(2 * s + 1, t.lookup(rK1, rK2));
+        assertEquals(3, t.state(s));
+        assertFalse(t.isIndexed(other));
+        assertThrows(IllegalArgumentException.class, () -> t.create(1, 1L << 40, 2, 3, 0, SECOND),
+                "a k2 above bit 40 would meet the memo");
         t.checkInvariants();
     }
 
@@ -341,6 +405,9 @@ class SessionTableTest {
         int state;
         int tag;
         long aux;
+        /** The route memos' generation and each flow's memo, as setRouteMemo leaves them. */
+        int generation;
+        int[] memo = new int[2];
     }
 
     private static final int[] BURST = new int[32];
@@ -405,6 +472,7 @@ class SessionTableTest {
                     assertEquals(m.tag, t.tag(got >>> 1));
                     assertEquals(m.aux, t.aux(got >>> 1), "aux: a created session's is 0, then as set");
                     assertEquals(m.exp, t.expiresAt(got >>> 1));
+                    assertEquals(m.memo[d], t.routeMemo(got, m.generation), "route memo");
                 }
             } else if (kind < 70 && !live.isEmpty()) {
                 int i = rnd.nextInt(live.size());
@@ -423,12 +491,21 @@ class SessionTableTest {
             } else if (kind < 88 && !live.isEmpty()) {
                 int s = live.get(rnd.nextInt(live.size()));
                 Model m = sessions.get(s);
-                m.state = rnd.nextInt() & Integer.MAX_VALUE;
+                m.state = rnd.nextInt(1 << SessionTable.STATE_BITS);
                 m.tag = rnd.nextInt();
                 m.aux = rnd.nextLong();
                 t.setState(s, m.state);
                 t.setTag(s, m.tag);
                 t.setAux(s, m.aux);
+                int d = rnd.nextInt(2);
+                int generation = rnd.nextInt(3);
+                int memo = rnd.nextInt(1 << SessionTable.MEMO_BITS);
+                if (generation != m.generation) {
+                    m.generation = generation;
+                    m.memo[1 - d] = 0;
+                }
+                m.memo[d] = memo;
+                t.setRouteMemo(2 * s + d, generation, memo);
             } else if (kind < 91) {
                 // a burst of lookups at once: live flows and random tuples, as lookup finds them
                 int n = 1 + rnd.nextInt(BURST.length);
@@ -611,7 +688,7 @@ class SessionTableTest {
                 for (int i = 0; i < 1_000_000; i++) {
                     now += 20_000; // 20 µs per operation: 20 s of traffic per million
                     int host = k++;
-                    int s = createWithReturn(t, k1(0x0a000000 + host, 0x08080808), k2(UDP, host & 0xffff, 53), k1(0x08080808, 0xc6336401), k2(UDP, 53, host & 0xffff) ^ ((long) host << 40), now, 5 * SECOND);
+                    int s = createWithReturn(t, k1(0x0a000000 + host, 0x08080808), k2(UDP, host & 0xffff, 53), k1(0x08080808, 0xc6336401 + (host >>> 16)), k2(UDP, 53, host & 0xffff), now, 5 * SECOND);
                     if (s >= 0) {
                         t.setTag(s, host);
                     }
