@@ -216,7 +216,8 @@ public final class SessionTable {
     private boolean holds(int flow, long k1, long k2) {
         long b = at(flow >>> 1);
         return (flow & 1) == 0 ? Mem.nativeLong(b + K1) == k1 && (Mem.nativeLong(b + K2) & KEY2) == k2
-                : Mem.nativeLong(b + RK1) == Long.rotateLeft(k1, 32) && (Mem.nativeLong(b + RK2) & KEY2) == reversePorts(k2);
+                : Mem.nativeLong(b + RK1) == Long.rotateLeft(k1, 32)
+                        && (Mem.nativeLong(b + RK2) & KEY2) == reversePorts(k2);
     }
 
     private int next(int node) {
@@ -466,7 +467,7 @@ public final class SessionTable {
         if ((int) ((Mem.nativeLong(b + META) & GENERATION) >>> GENERATION_SHIFT) != generation) {
             return 0;
         }
-        return (int) (Mem.nativeLong(b + ((flow & 1) == 0 ? K2 : RK2)) >>> MEMO_SHIFT);
+        return (int) (Mem.nativeLong(b + memoWord(flow)) >>> MEMO_SHIFT);
     }
 
     /**
@@ -479,11 +480,16 @@ public final class SessionTable {
         long g = (long) generation << GENERATION_SHIFT;
         if ((meta & GENERATION) != g) {
             Mem.nativeLong(b + META, (meta & ~GENERATION) | g);
-            long other = b + ((flow & 1) == 0 ? RK2 : K2);
+            long other = b + memoWord(flow ^ 1);
             Mem.nativeLong(other, Mem.nativeLong(other) & KEY2);
         }
-        long own = b + ((flow & 1) == 0 ? K2 : RK2);
+        long own = b + memoWord(flow);
         Mem.nativeLong(own, (Mem.nativeLong(own) & KEY2) | (long) memo << MEMO_SHIFT);
+    }
+
+    /** The record word whose top holds a flow's route memo: flow 0's in k2, flow 1's in rk2. */
+    private static int memoWord(int flow) {
+        return (flow & 1) == 0 ? K2 : RK2;
     }
 
     /** Forgets every session's route memos (every record's: a free one's are rewritten at create). */

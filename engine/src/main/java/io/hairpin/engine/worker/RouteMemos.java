@@ -7,10 +7,10 @@ import java.util.Arrays;
  * The route decisions of a worker's established-session path, numbered so that a session flow
  * can memoize its own in the 24 bits its record has spare ({@link SessionTable#routeMemo}): a
  * decision is an ingress interface whose source checks the flow passed and the route-entry key
- * its translated packets leave by, with that key's flow-cache bucket. A flow's source, destination and rewrite never change, so
- * while the routes and the anti-spoofing settings stay as they were (one generation) its
- * decision is a function of the ingress interface alone, and a packet whose flow has a memo skips
- * both route look-ups. A new generation forgets every number; the memos of the old one stop
+ * its translated packets leave by, with that key's flow-cache bucket. A flow's source,
+ * destination and rewrite never change, so while the routes and the anti-spoofing settings stay
+ * as they were (one generation) its decision is a function of the ingress interface alone, and a
+ * packet whose flow has a memo skips both route look-ups. A new generation forgets every number; the memos of the old one stop
  * matching. Generations count mod 2^{@link SessionTable#MEMO_GENERATION_BITS}: {@link #advance}
  * says when the count wraps, and the caller then clears every memo so that none of a generation
  * that many changes ago is taken for a current one. Single-threaded; allocates nothing after
