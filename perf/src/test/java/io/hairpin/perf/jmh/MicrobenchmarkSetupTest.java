@@ -95,4 +95,25 @@ class MicrobenchmarkSetupTest {
         }
         b.tearDown();
     }
+
+    @Test
+    void routeMemo() {
+        for (String table : new String[] {"appliance", "internet10k"}) {
+            RouteMemoBench.Routing r = new RouteMemoBench.Routing();
+            r.table = table;
+            r.setUp();
+            RouteMemoBench b = new RouteMemoBench();
+            for (int i = 0; i < CALLS; i++) {
+                b.sameRouting(r, bh);
+            }
+        }
+        RouteMemoBench.Memos m = new RouteMemoBench.Memos();
+        m.sessions = 1000;
+        m.setUp();
+        RouteMemoBench b = new RouteMemoBench();
+        for (int i = 0; i < 3; i++) {
+            b.clearRouteMemos(m);
+        }
+        m.tearDown();
+    }
 }
