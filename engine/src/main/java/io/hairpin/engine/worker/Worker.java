@@ -704,7 +704,9 @@ public final class Worker implements Agent {
             if (flow >= 0) {
                 int i = sessionAt[j];
                 burstFlow[i] = flow;
-                routeOfSession(routes, generation, i, flow);
+                if (!memoizedRoute(generation, i, flow)) {
+                    routeOfSession(routes, generation, i, flow);
+                }
                 found++;
             }
         }
@@ -925,25 +927,34 @@ public final class Worker implements Agent {
 
     /**
      * For burst packet i of session flow {@code flow}: {@link #sessionRouteKey} into
-     * {@link #burstRouteKey} and its flow-cache bucket into {@link #burstRoute} (0 for none), from
-     * the flow's route memo when it has one of this generation for the packet's ingress interface;
-     * otherwise computed, and memoized when the packet may leave that way.
+     * {@link #burstRouteKey} and its flow-cache bucket into {@link #burstRoute}, from the flow's
+     * route memo when it has one of this generation for the packet's ingress interface; false
+     * otherwise ({@link #routeOfSession} then computes them). Kept apart from that so that C2
+     * inlines it into {@link #lookUpSessions}: the two as one method were compiled on their own
+     * first and then left as a call per packet ("already compiled into a big method").
+     */
+    private boolean memoizedRoute(int generation, int i, int flow) {
+        int memo = nat.routeMemo(flow, generation);
+        if (memo == 0 || !routeMemos.madeFor(memo, (int) (burstK2[i] >>> 48))) {
+            return false;
+        }
+        burstRouteKey[i] = routeMemos.key(memo);
+        burstRoute[i] = routeMemos.bucket(memo);
+        return true;
+    }
+
+    /**
+     * {@link #memoizedRoute} for a flow with no memo of use: computed (0 for none in
+     * {@link #burstRoute}), and memoized when the packet may leave that way.
      */
     private void routeOfSession(RouteTable routes, int generation, int i, int flow) {
         long k2 = burstK2[i];
-        int in = (int) (k2 >>> 48);
-        int memo = nat.routeMemo(flow, generation);
-        if (memo != 0 && routeMemos.madeFor(memo, in)) {
-            burstRouteKey[i] = routeMemos.key(memo);
-            burstRoute[i] = routeMemos.bucket(memo);
-            return;
-        }
         long key = sessionRouteKey(routes, sourceVerdict(routes, burstK1[i], k2), flow);
         long bucket = key < 0 ? 0 : flows.bucket(key, FlowCache.ROUTE_K2);
         burstRouteKey[i] = key;
         burstRoute[i] = bucket;
         if (key >= 0) {
-            memo = routeMemos.number(in, key, bucket);
+            int memo = routeMemos.number((int) (k2 >>> 48), key, bucket);
             if (memo != 0) {
                 nat.setRouteMemo(flow, generation, memo);
             }
