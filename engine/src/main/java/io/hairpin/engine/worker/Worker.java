@@ -722,7 +722,12 @@ public final class Worker implements Agent {
 
     /**
      * The stamp a flow-cache entry is valid under now: the snapshot's version and the neighbour
-     * table's, which another worker may change at any time, so it is read at each use.
+     * table's, which another worker may change at any time. The short paths read it once per run
+     * of packets they take ({@link #cached}, {@link #uncached}), not once a packet: the
+     * neighbour version is volatile, and each read is a barrier C2 may not move the loop's loads
+     * across. A change made during such a run counts from the next one, as
+     * if it had come after those packets; the pipeline runs between two runs, and a fill reads
+     * the stamp afresh ({@link #fillEntry}).
      */
     private long stamp() {
         return flowStamp ^ (neighbors.version() & 0xffffffffL);
@@ -769,6 +774,7 @@ public final class Worker implements Agent {
      * calls the pipeline itself, so that C2 does not inline the pipeline into this loop.
      */
     private int cached(int port, int from, int n) {
+        long stamp = stamp();
         for (int i = from; i < n; i++) {
             long b = burstBucket[i];
             if (b == 0) {
@@ -777,7 +783,6 @@ public final class Worker implements Agent {
             long m = Mem.nativeLong(rxAddr + 8L * i);
             long k1 = burstK1[i];
             long k2 = burstK2[i];
-            long stamp = stamp();
             long e = 0;
             if (b != BYPASSED) {
                 e = flows.findIn(b, k1, k2, stamp, now);
@@ -843,8 +848,8 @@ public final class Worker implements Agent {
      * take, or n.
      */
     private int uncached(int from, int n) {
+        long stamp = stamp();
         for (int i = from; i < n; i++) {
-            long stamp = stamp();
             if (burstBucket[i] == 0 || !established(Mem.nativeLong(rxAddr + 8L * i), i, burstK1[i], burstK2[i], stamp)) {
                 return i;
             }
