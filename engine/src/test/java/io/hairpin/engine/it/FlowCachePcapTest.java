@@ -193,6 +193,40 @@ class FlowCachePcapTest {
         assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "the second packet of each burst");
     }
 
+    /**
+     * The short path reads the neighbour table's version once per run of packets it takes
+     * (Worker.cached); an ARP reply ends such a run, so a change it makes counts for the very
+     * next packet of the same burst.
+     */
+    @Test
+    void aNeighbourChangingItsMacWithinABurstTakesEffectOnTheNextPacket() throws Exception {
+        int client = ip("10.3.1.30");
+        int clientPublic = ip("198.51.100.230");
+        long clientMac = mac("02:00:00:00:01:30");
+        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null),
+                        BinatPcapTest.binat(clientPublic, client, 32, null)), List.of(), List.of());
+        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
+        lanIn.set(1, Frames.arpReply(clientMac, client, LAN_MAC, ip("10.3.1.1")));
+        // burst 2, all on the LAN port: two requests, the server moving to another NIC, two more
+        for (int c = 0; c < 2; c++) {
+            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+        }
+        lanIn.add(Frames.arp(Frames.ARP_REPLY, SERVER_MAC_2, SERVER, LAN_MAC, ip("10.3.1.1")).ethSrc(SERVER_MAC_2).build());
+        for (int c = 0; c < 2; c++) {
+            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+        }
+        PcapRun.Result r = run(nat, List.of(), lanIn);
+
+        List<Decoded.Frame> toLan = r.out("l").stream().map(Decoded::frame).filter(f -> f.ipv4() != null).toList();
+        assertEquals(4, toLan.size());
+        assertEquals(SERVER_MAC, toLan.get(0).dstMac());
+        assertEquals(SERVER_MAC, toLan.get(1).dstMac());
+        assertEquals(SERVER_MAC_2, toLan.get(2).dstMac(), "the packet right after the ARP reply, same burst");
+        assertEquals(SERVER_MAC_2, toLan.get(3).dstMac());
+        assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "the second packet before and after the change");
+    }
+
     @Test
     void plainRoutedFlowsAreCachedToo() throws Exception {
         List<byte[]> wanIn = firstBurst(Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, ip("198.51.100.1")), REMOTE_MAC);
