@@ -39,6 +39,10 @@ class FlowCachePcapTest {
     static final long SERVER_MAC = mac("02:00:00:00:01:15");
     static final long SERVER_MAC_2 = mac("02:00:00:00:01:16");
     static final long LAN_HOST_MAC = mac("02:00:00:00:01:40");
+    /** A second inside host with a 1:1 address of its own, the client of the reflection tests. */
+    static final int CLIENT = ip("10.3.1.30");
+    static final int CLIENT_PUBLIC = ip("198.51.100.230");
+    static final long CLIENT_MAC = mac("02:00:00:00:01:30");
     static final byte[] PAYLOAD = "cached flow".getBytes(StandardCharsets.US_ASCII);
     static final int COPIES = 4;
     /** net_pcap hands the worker 32 frames per burst: this many frames not for us first, so the flows
@@ -61,6 +65,20 @@ class FlowCachePcapTest {
         return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
                 NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null)),
                 List.of(), List.of());
+    }
+
+    /** 1:1 for the server and the client, reflection on: the client reaches the server by its public address. */
+    private static NatConfig reflectionNat() {
+        return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
+                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null),
+                        BinatPcapTest.binat(CLIENT_PUBLIC, CLIENT, 32, null)), List.of(), List.of());
+    }
+
+    /** The LAN port's first burst for the reflection tests: the server's and the client's ARP replies, then filler. */
+    private static List<byte[]> reflectionFirstBurst() {
+        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
+        lanIn.set(1, Frames.arpReply(CLIENT_MAC, CLIENT, LAN_MAC, ip("10.3.1.1")));
+        return lanIn;
     }
 
     private PcapRun.Result run(NatConfig nat, List<byte[]> wanIn, List<byte[]> lanIn) throws Exception {
@@ -182,15 +200,7 @@ class FlowCachePcapTest {
             wanIn.add(Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, 4000, 53, PAYLOAD).build());
         }
         lanIn.add(Frames.arp(Frames.ARP_REPLY, SERVER_MAC_2, SERVER, LAN_MAC, ip("10.3.1.1")).ethSrc(SERVER_MAC_2).build());
-        PcapRun.Result r = run(binat(), wanIn, lanIn);
-
-        List<Decoded.Frame> toLan = r.out("l").stream().map(Decoded::frame).filter(f -> f.ipv4() != null).toList();
-        assertEquals(4, toLan.size());
-        assertEquals(SERVER_MAC, toLan.get(0).dstMac());
-        assertEquals(SERVER_MAC, toLan.get(1).dstMac());
-        assertEquals(SERVER_MAC_2, toLan.get(2).dstMac(), "after the ARP reply with the new MAC");
-        assertEquals(SERVER_MAC_2, toLan.get(3).dstMac());
-        assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "the second packet of each burst");
+        assertTheServerMoved(run(binat(), wanIn, lanIn), "after the ARP reply with the new MAC");
     }
 
     /**
@@ -200,31 +210,30 @@ class FlowCachePcapTest {
      */
     @Test
     void aNeighbourChangingItsMacWithinABurstTakesEffectOnTheNextPacket() throws Exception {
-        int client = ip("10.3.1.30");
-        int clientPublic = ip("198.51.100.230");
-        long clientMac = mac("02:00:00:00:01:30");
-        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
-                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null),
-                        BinatPcapTest.binat(clientPublic, client, 32, null)), List.of(), List.of());
-        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
-        lanIn.set(1, Frames.arpReply(clientMac, client, LAN_MAC, ip("10.3.1.1")));
+        List<byte[]> lanIn = reflectionFirstBurst();
         // burst 2, all on the LAN port: two requests, the server moving to another NIC, two more
         for (int c = 0; c < 2; c++) {
-            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+            lanIn.add(Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
         }
         lanIn.add(Frames.arp(Frames.ARP_REPLY, SERVER_MAC_2, SERVER, LAN_MAC, ip("10.3.1.1")).ethSrc(SERVER_MAC_2).build());
         for (int c = 0; c < 2; c++) {
-            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+            lanIn.add(Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
         }
-        PcapRun.Result r = run(nat, List.of(), lanIn);
+        assertTheServerMoved(run(reflectionNat(), List.of(), lanIn), "the packet right after the ARP reply, same burst");
+    }
 
+    /**
+     * Four packets of one flow reached the server: two at its first MAC, then (after its ARP reply
+     * from another NIC) two at the new one, the second of each pair from the flow cache.
+     */
+    private static void assertTheServerMoved(PcapRun.Result r, String afterTheMove) {
         List<Decoded.Frame> toLan = r.out("l").stream().map(Decoded::frame).filter(f -> f.ipv4() != null).toList();
         assertEquals(4, toLan.size());
         assertEquals(SERVER_MAC, toLan.get(0).dstMac());
         assertEquals(SERVER_MAC, toLan.get(1).dstMac());
-        assertEquals(SERVER_MAC_2, toLan.get(2).dstMac(), "the packet right after the ARP reply, same burst");
+        assertEquals(SERVER_MAC_2, toLan.get(2).dstMac(), afterTheMove);
         assertEquals(SERVER_MAC_2, toLan.get(3).dstMac());
-        assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "the second packet before and after the change");
+        assertEquals(2, r.event(Counters.FLOW_CACHE_HITS), "the second packet before and after the move");
     }
 
     @Test
@@ -249,31 +258,24 @@ class FlowCachePcapTest {
 
     @Test
     void reflectionBetweenTwoOneToOneHostsIsCachedAndLeavesAsTheFirstDid() throws Exception {
-        int client = ip("10.3.1.30");
-        int clientPublic = ip("198.51.100.230");
-        long clientMac = mac("02:00:00:00:01:30");
-        NatConfig nat = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
-                NatConfig.Timeouts.DEFAULTS, 1000, 0, List.of(BinatPcapTest.binat(SERVER_PUBLIC, SERVER, 32, null),
-                        BinatPcapTest.binat(clientPublic, client, 32, null)), List.of(), List.of());
         List<byte[]> wanIn = List.of();
-        List<byte[]> lanIn = firstBurst(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, ip("10.3.1.1")), SERVER_MAC);
-        lanIn.set(1, Frames.arpReply(clientMac, client, LAN_MAC, ip("10.3.1.1")));
+        List<byte[]> lanIn = reflectionFirstBurst();
         for (int c = 0; c < COPIES; c++) {
-            lanIn.add(Frames.udp4(clientMac, LAN_MAC, client, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
-            lanIn.add(Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, clientPublic, 80, 5000, PAYLOAD).build());
+            lanIn.add(Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, 5000, 80, PAYLOAD).build());
+            lanIn.add(Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, CLIENT_PUBLIC, 80, 5000, PAYLOAD).build());
         }
-        PcapRun.Result r = run(nat, wanIn, lanIn);
+        PcapRun.Result r = run(reflectionNat(), wanIn, lanIn);
 
         List<byte[]> toLan = ipFrames(r.out("l"));
         assertEquals(2 * COPIES, toLan.size());
         Decoded.Ipv4 request = Decoded.frame(toLan.get(0)).ipv4();
-        assertEquals(clientPublic, request.src(), "mapped: the server sees the client's own public address");
+        assertEquals(CLIENT_PUBLIC, request.src(), "mapped: the server sees the client's own public address");
         assertEquals(SERVER, request.dst());
         Decoded.Ipv4 reply = Decoded.frame(toLan.get(1)).ipv4();
         assertEquals(SERVER_PUBLIC, reply.src());
-        assertEquals(client, reply.dst());
+        assertEquals(CLIENT, reply.dst());
         assertEquals(SERVER_MAC, Decoded.frame(toLan.get(0)).dstMac());
-        assertEquals(clientMac, Decoded.frame(toLan.get(1)).dstMac());
+        assertEquals(CLIENT_MAC, Decoded.frame(toLan.get(1)).dstMac());
         assertValid(request);
         assertValid(reply);
         for (int c = 1; c < COPIES; c++) {
