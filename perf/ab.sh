@@ -27,6 +27,16 @@
 # call's lines per file: revisions are told apart by REV as given); nothing is built or run.
 #
 #   perf/ab.sh --summary perf/results/issue5-s26-hash-ab-10.jsonl
+#
+# --profile SECONDS runs perf/profile.sh instead (one scenario; the arguments after -- are
+# profile.sh's: SCENARIO [bench.sh arguments...]) and compares the engine's samples per sample
+# of the harness in the same run. On a VM whose runs of one engine differ by a fifth, that ratio
+# moved by a few percent: the harness does the same work per packet whatever the engine does.
+# It counts the engine's Java methods only (the shim's native code is in neither side). Each
+# line holds engine_per_harness, engine_share and harness_share (percent of all samples) and
+# the run's forwarded_mpps and cycles_per_pkt_on_cpu.
+#
+#   perf/ab.sh --profile 5 --rounds 4 HEAD~1 HEAD -- napt-established:1000000
 set -euo pipefail
 
 # shellcheck source=usage.sh
@@ -35,7 +45,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 say() { echo "ab.sh: $*" >&2; }
-usage() { say "usage: perf/ab.sh [--rounds N] [--out FILE] REV REV... -- BENCH_ARGUMENTS..., or perf/ab.sh --summary FILE (--help for more)"; exit 2; }
+usage() { say "usage: perf/ab.sh [--rounds N] [--out FILE] [--profile SECONDS] REV REV... -- BENCH_ARGUMENTS..., or perf/ab.sh --summary FILE (--help for more)"; exit 2; }
 
 # The summary of the runs in FILE (JSON lines with ab_rev and ab_round) for REVS in this order.
 summarize() {
@@ -57,7 +67,8 @@ for s in scenarios:
     for rev in revs:
         mine = sorted((j for j in runs if j["ab_rev"] == rev and name(j) == s),
                       key=lambda j: j["ab_round"])
-        for key, label in (("forwarded_mpps", "Mpps"), ("engine_cycles_per_pkt", "engine cycles beyond the harness"),
+        for key, label in (("engine_per_harness", "engine samples per harness sample"), ("forwarded_mpps", "Mpps"),
+                           ("engine_cycles_per_pkt", "engine cycles beyond the harness"),
                            ("engine_over_c", "engine / C"), ("new_sessions_per_s", "new sessions/s")):
             xs = [j[key] for j in mine if j.get(key) is not None]
             if xs:
@@ -65,6 +76,23 @@ for s in scenarios:
         bad = [j["ab_round"] for j in mine if j.get("drops") or j.get("mistranslated") or j.get("gc_count")]
         if bad:
             print(f"  {rev:>12}  drops, mistranslations or GCs in rounds {bad}")
+PY
+}
+
+# One profile.sh run as a JSON line: the bench line it left (ARG 2) with the sample shares its
+# output (ARG 1) reported added.
+profile_line() {
+    python3 - "$@" <<'PY'
+import json, re, sys
+out, bench = sys.argv[1:]
+m = None
+for line in open(out):
+    m = re.match(r"engine ([0-9.]+) % of samples, harness \(Mirror\) ([0-9.]+) %: ([0-9.]+) engine samples", line) or m
+if m is None:
+    sys.exit("ab.sh: perf/profile.sh printed no engine/harness ratio")
+j = json.loads(open(bench).readline())
+j["engine_share"], j["harness_share"], j["engine_per_harness"] = (float(g) for g in m.groups())
+print(json.dumps(j))
 PY
 }
 
@@ -79,11 +107,13 @@ fi
 
 rounds=4
 out=""
+profile=""
 revs=()
 while [[ $# -gt 0 && "$1" != "--" ]]; do
     case "$1" in
         --rounds) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage; rounds="$2"; shift 2 ;;
         --out) [[ $# -ge 2 ]] || usage; out="$2"; shift 2 ;;
+        --profile) [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]*$ ]] || usage; profile="$2"; shift 2 ;;
         -*) say "unknown option $1"; usage ;;
         *) revs+=("$1"); shift ;;
     esac
@@ -92,6 +122,9 @@ done
 shift
 bench_args=("$@")
 [[ ${#revs[@]} -ge 2 ]] || { say "give at least two revisions to compare"; usage; }
+if [[ -n "$profile" ]]; then
+    [[ ${#bench_args[@]} -ge 1 && "${bench_args[0]}" != -* ]] || { say "--profile takes one scenario after --"; usage; }
+fi
 command -v python3 >/dev/null || { say "needs python3"; exit 1; }
 
 cd "$root"
@@ -149,7 +182,17 @@ for r in $(seq 1 "$rounds"); do
     (( r % 2 == 0 )) && order=$(seq $((${#revs[@]} - 1)) -1 0)
     for k in $order; do
         run="$(mktemp)"
-        if ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/bench.sh" "${bench_args[@]}" > "$run" 2> "$run.err"; then
+        if [[ -n "$profile" ]]; then
+            if ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/profile.sh" "${bench_args[0]}" "$profile" \
+                    "${bench_args[@]:1}" > "$run.prof" 2> "$run.err"; then
+                tail -20 "$run.err" >&2
+                rm -f "$run" "$run.prof" "$run.err"
+                say "the profile of ${revs[$k]} in round $r failed"
+                exit 1
+            fi
+            profile_line "$run.prof" "$here/target/profile.json" > "$run"
+            rm -f "$run.prof"
+        elif ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/bench.sh" "${bench_args[@]}" > "$run" 2> "$run.err"; then
             tail -20 "$run.err" >&2
             rm -f "$run" "$run.err"
             say "the run of ${revs[$k]} in round $r failed"
@@ -169,7 +212,8 @@ path, rev, rnd = sys.argv[1:]
 for line in open(path):
     j = json.loads(line)
     name = j['scenario'] + (f":{j['variant']}" if j.get('variant') else "")
-    print(f"ab.sh: round {rnd} {rev}: {name} {j['forwarded_mpps']} Mpps, "
+    ratio = f", {j['engine_per_harness']} engine samples per harness sample" if "engine_per_harness" in j else ""
+    print(f"ab.sh: round {rnd} {rev}: {name} {j['forwarded_mpps']} Mpps{ratio}, "
           f"engine {j.get('engine_cycles_per_pkt')} cycles beyond the harness, new sessions/s {j.get('new_sessions_per_s')}, "
           f"drops {j['drops']}, mistranslated {j.get('mistranslated')}, GCs {j['gc_count']}")
 PY
