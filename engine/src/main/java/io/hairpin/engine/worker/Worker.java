@@ -725,9 +725,9 @@ public final class Worker implements Agent {
      * table's, which another worker may change at any time. The short paths read it once per run
      * of packets they take ({@link #cached}, {@link #uncached}), not once a packet: the
      * neighbour version is volatile, and each read is a barrier C2 may not move the loop's loads
-     * across. A change made during such a run counts from the next one, as
-     * if it had come after those packets; the pipeline runs between two runs, and a fill reads
-     * the stamp afresh ({@link #fillEntry}).
+     * across. A change made during such a run counts from the next run, as if it had come after
+     * those packets; the pipeline runs between two runs, and a fill reads the stamp afresh
+     * ({@link #fillEntry}).
      */
     private long stamp() {
         return flowStamp ^ (neighbors.version() & 0xffffffffL);
