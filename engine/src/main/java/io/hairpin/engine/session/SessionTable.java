@@ -137,6 +137,8 @@ public final class SessionTable {
     private final int wheelMask;
     private final int sentinelBase;
     private final int processing;
+    /** The record {@link #sweepRouteMemos} goes on from. */
+    private int sweepCursor;
 
     private int freeHead;
     private int size;
@@ -459,8 +461,8 @@ public final class SessionTable {
      * {@link #MEMO_BITS} bits, not 0), or 0: none, or one of another generation. A session's
      * two flows keep one generation: the record has 70 spare bits and no more, 24 per flow in the
      * top of its key words and 22 for the generation in META. The caller numbers generations
-     * mod 2^{@link #MEMO_GENERATION_BITS} and calls {@link #clearRouteMemos} when its count wraps,
-     * so that an old memo is never taken for a new one.
+     * mod 2^{@link #MEMO_GENERATION_BITS} and {@link #sweepRouteMemos sweeps} the records as they
+     * advance, so that an old memo is never taken for a new one.
      */
     public int routeMemo(int flow, int generation) {
         long b = at(flow >>> 1);
@@ -492,14 +494,24 @@ public final class SessionTable {
         return (flow & 1) == 0 ? K2 : RK2;
     }
 
-    /** Forgets every session's route memos (every record's: a free one's are rewritten at create). */
-    public void clearRouteMemos() {
-        for (int s = 0; s < capacity; s++) {
+    /**
+     * Forgets the route memos of the next {@code records} records (free ones too: theirs are
+     * rewritten at create), going round the table from where the last call stopped. A caller that
+     * sweeps at least capacity / (generations / 2) records each time the generation advances
+     * clears every record in any half of the generations' cycle, so that a memo is gone before
+     * its generation number comes round again: the cost of a new generation is a few records,
+     * not a pass over all of them.
+     */
+    public void sweepRouteMemos(int records) {
+        int s = sweepCursor;
+        for (int k = Math.min(records, capacity); k > 0; k--) {
             long b = at(s);
             Mem.nativeLong(b + K2, Mem.nativeLong(b + K2) & KEY2);
             Mem.nativeLong(b + RK2, Mem.nativeLong(b + RK2) & KEY2);
             Mem.nativeLong(b + META, Mem.nativeLong(b + META) & ~GENERATION);
+            s = s + 1 == capacity ? 0 : s + 1;
         }
+        sweepCursor = s;
     }
 
     /** False for a session made by {@link #createUnindexed}: {@link #lookup} does not find its flows. */

@@ -894,10 +894,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         sessions.setRouteMemo(flow, generation, memo);
     }
 
-    /** Forgets every session's route memos ({@link SessionTable#clearRouteMemos}). */
-    void clearRouteMemos() {
+    /** A new route generation's share of the memo sweep ({@link RouteMemos#sweepPerAdvance}). */
+    void sweepRouteMemos(RouteMemos memos) {
         if (sessions != null) {
-            sessions.clearRouteMemos();
+            sessions.sweepRouteMemos(memos.sweepPerAdvance(sessions.capacity()));
         }
     }
 

@@ -10,11 +10,12 @@ import java.util.Arrays;
  * its translated packets leave by, with that key's flow-cache bucket. A flow's source,
  * destination and rewrite never change, so while the routes and the anti-spoofing settings stay
  * as they were (one generation) its decision is a function of the ingress interface alone, and a
- * packet whose flow has a memo skips both route look-ups. A new generation forgets every number; the memos of the old one stop
- * matching. Generations count mod 2^{@link SessionTable#MEMO_GENERATION_BITS}: {@link #advance}
- * says when the count wraps, and the caller then clears every memo so that none of a generation
- * that many changes ago is taken for a current one. Single-threaded; allocates nothing after
- * construction.
+ * packet whose flow has a memo skips both route look-ups. A new generation forgets every
+ * number; the memos of the old one stop matching. Generations count mod
+ * 2^{@link SessionTable#MEMO_GENERATION_BITS}, and at each advance the caller sweeps
+ * {@link #sweepPerAdvance} session records ({@link SessionTable#sweepRouteMemos}), so that no memo
+ * of a generation that many changes ago is left to be taken for a current one. Single-threaded;
+ * allocates nothing after construction.
  */
 final class RouteMemos {
     /** Numbers of one generation: 1 .. MAX - 1 (0 is "no memo"); decisions beyond get none. */
@@ -36,6 +37,9 @@ final class RouteMemos {
 
     /** With a count of generations other than the session records' (a power of two), for tests of the wrap. */
     RouteMemos(int generations) {
+        if (generations < 2 || Integer.bitCount(generations) != 1) {
+            throw new IllegalArgumentException("generations must be a power of two from 2: " + generations);
+        }
         this.generations = generations;
     }
 
@@ -43,12 +47,20 @@ final class RouteMemos {
         return generation;
     }
 
-    /** Starts a new generation; true when its count wrapped to 0 (every session's memo must go). */
-    boolean advance() {
+    /** Starts a new generation. */
+    void advance() {
         Arrays.fill(slots, 0);
         count = 1;
         generation = (generation + 1) & (generations - 1);
-        return generation == 0;
+    }
+
+    /**
+     * How many of a table's {@code capacity} records to sweep at each advance: all of them within
+     * half of the generations' cycle, so that a record is swept between any memo's making and the
+     * return of its generation number.
+     */
+    int sweepPerAdvance(int capacity) {
+        return Math.ceilDiv(capacity, generations / 2);
     }
 
     /** True when decision {@code memo} was made for packets from ingress interface {@code in}. */

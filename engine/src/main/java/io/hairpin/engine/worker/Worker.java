@@ -321,8 +321,9 @@ public final class Worker implements Agent {
             snap = s;
             fastPorts(s);
             nat.use(s);
-            if (!sameRouting && routeMemos.advance()) {
-                nat.clearRouteMemos();
+            if (!sameRouting) {
+                routeMemos.advance();
+                nat.sweepRouteMemos(routeMemos);
             }
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             snapshots.acknowledge(id, s.version);

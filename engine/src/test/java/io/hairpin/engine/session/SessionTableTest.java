@@ -168,7 +168,7 @@ class SessionTableTest {
         assertEquals(9, t.routeMemo(2 * s + 1, 5), "same generation: kept");
         t.setRouteMemo(2 * other, 5, 1);
 
-        t.clearRouteMemos();
+        t.sweepRouteMemos(t.capacity());
         assertEquals(0, t.routeMemo(2 * s, 5));
         assertEquals(0, t.routeMemo(2 * s + 1, 5));
         assertEquals(0, t.routeMemo(2 * other, 5));

@@ -28,10 +28,12 @@ import org.openjdk.jmh.infra.Blackhole;
  *       flags compared): two snapshots compiled apart from the same configuration, the case where
  *       the check reads every array to the end, of the {@code appliance} table or the
  *       {@code internet10k} one (as {@link RouteLookupBench});</li>
- *   <li>{@code clearRouteMemos}: the pass over every session record when the memos' 22-bit
- *       generation count wraps (after about 4 M route changes), on a {@link SessionTable} of
- *       {@code sessions} sessions (as {@link SessionTableBench}), every flow memoized: how long
- *       the worker stops.</li>
+ *   <li>{@code sweepOneAdvance}: the share of the memo sweep a new generation makes
+ *       ({@code SessionTable.sweepRouteMemos} of capacity / 2^21 records, at least one), on a
+ *       {@link SessionTable} of {@code sessions} sessions (as {@link SessionTableBench}), every
+ *       flow memoized. Before the sweep, the worker cleared every record at once when the
+ *       22-bit generation count wrapped: {@code sweepRouteMemos(capacity)}, {@code sweepAll}
+ *       here.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -86,7 +88,7 @@ public class RouteMemoBench {
                 table.setRouteMemo(2 * s + 1, GENERATION, memo(g + 1));
             }
             check(true);
-            table.clearRouteMemos();
+            table.sweepRouteMemos(table.capacity());
             check(false);
         }
 
@@ -132,7 +134,12 @@ public class RouteMemoBench {
     }
 
     @Benchmark
-    public void clearRouteMemos(Memos m) {
-        m.table.clearRouteMemos();
+    public void sweepOneAdvance(Memos m) {
+        m.table.sweepRouteMemos(Math.ceilDiv(m.table.capacity(), 1 << (SessionTable.MEMO_GENERATION_BITS - 1)));
+    }
+
+    @Benchmark
+    public void sweepAll(Memos m) {
+        m.table.sweepRouteMemos(m.table.capacity());
     }
 }

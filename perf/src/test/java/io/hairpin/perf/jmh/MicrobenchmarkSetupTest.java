@@ -112,7 +112,8 @@ class MicrobenchmarkSetupTest {
         m.setUp();
         RouteMemoBench b = new RouteMemoBench();
         for (int i = 0; i < 3; i++) {
-            b.clearRouteMemos(m);
+            b.sweepOneAdvance(m);
+            b.sweepAll(m);
         }
         m.tearDown();
     }
