@@ -182,22 +182,20 @@ for r in $(seq 1 "$rounds"); do
     (( r % 2 == 0 )) && order=$(seq $((${#revs[@]} - 1)) -1 0)
     for k in $order; do
         run="$(mktemp)"
-        if [[ -n "$profile" ]]; then
-            if ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/profile.sh" "${bench_args[0]}" "$profile" \
-                    "${bench_args[@]:1}" > "$run.prof" 2> "$run.err"; then
-                tail -20 "$run.err" >&2
-                rm -f "$run" "$run.prof" "$run.err"
-                say "the profile of ${revs[$k]} in round $r failed"
-                exit 1
-            fi
-            profile_line "$run.prof" "$here/target/profile.json" > "$run"
-            rm -f "$run.prof"
-        elif ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "$here/bench.sh" "${bench_args[@]}" > "$run" 2> "$run.err"; then
+        command=("$here/bench.sh" "${bench_args[@]}")
+        [[ -z "$profile" ]] || command=("$here/profile.sh" "${bench_args[0]}" "$profile" "${bench_args[@]:1}")
+        if ! BENCH_NO_BUILD=1 BENCH_ENGINE_JAR="${jar_of[$k]}" "${command[@]}" > "$run.out" 2> "$run.err"; then
             tail -20 "$run.err" >&2
-            rm -f "$run" "$run.err"
+            rm -f "$run" "$run.out" "$run.err"
             say "the run of ${revs[$k]} in round $r failed"
             exit 1
         fi
+        if [[ -n "$profile" ]]; then
+            profile_line "$run.out" "$here/target/profile.json" > "$run"
+        else
+            mv "$run.out" "$run"
+        fi
+        rm -f "$run.out"
         python3 - "${revs[$k]}" "${commit_of[$k]}" "$r" "$run" >> "$lines" <<'PY'
 import json, sys
 rev, commit, rnd, path = sys.argv[1:]
