@@ -140,7 +140,7 @@ public final class Worker implements Agent {
     private long[] sessionK2;
     private int[] sessionAt;
     private int[] sessionFlow;
-    /** The route decisions session flows memoize (see {@link #routeOfSession}). */
+    /** The route decisions session flows memoize (see {@link #memoizedRoute}, {@link #routeOfSession}). */
     private final RouteMemos routeMemos = new RouteMemos();
     /** Keeps the first pass's loads from being optimised away. */
     long flowTouch;
@@ -664,7 +664,7 @@ public final class Worker implements Agent {
      * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
      * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
      * as {@link #touchBuckets} does. A found flow's route comes from its memo when it has one
-     * ({@link #routeOfSession}). In a big table the look-ups are made with the shim's
+     * ({@link #memoizedRoute}), else from {@link #routeOfSession}. In a big table the look-ups are made with the shim's
      * prefetch instructions, in two halves (loads would hold the core until the records came); the
      * next port's burst ({@code next}) gets its first half here too, so that its records arrive
      * while this burst is processed. Sessions are only removed after a round's bursts

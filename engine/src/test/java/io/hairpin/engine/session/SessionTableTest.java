@@ -122,8 +122,8 @@ class SessionTableTest {
     /**
      * A flow's route memo lives beside its key and changes nothing the table answers: look-ups,
      * keys, rewrites, state and tag read the same with memos of the widest value. It holds for
-     * its generation only; a memo of a new generation forgets the other flow's, and a clear
-     * forgets all.
+     * its generation only; a memo of a new generation forgets the other flow's, and a sweep of
+     * every record forgets all.
      */
     @Test
     void routeMemosAreInvisibleToEverythingElse() {
