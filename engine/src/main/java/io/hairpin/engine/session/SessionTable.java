@@ -495,11 +495,20 @@ public final class SessionTable {
     }
 
     /**
+     * How many of {@code capacity} records {@link #sweepRouteMemos} must clear at each advance of
+     * a generation count that cycles through {@code generations} values: all of them within half
+     * the cycle, so that a record is swept between any memo's making and the return of its
+     * generation number.
+     */
+    public static int routeMemoSweep(int capacity, int generations) {
+        return Math.ceilDiv(capacity, generations / 2);
+    }
+
+    /**
      * Forgets the route memos of the next {@code records} records (free ones too: theirs are
-     * rewritten at create), going round the table from where the last call stopped. A caller that
-     * sweeps at least capacity / (generations / 2) records each time the generation advances
-     * clears every record in any half of the generations' cycle, so that a memo is gone before
-     * its generation number comes round again: the cost of a new generation is a few records,
+     * rewritten at create), going round the table from where the last call stopped. Called with
+     * {@link #routeMemoSweep} records at each advance of the generation, it makes a memo gone
+     * before its generation number comes round again, at a cost of a few records a generation,
      * not a pass over all of them.
      */
     public void sweepRouteMemos(int records) {

@@ -54,13 +54,9 @@ final class RouteMemos {
         generation = (generation + 1) & (generations - 1);
     }
 
-    /**
-     * How many of a table's {@code capacity} records to sweep at each advance: all of them within
-     * half of the generations' cycle, so that a record is swept between any memo's making and the
-     * return of its generation number.
-     */
+    /** How many of a table's {@code capacity} records to sweep at each advance ({@link SessionTable#routeMemoSweep}). */
     int sweepPerAdvance(int capacity) {
-        return Math.ceilDiv(capacity, generations / 2);
+        return SessionTable.routeMemoSweep(capacity, generations);
     }
 
     /** True when decision {@code memo} was made for packets from ingress interface {@code in}. */

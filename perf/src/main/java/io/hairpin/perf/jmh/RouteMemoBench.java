@@ -135,7 +135,7 @@ public class RouteMemoBench {
 
     @Benchmark
     public void sweepOneAdvance(Memos m) {
-        m.table.sweepRouteMemos(Math.ceilDiv(m.table.capacity(), 1 << (SessionTable.MEMO_GENERATION_BITS - 1)));
+        m.table.sweepRouteMemos(SessionTable.routeMemoSweep(m.table.capacity(), 1 << SessionTable.MEMO_GENERATION_BITS));
     }
 
     @Benchmark
