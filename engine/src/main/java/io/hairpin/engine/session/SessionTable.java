@@ -426,8 +426,9 @@ public final class SessionTable {
     /**
      * Extends (or shortens) a session's life to {@code nowNanos + timeoutNanos}. Extending is a
      * single store; shortening by a tick or more relinks the session in the wheel in O(1).
+     * Returns true when the session now ends earlier than it did.
      */
-    public void touch(int session, long nowNanos, long timeoutNanos) {
+    public boolean touch(int session, long nowNanos, long timeoutNanos) {
         long e = deadline(nowNanos, timeoutNanos);
         long b = at(session) + EXP;
         long old = Mem.nativeLong(b);
@@ -435,6 +436,19 @@ public final class SessionTable {
         if ((e >> tickShift) < (old >> tickShift)) {
             unlink(session);
             arm(session, e, cursor, cursor + wheelMask);
+        }
+        return e < old;
+    }
+
+    /**
+     * {@link #touch} that only extends: the session lives at least until
+     * {@code nowNanos + timeoutNanos}, or longer if it already did. A single store.
+     */
+    public void extend(int session, long nowNanos, long timeoutNanos) {
+        long e = deadline(nowNanos, timeoutNanos);
+        long b = at(session) + EXP;
+        if (e > Mem.nativeLong(b)) {
+            Mem.nativeLong(b, e);
         }
     }
 

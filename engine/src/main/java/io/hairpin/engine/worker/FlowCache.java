@@ -21,16 +21,18 @@ import java.nio.ByteOrder;
  * the route in the snapshot, and takes the rest of the decision from a <em>route entry</em> here
  * ({@link #ROUTE_K2}): the egress half of an entry, for an egress interface and next hop. That
  * path then leaves a <em>session entry</em>
- * for the flow ({@link #writeSession}): the route entry's egress half and the session's flow
- * index, which the fast path checks against the session table before it takes the session's
- * rewrite, checksum deltas and refresh from there.
+ * for the flow ({@link #writeSession}): the route entry's egress half with the session flow's
+ * rewrite and checksum deltas, which the fast path applies as it applies a 1:1 entry's, without
+ * reading the session. So a session entry must not outlive what it copied: removing a session,
+ * or shortening its life, {@link #forget}s the entries of both its tuples; and the session was
+ * refreshed, when the entry was made, as of the entry's expiry, so that it never ends earlier
+ * than the timeout after a packet the entry took (and at most one entry lifetime later).
  *
  * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 stamp,
  * 24 expires-at, then the decision in the byte order it takes on the wire, so that the fast path
  * copies it into the frame with a few wide stores and no byte swapping: 32 new src·new dst,
  * 40 new ports, 44 IP checksum delta (the TTL decrement included), 46 L4 checksum delta, 48 the
- * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags. A session
- * entry holds its flow index (native int) at 44 instead of the deltas, and nothing at 32–43.
+ * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags.
  * One's-complement sums do not depend on byte order (RFC 1071, 2.B), so a delta stored in
  * network order and read in native order applies to a checksum read in native order. The fast
  * path reads the decision as four longs and takes them apart as a little-endian host lays them
@@ -43,14 +45,13 @@ final class FlowCache implements AutoCloseable {
     static final long TUPLE_MASK = 0xffff_ffff_ffffL; // k2 without the interface
     /** In the flags byte; being its top bit, it is the sign of the entry's last word. */
     static final int TRANSLATED = 0x80;
-    /** In the flags byte: a session entry. Bit 62 of the entry's last word. */
+    /** In the flags byte: a session entry (always {@link #TRANSLATED} too). Bit 62 of the entry's last word. */
     static final long SESSION_BIT = 1L << 62;
 
     static final int OFF_ADDRESSES = 32;
     static final int OFF_PORTS = 40;
     static final int OFF_IP_DELTA = 44;
     static final int OFF_L4_DELTA = 46;
-    static final int OFF_FLOW = 44;
     static final int OFF_MACS = 48;
     static final int OFF_MTU = 60;
     static final int OFF_SLOT = 62;
@@ -188,13 +189,20 @@ final class FlowCache implements AutoCloseable {
     }
 
     /**
-     * Makes entry e (from {@link #put}) the session entry of a flow that leaves as route entry
-     * {@code route} says: its egress half is copied, the session's flow index kept with it.
+     * Makes entry e (from {@link #put}) the session entry of a session flow that leaves as route
+     * entry {@code route} says: its egress half is copied, with the flow's rewrite and deltas as
+     * {@link #write} takes them. The caller has refreshed the session as of e's expiry.
      */
-    static void writeSession(long e, int flow, long route) {
-        Mem.nativeInt(e + OFF_FLOW, flow);
-        Mem.nativeLong(e + OFF_MACS, Mem.nativeLong(route + OFF_MACS));
-        Mem.nativeLong(e + OFF_MACS + 8, Mem.nativeLong(route + OFF_MACS + 8) | SESSION_BIT);
+    static void writeSession(long e, long route, int newSrc, int newDst, int newPorts, int ipDelta, int l4Delta) {
+        long macs = Mem.nativeLong(route + OFF_MACS); // before any store: put may have given route's own way
+        long macTail = Mem.nativeLong(route + OFF_MACS + 8);
+        Mem.i32(e + OFF_ADDRESSES, newSrc);
+        Mem.i32(e + OFF_ADDRESSES + 4, newDst);
+        Mem.i32(e + OFF_PORTS, newPorts);
+        Mem.u16(e + OFF_IP_DELTA, ipDelta);
+        Mem.u16(e + OFF_L4_DELTA, l4Delta);
+        Mem.nativeLong(e + OFF_MACS, macs);
+        Mem.nativeLong(e + OFF_MACS + 8, macTail | ((long) TRANSLATED << 56) | SESSION_BIT);
     }
 
     /** When valid entry e expires (its {@link #put}'s expiresAt). */

@@ -529,6 +529,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     @Override
     public void expired(int session) {
+        forgetSession(session);
         int tag = sessions.tag(session);
         if (tag >= 0) {
             mappings.dropPeer(tag, (int) sessions.rewriteK1(2 * session));
@@ -690,10 +691,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return proto == Ipv4.PROTO_ICMP ? rules.icmpTimeoutNanos : rules.udpTimeoutNanos;
     }
 
-    /** Follows TCP flags (SYN/FIN per direction, RST) and refreshes the session's timeout. */
+    /**
+     * Follows TCP flags (SYN/FIN per direction, RST) and refreshes the session's timeout. Only a
+     * change of state may shorten the session's life (a FIN or RST: the transitory timeout), and
+     * then the session entries made under the longer one go.
+     */
     private void refresh(long ip, int ihl, int total, int proto, int flow) {
         int session = flow >>> 1;
-        int state = sessions.state(session);
+        int before = sessions.state(session);
+        int state = before;
         if (proto == Ipv4.PROTO_TCP && total - ihl >= 14) {
             int flags = Mem.u8(ip + ihl + 13);
             int dir = flow & 1;
@@ -706,9 +712,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if ((flags & 0x04) != 0) {
                 state |= RST;
             }
-            sessions.setState(session, state);
         }
-        sessions.touch(session, now, timeout(proto, state));
+        if (state == before) {
+            sessions.extend(session, now, timeout(proto, state));
+            return;
+        }
+        sessions.setState(session, state);
+        if (sessions.touch(session, now, timeout(proto, state))) {
+            forgetSession(session); // its session entries' packets counted on the longer life
+        }
     }
 
     /**
@@ -738,18 +750,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         int flow = mappings.firstFlow(k1, k2, false);
         return flow >= 0 ? flow : mappings.firstFlow(k1, k2, true);
-    }
-
-    /** Loads the session record of a flow index kept since (a flow-cache entry); see {@link SessionTable#prefetchFlow}. */
-    long prefetchFlow(int flow) {
-        SessionTable t = sessions;
-        return t == null ? 0 : t.prefetchFlow(flow);
-    }
-
-    /** True when a flow index kept since (a flow-cache entry) is still a live session's flow of this tuple. */
-    boolean isEstablishedFlow(int flow, long k1, long k2) {
-        SessionTable t = sessions;
-        return t != null && t.isFlow(flow, k1, k2);
     }
 
     /**
@@ -930,11 +930,13 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * What {@link #refresh} does for a packet of the flow that changes no TCP state (no SYN, FIN
-     * or RST): the session lives for its timeout from now.
+     * or RST): the session lives for its timeout from {@code asOfNanos}, which is now, or later
+     * for a packet that leaves a session entry: that entry's expiry, since the packets it takes
+     * until then do not refresh the session themselves (see {@link FlowCache#writeSession}).
      */
-    void refreshEstablished(int flow, int proto, long nowNanos) {
+    void refreshEstablished(int flow, int proto, long asOfNanos) {
         int session = flow >>> 1;
-        sessions.touch(session, nowNanos, timeout(proto, sessions.state(session)));
+        sessions.extend(session, asOfNanos, timeout(proto, sessions.state(session)));
     }
 
     // ---- decisions ----------------------------------------------------------------------------
@@ -1328,6 +1330,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return -1;
         }
         return sessions.create(k1, k2, rewriteK1, rewriteK2, now, timeout(proto, 0));
+    }
+
+    /**
+     * Drops the flow cache's entries of both of a session's arriving tuples: its session entries
+     * carry its rewrite and take its packets without looking at it, so they must go when it does,
+     * or when it is to end sooner than they counted on ({@link #refreshEstablished}).
+     */
+    private void forgetSession(int s) {
+        forgetFlows(sessions.keyK1(2 * s), sessions.keyK2(2 * s), sessions.keyK1(2 * s + 1), sessions.keyK2(2 * s + 1));
     }
 
     /** A session's two arriving tuples now belong to it, not to whatever the flow cache decided before. */

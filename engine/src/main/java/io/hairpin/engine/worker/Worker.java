@@ -129,8 +129,6 @@ public final class Worker implements Agent {
     private final int[] burstFlow = new int[BURST];
     private final long[] burstRouteKey = new long[BURST];
     private final long[] burstRoute = new long[BURST];
-    /** {@link #touchSessionEntries}' finds, loads only. */
-    private final long[] burstEntry = new long[BURST];
     /** The flow cache stands aside for the whole burst, on the session path ({@link #classifyAside}). */
     private boolean burstAside;
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
@@ -444,7 +442,7 @@ public final class Worker implements Agent {
         b.n = n;
         long touched = touchHeaders(n);
         // on the session path, while the flow cache is in use its session entries take the
-        // flows it holds (touchSessionEntries loads their records), while it stands aside the
+        // flows it holds (touchSessionEntries finds them), while it stands aside the
         // burst's session lookups are made at once: Nat44.prefetch would only load the same
         // records again, through the index
         boolean sessionPort = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
@@ -608,23 +606,17 @@ public final class Worker implements Agent {
     /**
      * While the flow cache serves a big session table: finds each classified packet's entry (a
      * flow in a later way of its bucket is a miss beyond the line {@link #touchBuckets} loaded),
-     * then loads the session record of each session entry found, each step a loop that does
-     * nothing else, so that the misses of the burst overlap. {@link #cached} finds the entries
-     * again (entries can change under the packets before them), now in L1. Returns the sum of
-     * what it loaded.
+     * in a loop that does nothing else, so that the misses of the burst overlap. {@link #cached}
+     * finds the entries again (entries can change under the packets before them), now in L1.
+     * Returns the sum of what it found.
      */
     private long touchSessionEntries(int n) {
-        final long[] entries = burstEntry;
         long stamp = stamp();
-        for (int i = 0; i < n; i++) {
-            long b = burstBucket[i];
-            entries[i] = b == 0 || b == BYPASSED ? 0 : flows.findIn(b, burstK1[i], burstK2[i], stamp, now);
-        }
         long sum = 0;
         for (int i = 0; i < n; i++) {
-            long e = entries[i];
-            if (e != 0 && (Mem.nativeLong(e + FlowCache.OFF_MACS + 8) & FlowCache.SESSION_BIT) != 0) {
-                sum += nat.prefetchFlow(Mem.nativeInt(e + FlowCache.OFF_FLOW));
+            long b = burstBucket[i];
+            if (b != 0 && b != BYPASSED) {
+                sum += flows.findIn(b, burstK1[i], burstK2[i], stamp, now);
             }
         }
         return sum;
@@ -788,17 +780,6 @@ public final class Worker implements Agent {
             if (b != BYPASSED) {
                 e = flows.findIn(b, k1, k2, stamp, now);
                 flowLookups++;
-                if (e != 0 && (Mem.nativeLong(e + FlowCache.OFF_MACS + 8) & FlowCache.SESSION_BIT) != 0) {
-                    int taken = bySessionEntry(m, k1, k2, e);
-                    if (taken > 0) {
-                        flowHits++;
-                        continue;
-                    }
-                    if (taken < 0) {
-                        return i;
-                    }
-                    e = 0; // its session has ended: a miss
-                }
             }
             if (e == 0) {
                 if (sessionPath && established(m, i, k1, k2, stamp)) {
@@ -821,22 +802,30 @@ public final class Worker implements Agent {
             if (total > ((int) (macTail >>> 32) & 0xffff)) {
                 return i; // too big for the egress MTU: the pipeline decides (ICMP or drop)
             }
+            int proto = (int) (k2 >>> 32) & 0xff;
+            if ((macTail & FlowCache.SESSION_BIT) != 0) {
+                if (changesTcpState(ip, proto)) {
+                    return i;
+                }
+                sessionHits++;
+            } else {
+                fastHits++;
+                fastTranslated += (int) (macTail >>> 63);
+            }
             if (macTail < 0) { // the TRANSLATED flag is the top bit
                 Mem.nativeLong(ip + 12, Mem.nativeLong(e + FlowCache.OFF_ADDRESSES));
                 Mem.nativeInt(ip + 20, (int) ports);
                 int l4Delta = (int) (ports >>> 48);
-                if (((int) (k2 >>> 32) & 0xff) == Ipv4.PROTO_TCP) {
+                if (proto == Ipv4.PROTO_TCP) {
                     Mem.nativeU16(ip + 36, ChecksumDelta.apply(Mem.nativeU16(ip + 36), l4Delta));
                 } else {
                     Mem.nativeU16(ip + 26, ChecksumDelta.applyUdp(Mem.nativeU16(ip + 26), l4Delta));
                 }
-                fastTranslated++;
             }
             // TTL, protocol and header checksum as one little-endian word; classify saw TTL > 1
             int w2 = Mem.nativeInt(ip + 8);
             int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
             Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
-            fastHits++;
             flowHits++;
             sendAsEntry(m, f, total, e, macTail);
         }
@@ -867,7 +856,8 @@ public final class Worker implements Agent {
      * from the snapshot's route table; egress MACs, MTU and TX slot from the flow cache's route
      * entry of that route's egress and next hop, as the pipeline last filled it. The session is
      * refreshed as the pipeline would refresh it. While the flow cache is in use, the flow then
-     * gets a session entry, so that its next packets skip all of this ({@link #bySessionEntry}).
+     * gets a session entry ({@link FlowCache#writeSession}), so that its next packets skip all of
+     * this and the session's record too; the session is then refreshed as of the entry's expiry.
      * False (nothing changed) when the packet needs the pipeline: no session, TCP flags, a
      * martian or spoofed address, no route to forward by, no route entry (which arms its fill), or
      * too big for the egress MTU.
@@ -899,13 +889,36 @@ public final class Worker implements Agent {
             routeFillArmed = true;
             return false;
         }
-        long b = burstBucket[i];
-        if (!bySession(m, ip, proto, flow, e)) {
-            return false;
+        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
+        int total = Mem.u16(ip + 2);
+        if (total > ((int) (macTail >>> 32) & 0xffff)) {
+            return false; // the pipeline decides (ICMP or drop)
         }
-        if (b != BYPASSED) {
-            FlowCache.writeSession(flows.put(k1, k2, stamp, now, FlowCache.expiresAt(e)), flow, e);
+        boolean entry = burstBucket[i] != BYPASSED;
+        long until = entry ? FlowCache.expiresAt(e) : now;
+        nat.refreshEstablished(flow, proto, until);
+        long rk1 = nat.rewriteK1(flow);
+        int newPorts = (int) nat.rewriteK2(flow);
+        int deltas = nat.flowDeltas(flow);
+        int ipDelta = ChecksumDelta.add(deltas & 0xffff, Ipv4.TTL_DECREMENT_DELTA);
+        int l4Delta = deltas >>> 16;
+        Mem.i32(ip + 12, (int) (rk1 >>> 32));
+        Mem.i32(ip + 16, (int) rk1);
+        Mem.i32(ip + 20, newPorts);
+        if (proto == Ipv4.PROTO_TCP) {
+            Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
+        } else {
+            Mem.u16(ip + 26, ChecksumDelta.applyUdp(Mem.u16(ip + 26), l4Delta));
         }
+        // TTL, protocol, header checksum; classify saw TTL > 1
+        int w2 = Mem.i32(ip + 8);
+        Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | ChecksumDelta.apply(w2 & 0xffff, ipDelta));
+        sessionHits++;
+        if (entry) {
+            FlowCache.writeSession(flows.put(k1, k2, stamp, now, until), e, (int) (rk1 >>> 32), (int) rk1, newPorts,
+                    ipDelta, l4Delta);
+        }
+        sendAsEntry(m, ip - Ethernet.HEADER_LEN, total, e, macTail);
         return true;
     }
 
@@ -994,58 +1007,9 @@ public final class Worker implements Agent {
         return (long) egress << 32 | (nextHop & 0xffffffffL);
     }
 
-    /**
-     * A packet whose flow has a session entry e: it takes the session's rewrite, as on the
-     * {@link #established} path that made the entry, once the entry's flow is found to be still
-     * this tuple's session. 1 when sent; 0 when the session has ended (a miss); -1 when the
-     * pipeline must take it (TCP flags, too big for the egress MTU).
-     */
-    private int bySessionEntry(long m, long k1, long k2, long e) {
-        int flow = Mem.nativeInt(e + FlowCache.OFF_FLOW);
-        if (!nat.isEstablishedFlow(flow, k1, k2 & FlowCache.TUPLE_MASK)) {
-            return 0;
-        }
-        int proto = (int) (k2 >>> 32) & 0xff;
-        long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
-        return !changesTcpState(ip, proto) && bySession(m, ip, proto, flow, e) ? 1 : -1;
-    }
-
     /** A TCP packet (20-byte IP header at ip) with SYN, FIN or RST: only the pipeline follows TCP state. */
     private static boolean changesTcpState(long ip, int proto) {
         return proto == Ipv4.PROTO_TCP && (Mem.u8(ip + 33) & TCP_SYN_FIN_RST) != 0;
-    }
-
-    /**
-     * Both session paths' end: the packet at ip (in mbuf m) gets flow's rewrite and checksum
-     * deltas, its session is refreshed, and it leaves as entry e (route or session entry) says.
-     * False, with nothing changed, when it is too big for the egress MTU.
-     */
-    private boolean bySession(long m, long ip, int proto, int flow, long e) {
-        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
-        int total = Mem.u16(ip + 2);
-        if (total > ((int) (macTail >>> 32) & 0xffff)) {
-            return false; // the pipeline decides (ICMP or drop)
-        }
-        nat.refreshEstablished(flow, proto, now);
-        long rk1 = nat.rewriteK1(flow);
-        int deltas = nat.flowDeltas(flow);
-        int ipDelta = deltas & 0xffff;
-        int l4Delta = deltas >>> 16;
-        Mem.i32(ip + 12, (int) (rk1 >>> 32));
-        Mem.i32(ip + 16, (int) rk1);
-        Mem.i32(ip + 20, (int) nat.rewriteK2(flow));
-        if (proto == Ipv4.PROTO_TCP) {
-            Mem.u16(ip + 36, ChecksumDelta.apply(Mem.u16(ip + 36), l4Delta));
-        } else {
-            Mem.u16(ip + 26, ChecksumDelta.applyUdp(Mem.u16(ip + 26), l4Delta));
-        }
-        // TTL, protocol, header checksum; classify saw TTL > 1
-        int w2 = Mem.i32(ip + 8);
-        int checksum = ChecksumDelta.apply(w2 & 0xffff, ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA));
-        Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | checksum);
-        sessionHits++;
-        sendAsEntry(m, ip - Ethernet.HEADER_LEN, total, e, macTail);
-        return true;
     }
 
     /**

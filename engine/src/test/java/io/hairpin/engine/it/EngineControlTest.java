@@ -266,8 +266,8 @@ class EngineControlTest {
 
     /**
      * Once a flow's packets come from the flow cache by their session (a session entry), flushing
-     * the session stops them there too, and so does the next session taking its index: the entry
-     * is checked against the session table, not trusted.
+     * the session stops them there too: the entry carries the session's rewrite, and removing the
+     * session drops it. Nor does the next session taking the flushed one's index get them.
      */
     @Test
     void aFlushedSessionsRepliesAreNotTranslatedFromTheFlowCache() throws Exception {
@@ -306,6 +306,80 @@ class EngineControlTest {
             assertEquals(CLIENT2, back.dst(), "while that host's own replies come in");
             assertEquals(5001, back.udp().dport());
         }
+    }
+
+    /**
+     * A session entry's packets do not refresh their session one by one; the session was
+     * refreshed when the entry was made, as of the entry's expiry. So a session still lives its
+     * full timeout after the last packet the entry took, half a second after the entry was made
+     * (and at most one entry lifetime, 1 s, longer). Oracle: this test's clock, the engine's.
+     */
+    @Test
+    void aSessionLivesItsTimeoutAfterTheLastPacketItsSessionEntryTook() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src());
+            // the first reply records the pipeline's decisions; the second takes the session path
+            // and leaves a session entry, which lives for at least 0.75 s and takes the third
+            for (int i = 0; i < 2; i++) {
+                rig.send("w", fromRemote(POOL_A, 5000));
+                assertEquals(CLIENT, next(rig, "l").dst());
+            }
+            Thread.sleep(500);
+            long sent = System.nanoTime();
+            rig.send("w", fromRemote(POOL_A, 5000));
+            assertEquals(CLIENT, next(rig, "l").dst());
+            assertLivesAfter(rig, sent, NatConfig.Timeouts.DEFAULTS.udp() * 1000L);
+        }
+    }
+
+    /**
+     * A FIN the pipeline sees shortens the session's life to the transitory timeout, and the
+     * flow's session entry, made under the established one, goes with it: the next packet of the
+     * flow refreshes the session by the transitory timeout from then, as it would without the
+     * flow cache. Oracle: this test's clock and the configured timeouts.
+     */
+    @Test
+    void afterAFinTheNextPacketRefreshesTheSessionByTheTransitoryTimeout() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            rig.send("l", tcp(CLIENT_MAC, LAN_MAC, CLIENT, 5000, REMOTE, 80, Frames.TCP_SYN));
+            assertEquals(POOL_A, next(rig, "w").src());
+            rig.send("w", tcp(REMOTE_MAC, WAN_MAC, REMOTE, 80, POOL_A, 5000, Frames.TCP_SYN | Frames.TCP_ACK));
+            assertEquals(CLIENT, next(rig, "l").dst());
+            // established: the first ACK records the pipeline's decisions, the second leaves a session entry
+            for (int i = 0; i < 2; i++) {
+                rig.send("l", tcp(CLIENT_MAC, LAN_MAC, CLIENT, 5000, REMOTE, 80, Frames.TCP_ACK));
+                assertEquals(POOL_A, next(rig, "w").src());
+            }
+            assertLivesAfter(rig, System.nanoTime(), NatConfig.Timeouts.DEFAULTS.tcpEstablished() * 1000L);
+            rig.send("w", tcp(REMOTE_MAC, WAN_MAC, REMOTE, 80, POOL_A, 5000, Frames.TCP_FIN | Frames.TCP_ACK));
+            assertEquals(CLIENT, next(rig, "l").dst());
+            Thread.sleep(500); // the entry, at least 0.75 s old, would still take the next ACK
+            long sent = System.nanoTime();
+            rig.send("l", tcp(CLIENT_MAC, LAN_MAC, CLIENT, 5000, REMOTE, 80, Frames.TCP_ACK));
+            Decoded.Ipv4 out = next(rig, "w");
+            assertEquals(POOL_A, out.src());
+            assertTrue(out.tcp().checksumValid(), out.toString());
+            assertLivesAfter(rig, sent, NatConfig.Timeouts.DEFAULTS.tcpTransitory() * 1000L);
+        }
+    }
+
+    private static byte[] tcp(long srcMac, long dstMac, int src, int sport, int dst, int dport, int flags) {
+        return Frames.tcp4(srcMac, dstMac, src, dst, sport, dport, 1, 1, flags, PAYLOAD).build();
+    }
+
+    /**
+     * The one session is listed with at least timeoutMillis left after a packet sent at sentNanos
+     * (less the time since), and at most one flow-cache entry lifetime (1 s) more than that.
+     */
+    private static void assertLivesAfter(LiveRig rig, long sentNanos, long timeoutMillis) {
+        List<SessionView> listed = rig.engine.sessions(0, 0, 10);
+        long since = (System.nanoTime() - sentNanos) / 1_000_000L + 1;
+        assertEquals(1, listed.size(), listed.toString());
+        long left = listed.get(0).expiresInMillis();
+        assertTrue(left >= timeoutMillis - since, left + " ms left, " + since + " ms after a packet, timeout "
+                + timeoutMillis + " ms");
+        assertTrue(left <= timeoutMillis + 1000, left + " ms left, timeout " + timeoutMillis + " ms");
     }
 
     @Test

@@ -310,10 +310,26 @@ class SessionTableTest {
         Recorder r = new Recorder(t);
         int s = createWithReturn(t, 1, 1, 2, 2, 0, 7440 * SECOND);
         assertEquals(0, t.expire(200 * SECOND, 10, r));
-        t.touch(s, 200 * SECOND, 240 * SECOND); // FIN seen: transitory timeout
+        assertTrue(t.touch(s, 200 * SECOND, 240 * SECOND), "shortened"); // FIN seen: transitory timeout
         assertEquals(200 * SECOND + 240 * SECOND, t.expiresAt(s));
         assertEquals(0, t.expire(439 * SECOND, 10, r));
         assertEquals(1, t.expire(441 * SECOND, 10, r));
+        t.checkInvariants();
+    }
+
+    @Test
+    void extendingNeverShortensAndTouchSaysWhenItDid() {
+        SessionTable t = new SessionTable(16);
+        Recorder r = new Recorder(t);
+        int s = createWithReturn(t, 1, 1, 2, 2, 0, 300 * SECOND);
+        t.extend(s, 10 * SECOND, 30 * SECOND); // would end at 40 s: kept at 300 s
+        assertEquals(300 * SECOND, t.expiresAt(s));
+        t.extend(s, 290 * SECOND, 30 * SECOND);
+        assertEquals(320 * SECOND, t.expiresAt(s));
+        assertFalse(t.touch(s, 300 * SECOND, 30 * SECOND), "330 s is later");
+        assertTrue(t.touch(s, 301 * SECOND, 20 * SECOND), "321 s is earlier");
+        assertEquals(0, t.expire(320 * SECOND, 10, r));
+        assertEquals(1, t.expire(322 * SECOND, 10, r));
         t.checkInvariants();
     }
 
