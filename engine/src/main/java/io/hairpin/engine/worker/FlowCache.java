@@ -176,11 +176,7 @@ final class FlowCache implements AutoCloseable {
      */
     static void write(long e, int newSrc, int newDst, int newPorts, int ipDelta, int l4Delta, long dstMac, long srcMac,
                       int mtu, int slot, boolean translated) {
-        Mem.i32(e + OFF_ADDRESSES, newSrc);
-        Mem.i32(e + OFF_ADDRESSES + 4, newDst);
-        Mem.i32(e + OFF_PORTS, newPorts);
-        Mem.u16(e + OFF_IP_DELTA, ipDelta);
-        Mem.u16(e + OFF_L4_DELTA, l4Delta);
+        writeRewrite(e, newSrc, newDst, newPorts, ipDelta, l4Delta);
         Mem.mac(e + OFF_MACS, dstMac);
         Mem.mac(e + OFF_MACS + 6, srcMac);
         Mem.nativeU16(e + OFF_MTU, mtu);
@@ -196,13 +192,17 @@ final class FlowCache implements AutoCloseable {
     static void writeSession(long e, long route, int newSrc, int newDst, int newPorts, int ipDelta, int l4Delta) {
         long macs = Mem.nativeLong(route + OFF_MACS); // before any store: put may have given route's own way
         long macTail = Mem.nativeLong(route + OFF_MACS + 8);
+        writeRewrite(e, newSrc, newDst, newPorts, ipDelta, l4Delta);
+        Mem.nativeLong(e + OFF_MACS, macs);
+        Mem.nativeLong(e + OFF_MACS + 8, macTail | ((long) TRANSLATED << 56) | SESSION_BIT);
+    }
+
+    private static void writeRewrite(long e, int newSrc, int newDst, int newPorts, int ipDelta, int l4Delta) {
         Mem.i32(e + OFF_ADDRESSES, newSrc);
         Mem.i32(e + OFF_ADDRESSES + 4, newDst);
         Mem.i32(e + OFF_PORTS, newPorts);
         Mem.u16(e + OFF_IP_DELTA, ipDelta);
         Mem.u16(e + OFF_L4_DELTA, l4Delta);
-        Mem.nativeLong(e + OFF_MACS, macs);
-        Mem.nativeLong(e + OFF_MACS + 8, macTail | ((long) TRANSLATED << 56) | SESSION_BIT);
     }
 
     /** When valid entry e expires (its {@link #put}'s expiresAt). */
