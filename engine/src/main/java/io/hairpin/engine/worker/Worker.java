@@ -442,9 +442,8 @@ public final class Worker implements Agent {
         b.n = n;
         long touched = touchHeaders(n);
         // on the session path, while the flow cache is in use its session entries take the
-        // flows it holds (touchSessionEntries finds them), while it stands aside the
-        // burst's session lookups are made at once: Nat44.prefetch would only load the same
-        // records again, through the index
+        // flows it holds, while it stands aside the burst's session lookups are made at once:
+        // Nat44.prefetch would only load the same records again, through the index
         boolean sessionPort = sessionPath && fastIface[p] >= 0 && nat.sessionCount() > 0;
         b.lookedUp = sessionPort && flowBypass > 0;
         if (natActive && !sessionPort) {
@@ -475,8 +474,6 @@ public final class Worker implements Agent {
         burstLookedUp = b.lookedUp;
         if (burstLookedUp) {
             flowTouch += lookUpSessions(b, next);
-        } else if (sessionPath && fastIface[p] >= 0 && nat.bigTable()) {
-            flowTouch += touchSessionEntries(n);
         }
         fromWire(p, n);
         counters.add(p, Counters.RX_PACKETS, n);
@@ -598,25 +595,6 @@ public final class Worker implements Agent {
             long b = buckets[i];
             if (b != 0 && b != BYPASSED) {
                 sum += Mem.nativeLong(b);
-            }
-        }
-        return sum;
-    }
-
-    /**
-     * While the flow cache serves a big session table: finds each classified packet's entry (a
-     * flow in a later way of its bucket is a miss beyond the line {@link #touchBuckets} loaded),
-     * in a loop that does nothing else, so that the misses of the burst overlap. {@link #cached}
-     * finds the entries again (entries can change under the packets before them), now in L1.
-     * Returns the sum of what it found.
-     */
-    private long touchSessionEntries(int n) {
-        long stamp = stamp();
-        long sum = 0;
-        for (int i = 0; i < n; i++) {
-            long b = burstBucket[i];
-            if (b != 0 && b != BYPASSED) {
-                sum += flows.findIn(b, burstK1[i], burstK2[i], stamp, now);
             }
         }
         return sum;
