@@ -377,8 +377,9 @@ public final class SessionTable {
 
     /**
      * True when {@code flow} is a flow of a live session and its key is (k1, k2): what a reference
-     * to a flow kept outside the table (a flow-cache entry) is checked with before use, since the
-     * session may have ended and its record been reused. Loads the session's record only.
+     * to a flow kept outside the table (a mapping index's first session) is checked with before
+     * use, since the session may have ended and its record been reused. Loads the session's
+     * record only.
      */
     public boolean isFlow(int flow, long k1, long k2) {
         int s = flow >>> 1;
@@ -386,7 +387,7 @@ public final class SessionTable {
     }
 
     /**
-     * Loads the record of a flow index kept since (a flow-cache entry), ahead of its
+     * Loads the record of a flow index kept since (a mapping index's first session), ahead of its
      * {@link #isFlow}; any int is accepted. Returns what it loaded, so that the load has a use.
      */
     public long prefetchFlow(int flow) {

@@ -181,7 +181,10 @@ class SessionTableTest {
         t.checkInvariants();
     }
 
-    /** A flow index kept outside the table (the flow cache) is good only while its session lives with that key. */
+    /**
+     * A flow index kept outside the table (a mapping index's first session) is good only while
+     * its session lives with that key.
+     */
     @Test
     void aKeptFlowIndexIsCheckedAgainstItsSession() {
         SessionTable t = new SessionTable(1, 20, 8, 3);
