@@ -5,10 +5,13 @@
 # (slot, then record) batched, one at a time, pipelined a burst ahead with prefetches, and staged
 # a burst apart with plain loads. One JSON line per size on stdout. --split INDEX_MIB RECORD_MIB
 # (repeatable) times napt-established's lookups over an index and records of those sizes instead
-# (memprobe.c says how), one line each.
+# (memprobe.c says how), one line each. --pattern INDEX_MIB RECORD_MIB (repeatable) times the
+# parts of a big table's established look-up: reads only, the record written, and a second
+# index line prefetched beside the home slot's (memprobe.c says how), one line each.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
 #   perf/memprobe.sh [--cpu N] [--rounds R] --split 32 64 --split 16 64
+#   perf/memprobe.sh [--cpu N] [--rounds R] --pattern 32 64
 #
 # As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
 # afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
@@ -25,15 +28,17 @@ cpu=0
 rounds=5
 sizes=()
 splits=()
+patterns=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --cpu) cpu="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
         --split) splits+=("$2 $3"); shift 3 ;;
+        --pattern) patterns+=("$2 $3"); shift 3 ;;
         *) sizes+=("$1"); shift ;;
     esac
 done
-[[ ${#sizes[@]} -gt 0 || ${#splits[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
+[[ ${#sizes[@]} -gt 0 || ${#splits[@]} -gt 0 || ${#patterns[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
 
 say() { echo "memprobe.sh: $*" >&2; }
 
@@ -52,7 +57,8 @@ largest=0
 for s in "${sizes[@]}"; do
     (( s > largest )) && largest=$s
 done
-for pair in "${splits[@]}"; do
+for pair in "${splits[@]}" "${patterns[@]}"; do
+    [[ -n "$pair" ]] || continue
     read -r i r <<< "$pair"
     (( i + r > largest )) && largest=$(( i + r ))
 done
@@ -74,4 +80,8 @@ done
 for pair in "${splits[@]}"; do
     read -r i r <<< "$pair"
     "$bin" split "$i" "$r" "$cpu" "$rounds"
+done
+for pair in "${patterns[@]}"; do
+    read -r i r <<< "$pair"
+    "$bin" pattern "$i" "$r" "$cpu" "$rounds"
 done

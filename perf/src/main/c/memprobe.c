@@ -17,6 +17,13 @@
  *           the records of the burst before (what Java, which has no prefetch, can do).
  * Numbers are for the benchmarks' RESULTS.md: the floor a table lookup cannot go under here.
  *
+ * `memprobe pattern INDEX_MIB RECORD_MIB CPU ROUNDS` times the parts of an established packet's
+ * look-up at a big table, batched as C's loop batches it (a burst's 8-byte index slots
+ * prefetched, then read and their records prefetched, then the records read): reads only; the
+ * record's line written too (the refresh); and with the line of slot s + 1 or of slot s + 3
+ * prefetched beside each home slot s (the engine's hp_prefetch_slots takes s + 3), which is
+ * another line for one home in eight or three in eight. ns per lookup.
+ *
  * `memprobe split INDEX_MIB RECORD_MIB CPU ROUNDS` times napt-established's pattern instead: an
  * index of INDEX_MIB (two halves, the two directions' indexes) and records of RECORD_MIB; a
  * session's outbound packet reads a slot of the first half, then a random record; its return
@@ -261,6 +268,88 @@ static double split_lookup(const uint64_t *index, uint64_t slots_half, const uin
     return (t1 - t0) / (double) n;
 }
 
+/*
+ * One variant of `pattern`: write says whether the record's line is written, ahead (0, 1 or 3)
+ * which slot after the home one has its line prefetched too (0: none).
+ */
+static double pattern_lookup(const uint64_t *index, uint64_t slots, uint64_t *rec, uint64_t lines, uint64_t n,
+                             int write, int ahead)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0, mask = slots - 1;
+    uint64_t slot[BURST], record[BURST];
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < n; i += BURST) {
+        for (int k = 0; k < BURST; k++) {
+            slot[k] = xorshift(&s) & mask;
+            __builtin_prefetch(&index[slot[k]]);
+            if (ahead != 0) {
+                __builtin_prefetch(&index[(slot[k] + ahead) & mask]);
+            }
+        }
+        for (int k = 0; k < BURST; k++) {
+            record[k] = (index[slot[k]] & (lines - 1)) * (LINE / 8);
+            __builtin_prefetch(&rec[record[k]]);
+        }
+        if (write) {
+            for (int k = 0; k < BURST; k++) {
+                uint64_t v = rec[record[k] + 2];
+                sum += v;
+                rec[record[k] + 6] = v + i;
+            }
+        } else {
+            for (int k = 0; k < BURST; k++) {
+                sum += rec[record[k] + 2];
+            }
+        }
+    }
+    double t1 = now_ns();
+    sink = sum;
+    return (t1 - t0) / (double) n;
+}
+
+static int pattern_main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: memprobe pattern INDEX_MIB RECORD_MIB CPU ROUNDS   (both powers of two, at least 1)\n");
+        return 2;
+    }
+    uint64_t index_mib = strtoull(argv[2], NULL, 10), record_mib = strtoull(argv[3], NULL, 10);
+    int cpu = atoi(argv[4]);
+    int rounds = atoi(argv[5]);
+    if (!power_of_two(index_mib) || !power_of_two(record_mib) || rounds < 1) {
+        fprintf(stderr, "memprobe: INDEX_MIB and RECORD_MIB must be powers of two and ROUNDS at least 1\n");
+        return 2;
+    }
+    if (!pin(cpu)) {
+        return 1;
+    }
+    const char *pages;
+    uint64_t *index = map_table((size_t) index_mib << 20, &pages);
+    uint64_t *rec = map_table((size_t) record_mib << 20, &pages);
+    uint64_t slots = ((uint64_t) index_mib << 20) / 8, lines = ((uint64_t) record_mib << 20) / LINE;
+    uint64_t seed = 12345;
+    for (uint64_t i = 0; i < slots; i++) {
+        index[i] = xorshift(&seed);
+    }
+    static const int write[4] = {0, 1, 1, 1}, ahead[4] = {0, 0, 1, 3};
+    double best[4] = {1e18, 1e18, 1e18, 1e18};
+    for (int r = 0; r < rounds; r++) {
+        for (int v = 0; v < 4; v++) { /* in turns, so that every variant meets the same phases */
+            double ns = pattern_lookup(index, slots, rec, lines, 1u << 24, write[v], ahead[v]);
+            if (ns < best[v]) {
+                best[v] = ns;
+            }
+        }
+    }
+    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,"
+           "\"read_ns\":%.2f,\"write_ns\":%.2f,\"write_next_s1_ns\":%.2f,\"write_next_s3_ns\":%.2f}\n",
+           (unsigned long long) index_mib, (unsigned long long) record_mib, pages, cpu, rounds, best[0], best[1],
+           best[2], best[3]);
+    munmap(index, (size_t) index_mib << 20);
+    munmap(rec, (size_t) record_mib << 20);
+    return 0;
+}
+
 static int split_main(int argc, char **argv)
 {
     if (argc != 6) {
@@ -300,6 +389,9 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "split") == 0) {
         return split_main(argc, argv);
+    }
+    if (argc >= 2 && strcmp(argv[1], "pattern") == 0) {
+        return pattern_main(argc, argv);
     }
     if (argc != 4) {
         fprintf(stderr, "usage: memprobe MIB CPU ROUNDS   (MIB a power of two)\n");

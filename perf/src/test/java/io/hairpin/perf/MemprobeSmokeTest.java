@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split
- * mode, and checks each line is well-formed. Says nothing about this machine's figures, only
+ * and pattern modes, and checks each line is well-formed. Says nothing about this machine's figures, only
  * that they are figures of the right kind: a load that waits for the previous one costs more than
  * a load that does not.
  */
@@ -46,9 +46,20 @@ class MemprobeSmokeTest {
     }
 
     @Test
-    void splitModeRefusesSizesThatAreNotPowersOfTwoAndAMissingArgument() throws Exception {
+    void patternModeTimesEachPartOfABigTablesLookUp() throws Exception {
+        Map<String, String> j = run("pattern", "2", "4", "0", "1");
+        assertEquals("2", j.get("index_mib"));
+        assertEquals("4", j.get("record_mib"));
+        for (String key : List.of("read_ns", "write_ns", "write_next_s1_ns", "write_next_s3_ns")) {
+            assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + j);
+        }
+    }
+
+    @Test
+    void splitAndPatternModesRefuseSizesThatAreNotPowersOfTwoAndAMissingArgument() throws Exception {
         for (List<String> args : List.of(List.of("split", "3", "4", "0", "1"), List.of("split", "2", "0", "0", "1"),
-                List.of("split", "2", "4", "0"))) {
+                List.of("split", "2", "4", "0"), List.of("pattern", "3", "4", "0", "1"),
+                List.of("pattern", "2", "6", "0", "1"), List.of("pattern", "2", "4", "0"))) {
             Exit e = memprobe(10, args.toArray(String[]::new));
             assertEquals(2, e.code(), args + ": " + e.output());
             assertTrue(e.output().contains(args.size() == 5 ? "powers of two" : "usage:"), args + ": " + e.output());
