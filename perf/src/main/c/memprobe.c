@@ -307,35 +307,61 @@ static double pattern_lookup(const uint64_t *index, uint64_t slots, uint64_t *re
     return (t1 - t0) / (double) n;
 }
 
-static int pattern_main(int argc, char **argv)
+/* An index and records of the sizes a mode's arguments give, mapped and filled, on the CPU given. */
+struct two_tables {
+    uint64_t index_mib, record_mib;
+    int cpu, rounds;
+    const char *pages;
+    uint64_t *index, *rec;
+};
+
+/* Parses `memprobe MODE INDEX_MIB RECORD_MIB CPU ROUNDS` and maps both tables; 0, or the exit code. */
+static int open_two_tables(int argc, char **argv, struct two_tables *t)
 {
     if (argc != 6) {
-        fprintf(stderr, "usage: memprobe pattern INDEX_MIB RECORD_MIB CPU ROUNDS   (both powers of two, at least 1)\n");
+        fprintf(stderr, "usage: memprobe %s INDEX_MIB RECORD_MIB CPU ROUNDS   (both powers of two, at least 1)\n",
+                argc >= 2 ? argv[1] : "MODE");
         return 2;
     }
-    uint64_t index_mib = strtoull(argv[2], NULL, 10), record_mib = strtoull(argv[3], NULL, 10);
-    int cpu = atoi(argv[4]);
-    int rounds = atoi(argv[5]);
-    if (!power_of_two(index_mib) || !power_of_two(record_mib) || rounds < 1) {
+    t->index_mib = strtoull(argv[2], NULL, 10);
+    t->record_mib = strtoull(argv[3], NULL, 10);
+    t->cpu = atoi(argv[4]);
+    t->rounds = atoi(argv[5]);
+    if (!power_of_two(t->index_mib) || !power_of_two(t->record_mib) || t->rounds < 1) {
         fprintf(stderr, "memprobe: INDEX_MIB and RECORD_MIB must be powers of two and ROUNDS at least 1\n");
         return 2;
     }
-    if (!pin(cpu)) {
+    if (!pin(t->cpu)) {
         return 1;
     }
-    const char *pages;
-    uint64_t *index = map_table((size_t) index_mib << 20, &pages);
-    uint64_t *rec = map_table((size_t) record_mib << 20, &pages);
-    uint64_t slots = ((uint64_t) index_mib << 20) / 8, lines = ((uint64_t) record_mib << 20) / LINE;
+    t->index = map_table((size_t) t->index_mib << 20, &t->pages);
+    t->rec = map_table((size_t) t->record_mib << 20, &t->pages);
+    return 0;
+}
+
+static void close_two_tables(struct two_tables *t)
+{
+    munmap(t->index, (size_t) t->index_mib << 20);
+    munmap(t->rec, (size_t) t->record_mib << 20);
+}
+
+static int pattern_main(int argc, char **argv)
+{
+    struct two_tables t;
+    int rc = open_two_tables(argc, argv, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t slots = (t.index_mib << 20) / 8, lines = (t.record_mib << 20) / LINE;
     uint64_t seed = 12345;
     for (uint64_t i = 0; i < slots; i++) {
-        index[i] = xorshift(&seed);
+        t.index[i] = xorshift(&seed);
     }
     static const int write[4] = {0, 1, 1, 1}, ahead[4] = {0, 0, 1, 3};
     double best[4] = {1e18, 1e18, 1e18, 1e18};
-    for (int r = 0; r < rounds; r++) {
+    for (int r = 0; r < t.rounds; r++) {
         for (int v = 0; v < 4; v++) { /* in turns, so that every variant meets the same phases */
-            double ns = pattern_lookup(index, slots, rec, lines, 1u << 24, write[v], ahead[v]);
+            double ns = pattern_lookup(t.index, slots, t.rec, lines, 1u << 24, write[v], ahead[v]);
             if (ns < best[v]) {
                 best[v] = ns;
             }
@@ -343,45 +369,31 @@ static int pattern_main(int argc, char **argv)
     }
     printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,"
            "\"read_ns\":%.2f,\"write_ns\":%.2f,\"write_next_s1_ns\":%.2f,\"write_next_s3_ns\":%.2f}\n",
-           (unsigned long long) index_mib, (unsigned long long) record_mib, pages, cpu, rounds, best[0], best[1],
-           best[2], best[3]);
-    munmap(index, (size_t) index_mib << 20);
-    munmap(rec, (size_t) record_mib << 20);
+           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds, best[0],
+           best[1], best[2], best[3]);
+    close_two_tables(&t);
     return 0;
 }
 
 static int split_main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: memprobe split INDEX_MIB RECORD_MIB CPU ROUNDS   (both powers of two, INDEX_MIB at least 1)\n");
-        return 2;
+    struct two_tables t;
+    int rc = open_two_tables(argc, argv, &t);
+    if (rc != 0) {
+        return rc;
     }
-    uint64_t index_mib = strtoull(argv[2], NULL, 10), record_mib = strtoull(argv[3], NULL, 10);
-    int cpu = atoi(argv[4]);
-    int rounds = atoi(argv[5]);
-    if (!power_of_two(index_mib) || !power_of_two(record_mib) || rounds < 1) {
-        fprintf(stderr, "memprobe: INDEX_MIB and RECORD_MIB must be powers of two and ROUNDS at least 1\n");
-        return 2;
-    }
-    if (!pin(cpu)) {
-        return 1;
-    }
-    const char *pages;
-    uint64_t *index = map_table((size_t) index_mib << 20, &pages);
-    uint64_t *rec = map_table((size_t) record_mib << 20, &pages);
-    uint64_t slots_half = ((uint64_t) index_mib << 20) / 16;
+    uint64_t slots_half = (t.index_mib << 20) / 16;
     double best = 1e18;
-    for (int r = 0; r < rounds; r++) {
-        double v = split_lookup(index, slots_half, rec, ((uint64_t) record_mib << 20) / LINE, 1u << 24);
+    for (int r = 0; r < t.rounds; r++) {
+        double v = split_lookup(t.index, slots_half, t.rec, (t.record_mib << 20) / LINE, 1u << 24);
         if (v < best) {
             best = v;
         }
     }
     printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,"
            "\"split_lookup_ns\":%.2f}\n",
-           (unsigned long long) index_mib, (unsigned long long) record_mib, pages, cpu, rounds, best);
-    munmap(index, (size_t) index_mib << 20);
-    munmap(rec, (size_t) record_mib << 20);
+           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds, best);
+    close_two_tables(&t);
     return 0;
 }
 
