@@ -27,18 +27,18 @@ bin="$here/target/c-obj/memprobe"
 cpu=0
 rounds=5
 sizes=()
-splits=()
-patterns=()
+# the split and pattern runs asked for, in order: "MODE INDEX_MIB RECORD_MIB"
+two_tables=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --cpu) cpu="$2"; shift 2 ;;
         --rounds) rounds="$2"; shift 2 ;;
-        --split) splits+=("$2 $3"); shift 3 ;;
-        --pattern) patterns+=("$2 $3"); shift 3 ;;
+        --split) two_tables+=("split $2 $3"); shift 3 ;;
+        --pattern) two_tables+=("pattern $2 $3"); shift 3 ;;
         *) sizes+=("$1"); shift ;;
     esac
 done
-[[ ${#sizes[@]} -gt 0 || ${#splits[@]} -gt 0 || ${#patterns[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
+[[ ${#sizes[@]} -gt 0 || ${#two_tables[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
 
 say() { echo "memprobe.sh: $*" >&2; }
 
@@ -57,9 +57,8 @@ largest=0
 for s in "${sizes[@]}"; do
     (( s > largest )) && largest=$s
 done
-for pair in "${splits[@]}" "${patterns[@]}"; do
-    [[ -n "$pair" ]] || continue
-    read -r i r <<< "$pair"
+for run in "${two_tables[@]}"; do
+    read -r _ i r <<< "$run"
     (( i + r > largest )) && largest=$(( i + r ))
 done
 if [[ "$(id -u)" == 0 ]]; then
@@ -77,11 +76,7 @@ fi
 for s in "${sizes[@]}"; do
     "$bin" "$s" "$cpu" "$rounds"
 done
-for pair in "${splits[@]}"; do
-    read -r i r <<< "$pair"
-    "$bin" split "$i" "$r" "$cpu" "$rounds"
-done
-for pair in "${patterns[@]}"; do
-    read -r i r <<< "$pair"
-    "$bin" pattern "$i" "$r" "$cpu" "$rounds"
+for run in "${two_tables[@]}"; do
+    read -r mode i r <<< "$run"
+    "$bin" "$mode" "$i" "$r" "$cpu" "$rounds"
 done

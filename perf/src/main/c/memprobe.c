@@ -307,7 +307,7 @@ static double pattern_lookup(const uint64_t *index, uint64_t slots, uint64_t *re
     return (t1 - t0) / (double) n;
 }
 
-/* An index and records of the sizes a mode's arguments give, mapped and filled, on the CPU given. */
+/* An index and records of the sizes a mode's arguments give, mapped (every byte 1), on the CPU given. */
 struct two_tables {
     uint64_t index_mib, record_mib;
     int cpu, rounds;
