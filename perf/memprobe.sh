@@ -8,10 +8,13 @@
 # (memprobe.c says how), one line each. --pattern INDEX_MIB RECORD_MIB (repeatable) times the
 # parts of a big table's established look-up: reads only, the record written, and a second
 # index line prefetched beside the home slot's (memprobe.c says how), one line each.
+# --overlap INDEX_MIB RECORD_MIB (repeatable) asks whether a packet's own work hides the misses
+# of the bursts behind it, in three schedules (memprobe.c says how), one line each.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
 #   perf/memprobe.sh [--cpu N] [--rounds R] --split 32 64 --split 16 64
 #   perf/memprobe.sh [--cpu N] [--rounds R] --pattern 32 64
+#   perf/memprobe.sh [--cpu N] [--rounds R] --overlap 32 64
 #
 # As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
 # afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
@@ -35,6 +38,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds="$2"; shift 2 ;;
         --split) two_tables+=("split $2 $3"); shift 3 ;;
         --pattern) two_tables+=("pattern $2 $3"); shift 3 ;;
+        --overlap) two_tables+=("overlap $2 $3"); shift 3 ;;
         *) sizes+=("$1"); shift ;;
     esac
 done

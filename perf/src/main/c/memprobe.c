@@ -24,6 +24,19 @@
  * prefetched beside each home slot s (the engine's hp_prefetch_slots takes s + 3), which is
  * another line for one home in eight or three in eight. ns per lookup.
  *
+ * `memprobe overlap INDEX_MIB RECORD_MIB CPU ROUNDS` asks whether a packet's own work hides the
+ * misses of the bursts behind it. Each look-up (a slot, then its record, as in `pattern`) is
+ * followed by a chain of STEPS dependent multiply-xor steps that starts from the packet's key and
+ * never waits on memory (only its result meets the record's value), for STEPS of 0, 8, 16 and 32.
+ * Three schedules: batched (a burst's slots prefetched, then its records, then the records read
+ * and worked on: C's loop); pipelined (separate loops per round: burst b's slots prefetched, burst
+ * b-1's slots read and records prefetched, burst b-2's records read and worked on: the work has
+ * two bursts of misses behind it); interleaved (the same three stages in one loop, a packet of
+ * each burst per iteration, so the misses are issued among the work, as VPP's loops issue them).
+ * And the work alone: the interleaved loop over one slot and one record, both in L1. ns per
+ * look-up, for each STEPS. If the work hid the misses, a schedule's figure would be the larger of
+ * its memory-only figure (STEPS 0) and the work alone; if nothing overlapped, their sum.
+ *
  * `memprobe split INDEX_MIB RECORD_MIB CPU ROUNDS` times napt-established's pattern instead: an
  * index of INDEX_MIB (two halves, the two directions' indexes) and records of RECORD_MIB; a
  * session's outbound packet reads a slot of the first half, then a random record; its return
@@ -307,6 +320,89 @@ static double pattern_lookup(const uint64_t *index, uint64_t slots, uint64_t *re
     return (t1 - t0) / (double) n;
 }
 
+/* The packet's own work in `overlap`: STEPS dependent steps from its key, none waiting on memory. */
+static inline uint64_t work(uint64_t x, int steps)
+{
+    for (int i = 0; i < steps; i++) {
+        x = x * 0x9E3779B97F4A7C15ULL + (uint64_t) i;
+        x ^= x >> 29;
+    }
+    return x;
+}
+
+enum schedule { BATCHED, PIPELINED, INTERLEAVED };
+
+/*
+ * One variant of `overlap`: slots and records masked by slot_mask and line_mask (0 and 0 for the
+ * work alone: one slot, one record), the schedule given, STEPS of work per look-up.
+ */
+static double overlap_lookup(const uint64_t *index, uint64_t slot_mask, const uint64_t *rec, uint64_t line_mask,
+                             uint64_t n, enum schedule how, int steps)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0;
+    uint64_t key[3][BURST], slot[3][BURST], record[3][BURST];
+    uint64_t bursts = n / BURST;
+    double t0 = now_ns();
+    if (how == BATCHED) {
+        for (uint64_t b = 0; b < bursts; b++) {
+            for (int k = 0; k < BURST; k++) {
+                key[0][k] = xorshift(&s);
+                slot[0][k] = key[0][k] & slot_mask;
+                __builtin_prefetch(&index[slot[0][k]]);
+            }
+            for (int k = 0; k < BURST; k++) {
+                record[0][k] = (index[slot[0][k]] & line_mask) * (LINE / 8);
+                __builtin_prefetch(&rec[record[0][k]]);
+            }
+            for (int k = 0; k < BURST; k++) {
+                sum += rec[record[0][k] + 2] ^ work(key[0][k], steps);
+            }
+        }
+    } else {
+        for (uint64_t b = 0; b < bursts + 2; b++) {
+            /* burst b's stage 1, burst b-1's stage 2 (its slots prefetched a round ago), b-2's stage 3 */
+            uint64_t *k1 = key[b % 3], *s1 = slot[b % 3];
+            uint64_t *s2 = slot[(b + 2) % 3], *r2 = record[(b + 2) % 3];
+            uint64_t *k3 = key[(b + 1) % 3], *r3 = record[(b + 1) % 3];
+            int one = b < bursts, two = b >= 1 && b <= bursts, three = b >= 2;
+            if (how == INTERLEAVED && one && two && three) {
+                for (int k = 0; k < BURST; k++) {
+                    k1[k] = xorshift(&s);
+                    s1[k] = k1[k] & slot_mask;
+                    __builtin_prefetch(&index[s1[k]]);
+                    r2[k] = (index[s2[k]] & line_mask) * (LINE / 8);
+                    __builtin_prefetch(&rec[r2[k]]);
+                    sum += rec[r3[k] + 2] ^ work(k3[k], steps);
+                }
+                continue;
+            }
+            if (one) {
+                for (int k = 0; k < BURST; k++) {
+                    k1[k] = xorshift(&s);
+                    s1[k] = k1[k] & slot_mask;
+                    __builtin_prefetch(&index[s1[k]]);
+                }
+            }
+            if (two) {
+                for (int k = 0; k < BURST; k++) {
+                    r2[k] = (index[s2[k]] & line_mask) * (LINE / 8);
+                    __builtin_prefetch(&rec[r2[k]]);
+                }
+            }
+            if (three) {
+                for (int k = 0; k < BURST; k++) {
+                    sum += rec[r3[k] + 2] ^ work(k3[k], steps);
+                }
+            }
+        }
+    }
+    double t1 = now_ns();
+    sink = sum;
+    return (t1 - t0) / (double) n;
+}
+
+#define OVERLAP_STEPS 4
+
 /* An index and records of the sizes a mode's arguments give, mapped (every byte 1), on the CPU given. */
 struct two_tables {
     uint64_t index_mib, record_mib;
@@ -375,6 +471,50 @@ static int pattern_main(int argc, char **argv)
     return 0;
 }
 
+static int overlap_main(int argc, char **argv)
+{
+    struct two_tables t;
+    int rc = open_two_tables(argc, argv, &t);
+    if (rc != 0) {
+        return rc;
+    }
+    uint64_t slots = (t.index_mib << 20) / 8, lines = (t.record_mib << 20) / LINE;
+    uint64_t seed = 12345;
+    for (uint64_t i = 0; i < slots; i++) {
+        t.index[i] = xorshift(&seed);
+    }
+    static const int steps[OVERLAP_STEPS] = {0, 8, 16, 32};
+    /* per STEPS: batched, pipelined, interleaved, the work alone */
+    double best[OVERLAP_STEPS][4];
+    for (int w = 0; w < OVERLAP_STEPS; w++) {
+        for (int v = 0; v < 4; v++) {
+            best[w][v] = 1e18;
+        }
+    }
+    for (int r = 0; r < t.rounds; r++) {
+        for (int w = 0; w < OVERLAP_STEPS; w++) { /* in turns, so that every variant meets the same phases */
+            for (int v = 0; v < 4; v++) {
+                int alone = v == 3;
+                double ns = overlap_lookup(t.index, alone ? 0 : slots - 1, t.rec, alone ? 0 : lines - 1, 1u << 23,
+                                           alone ? INTERLEAVED : (enum schedule) v, steps[w]);
+                if (ns < best[w][v]) {
+                    best[w][v] = ns;
+                }
+            }
+        }
+    }
+    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d",
+           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds);
+    for (int w = 0; w < OVERLAP_STEPS; w++) {
+        printf(",\"steps%d\":{\"batched_ns\":%.2f,\"pipelined_ns\":%.2f,\"interleaved_ns\":%.2f,"
+               "\"work_alone_ns\":%.2f}",
+               steps[w], best[w][0], best[w][1], best[w][2], best[w][3]);
+    }
+    printf("}\n");
+    close_two_tables(&t);
+    return 0;
+}
+
 static int split_main(int argc, char **argv)
 {
     struct two_tables t;
@@ -404,6 +544,9 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "pattern") == 0) {
         return pattern_main(argc, argv);
+    }
+    if (argc >= 2 && strcmp(argv[1], "overlap") == 0) {
+        return overlap_main(argc, argv);
     }
     if (argc != 4) {
         fprintf(stderr, "usage: memprobe MIB CPU ROUNDS   (MIB a power of two)\n");
