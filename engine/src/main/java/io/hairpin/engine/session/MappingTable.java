@@ -171,7 +171,7 @@ public final class MappingTable {
                 sum += index.load((int) slots[i]);
             }
         }
-        candidates(n, outbound, slots, batchHashes);
+        candidates(0, n, outbound, slots, batchHashes);
         for (int i = 0; i < n; i++) {
             if (slots[i] >= 0) {
                 sum += sessions.prefetchFlow(2 * (int) slots[i]);
@@ -183,31 +183,32 @@ public final class MappingTable {
 
     /**
      * {@link #firstFlows} in two halves, with prefetch instructions (the native shim's) where
-     * firstFlows loads: this one finds each flow's candidate session from the index slots
-     * {@link #prefetchHomes} put in {@code batch} for the same flows (and prefetched), leaves
-     * the candidates there and prefetches their records; {@link #confirmFirstFlows} then reads
-     * them, and the caller's work in between overlaps the records' misses. The table may change
-     * in between: each candidate is checked against its session, but a flow the table gained in
-     * between may not be found (a look-up made before it came). At most {@link #PREFETCH_BATCH}
-     * flows.
+     * firstFlows loads: this one finds the candidate sessions of the flows from {@code from} to
+     * {@code to} from the index slots {@link #prefetchHomes} put in {@code batch} for the same
+     * flows (and prefetched), leaves the candidates there and prefetches their records;
+     * {@link #confirmFirstFlows} then reads them, and the caller's work in between overlaps the
+     * records' misses. A batch may be taken in pieces, with other work in between. The table may
+     * change in between: each candidate is checked against its session, but a flow the table
+     * gained in between may not be found (a look-up made before it came). At most
+     * {@link #PREFETCH_BATCH} flows.
      */
-    public void firstCandidates(long[] k1, long[] k2, int n, int[] flows, boolean outbound, SlotBatch batch) {
+    public void firstCandidates(int from, int to, int[] flows, boolean outbound, SlotBatch batch) {
         long[] at = batch.at;
         if (size == 0) {
-            Arrays.fill(at, 0, n, RecordIndex.ABSENT);
+            Arrays.fill(at, from, to, RecordIndex.ABSENT);
             return;
         }
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             if (flows[i] >= 0) {
                 at[i] = RecordIndex.ABSENT;
             }
         }
-        candidates(n, outbound, at, batch.hash);
-        for (int i = 0; i < n; i++) {
+        candidates(from, to, outbound, at, batch.hash);
+        for (int i = from; i < to; i++) {
             long c = at[i];
-            batchRecords[i] = c >= 0 ? sessions.recordAddress((int) c) : 0;
+            batchRecords[i - from] = c >= 0 ? sessions.recordAddress((int) c) : 0;
         }
-        Shim.hp_prefetch(batchRecordsSegment, n);
+        Shim.hp_prefetch(batchRecordsSegment, to - from);
     }
 
     /**
@@ -250,9 +251,9 @@ public final class MappingTable {
     }
 
     /** Each home slot (not negative) replaced by the candidate found from it, by its key's hash. */
-    private void candidates(int n, boolean outbound, long[] slots, long[] hashes) {
+    private void candidates(int from, int to, boolean outbound, long[] slots, long[] hashes) {
         RecordIndex index = outbound ? byInternal : byExternal;
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             if (slots[i] >= 0) {
                 slots[i] = index.candidate(hashes[i]);
             }

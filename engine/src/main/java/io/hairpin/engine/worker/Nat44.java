@@ -765,15 +765,20 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /**
-     * {@link #establishedFlows} in two halves, for a big table: this one looks the tuples up in
-     * the session index and starts the mapping look-ups with prefetches (see
-     * {@link MappingTable#firstCandidates}) from the slots {@link #prefetchEstablished} gave;
+     * {@link #establishedFlows} in two halves, for a big table, the first of them in two parts:
+     * this one looks the tuples up in the session index; {@link #establishedCandidates} starts
+     * the mapping look-ups with prefetches (see {@link MappingTable#firstCandidates}) from the
+     * slots {@link #prefetchEstablished} gave, all at once or a few flows at a time;
      * {@link #confirmEstablished} finishes them. The caller's work in between overlaps the misses
      * of the candidates' records.
      */
-    void establishedCandidates(long[] k1, long[] k2, int n, int[] flows, boolean inside, SlotBatch batch) {
+    void establishedInIndex(long[] k1, long[] k2, int n, int[] flows) {
         sessions.lookupBurst(k1, k2, n, flows, burstSlots);
-        mappings.firstCandidates(k1, k2, n, flows, inside, batch);
+    }
+
+    /** The mapping look-ups of {@link #establishedInIndex}'s flows from {@code from} to {@code to}. */
+    void establishedCandidates(int from, int to, int[] flows, boolean inside, SlotBatch batch) {
+        mappings.firstCandidates(from, to, flows, inside, batch);
     }
 
     /**

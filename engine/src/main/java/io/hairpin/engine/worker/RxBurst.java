@@ -36,11 +36,12 @@ final class RxBurst {
     /**
      * Their mapping-index home slots and keys' hashes when {@link #homesReady} (see
      * Nat44.prefetchEstablished), their candidate sessions once the look-ups have
-     * {@link #started} (Nat44.establishedCandidates).
+     * {@link #started}, up to {@link #candidatesUpTo} (Nat44.establishedCandidates).
      */
     final SlotBatch batch = new SlotBatch();
     boolean homesReady;
     boolean started;
+    int candidatesUpTo;
 
     RxBurst(Arena arena) {
         rx = arena.allocate(ValueLayout.JAVA_LONG, Worker.BURST);

@@ -127,6 +127,10 @@ public final class Worker implements Agent {
      * fails the pipeline's checks) and bucket (0: none).
      */
     private final int[] burstFlow = new int[BURST];
+    /** The next burst whose candidates {@link #uncached} finds among this one's packets; null when none. */
+    private RxBurst interleaved;
+    /** Candidates {@link #interleaveStep} finds at a time, one step every as many packets (a power of two). */
+    private static final int INTERLEAVE = 8;
     private final long[] burstRouteKey = new long[BURST];
     private final long[] burstRoute = new long[BURST];
     /** The flow cache stands aside for the whole burst, on the session path ({@link #classifyAside}). */
@@ -476,6 +480,7 @@ public final class Worker implements Agent {
             flowTouch += lookUpSessions(b, next);
         }
         fromWire(p, n);
+        interleaved = null; // what is left of it is found when its own turn comes
         counters.add(p, Counters.RX_PACKETS, n);
         counters.add(p, Counters.RX_BYTES, b.bytes);
         return n;
@@ -602,15 +607,38 @@ public final class Worker implements Agent {
 
     /**
      * Starts a big table's look-ups of burst b's session flows: from the home slots
-     * {@link #receive} prefetched (or now, if the table was smaller then), finds the candidate
-     * sessions and prefetches their records ({@link Nat44#establishedCandidates}).
+     * {@link #receive} prefetched (or now, if the table was smaller then), looks them up in the
+     * session index. Their candidate sessions are found, and the candidates' records
+     * prefetched, by {@link #findCandidates}.
      */
     private void startLookUps(RxBurst b) {
         if (!b.homesReady) {
             nat.prefetchEstablished(b.sessionK1, b.sessionK2, b.sessions, b.inside, b.batch);
         }
-        nat.establishedCandidates(b.sessionK1, b.sessionK2, b.sessions, b.sessionFlow, b.inside, b.batch);
+        nat.establishedInIndex(b.sessionK1, b.sessionK2, b.sessions, b.sessionFlow);
         b.started = true;
+        b.candidatesUpTo = 0;
+    }
+
+    /** The candidates of burst b's flows from the last found up to {@code to} ({@link Nat44#establishedCandidates}). */
+    private void findCandidates(RxBurst b, int to) {
+        nat.establishedCandidates(b.candidatesUpTo, to, b.sessionFlow, b.inside, b.batch);
+        b.candidatesUpTo = to;
+    }
+
+    /**
+     * The next {@link #INTERLEAVE} candidates of the burst {@link #interleaved} names, found among
+     * the packets of the burst before it: a whole burst's record prefetches at once are more than
+     * this host's core keeps in flight, and the work after them then waits for all of them
+     * (memprobe's overlap mode), while a few at a time among other work arrive behind it.
+     */
+    private void interleaveStep() {
+        RxBurst b = interleaved;
+        int to = Math.min(b.candidatesUpTo + INTERLEAVE, b.sessions);
+        findCandidates(b, to);
+        if (to == b.sessions) {
+            interleaved = null;
+        }
     }
 
     /**
@@ -636,8 +664,8 @@ public final class Worker implements Agent {
      * as {@link #touchBuckets} does. A found flow's route comes from its memo when it has one
      * ({@link #memoizedRoute}), else from {@link #routeOfSession}. In a big table the look-ups are made with the shim's
      * prefetch instructions, in two halves (loads would hold the core until the records came); the
-     * next port's burst ({@code next}) gets its first half here too, so that its records arrive
-     * while this burst is processed. Sessions are only removed after a round's bursts
+     * next port's burst ({@code next}) gets its first half among this burst's packets
+     * ({@link #interleaveStep}), so that its records arrive while this burst is processed. Sessions are only removed after a round's bursts
      * (housekeeping: expiry, the control plane), so a flow found here is still that session's
      * when its packet's turn comes; one its session came for in between is not found, and its
      * packet takes the pipeline. Returns the sum of what it loaded.
@@ -658,9 +686,14 @@ public final class Worker implements Agent {
             if (!burst.started) {
                 startLookUps(burst);
             }
-            // the next port's burst's too: its candidates' records arrive while this one is processed
+            if (burst.candidatesUpTo < c) {
+                findCandidates(burst, c);
+            }
+            // the next port's burst's too, its candidates found among this one's packets
+            // (interleaveStep): their records arrive while this one is processed
             if (next != null && next.sessions > 0 && !next.started) {
                 startLookUps(next);
+                interleaved = next;
             }
         } else if (!burst.started) {
             nat.establishedFlows(sessionK1, sessionK2, c, sessionFlow, inside);
@@ -818,6 +851,9 @@ public final class Worker implements Agent {
     private int uncached(int from, int n) {
         long stamp = stamp();
         for (int i = from; i < n; i++) {
+            if ((i & (INTERLEAVE - 1)) == 0 && interleaved != null) {
+                interleaveStep();
+            }
             if (burstBucket[i] == 0 || !established(Mem.nativeLong(rxAddr + 8L * i), i, burstK1[i], burstK2[i], stamp)) {
                 return i;
             }

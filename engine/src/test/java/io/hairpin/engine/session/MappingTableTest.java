@@ -390,9 +390,13 @@ class MappingTableTest {
             // the same burst the way the worker looks it up: its home slots taken and prefetched
             // when it is received, then the two halves; other bursts may change the table in
             // between each step (here a mapping made and removed, which may move entries)
+            // (the candidates in two pieces, as the worker finds them among another burst's packets)
             t.prefetchHomes(k1s, k2s, n, true, batch);
             mappingMadeAndRemoved(t, rnd);
-            t.firstCandidates(k1s, k2s, n, halves, true, batch);
+            int piece = rnd.nextInt(n + 1);
+            t.firstCandidates(0, piece, halves, true, batch);
+            mappingMadeAndRemoved(t, rnd);
+            t.firstCandidates(piece, n, halves, true, batch);
             mappingMadeAndRemoved(t, rnd);
             t.confirmFirstFlows(k1s, k2s, n, halves, true, batch);
             t.firstFlows(k1s, k2s, n, flows, true, scratch);
@@ -410,7 +414,7 @@ class MappingTableTest {
                 halves[i] = -1;
             }
             t.prefetchHomes(k1s, k2s, n, false, batch);
-            t.firstCandidates(k1s, k2s, n, halves, false, batch);
+            t.firstCandidates(0, n, halves, false, batch);
             mappingMadeAndRemoved(t, rnd);
             t.confirmFirstFlows(k1s, k2s, n, halves, false, batch);
             for (int i = 0; i < n; i++) {
