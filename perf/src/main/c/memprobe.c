@@ -506,9 +506,9 @@ static int overlap_main(int argc, char **argv)
     printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d",
            (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds);
     for (int w = 0; w < OVERLAP_STEPS; w++) {
-        printf(",\"steps%d\":{\"batched_ns\":%.2f,\"pipelined_ns\":%.2f,\"interleaved_ns\":%.2f,"
-               "\"work_alone_ns\":%.2f}",
-               steps[w], best[w][0], best[w][1], best[w][2], best[w][3]);
+        printf(",\"steps%d_batched_ns\":%.2f,\"steps%d_pipelined_ns\":%.2f,\"steps%d_interleaved_ns\":%.2f,"
+               "\"steps%d_work_alone_ns\":%.2f",
+               steps[w], best[w][0], steps[w], best[w][1], steps[w], best[w][2], steps[w], best[w][3]);
     }
     printf("}\n");
     close_two_tables(&t);

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split
- * and pattern modes, and checks each line is well-formed. Says nothing about this machine's figures, only
+ * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split,
+ * pattern and overlap modes, and checks each line is well-formed. Says nothing about this machine's figures, only
  * that they are figures of the right kind: a load that waits for the previous one costs more than
  * a load that does not.
  */
@@ -56,10 +56,27 @@ class MemprobeSmokeTest {
     }
 
     @Test
-    void splitAndPatternModesRefuseSizesThatAreNotPowersOfTwoAndAMissingArgument() throws Exception {
+    void overlapModeTimesEachScheduleAndTheWorkAloneForEveryAmountOfWork() throws Exception {
+        Map<String, String> j = run("overlap", "2", "4", "0", "1");
+        assertEquals("2", j.get("index_mib"));
+        assertEquals("4", j.get("record_mib"));
+        for (int steps : new int[] {0, 8, 16, 32}) {
+            for (String schedule : List.of("batched", "pipelined", "interleaved", "work_alone")) {
+                String key = "steps" + steps + "_" + schedule + "_ns";
+                assertTrue(Double.parseDouble(j.get(key)) > 0, key + " in " + j);
+            }
+        }
+        // the work is really done: 32 dependent multiplies a look-up cost more than none
+        assertTrue(Double.parseDouble(j.get("steps32_work_alone_ns")) > Double.parseDouble(j.get("steps0_work_alone_ns")),
+                j.toString());
+    }
+
+    @Test
+    void twoTableModesRefuseSizesThatAreNotPowersOfTwoAndAWrongArgumentCount() throws Exception {
         for (List<String> args : List.of(List.of("split", "3", "4", "0", "1"), List.of("split", "2", "0", "0", "1"),
                 List.of("split", "2", "4", "0"), List.of("pattern", "3", "4", "0", "1"),
-                List.of("pattern", "2", "6", "0", "1"), List.of("pattern", "2", "4", "0"))) {
+                List.of("pattern", "2", "6", "0", "1"), List.of("pattern", "2", "4", "0"),
+                List.of("overlap", "2", "5", "0", "1"), List.of("overlap", "2", "4", "0", "1", "9"))) {
             Exit e = memprobe(10, args.toArray(String[]::new));
             assertEquals(2, e.code(), args + ": " + e.output());
             assertTrue(e.output().contains(args.size() == 5 ? "powers of two" : "usage:"), args + ": " + e.output());
