@@ -441,6 +441,16 @@ static void close_two_tables(struct two_tables *t)
     munmap(t->rec, (size_t) t->record_mib << 20);
 }
 
+/* Fills the index with random words (a slot's record, masked, and its fingerprint); its slot count. */
+static uint64_t random_index(struct two_tables *t)
+{
+    uint64_t slots = (t->index_mib << 20) / 8, seed = 12345;
+    for (uint64_t i = 0; i < slots; i++) {
+        t->index[i] = xorshift(&seed);
+    }
+    return slots;
+}
+
 static int pattern_main(int argc, char **argv)
 {
     struct two_tables t;
@@ -448,11 +458,7 @@ static int pattern_main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    uint64_t slots = (t.index_mib << 20) / 8, lines = (t.record_mib << 20) / LINE;
-    uint64_t seed = 12345;
-    for (uint64_t i = 0; i < slots; i++) {
-        t.index[i] = xorshift(&seed);
-    }
+    uint64_t slots = random_index(&t), lines = (t.record_mib << 20) / LINE;
     static const int write[4] = {0, 1, 1, 1}, ahead[4] = {0, 0, 1, 3};
     double best[4] = {1e18, 1e18, 1e18, 1e18};
     for (int r = 0; r < t.rounds; r++) {
@@ -478,11 +484,7 @@ static int overlap_main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    uint64_t slots = (t.index_mib << 20) / 8, lines = (t.record_mib << 20) / LINE;
-    uint64_t seed = 12345;
-    for (uint64_t i = 0; i < slots; i++) {
-        t.index[i] = xorshift(&seed);
-    }
+    uint64_t slots = random_index(&t), lines = (t.record_mib << 20) / LINE;
     static const int steps[OVERLAP_STEPS] = {0, 8, 16, 32};
     /* per STEPS: batched, pipelined, interleaved, the work alone */
     double best[OVERLAP_STEPS][4];
