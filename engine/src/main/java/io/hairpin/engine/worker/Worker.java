@@ -49,6 +49,8 @@ public final class Worker implements Agent {
     private static final long BYPASSED = 1;
     /** The TCP flags that change a session's state (Nat44.refresh): SYN, FIN, RST. */
     private static final int TCP_SYN_FIN_RST = 0x07;
+    /** Candidates {@link #interleaveStep} finds at a time, one step every as many packets (a power of two). */
+    private static final int INTERLEAVE = 8;
 
     private final int id;
     private final short queue;
@@ -127,12 +129,10 @@ public final class Worker implements Agent {
      * fails the pipeline's checks) and bucket (0: none).
      */
     private final int[] burstFlow = new int[BURST];
-    /** The next burst whose candidates {@link #uncached} finds among this one's packets; null when none. */
-    private RxBurst interleaved;
-    /** Candidates {@link #interleaveStep} finds at a time, one step every as many packets (a power of two). */
-    private static final int INTERLEAVE = 8;
     private final long[] burstRouteKey = new long[BURST];
     private final long[] burstRoute = new long[BURST];
+    /** The next burst whose candidates {@link #uncached} finds among this one's packets; null when none. */
+    private RxBurst interleaved;
     /** The flow cache stands aside for the whole burst, on the session path ({@link #classifyAside}). */
     private boolean burstAside;
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
@@ -662,13 +662,14 @@ public final class Worker implements Agent {
      * record misses overlapped: memory at a million sessions, L2 even at a thousand), then loads
      * the first line of each found flow's route-entry bucket, in a loop that does nothing else,
      * as {@link #touchBuckets} does. A found flow's route comes from its memo when it has one
-     * ({@link #memoizedRoute}), else from {@link #routeOfSession}. In a big table the look-ups are made with the shim's
-     * prefetch instructions, in two halves (loads would hold the core until the records came); the
-     * next port's burst ({@code next}) gets its first half among this burst's packets
-     * ({@link #interleaveStep}), so that its records arrive while this burst is processed. Sessions are only removed after a round's bursts
-     * (housekeeping: expiry, the control plane), so a flow found here is still that session's
-     * when its packet's turn comes; one its session came for in between is not found, and its
-     * packet takes the pipeline. Returns the sum of what it loaded.
+     * ({@link #memoizedRoute}), else from {@link #routeOfSession}. In a big table the look-ups
+     * are made with the shim's prefetch instructions, in two halves (loads would hold the core
+     * until the records came); the next port's burst ({@code next}) gets its first half among
+     * this burst's packets ({@link #interleaveStep}), so that its records arrive while this burst
+     * is processed. Sessions are only removed after a round's bursts (housekeeping: expiry, the
+     * control plane), so a flow found here is still that session's when its packet's turn comes;
+     * one its session came for in between is not found, and its packet takes the pipeline.
+     * Returns the sum of what it loaded.
      */
     private long lookUpSessions(RxBurst burst, RxBurst next) {
         int n = burst.n;
