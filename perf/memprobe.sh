@@ -30,7 +30,7 @@ bin="$here/target/c-obj/memprobe"
 cpu=0
 rounds=5
 sizes=()
-# the split and pattern runs asked for, in order: "MODE INDEX_MIB RECORD_MIB"
+# the split, pattern and overlap runs asked for, in order: "MODE INDEX_MIB RECORD_MIB"
 two_tables=()
 while [[ $# -gt 0 ]]; do
     case "$1" in

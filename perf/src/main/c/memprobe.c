@@ -441,6 +441,13 @@ static void close_two_tables(struct two_tables *t)
     munmap(t->rec, (size_t) t->record_mib << 20);
 }
 
+/* The opening of a mode's JSON line: the tables' sizes and pages, the CPU and the rounds. */
+static void print_two_tables(const struct two_tables *t)
+{
+    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d",
+           (unsigned long long) t->index_mib, (unsigned long long) t->record_mib, t->pages, t->cpu, t->rounds);
+}
+
 /* Fills the index with random words (a slot's record, masked, and its fingerprint); its slot count. */
 static uint64_t random_index(struct two_tables *t)
 {
@@ -469,9 +476,8 @@ static int pattern_main(int argc, char **argv)
             }
         }
     }
-    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,"
-           "\"read_ns\":%.2f,\"write_ns\":%.2f,\"write_next_s1_ns\":%.2f,\"write_next_s3_ns\":%.2f}\n",
-           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds, best[0],
+    print_two_tables(&t);
+    printf(",\"read_ns\":%.2f,\"write_ns\":%.2f,\"write_next_s1_ns\":%.2f,\"write_next_s3_ns\":%.2f}\n", best[0],
            best[1], best[2], best[3]);
     close_two_tables(&t);
     return 0;
@@ -505,8 +511,7 @@ static int overlap_main(int argc, char **argv)
             }
         }
     }
-    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d",
-           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds);
+    print_two_tables(&t);
     for (int w = 0; w < OVERLAP_STEPS; w++) {
         printf(",\"steps%d_batched_ns\":%.2f,\"steps%d_pipelined_ns\":%.2f,\"steps%d_interleaved_ns\":%.2f,"
                "\"steps%d_work_alone_ns\":%.2f",
@@ -532,9 +537,8 @@ static int split_main(int argc, char **argv)
             best = v;
         }
     }
-    printf("{\"index_mib\":%llu,\"record_mib\":%llu,\"pages\":\"%s\",\"cpu\":%d,\"rounds\":%d,"
-           "\"split_lookup_ns\":%.2f}\n",
-           (unsigned long long) t.index_mib, (unsigned long long) t.record_mib, t.pages, t.cpu, t.rounds, best);
+    print_two_tables(&t);
+    printf(",\"split_lookup_ns\":%.2f}\n", best);
     close_two_tables(&t);
     return 0;
 }
