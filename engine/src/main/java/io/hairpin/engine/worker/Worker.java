@@ -855,7 +855,11 @@ public final class Worker implements Agent {
             if ((i & (INTERLEAVE - 1)) == 0 && interleaved != null) {
                 interleaveStep();
             }
-            if (burstBucket[i] == 0 || !established(Mem.nativeLong(rxAddr + 8L * i), i, burstK1[i], burstK2[i], stamp)) {
+            if (burstBucket[i] == 0) {
+                return i;
+            }
+            long m = Mem.nativeLong(rxAddr + 8L * i);
+            if (!(burstLookedUp ? establishedLookedUp(m, i, stamp) : established(m, i, burstK1[i], burstK2[i], stamp))) {
                 return i;
             }
         }
@@ -880,13 +884,7 @@ public final class Worker implements Agent {
     private boolean established(long m, int i, long k1, long k2, long stamp) {
         int proto = (int) (k2 >>> 32) & 0xff;
         long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
-        if (changesTcpState(ip, proto)) {
-            return false;
-        }
-        int src = (int) (k1 >>> 32);
-        int dst = (int) k1;
-        // the pipeline drops these before NAT; both tests are the first-octet ones of Ipv4
-        if (src == dst || Ipv4.isMartianSource(src) || Ipv4.isMartianSource(dst)) {
+        if (!plainPacket(ip, proto, k1)) {
             return false;
         }
         int flow = burstLookedUp ? burstFlow[i] : nat.establishedFlow(k1, k2 & FlowCache.TUPLE_MASK);
@@ -895,23 +893,85 @@ public final class Worker implements Agent {
         }
         long key = burstLookedUp ? burstRouteKey[i]
                 : sessionRouteKey(snap.routes, sourceVerdict(snap.routes, k1, k2), flow);
-        if (key < 0) {
-            return false;
-        }
-        long e = flows.findIn(burstLookedUp ? burstRoute[i] : flows.bucket(key, FlowCache.ROUTE_K2), key,
-                FlowCache.ROUTE_K2, stamp, now);
+        long e = routeEntry(key, burstLookedUp ? burstRoute[i] : flows.bucket(key, FlowCache.ROUTE_K2), stamp);
         if (e == 0) {
-            routeFillArmed = true;
             return false;
-        }
-        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
-        int total = Mem.u16(ip + 2);
-        if (total > ((int) (macTail >>> 32) & 0xffff)) {
-            return false; // the pipeline decides (ICMP or drop)
         }
         boolean entry = burstBucket[i] != BYPASSED;
         long until = entry ? FlowCache.expiresAt(e) : now;
-        nat.refreshEstablished(flow, proto, until);
+        if (!translateEstablished(m, ip, proto, flow, e, until)) {
+            return false;
+        }
+        if (entry) {
+            long rk1 = nat.rewriteK1(flow);
+            int deltas = nat.flowDeltas(flow);
+            FlowCache.writeSession(flows.put(k1, k2, stamp, now, until), e, (int) (rk1 >>> 32), (int) rk1,
+                    (int) nat.rewriteK2(flow), ChecksumDelta.add(deltas & 0xffff, Ipv4.TTL_DECREMENT_DELTA),
+                    deltas >>> 16);
+        }
+        return true;
+    }
+
+    /**
+     * {@link #established} for packet i of a burst whose session look-ups {@link #lookUpSessions}
+     * made, when the flow cache stands aside (no session entry to leave): a method of its own,
+     * so that C2 compiles the big table's path without the other's branches, look-ups and entry.
+     */
+    private boolean establishedLookedUp(long m, int i, long stamp) {
+        long k2 = burstK2[i];
+        int proto = (int) (k2 >>> 32) & 0xff;
+        long ip = Mbuf.data(m) + Ethernet.HEADER_LEN;
+        if (!plainPacket(ip, proto, burstK1[i])) {
+            return false;
+        }
+        int flow = burstFlow[i];
+        if (flow < 0) {
+            return false;
+        }
+        long e = routeEntry(burstRouteKey[i], burstRoute[i], stamp);
+        return e != 0 && translateEstablished(m, ip, proto, flow, e, now);
+    }
+
+    /**
+     * Whether a packet (IP header at ip, flow key k1) may take the established-session path as
+     * far as its own header goes: it changes no TCP state, and neither address is one the
+     * pipeline drops before NAT (both tests are the first-octet ones of Ipv4).
+     */
+    private static boolean plainPacket(long ip, int proto, long k1) {
+        int src = (int) (k1 >>> 32);
+        int dst = (int) k1;
+        return !changesTcpState(ip, proto) && src != dst && !Ipv4.isMartianSource(src) && !Ipv4.isMartianSource(dst);
+    }
+
+    /**
+     * The valid route entry of {@link #routeKey} key in flow-cache bucket {@code bucket}, or 0:
+     * none to leave by (key -1), or none filled yet, which arms its fill.
+     */
+    private long routeEntry(long key, long bucket, long stamp) {
+        if (key < 0) {
+            return 0;
+        }
+        long e = flows.findIn(bucket, key, FlowCache.ROUTE_K2, stamp, now);
+        if (e == 0) {
+            routeFillArmed = true;
+        }
+        return e;
+    }
+
+    /**
+     * The end of the established-session path, for packet m (IP header at ip) of session flow
+     * {@code flow}, leaving as route entry e says: the session refreshed as of {@code asOf}, its
+     * rewrite applied with the checksum deltas kept in the session, the frame staged. False
+     * (nothing changed) when the packet is too big for the egress MTU: the pipeline decides
+     * (ICMP or drop).
+     */
+    private boolean translateEstablished(long m, long ip, int proto, int flow, long e, long asOf) {
+        long macTail = Mem.nativeLong(e + FlowCache.OFF_MACS + 8);
+        int total = Mem.u16(ip + 2);
+        if (total > ((int) (macTail >>> 32) & 0xffff)) {
+            return false;
+        }
+        nat.refreshEstablished(flow, proto, asOf);
         long rk1 = nat.rewriteK1(flow);
         int newPorts = (int) nat.rewriteK2(flow);
         int deltas = nat.flowDeltas(flow);
@@ -929,10 +989,6 @@ public final class Worker implements Agent {
         int w2 = Mem.i32(ip + 8);
         Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | ChecksumDelta.apply(w2 & 0xffff, ipDelta));
         sessionHits++;
-        if (entry) {
-            FlowCache.writeSession(flows.put(k1, k2, stamp, now, until), e, (int) (rk1 >>> 32), (int) rk1, newPorts,
-                    ipDelta, l4Delta);
-        }
         sendAsEntry(m, ip - Ethernet.HEADER_LEN, total, e, macTail);
         return true;
     }
