@@ -36,11 +36,11 @@ public final class Checksum {
     /** {@link #headerOk20} of the header's bytes 0..7, 8..15 and 16..19 as loaded in native order. */
     public static boolean headerOk20(long a, long b, int c) {
         long s = (a >>> 32) + (a & 0xffffffffL) + (b >>> 32) + (b & 0xffffffffL) + (c & 0xffffffffL);
-        s = (s >>> 32) + (s & 0xffffffffL);
-        s = (s >>> 16) + (s & 0xffff);
-        s = (s >>> 16) + (s & 0xffff);
-        s = (s >>> 16) + (s & 0xffff);
-        return s == 0xffff;
+        s = (s >>> 32) + (s & 0xffffffffL); // at most 2^32 + 3
+        int x = (int) ((s >>> 32) + (s & 0xffffffffL));
+        // the upper half of x + x rotated by 16 is the one's-complement sum of x's halves, its
+        // carry folded in: the fold in one add instead of three shifts and adds in a chain
+        return (x + Integer.rotateRight(x, 16)) >>> 16 == 0xffff;
     }
 
     /** Folds a wide sum to 16 bits (end-around carry). */

@@ -54,6 +54,42 @@ class ChecksumTest {
     }
 
     @Test
+    void aHeaderVerifiesExactlyWhenTheReferenceSumsItToZero() {
+        Random rnd = new Random(13);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(20);
+            long a = seg.address();
+            int valid = 0;
+            for (int round = 0; round < 200_000; round++) {
+                byte[] hdr = new byte[20];
+                switch (round % 4) {
+                    case 0 -> rnd.nextBytes(hdr);
+                    case 1 -> java.util.Arrays.fill(hdr, (byte) 0xff); // sums that carry the most
+                    default -> {
+                        rnd.nextBytes(hdr);
+                        hdr[10] = 0;
+                        hdr[11] = 0;
+                        int ck = reference(hdr, 0, 20);
+                        hdr[10] = (byte) (ck >> 8);
+                        hdr[11] = (byte) ck;
+                        if (round % 4 == 3) {
+                            hdr[rnd.nextInt(20)] ^= (byte) (1 << rnd.nextInt(8));
+                        }
+                    }
+                }
+                if (round % 4 == 1) {
+                    hdr[rnd.nextInt(20)] = (byte) rnd.nextInt(256);
+                }
+                MemorySegment.copy(hdr, 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, 20);
+                boolean expected = reference(hdr, 0, 20) == 0;
+                valid += expected ? 1 : 0;
+                assertEquals(expected, Checksum.headerOk20(a), "round " + round);
+            }
+            assertTrue(valid >= 50_000, "valid headers tried: " + valid);
+        }
+    }
+
+    @Test
     void incrementalUpdatesMatchARecomputation() {
         Random rnd = new Random(11);
         try (Arena arena = Arena.ofConfined()) {
