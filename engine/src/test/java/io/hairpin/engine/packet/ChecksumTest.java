@@ -25,6 +25,18 @@ class ChecksumTest {
         return (int) (~sum & 0xffff);
     }
 
+    /** 20 random bytes with the header checksum (bytes 10..11) that makes them a valid header. */
+    private static byte[] validHeader(Random rnd) {
+        byte[] hdr = new byte[20];
+        rnd.nextBytes(hdr);
+        hdr[10] = 0;
+        hdr[11] = 0;
+        int ck = reference(hdr, 0, 20);
+        hdr[10] = (byte) (ck >> 8);
+        hdr[11] = (byte) ck;
+        return hdr;
+    }
+
     @Test
     void aUdpChecksumOfZeroStaysZeroAndAComputedZeroIsSentAsAllOnes() {
         assertEquals(0, ChecksumDelta.applyUdp(0, 0x1234), "0: no checksum (RFC 768)");
@@ -66,12 +78,7 @@ class ChecksumTest {
                     case 0 -> rnd.nextBytes(hdr);
                     case 1 -> java.util.Arrays.fill(hdr, (byte) 0xff); // sums that carry the most
                     default -> {
-                        rnd.nextBytes(hdr);
-                        hdr[10] = 0;
-                        hdr[11] = 0;
-                        int ck = reference(hdr, 0, 20);
-                        hdr[10] = (byte) (ck >> 8);
-                        hdr[11] = (byte) ck;
+                        hdr = validHeader(rnd);
                         if (round % 4 == 3) {
                             hdr[rnd.nextInt(20)] ^= (byte) (1 << rnd.nextInt(8));
                         }
@@ -96,13 +103,7 @@ class ChecksumTest {
             MemorySegment seg = arena.allocate(20);
             long a = seg.address();
             for (int round = 0; round < 10000; round++) {
-                byte[] hdr = new byte[20];
-                rnd.nextBytes(hdr);
-                hdr[10] = 0;
-                hdr[11] = 0;
-                int ck = reference(hdr, 0, 20);
-                hdr[10] = (byte) (ck >> 8);
-                hdr[11] = (byte) ck;
+                byte[] hdr = validHeader(rnd);
                 MemorySegment.copy(hdr, 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, 20);
                 int newAddr = rnd.nextInt();
                 int oldAddr = Mem.i32(a + 12);
