@@ -55,7 +55,7 @@ final class CReferenceRun {
                 misStart[0] = mirror.mistranslated();
             });
             long[] end = c.counters();
-            Measurement m = w.finish(rig, CReference.drops(start[0], end));
+            Measurement m = w.finish(rig, CReference.drops(start[0], end), 0);
             x.put("sessions", c.sessions());
             x.put("translated", end[CReference.TRANSLATED] - start[0][CReference.TRANSLATED]);
             x.put("sessions_created", end[CReference.SESSIONS_CREATED] - start[0][CReference.SESSIONS_CREATED]);

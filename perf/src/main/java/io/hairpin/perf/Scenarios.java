@@ -56,6 +56,19 @@ final class Scenarios {
     }
 
     /**
+     * {@link Worker#heldPackets}: frames the worker received and holds over to its next round,
+     * not lost. Looked up by name because perf/ab.sh runs engine jars of earlier revisions with
+     * this harness, and those hold nothing between rounds (0).
+     */
+    private static int heldPackets(Worker worker) {
+        try {
+            return (int) Worker.class.getMethod("heldPackets").invoke(worker);
+        } catch (ReflectiveOperationException e) {
+            return 0;
+        }
+    }
+
+    /**
      * The engine worker translates and forwards; the mirror answers (or rotates, or crosses). The
      * packets first open the scenario's sessions (the worker's slow path), then the warm-up and
      * the window run. One FORWARDED count per packet per pass through the worker.
@@ -127,7 +140,7 @@ final class Scenarios {
                     swapFigures.put("drops_after_window", dropCount(end, counters(c, new long[first.length]), c));
                 }
                 long drops = dropCount(start, end, c);
-                Measurement m = w.finish(rig, drops);
+                Measurement m = w.finish(rig, drops, heldPackets(worker));
                 long translated = end[Counters.NAT_TRANSLATED] - start[Counters.NAT_TRANSLATED];
                 x.put("nat_translated", translated);
                 x.put("translated_per_packet", m.packets() == 0 ? null : Bench.round((double) translated / m.packets(), 4));
@@ -196,7 +209,7 @@ final class Scenarios {
                 walk.scatter();
             }
             Window w = Window.measure(loop, loop::moved, o, NOTHING);
-            return w.finish(rig, 0);
+            return w.finish(rig, 0, 0);
         } finally {
             rig.drain();
             Shim.hp_thread_unregister();
@@ -422,8 +435,9 @@ final class Scenarios {
                     best == Double.MAX_VALUE ? Double.NaN : best, worst);
         }
 
-        Measurement finish(Rig rig, long drops) {
-            long lost = rig.inFlight - rig.inRings();
+        /** held: frames the loop under test had received and not yet processed (not lost). */
+        Measurement finish(Rig rig, long drops, int held) {
+            long lost = rig.inFlight - rig.inRings() - held;
             long bad = rig.badChecksums();
             return new Measurement(packets, cycles, tscHz, allocated, gcCount, gcMillis, cpuNanos, sliceMinCycles,
                     sliceMaxCycles, lost, drops, bad);

@@ -184,7 +184,7 @@ public final class MappingTable {
     /**
      * {@link #firstFlows} in two halves, with prefetch instructions (the native shim's) where
      * firstFlows loads: this one finds the candidate sessions of the flows from {@code from} to
-     * {@code to} from the index slots {@link #prefetchHomes} put in {@code batch} for the same
+     * {@code to} from the index slots {@link #findHomes} put in {@code batch} for the same
      * flows (and prefetched), leaves the candidates there and prefetches their records;
      * {@link #confirmFirstFlows} then reads them, and the caller's work in between overlaps the
      * records' misses. A batch may be taken in pieces, with other work in between. The table may
@@ -213,11 +213,12 @@ public final class MappingTable {
 
     /**
      * The index slots where the look-ups of these flows start, and their keys' hashes, put in
-     * {@code batch} for {@link #firstCandidates}; the slots prefetched. Nothing is looked up: the
-     * table may change before firstCandidates is called, and a key's hash and home slot stay. At most
-     * {@link #PREFETCH_BATCH} flows.
+     * {@code batch} for {@link #firstCandidates}; with {@code prefetch}, the slots prefetched
+     * (else the caller prefetches them later, a few at a time: {@link #prefetchHomes}). Nothing is
+     * looked up: the table may change before firstCandidates is called, and a key's hash and home
+     * slot stay. At most {@link #PREFETCH_BATCH} flows.
      */
-    public void prefetchHomes(long[] k1, long[] k2, int n, boolean outbound, SlotBatch batch) {
+    public void findHomes(long[] k1, long[] k2, int n, boolean outbound, SlotBatch batch, boolean prefetch) {
         RecordIndex index = outbound ? byInternal : byExternal;
         long[] at = batch.at;
         long[] hash = batch.hash;
@@ -226,9 +227,19 @@ public final class MappingTable {
             hash[i] = h;
             at[i] = index.homeOf(h);
         }
-        if (size != 0) {
+        if (prefetch && size != 0) {
             index.prefetchSlots(batch.segment, n);
         }
+    }
+
+    /** Prefetches the home slots {@link #findHomes} put in {@code batch} for its flows {@code from} to {@code to}. */
+    public void prefetchHomes(int from, int to, boolean outbound, SlotBatch batch) {
+        if (size == 0 || to <= from) {
+            return;
+        }
+        // the shim's prefetch takes the slots from the start of a segment
+        System.arraycopy(batch.at, from, batch.piece, 0, to - from);
+        (outbound ? byInternal : byExternal).prefetchSlots(batch.pieceSegment, to - from);
     }
 
     /** The second half of {@link #firstCandidates}: the same flows and batch, what firstFlows would give. */

@@ -142,6 +142,8 @@ public final class SessionTable {
 
     private int freeHead;
     private int size;
+    /** Sessions removed since construction (see {@link #removals}). */
+    private long removals;
     /** Sessions whose flows are in the index. */
     private int indexed;
     private long cursor;
@@ -670,6 +672,14 @@ public final class SessionTable {
         return size;
     }
 
+    /**
+     * How many sessions were removed since the table was made: a flow found while this count
+     * was lower may belong to a session that is gone, its record free or reused.
+     */
+    public long removals() {
+        return removals;
+    }
+
     public int capacity() {
         return capacity;
     }
@@ -690,6 +700,7 @@ public final class SessionTable {
         setNext(s, freeHead);
         freeHead = s;
         size--;
+        removals++;
     }
 
     private void deleteFlow(int flow) {

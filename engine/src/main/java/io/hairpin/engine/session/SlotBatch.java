@@ -11,4 +11,7 @@ public final class SlotBatch {
     final long[] at = new long[MappingTable.PREFETCH_BATCH];
     final long[] hash = new long[MappingTable.PREFETCH_BATCH];
     final MemorySegment segment = MemorySegment.ofArray(at);
+    /** A few of {@link #at}'s slots at a time, for {@link MappingTable#prefetchHomes}. */
+    final long[] piece = new long[MappingTable.PREFETCH_BATCH];
+    final MemorySegment pieceSegment = MemorySegment.ofArray(piece);
 }

@@ -316,6 +316,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return sessions == null ? 0 : sessions.size();
     }
 
+    /** {@link SessionTable#removals}, 0 without a table. */
+    long sessionRemovals() {
+        return sessions == null ? 0 : sessions.removals();
+    }
+
     /** The session table is big enough ({@link #PREFETCH_MIN_SESSIONS}) that its look-ups are prefetched. */
     boolean bigTable() {
         return sessionCount() >= PREFETCH_MIN_SESSIONS;
@@ -768,7 +773,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * {@link #establishedFlows} in two halves, for a big table, the first of them in two parts:
      * this one looks the tuples up in the session index; {@link #establishedCandidates} starts
      * the mapping look-ups with prefetches (see {@link MappingTable#firstCandidates}) from the
-     * slots {@link #prefetchEstablished} gave, all at once or a few flows at a time;
+     * slots {@link #findHomes} gave, all at once or a few flows at a time;
      * {@link #confirmEstablished} finishes them. The caller's work in between overlaps the misses
      * of the candidates' records.
      */
@@ -783,11 +788,16 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     /**
      * The mapping-index slots {@link #establishedCandidates} starts from for these tuples, and
-     * their keys' hashes (into {@code batch}), the slots prefetched: a burst's, when it is
-     * received, before the bursts ahead of it are processed (see {@link MappingTable#prefetchHomes}).
+     * their keys' hashes (into {@code batch}); with {@code prefetch}, the slots prefetched now,
+     * else a few at a time ({@link #prefetchHomes}). See {@link MappingTable#findHomes}.
      */
-    void prefetchEstablished(long[] k1, long[] k2, int n, boolean inside, SlotBatch batch) {
-        mappings.prefetchHomes(k1, k2, n, inside, batch);
+    void findHomes(long[] k1, long[] k2, int n, boolean inside, SlotBatch batch, boolean prefetch) {
+        mappings.findHomes(k1, k2, n, inside, batch, prefetch);
+    }
+
+    /** Prefetches the slots {@link #findHomes} found for flows {@code from} to {@code to}. */
+    void prefetchHomes(int from, int to, boolean inside, SlotBatch batch) {
+        mappings.prefetchHomes(from, to, inside, batch);
     }
 
     void confirmEstablished(long[] k1, long[] k2, int n, int[] flows, boolean inside, SlotBatch batch) {

@@ -6,10 +6,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * One physical port's RX burst between its reception and its processing: {@link Worker#doWork}
- * receives and classifies every port's burst before it processes any, so that the misses a burst's
- * session look-ups start with (prefetched when it is received) arrive while the bursts before it
- * are processed.
+ * One physical port's RX burst between its reception and its processing: with a big session
+ * table, {@link Worker#doWork} receives and classifies each port's burst a burst ahead of its
+ * processing, so that the misses its session look-ups start with arrive while the burst before
+ * it is processed.
  */
 final class RxBurst {
     final MemorySegment rx;
@@ -35,13 +35,17 @@ final class RxBurst {
     boolean inside;
     /**
      * Their mapping-index home slots and keys' hashes when {@link #homesReady} (see
-     * Nat44.prefetchEstablished), their candidate sessions once the look-ups have
-     * {@link #started}, up to {@link #candidatesUpTo} (Nat44.establishedCandidates).
+     * Nat44.findHomes), the slots prefetched up to {@link #homesUpTo}; their candidate sessions
+     * once the look-ups have {@link #started}, up to {@link #candidatesUpTo}
+     * (Nat44.establishedCandidates).
      */
     final SlotBatch batch = new SlotBatch();
     boolean homesReady;
+    int homesUpTo;
     boolean started;
     int candidatesUpTo;
+    /** The session table's removal count when its look-ups started (Nat44.sessionRemovals). */
+    long removals;
 
     RxBurst(Arena arena) {
         rx = arena.allocate(ValueLayout.JAVA_LONG, Worker.BURST);

@@ -133,6 +133,12 @@ public final class Worker implements Agent {
     private final long[] burstRoute = new long[BURST];
     /** The next burst whose candidates {@link #uncached} finds among this one's packets; null when none. */
     private RxBurst interleaved;
+    /**
+     * Every physical port's burst was received at the end of the last round and waits for this
+     * one (a big table's rounds, see {@link #doWork}); such a burst's home slots are not prefetched
+     * on reception but a few at a time among the packets of the burst before it.
+     */
+    private boolean heldOver;
     /** The flow cache stands aside for the whole burst, on the session path ({@link #classifyAside}). */
     private boolean burstAside;
     /** The burst's session flows were looked up all at once (see {@link #lookUpSessions}). */
@@ -243,6 +249,18 @@ public final class Worker implements Agent {
         oneAddr = one.address();
     }
 
+    /**
+     * Packets received and not yet processed between two calls of {@link #doWork}: the bursts a
+     * big table's rounds hold over to the next round, else 0.
+     */
+    public int heldPackets() {
+        int n = 0;
+        for (int p = 0; heldOver && p < physicalPorts; p++) {
+            n += bursts[p].n;
+        }
+        return n;
+    }
+
     public Counters counters() {
         return counters;
     }
@@ -296,6 +314,12 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
+        if (heldOver) {
+            heldOver = false;
+            for (int p = 0; p < physicalPorts; p++) {
+                process(p, null);
+            }
+        }
         flows.close();
         int timedOut;
         while ((timedOut = nat.expireFragments(Long.MAX_VALUE / 2, fragmentsTimedOut)) > 0) {
@@ -317,6 +341,14 @@ public final class Worker implements Agent {
     @Override
     public int doWork() {
         Snapshot s = snapshots.current();
+        if (s != snap && heldOver) {
+            // received under the snapshot in force: processed under it, before the new one applies
+            now = System.nanoTime();
+            heldOver = false;
+            for (int p = 0; p < physicalPorts; p++) {
+                process(p, null);
+            }
+        }
         if (s != snap) {
             boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
                     && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
@@ -344,14 +376,28 @@ public final class Worker implements Agent {
         }
         int work = 0;
         if (sessionPath && nat.bigTable()) {
-            // a big table: every port's burst is received before any is processed, so that the
-            // index slots its session look-ups start with, prefetched on reception, arrive
-            // while the bursts before it are processed
-            for (int p = 0; p < physicalPorts; p++) {
-                receive(p);
+            // a big table: each port's burst is received one burst ahead of its processing, the
+            // last ports' bursts at the end of a round for the next, so that the misses its
+            // session look-ups start with (the home slots, then the candidates' records) are
+            // issued a few at a time among the packets of the burst before it (interleaveStep):
+            // issued all at once, more of them than this core keeps in flight, the work after
+            // them waits for all of them (perf/RESULTS.md, sessions 35 and 39)
+            if (!heldOver) {
+                for (int p = 0; p < physicalPorts; p++) {
+                    receive(p);
+                }
             }
+            heldOver = physicalPorts > 1;
             for (int p = 0; p < physicalPorts; p++) {
-                work += process(p, p + 1 < physicalPorts ? bursts[p + 1] : null);
+                work += process(p, p + 1 < physicalPorts ? bursts[p + 1] : heldOver ? bursts[0] : null);
+                if (heldOver) {
+                    receive(p);
+                }
+            }
+        } else if (heldOver) {
+            heldOver = false;
+            for (int p = 0; p < physicalPorts; p++) {
+                work += process(p, null);
             }
         } else {
             for (int p = 0; p < physicalPorts; p++) {
@@ -435,9 +481,10 @@ public final class Worker implements Agent {
 
     /**
      * Receives port p's burst and classifies it; on the session path with the flow cache aside,
-     * gathers the tuples its session look-ups will take and, in a big table, prefetches the index
-     * slots they start with. Nothing is looked up yet: the bursts of the ports before p may still
-     * make sessions.
+     * gathers the tuples its session look-ups will take and, in a big table, finds the index
+     * slots they start with: prefetched now, or while {@link #heldOver}, among the packets of the
+     * burst before it ({@link #interleaveStep}). Nothing is looked up yet: the bursts before it
+     * may still make sessions.
      */
     private void receive(int p) {
         RxBurst b = bursts[p];
@@ -460,8 +507,12 @@ public final class Worker implements Agent {
         b.inside = fastIface[p] >= 0 && !snap.external[fastIface[p]];
         b.started = false;
         b.homesReady = b.sessions > 0 && nat.bigTable();
+        b.homesUpTo = b.sessions;
         if (b.homesReady) {
-            nat.prefetchEstablished(sessionK1, sessionK2, b.sessions, b.inside, b.batch);
+            nat.findHomes(sessionK1, sessionK2, b.sessions, b.inside, b.batch, !heldOver);
+            if (heldOver) {
+                b.homesUpTo = 0;
+            }
         }
     }
 
@@ -613,10 +664,12 @@ public final class Worker implements Agent {
      */
     private void startLookUps(RxBurst b) {
         if (!b.homesReady) {
-            nat.prefetchEstablished(b.sessionK1, b.sessionK2, b.sessions, b.inside, b.batch);
+            nat.findHomes(b.sessionK1, b.sessionK2, b.sessions, b.inside, b.batch, true);
+            b.homesUpTo = b.sessions;
         }
         nat.establishedInIndex(b.sessionK1, b.sessionK2, b.sessions, b.sessionFlow);
         b.started = true;
+        b.removals = nat.sessionRemovals();
         b.candidatesUpTo = 0;
     }
 
@@ -627,14 +680,24 @@ public final class Worker implements Agent {
     }
 
     /**
-     * The next {@link #INTERLEAVE} candidates of the burst {@link #interleaved} names, found among
-     * the packets of the burst before it: a whole burst's record prefetches at once are more than
-     * this host's core keeps in flight, and the work after them then waits for all of them
-     * (memprobe's overlap mode), while a few at a time among other work arrive behind it.
+     * The next {@link #INTERLEAVE} home slots of the burst {@link #interleaved} names prefetched,
+     * when they were not on reception, and the candidates of the flows whose slots were
+     * prefetched a step before found, among the packets of the burst before it: a whole burst's
+     * prefetches at once are more than this host's core keeps in flight, and the work after them
+     * then waits for all of them (memprobe's overlap mode), while a few at a time among other
+     * work arrive behind it.
      */
     private void interleaveStep() {
         RxBurst b = interleaved;
-        int to = Math.min(b.candidatesUpTo + INTERLEAVE, b.sessions);
+        int homes = b.homesUpTo;
+        if (homes < b.sessions) {
+            b.homesUpTo = Math.min(homes + INTERLEAVE, b.sessions);
+            nat.prefetchHomes(homes, b.homesUpTo, b.inside, b.batch);
+            if (b.candidatesUpTo == homes) {
+                return; // the first step: no slot has had time to arrive
+            }
+        }
+        int to = Math.min(b.candidatesUpTo + INTERLEAVE, homes);
         findCandidates(b, to);
         if (to == b.sessions) {
             interleaved = null;
@@ -667,8 +730,9 @@ public final class Worker implements Agent {
      * until the records came); the next port's burst ({@code next}) gets its first half among
      * this burst's packets ({@link #interleaveStep}), so that its records arrive while this burst
      * is processed. Sessions are only removed after a round's bursts (housekeeping: expiry, the
-     * control plane), so a flow found here is still that session's when its packet's turn comes;
-     * one its session came for in between is not found, and its packet takes the pipeline.
+     * control plane), so a flow found here is still that session's when its packet's turn comes
+     * (a burst held over to the next round has its look-ups made again if that round removed
+     * any); one its session came for in between is not found, and its packet takes the pipeline.
      * Returns the sum of what it loaded.
      */
     private long lookUpSessions(RxBurst burst, RxBurst next) {
@@ -682,6 +746,11 @@ public final class Worker implements Agent {
             return 0;
         }
         RouteTable routes = snap.routes;
+        if (burst.started && burst.removals != nat.sessionRemovals()) {
+            // held over a round whose housekeeping removed sessions: a flow its look-ups found
+            // may be gone, so they are made again
+            burst.started = false;
+        }
         boolean big = nat.bigTable();
         if (big) {
             if (!burst.started) {

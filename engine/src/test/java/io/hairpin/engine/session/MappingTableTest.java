@@ -391,7 +391,7 @@ class MappingTableTest {
             // when it is received, then the two halves; other bursts may change the table in
             // between each step (here a mapping made and removed, which may move entries)
             // (the candidates in two pieces, as the worker finds them among another burst's packets)
-            t.prefetchHomes(k1s, k2s, n, true, batch);
+            t.findHomes(k1s, k2s, n, true, batch, true);
             mappingMadeAndRemoved(t, rnd);
             int piece = rnd.nextInt(n + 1);
             t.firstCandidates(0, piece, halves, true, batch);
@@ -413,7 +413,11 @@ class MappingTableTest {
                 k2s[i] = SessionTableTest.reverseK2(f < 0 ? fk2 : s.rewriteK2(f));
                 halves[i] = -1;
             }
-            t.prefetchHomes(k1s, k2s, n, false, batch);
+            // their home slots prefetched in pieces, as for a burst held over to the next round
+            t.findHomes(k1s, k2s, n, false, batch, false);
+            int homes = rnd.nextInt(n + 1);
+            t.prefetchHomes(0, homes, false, batch);
+            t.prefetchHomes(homes, n, false, batch);
             t.firstCandidates(0, n, halves, false, batch);
             mappingMadeAndRemoved(t, rnd);
             t.confirmFirstFlows(k1s, k2s, n, halves, false, batch);

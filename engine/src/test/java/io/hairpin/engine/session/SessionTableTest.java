@@ -209,6 +209,28 @@ class SessionTableTest {
         assertTrue(t.isFlow(2 * s, k1(2, 9), fK2));
     }
 
+    /** The worker makes a held-over burst's look-ups again when this count moved: every removal must move it. */
+    @Test
+    void everyRemovalIsCountedAndNothingElse() {
+        SessionTable t = new SessionTable(4);
+        Recorder r = new Recorder(t);
+        long now = 1000 * SECOND;
+        int a = createWithReturn(t, k1(1, 9), k2(UDP, 1, 53), k1(9, 5), k2(UDP, 53, 1), now, 30 * SECOND);
+        int b = t.createUnindexed(k1(2, 9), k2(UDP, 2, 53), k1(9, 5), k2(UDP, 53, 2), now, 300 * SECOND);
+        int c = createWithReturn(t, k1(3, 9), k2(UDP, 3, 53), k1(9, 5), k2(UDP, 53, 3), now, 300 * SECOND);
+        t.extend(c, now + SECOND, 300 * SECOND);
+        t.setState(b, 3);
+        assertEquals(0, t.removals(), "creating, refreshing and state changes remove nothing");
+        t.remove(c);
+        assertEquals(1, t.removals());
+        assertEquals(1, t.expire(now + 40 * SECOND, 10, r));
+        assertEquals(List.of(a), r.sessions);
+        assertEquals(2, t.removals(), "an expiry is a removal");
+        t.remove(b);
+        assertEquals(3, t.removals(), "an unindexed session's too");
+        assertEquals(0, t.size());
+    }
+
     @Test
     void fullTableRefusesAndRecoversAfterRemove() {
         SessionTable t = new SessionTable(100, 20, 8, 42);
