@@ -26,7 +26,9 @@ import java.util.Map;
  * Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS[:REMOTES]] (REMOTES
  * remote addresses, a power of two up to 65536, default 16),
  * napt-cps[:udp|tcp|udp-apdf|tcp-apdf], hairpin[:napt|binat], imix (binat:1 with IMIX frame sizes), rule-swap
- * (1:1 NAT while a control thread swaps two rule sets 10 times a second); "nat" stands for all
+ * (1:1 NAT while a control thread swaps two rule sets 10 times a second), rule-swap:napt[:SESSIONS]
+ * (napt-established, default 1m sessions, while the control thread publishes the same rules 10 times
+ * a second); "nat" stands for all
  * NAT ones but napt-established:10m and imix. --pkt-size is the frame size on the wire with FCS,
  * 64..1518 (TCP SYN scenarios: 64 only). Counts take k and m suffixes (1k = 1000, 1m = 1000000). Without
  * scenarios it runs mirror-only and then forward, whose line then carries the engine's share.
@@ -65,7 +67,7 @@ public final class Bench {
     }
 
     static final String USAGE = "usage: Bench [mirror-only] [forward] [binat[:RULES]] [pfwd] "
-            + "[napt-established[:SESSIONS[:REMOTES]]] [napt-cps[:udp|tcp|udp-apdf|tcp-apdf]] [hairpin[:napt|binat]] [imix] [rule-swap] [nat] [--duration S] "
+            + "[napt-established[:SESSIONS[:REMOTES]]] [napt-cps[:udp|tcp|udp-apdf|tcp-apdf]] [hairpin[:napt|binat]] [imix] [rule-swap[:napt[:SESSIONS]]] [nat] [--duration S] "
             + "[--warmup S] [--packets N] [--pkt-size B] [--huge | --no-huge] [--mem MB] [--lcore N] [--no-harness] "
             + "[--max-sessions N] [--no-cref] [--mode capacity|generator] [--trials N] [--gen-cpu N]";
 
@@ -178,6 +180,20 @@ public final class Bench {
                 }
                 case "napt-cps" -> oneOf(token, v == null ? "udp" : v, "udp", "tcp", "udp-apdf", "tcp-apdf");
                 case "hairpin" -> oneOf(token, v == null ? "napt" : v, "napt", "binat");
+                case "rule-swap" -> {
+                    if (v == null) {
+                        yield null;
+                    }
+                    String[] parts = v.split(":", 2);
+                    if (!parts[0].equals("napt")) {
+                        throw new UsageException(token + ": the variant must be napt or napt:SESSIONS");
+                    }
+                    int n = parts.length < 2 ? 1_000_000 : count(token, parts[1]);
+                    if (n > 16_000_000) {
+                        throw new UsageException("rule-swap:napt: at most 16m sessions");
+                    }
+                    yield "napt:" + n;
+                }
                 default -> {
                     if (v != null) {
                         throw new UsageException(name + " takes no variant: " + token);
@@ -267,7 +283,8 @@ public final class Bench {
             case "napt-cps" -> Setup.naptCps(v.startsWith("tcp") ? Frames.PROTO_TCP : Frames.PROTO_UDP, v.endsWith("-apdf"),
                     o.maxSessions());
             case "hairpin" -> Setup.hairpin(v, o.packets());
-            case "rule-swap" -> Setup.ruleSwap(o.packets());
+            case "rule-swap" -> v.isEmpty() ? Setup.ruleSwap(o.packets())
+                    : Setup.ruleSwapNapt(Integer.parseInt(v.substring("napt:".length())));
             default -> throw new IllegalArgumentException(token);
         };
         try {

@@ -73,7 +73,7 @@ final class CReference implements Dut, AutoCloseable {
 
     /** Why the C reference cannot run a setup (null: it can). */
     static String unsupported(Setup s) {
-        if (s.ruleSets != null) {
+        if (s.ruleSets != null || s.swapTo != null) {
             return "rule sets swapped under load are the engine's own (snapshots)";
         }
         EngineConfig c = s.config;

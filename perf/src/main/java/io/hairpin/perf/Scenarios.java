@@ -118,7 +118,9 @@ final class Scenarios {
                     transmitted(c, txStart);
                     if (swapper != null) {
                         swapper.countFromNow();
-                        mirror.swapCheck().markWindowStart();
+                        if (mirror.swapCheck() != null) {
+                            mirror.swapCheck().markWindowStart();
+                        }
                     }
                 });
                 long[] txEnd = transmitted(c, new long[2]);
@@ -126,7 +128,9 @@ final class Scenarios {
                 int sessEnd = probe.sessions();
                 Map<String, Object> swapFigures = new LinkedHashMap<>();
                 if (swapper != null) {
-                    mirror.swapCheck().putFigures(swapFigures); // the window's
+                    if (mirror.swapCheck() != null) {
+                        mirror.swapCheck().putFigures(swapFigures); // the window's
+                    }
                     // the last swap is complete once the worker has acknowledged it: keep it running until
                     // then (the mirror goes on checking those packets: mistranslated counts them too)
                     swapper.stop();

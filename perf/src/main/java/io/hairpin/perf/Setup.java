@@ -85,6 +85,8 @@ final class Setup {
     FrameSizes sizes = FrameSizes.fixed(Frames.MIN_WIRE_SIZE);
     /** rule-swap: the rule set alternated with config, and each set's public address per host (else null). */
     RuleSets ruleSets;
+    /** rule-swap:napt: the rule set alternated with config, the same rules (else null). */
+    EngineConfig swapTo;
 
     /** rule-swap's two rule sets; config is A. */
     record RuleSets(EngineConfig b, int[] publicA, int[] publicB) {
@@ -155,8 +157,8 @@ final class Setup {
 
     /** rule-swap's control thread for a worker reading holder (null for every other scenario). */
     SnapshotSwapper swapper(Rig rig, SnapshotHolder holder, int workerCpu) {
-        return ruleSets == null ? null
-                : new SnapshotSwapper(holder, config, ruleSets.b(), macs(rig), SnapshotSwapper.controlCpu(workerCpu));
+        EngineConfig b = ruleSets != null ? ruleSets.b() : swapTo;
+        return b == null ? null : new SnapshotSwapper(holder, config, b, macs(rig), SnapshotSwapper.controlCpu(workerCpu));
     }
 
     Mirror mirror(Rig rig, Flows walk, boolean verify) {
@@ -409,13 +411,31 @@ final class Setup {
      * a busy edge sees: {@link Flows#serverIp}).
      */
     static Setup naptEstablished(int n, int remotes) {
+        return naptEstablished("napt-established", naptEstablishedVariant(n, remotes), n, remotes);
+    }
+
+    /**
+     * rule-swap:napt: napt-established over n sessions while a control thread publishes a new
+     * snapshot of the same rules 10 times a second (SnapshotSwapper). The sessions stay, so every
+     * packet must still leave translated by its own session: what it checks is the worker's
+     * change of snapshot under a big table's traffic (bursts received under one snapshot and
+     * processed when the next has come), not a change of rules.
+     */
+    static Setup ruleSwapNapt(int n) {
+        Setup s = naptEstablished("rule-swap", "napt:" + n, n, SERVERS);
+        s.swapTo = s.config;
+        s.describe.put("swaps_per_s_target", SnapshotSwapper.SWAPS_PER_SECOND);
+        return s;
+    }
+
+    private static Setup naptEstablished(String scenario, String variant, int n, int remotes) {
         int hosts = naptHosts(n);
         int poolSize = naptPool(n);
         int[] pool = pool(poolSize);
         checkPortBudget(pool, hosts, (n + hosts - 1) / hosts);
         var rule = new NatConfig.Outbound(WAN, INSIDE, 16, pool, false, "");
         NatConfig nat = nat(new NatConfig.Timeouts(3600, 7440, 3600, 60), n, List.of(), List.of(), List.of(rule));
-        Setup s = new Setup("napt-established", naptEstablishedVariant(n, remotes), natConfig(nat), insideHosts(hosts), LAN,
+        Setup s = new Setup(scenario, variant, natConfig(nat), insideHosts(hosts), LAN,
                 Mirror.Mode.SWAP, Mirror.Mode.ROTATE,
                 () -> new Flows(n, hosts, HOST_BASE, 1024, SERVER_BASE, remotes, 443, Frames.PROTO_UDP), n, true,
                 POOL_BASE, poolSize);

@@ -35,12 +35,12 @@ class BenchSmokeTest {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Bench.run(new String[] {"mirror-only", "forward", "binat", "napt-established:1k", "rule-swap", "imix", "napt-cps",
-                "--no-huge", "--mem", "512",
+                "rule-swap:napt:100k", "--no-huge", "--mem", "512",
                 "--duration", "0.4", "--warmup", "0.2", "--packets", "256"},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
         List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
-        assertEquals(7, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
+        assertEquals(8, lines.size(), "one JSON line per scenario on stdout, got: " + lines);
         Map<String, String> mirror = parse(lines.get(0));
         Map<String, String> forward = parse(lines.get(1));
         Map<String, String> binat = parse(lines.get(2));
@@ -48,13 +48,14 @@ class BenchSmokeTest {
         Map<String, String> swap = parse(lines.get(4));
         Map<String, String> imix = parse(lines.get(5));
         Map<String, String> cps = parse(lines.get(6));
+        Map<String, String> swapNapt = parse(lines.get(7));
         assertEquals("\"mirror-only\"", mirror.get("scenario"));
         assertEquals("\"forward\"", forward.get("scenario"));
         assertEquals("\"binat\"", binat.get("scenario"));
         assertEquals("\"1\"", binat.get("variant"));
         assertEquals("\"napt-established\"", napt.get("scenario"));
         assertEquals("\"1000\"", napt.get("variant"));
-        for (Map<String, String> j : List.of(mirror, forward, binat, napt, swap, imix, cps)) {
+        for (Map<String, String> j : List.of(mirror, forward, binat, napt, swap, imix, cps, swapNapt)) {
             for (String key : List.of("mode", "workers", "sessions", "pkt_size", "forwarded_mpps", "cycles_per_pkt",
                     "bytes_per_packet", "bytes_per_session", "gc_count", "duration_s", "hugepages", "engine_jar")) {
                 assertTrue(j.containsKey(key), key + " missing from " + j);
@@ -68,11 +69,11 @@ class BenchSmokeTest {
             assertEquals("0", j.get("lost"), "packets lost: " + j);
             assertEquals("0", j.get("bad_checksums"), "checksums broken: " + j);
         }
-        for (Map<String, String> j : List.of(forward, binat, napt, swap, imix, cps)) {
+        for (Map<String, String> j : List.of(forward, binat, napt, swap, imix, cps, swapNapt)) {
             assertEquals("0", j.get("drops"), "the engine dropped packets: " + j);
             assertFalse(j.get("engine_cycles_per_pkt").equals("null"), "engine share missing: " + j);
         }
-        for (Map<String, String> j : List.of(binat, napt, swap, imix, cps)) {
+        for (Map<String, String> j : List.of(binat, napt, swap, imix, cps, swapNapt)) {
             assertTrue(Long.parseLong(j.get("nat_translated")) > 0, "nothing translated: " + j);
             assertEquals("1.0", j.get("translated_per_packet"), "every packet is translated: " + j);
             assertEquals("0", j.get("mistranslated"), "the mirror saw mistranslated packets: " + j);
@@ -93,6 +94,7 @@ class BenchSmokeTest {
         }
         assertEquals("null", mirror.get("c_reference_mpps"), "mirror-only has no C reference: " + mirror);
         assertEquals("null", swap.get("c_reference_mpps"), "rule swaps are the engine's own: " + swap);
+        assertEquals("null", swapNapt.get("c_reference_mpps"), "rule swaps are the engine's own: " + swapNapt);
         assertEquals("0", binat.get("sessions"), "1:1 is stateless: " + binat);
         assertEquals("1000", napt.get("sessions"), "sessions in use: " + napt);
         assertEquals("1000", napt.get("sessions_at_window_start"), "sessions opened before the window: " + napt);
@@ -118,6 +120,21 @@ class BenchSmokeTest {
         assertEquals("0", swap.get("drops_after_window"), "drops while the last swap completed: " + swap);
         assertEquals(1 + Long.parseLong(swap.get("swaps_total")), Long.parseLong(swap.get("snapshot_version_end")),
                 "versions: the first snapshot and one per swap: " + swap);
+
+        // rule-swap:napt: a new snapshot of the same rules, again and again, under a table big
+        // enough that the worker holds each port's burst over to the next round (4096 sessions or
+        // more) and too big for the flow cache: the sessions stayed, every swap was picked up, and
+        // (above) every packet left translated by its own session, none lost or dropped
+        assertEquals("\"rule-swap\"", swapNapt.get("scenario"));
+        assertEquals("\"napt:100000\"", swapNapt.get("variant"));
+        assertEquals("100000", swapNapt.get("sessions"), "the sessions stay: " + swapNapt);
+        assertEquals("100000", swapNapt.get("sessions_at_window_start"), swapNapt.toString());
+        assertTrue(Long.parseLong(swapNapt.get("swaps")) >= 1, "swaps in the window: " + swapNapt);
+        assertEquals(swapNapt.get("swaps"), swapNapt.get("swaps_acknowledged"), "every swap acknowledged: " + swapNapt);
+        assertEquals("0", swapNapt.get("drops_after_window"), "drops while the last swap completed: " + swapNapt);
+        assertEquals("0.0", swapNapt.get("flow_cache_hits_per_packet"), "the flow cache stood aside: " + swapNapt);
+        assertTrue(Double.parseDouble(swapNapt.get("session_fast_path_per_packet")) > 0.9,
+                "the established-session path took the packets: " + swapNapt);
 
         // imix: the frames kept their sizes through the engine (mean of what the worker sent)
         assertEquals("\"imix\"", imix.get("scenario"));
