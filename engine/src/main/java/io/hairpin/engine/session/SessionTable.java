@@ -674,7 +674,8 @@ public final class SessionTable {
 
     /**
      * How many sessions were removed since the table was made: a flow found while this count
-     * was lower may belong to a session that is gone, its record free or reused.
+     * was lower may belong to a session that is gone, its record free or reused ({@link #isFlow}
+     * tells).
      */
     public long removals() {
         return removals;

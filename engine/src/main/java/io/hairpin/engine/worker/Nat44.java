@@ -321,6 +321,18 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return sessions == null ? 0 : sessions.removals();
     }
 
+    /**
+     * After sessions were removed: each of these flows ({@code flows[i] >= 0}) that is no longer
+     * its tuple's (its session gone, its record free or another's) becomes -1, none found.
+     */
+    void forgetRemovedFlows(long[] k1, long[] k2, int n, int[] flows) {
+        for (int i = 0; i < n; i++) {
+            if (flows[i] >= 0 && !sessions.isFlow(flows[i], k1[i], k2[i])) {
+                flows[i] = -1;
+            }
+        }
+    }
+
     /** The session table is big enough ({@link #PREFETCH_MIN_SESSIONS}) that its look-ups are prefetched. */
     boolean bigTable() {
         return sessionCount() >= PREFETCH_MIN_SESSIONS;

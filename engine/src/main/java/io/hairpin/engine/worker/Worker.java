@@ -731,8 +731,9 @@ public final class Worker implements Agent {
      * this burst's packets ({@link #interleaveStep}), so that its records arrive while this burst
      * is processed. Sessions are only removed after a round's bursts (housekeeping: expiry, the
      * control plane), so a flow found here is still that session's when its packet's turn comes
-     * (a burst held over to the next round has its look-ups made again if that round removed
-     * any); one its session came for in between is not found, and its packet takes the pipeline.
+     * (a burst held over to the next round has the flows the session index gave checked again
+     * if that round removed any); one its session came for in between is not found, and its
+     * packet takes the pipeline.
      * Returns the sum of what it loaded.
      */
     private long lookUpSessions(RxBurst burst, RxBurst next) {
@@ -747,9 +748,9 @@ public final class Worker implements Agent {
         }
         RouteTable routes = snap.routes;
         if (burst.started && burst.removals != nat.sessionRemovals()) {
-            // held over a round whose housekeeping removed sessions: a flow its look-ups found
-            // may be gone, so they are made again
-            burst.started = false;
+            // held over a round whose housekeeping removed sessions: a flow the session index
+            // gave may be gone (a mapping's candidate is checked against its session anyway)
+            nat.forgetRemovedFlows(sessionK1, sessionK2, c, sessionFlow);
         }
         boolean big = nat.bigTable();
         if (big) {
