@@ -27,7 +27,8 @@ napt-cps:tcp
 hairpin:napt
 hairpin:binat
 imix
-rule-swap'
+rule-swap
+rule-swap:napt'
 matrix="${MATRIX:-$default_matrix}"
 
 # Other engineers' DPDK tests pin busy-polling threads to one CPU for minutes; a run pinned to
