@@ -297,4 +297,49 @@ class Nat44SessionLifeTest {
         assertEquals(1, sessionsAt(T0 + 7000 * S));
         assertEquals(0, sessionsAt(T0 + 7470 * S));
     }
+
+    /**
+     * A big table's burst held over to the next round was looked up before that round's
+     * expiry: a flow the session index gave it may since have ended, and its record been taken
+     * by a new session. {@code forgetRemovedFlows} must drop such a flow (its packet then takes
+     * the pipeline) and keep the ones still live.
+     */
+    @Test
+    void aFlowLookedUpBeforeItsSessionEndedIsForgottenNotReused() {
+        start(NatConfig.Filtering.ADDRESS_DEPENDENT);
+        int client2 = CLIENT + 1;
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
+        // the mapping's second session, found through the session index (the first is not)
+        assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, ROUTER, 53), LAN, T0 + 200 * S));
+        assertEquals(Nat44.TRANSLATE, packet(udp(client2, 6000, ROUTER, 53), LAN, T0 + 200 * S));
+        long[] k1 = {tuple1(CLIENT, ROUTER), tuple1(client2, ROUTER)};
+        long[] k2 = {tuple2(5000, 53), tuple2(6000, 53)};
+        int[] flows = new int[2];
+        nat.establishedFlows(k1, k2, 2, flows, true);
+        assertTrue(flows[0] >= 0 && flows[1] >= 0, "both found: " + flows[0] + ", " + flows[1]);
+        long removals = nat.sessionRemovals();
+
+        // the round's housekeeping: the first session ends, then the second; client2's stays
+        assertEquals(2, sessionsAt(T0 + 350 * S), "the first session has ended");
+        packet(udp(client2, 6000, ROUTER, 53), LAN, T0 + 450 * S);
+        assertEquals(1, sessionsAt(T0 + 510 * S), "only client2's session is left");
+        // a new session takes the record the looked-up flow named
+        assertEquals(Nat44.TRANSLATE, packet(udp(client2, 7000, REMOTE, 53), LAN, T0 + 510 * S));
+        int[] now = new int[1];
+        nat.establishedFlows(new long[] {tuple1(client2, REMOTE)}, new long[] {tuple2(7000, 53)}, 1, now, true);
+        assertEquals(flows[0], now[0], "the ended session's flow number is the new session's now");
+
+        assertNotEquals(removals, nat.sessionRemovals());
+        nat.forgetRemovedFlows(k1, k2, 2, flows);
+        assertEquals(-1, flows[0], "the ended session's flow is forgotten, not taken for the new one");
+        assertTrue(flows[1] >= 0, "a flow whose session lives is kept");
+    }
+
+    private static long tuple1(int src, int dst) {
+        return (long) src << 32 | (dst & 0xFFFF_FFFFL);
+    }
+
+    private static long tuple2(int sport, int dport) {
+        return (long) Frames.PROTO_UDP << 32 | sport << 16 | dport;
+    }
 }
