@@ -314,12 +314,7 @@ public final class Worker implements Agent {
 
     @Override
     public void onClose() {
-        if (heldOver) {
-            heldOver = false;
-            for (int p = 0; p < physicalPorts; p++) {
-                process(p, null);
-            }
-        }
+        processHeldOver();
         flows.close();
         int timedOut;
         while ((timedOut = nat.expireFragments(Long.MAX_VALUE / 2, fragmentsTimedOut)) > 0) {
@@ -344,10 +339,7 @@ public final class Worker implements Agent {
         if (s != snap && heldOver) {
             // received under the snapshot in force: processed under it, before the new one applies
             now = System.nanoTime();
-            heldOver = false;
-            for (int p = 0; p < physicalPorts; p++) {
-                process(p, null);
-            }
+            processHeldOver();
         }
         if (s != snap) {
             boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
@@ -395,10 +387,7 @@ public final class Worker implements Agent {
                 }
             }
         } else if (heldOver) {
-            heldOver = false;
-            for (int p = 0; p < physicalPorts; p++) {
-                work += process(p, null);
-            }
+            work += processHeldOver();
         } else {
             for (int p = 0; p < physicalPorts; p++) {
                 receive(p);
@@ -477,6 +466,18 @@ public final class Worker implements Agent {
         sessionK2 = b.sessionK2;
         sessionAt = b.sessionAt;
         sessionFlow = b.sessionFlow;
+    }
+
+    /** Processes the bursts {@link #heldOver} from the last round, if any; returns their packet count. */
+    private int processHeldOver() {
+        int work = 0;
+        if (heldOver) {
+            heldOver = false;
+            for (int p = 0; p < physicalPorts; p++) {
+                work += process(p, null);
+            }
+        }
+        return work;
     }
 
     /**
