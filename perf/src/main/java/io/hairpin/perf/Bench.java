@@ -167,10 +167,7 @@ public final class Bench {
                 }
                 case "napt-established" -> {
                     String[] parts = v == null ? new String[0] : v.split(":", 2);
-                    int n = parts.length == 0 ? 1_000_000 : count(token, parts[0]);
-                    if (n > 16_000_000) {
-                        throw new UsageException("napt-established: at most 16m sessions");
-                    }
+                    int n = naptSessions(token, parts.length == 0 ? null : parts[0]);
                     int remotes = parts.length < 2 ? Setup.SERVERS : count(token, parts[1]);
                     if (Integer.bitCount(remotes) != 1 || remotes > Setup.MAX_REMOTES) {
                         throw new UsageException(token + ": remote addresses must be a power of two up to "
@@ -188,11 +185,7 @@ public final class Bench {
                     if (!parts[0].equals("napt")) {
                         throw new UsageException(token + ": the variant must be napt or napt:SESSIONS");
                     }
-                    int n = parts.length < 2 ? 1_000_000 : count(token, parts[1]);
-                    if (n > 16_000_000) {
-                        throw new UsageException("rule-swap:napt: at most 16m sessions");
-                    }
-                    yield "napt:" + n;
+                    yield "napt:" + naptSessions(token, parts.length < 2 ? null : parts[1]);
                 }
                 default -> {
                     if (v != null) {
@@ -202,6 +195,15 @@ public final class Bench {
                 }
             };
             return variant == null ? name : name + ":" + variant;
+        }
+
+        /** The sessions of a napt-established setup: v as a {@link #count} (null: 1m), at most 16m. */
+        private static int naptSessions(String token, String v) {
+            int n = v == null ? 1_000_000 : count(token, v);
+            if (n > 16_000_000) {
+                throw new UsageException(token + ": at most 16m sessions");
+            }
+            return n;
         }
 
         private static String oneOf(String token, String v, String... allowed) {

@@ -81,6 +81,7 @@ final class Scenarios {
         Counters c = worker.counters();
         Map<String, Object> x = new LinkedHashMap<>();
         try (Mirror mirror = s.mirror(rig, walk, true); SnapshotSwapper swapper = s.swapper(rig, holder, o.lcore())) {
+            SwapVerifier swapCheck = mirror.swapCheck(); // rule-swap's; null for rule-swap:napt (its rules stay)
             worker.onStart();
             try {
                 long heap0 = heapAfterGc();
@@ -118,8 +119,8 @@ final class Scenarios {
                     transmitted(c, txStart);
                     if (swapper != null) {
                         swapper.countFromNow();
-                        if (mirror.swapCheck() != null) {
-                            mirror.swapCheck().markWindowStart();
+                        if (swapCheck != null) {
+                            swapCheck.markWindowStart();
                         }
                     }
                 });
@@ -128,8 +129,8 @@ final class Scenarios {
                 int sessEnd = probe.sessions();
                 Map<String, Object> swapFigures = new LinkedHashMap<>();
                 if (swapper != null) {
-                    if (mirror.swapCheck() != null) {
-                        mirror.swapCheck().putFigures(swapFigures); // the window's
+                    if (swapCheck != null) {
+                        swapCheck.putFigures(swapFigures); // the window's
                     }
                     // the last swap is complete once the worker has acknowledged it: keep it running until
                     // then (the mirror goes on checking those packets: mistranslated counts them too)
