@@ -6,7 +6,7 @@
 #                 [--trials N] [--gen-cpu N]
 #
 # Scenarios: mirror-only, forward, binat[:RULES], pfwd, napt-established[:SESSIONS[:REMOTES]], napt-cps[:udp|tcp|udp-apdf|tcp-apdf],
-# hairpin[:napt|binat], imix, rule-swap, or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
+# hairpin[:napt|binat], imix, rule-swap[:napt[:SESSIONS]], or nat for all NAT ones (see perf/RESULTS.md and Bench.java).
 # Also `hairpin bench ...` (the launcher hands it here).
 # Every scenario the C reference covers (perf/src/main/c/hairpin_perfref.c: the same work as a plain C
 # DPDK loop) also runs it right after the engine, on the same rig, frames, mirror and window; its line
