@@ -305,9 +305,9 @@ class EstablishedSessionPcapTest {
     /**
      * A big table with both ports busy in the same polling rounds: each port's burst is received
      * a burst ahead of its processing (the last port's held over to the next round), and its
-     * look-ups start while the burst before it is processed. Thousands of flows open their sessions, then send again from the LAN while
-     * their replies come in on the WAN: every packet leaves translated, the later ones by the
-     * short path. The flows come from two hosts and go to two remotes, in turn, so that
+     * look-ups start while the burst before it is processed. Thousands of flows open their
+     * sessions, then send again from the LAN while their replies come in on the WAN: every packet
+     * leaves translated, the later ones by the short path. The flows come from two hosts and go to two remotes, in turn, so that
      * consecutive packets leave by different next hops: each must leave with its own next hop's MAC.
      */
     @Test

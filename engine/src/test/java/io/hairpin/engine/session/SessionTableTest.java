@@ -209,7 +209,10 @@ class SessionTableTest {
         assertTrue(t.isFlow(2 * s, k1(2, 9), fK2));
     }
 
-    /** The worker makes a held-over burst's look-ups again when this count moved: every removal must move it. */
+    /**
+     * When this count moved, the worker checks the flows a held-over burst's look-ups gave against
+     * their sessions again (Nat44.forgetRemovedFlows): every removal must move it.
+     */
     @Test
     void everyRemovalIsCountedAndNothingElse() {
         SessionTable t = new SessionTable(4);
