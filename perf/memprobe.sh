@@ -10,11 +10,15 @@
 # index line prefetched beside the home slot's (memprobe.c says how), one line each.
 # --overlap INDEX_MIB RECORD_MIB (repeatable) asks whether a packet's own work hides the misses
 # of the bursts behind it, in three schedules (memprobe.c says how), one line each.
+# --layout SESSIONS INDEX_MIB RECORD_BYTES (repeatable) times split's pattern over SESSIONS records
+# of RECORD_BYTES, packed (a record that 64 is not a multiple of spans two lines now and then),
+# behind an index of INDEX_MIB: the memory side of a smaller record or index, one line each.
 #
 #   perf/memprobe.sh [--cpu N] [--rounds R] [MIB...]     (default: CPU 0, 5 rounds, 1 .. 2048 MiB)
 #   perf/memprobe.sh [--cpu N] [--rounds R] --split 32 64 --split 16 64
 #   perf/memprobe.sh [--cpu N] [--rounds R] --pattern 32 64
 #   perf/memprobe.sh [--cpu N] [--rounds R] --overlap 32 64
+#   perf/memprobe.sh [--cpu N] [--rounds R] --layout 1000000 32 64 --layout 1000000 16 48
 #
 # As root it reserves the 2 MiB pages the largest table needs and puts nr_hugepages back
 # afterwards; otherwise (or when the kernel cannot give them) the table is on 4 KiB pages with
@@ -32,6 +36,8 @@ rounds=5
 sizes=()
 # the split, pattern and overlap runs asked for, in order: "MODE INDEX_MIB RECORD_MIB"
 two_tables=()
+# the layout runs asked for, in order: "SESSIONS INDEX_MIB RECORD_BYTES"
+layouts=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --cpu) cpu="$2"; shift 2 ;;
@@ -39,10 +45,11 @@ while [[ $# -gt 0 ]]; do
         --split) two_tables+=("split $2 $3"); shift 3 ;;
         --pattern) two_tables+=("pattern $2 $3"); shift 3 ;;
         --overlap) two_tables+=("overlap $2 $3"); shift 3 ;;
+        --layout) layouts+=("$2 $3 $4"); shift 4 ;;
         *) sizes+=("$1"); shift ;;
     esac
 done
-[[ ${#sizes[@]} -gt 0 || ${#two_tables[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
+[[ ${#sizes[@]} -gt 0 || ${#two_tables[@]} -gt 0 || ${#layouts[@]} -gt 0 ]] || sizes=(1 2 4 8 16 64 256 1024 2048)
 
 say() { echo "memprobe.sh: $*" >&2; }
 
@@ -65,6 +72,10 @@ for run in "${two_tables[@]}"; do
     read -r _ i r <<< "$run"
     (( i + r > largest )) && largest=$(( i + r ))
 done
+for run in "${layouts[@]}"; do
+    read -r n i b <<< "$run"
+    (( i + n * b / 1048576 + 2 > largest )) && largest=$(( i + n * b / 1048576 + 2 ))
+done
 if [[ "$(id -u)" == 0 ]]; then
     trap restore EXIT
     free="$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)"
@@ -83,4 +94,8 @@ done
 for run in "${two_tables[@]}"; do
     read -r mode i r <<< "$run"
     "$bin" "$mode" "$i" "$r" "$cpu" "$rounds"
+done
+for run in "${layouts[@]}"; do
+    read -r n i b <<< "$run"
+    "$bin" layout "$n" "$i" "$b" "$cpu" "$rounds"
 done

@@ -42,6 +42,15 @@
  * session's outbound packet reads a slot of the first half, then a random record; its return
  * packet, 512 lookups later, a slot of the second half, then the same record again. Batched 32 at
  * a time as above; ns per lookup. It shows what the index's size costs when only it changes.
+ *
+ * `memprobe layout SESSIONS INDEX_MIB RECORD_BYTES CPU ROUNDS` times the same pattern over a table
+ * laid out as a design would lay it out: SESSIONS records of RECORD_BYTES each (a multiple of 8,
+ * 16..128), packed from a line-aligned base so that a record not a divisor of 64 spans two lines
+ * now and then, behind an index of INDEX_MIB (two halves, as in `split`). Each look-up reads a
+ * slot, then (the slot's load needed first) its session's record: its first word and its last, and
+ * writes the one before the last (the refresh); a session's return packet comes 512 look-ups after
+ * its outbound one and reads and writes the same record. ns per look-up, and the share of records
+ * that span two lines. It prices the memory side of a smaller record or index.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -522,6 +531,88 @@ static int overlap_main(int argc, char **argv)
     return 0;
 }
 
+/* Read once at run time, so that the compiler cannot drop the slot's part in a record's address. */
+static volatile uint64_t zero_bits;
+
+static double layout_lookup(const uint64_t *index, uint64_t slots_half, uint64_t *rec, uint64_t sessions,
+                            uint64_t words, uint64_t n)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0, half = slots_half - 1, z = zero_bits;
+    uint64_t slot[BURST], record[BURST], lag[RETURN_LAG];
+    unsigned pos = 0;
+    for (int k = 0; k < RETURN_LAG; k++) {
+        lag[k] = ((xorshift(&s) >> 32) * sessions) >> 32;
+    }
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < n; i += BURST) {
+        for (int k = 0; k < BURST; k += 2) {
+            uint64_t out = xorshift(&s), back = xorshift(&s);
+            slot[k] = index[out & half];
+            slot[k + 1] = index[slots_half + (back & half)];
+            record[k] = ((out >> 32) * sessions) >> 32;
+            record[k + 1] = lag[pos % RETURN_LAG];
+            lag[pos++ % RETURN_LAG] = record[k];
+        }
+        for (int k = 0; k < BURST; k++) {
+            uint64_t *r = rec + (record[k] ^ (slot[k] & z)) * words;
+            uint64_t v = r[0] + r[words - 1];
+            sum += v;
+            r[words - 2] = v + i;
+        }
+    }
+    double t1 = now_ns();
+    sink = sum;
+    return (t1 - t0) / (double) n;
+}
+
+static int layout_main(int argc, char **argv)
+{
+    if (argc != 7) {
+        fprintf(stderr, "usage: memprobe layout SESSIONS INDEX_MIB RECORD_BYTES CPU ROUNDS\n");
+        return 2;
+    }
+    uint64_t sessions = strtoull(argv[2], NULL, 10), index_mib = strtoull(argv[3], NULL, 10);
+    uint64_t record_bytes = strtoull(argv[4], NULL, 10);
+    int cpu = atoi(argv[5]), rounds = atoi(argv[6]);
+    if (sessions < 1 || sessions > (1ULL << 28) || !power_of_two(index_mib) || record_bytes < 16
+        || record_bytes > 128 || record_bytes % 8 != 0 || rounds < 1) {
+        fprintf(stderr, "memprobe: SESSIONS must be 1..2^28, INDEX_MIB a power of two, RECORD_BYTES a multiple of "
+                        "8 in 16..128 and ROUNDS at least 1\n");
+        return 2;
+    }
+    if (!pin(cpu)) {
+        return 1;
+    }
+    const char *pages;
+    size_t index_bytes = (size_t) index_mib << 20;
+    size_t rec_bytes = ((size_t) (sessions * record_bytes) + (2u << 20) - 1) & ~(size_t) ((2u << 20) - 1);
+    uint64_t *index = map_table(index_bytes, &pages);
+    uint64_t *rec = map_table(rec_bytes, &pages);
+    uint64_t seed = 12345;
+    for (uint64_t i = 0; i < index_bytes / 8; i++) {
+        index[i] = xorshift(&seed);
+    }
+    uint64_t straddling = 0;
+    for (uint64_t r = 0; r < sessions; r++) {
+        straddling += (r * record_bytes) / LINE != (r * record_bytes + record_bytes - 1) / LINE;
+    }
+    double best = 1e18;
+    for (int r = 0; r < rounds; r++) {
+        double v = layout_lookup(index, index_bytes / 16, rec, sessions, record_bytes / 8, 1u << 24);
+        if (v < best) {
+            best = v;
+        }
+    }
+    printf("{\"sessions\":%llu,\"index_mib\":%llu,\"record_bytes\":%llu,\"record_mib\":%.1f,\"pages\":\"%s\","
+           "\"cpu\":%d,\"rounds\":%d,\"straddling_pct\":%.1f,\"layout_lookup_ns\":%.2f}\n",
+           (unsigned long long) sessions, (unsigned long long) index_mib, (unsigned long long) record_bytes,
+           (double) (sessions * record_bytes) / (1 << 20), pages, cpu, rounds, 100.0 * (double) straddling / (double) sessions,
+           best);
+    munmap(index, index_bytes);
+    munmap(rec, rec_bytes);
+    return 0;
+}
+
 static int split_main(int argc, char **argv)
 {
     struct two_tables t;
@@ -553,6 +644,9 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "overlap") == 0) {
         return overlap_main(argc, argv);
+    }
+    if (argc >= 2 && strcmp(argv[1], "layout") == 0) {
+        return layout_main(argc, argv);
     }
     if (argc != 4) {
         fprintf(stderr, "usage: memprobe MIB CPU ROUNDS   (MIB a power of two)\n");

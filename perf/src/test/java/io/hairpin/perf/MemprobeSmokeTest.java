@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs memprobe (built by this module's make) on a 4 MiB table for one round, and in its split,
- * pattern and overlap modes, and checks each line is well-formed. Says nothing about this machine's figures, only
- * that they are figures of the right kind: a load that waits for the previous one costs more than
- * a load that does not.
+ * pattern, overlap and layout modes, and checks each line is well-formed. Says nothing about this
+ * machine's figures, only that they are figures of the right kind: a load that waits for the
+ * previous one costs more than a load that does not.
  */
 class MemprobeSmokeTest {
     private static final Pattern FIELD = Pattern.compile("\"([a-z_0-9]+)\":(\"[^\"]*\"|-?[0-9.]+)");
@@ -69,6 +69,34 @@ class MemprobeSmokeTest {
         // the work is really done: 32 dependent multiplies a look-up cost more than none
         assertTrue(Double.parseDouble(j.get("steps32_work_alone_ns")) > Double.parseDouble(j.get("steps0_work_alone_ns")),
                 j.toString());
+    }
+
+    @Test
+    void layoutModePacksRecordsSoThatThoseNotDividingALineSpanTwo() throws Exception {
+        // worked by hand: of four 48-byte records from a line's start, the 2nd (48..95) and the 3rd
+        // (96..143) cross a line; of eight 24-byte records, the 3rd (48..71) and the 6th (120..143)
+        Map<String, String> j = run("layout", "100000", "2", "48", "0", "1");
+        assertEquals("100000", j.get("sessions"));
+        assertEquals("2", j.get("index_mib"));
+        assertEquals("48", j.get("record_bytes"));
+        assertEquals(100000 * 48 / 1048576.0, Double.parseDouble(j.get("record_mib")), 0.05, j.toString());
+        assertEquals("50.0", j.get("straddling_pct"), j.toString());
+        assertTrue(Double.parseDouble(j.get("layout_lookup_ns")) > 0, j.toString());
+        assertEquals("25.0", run("layout", "100000", "2", "24", "0", "1").get("straddling_pct"));
+        assertEquals("0.0", run("layout", "100000", "2", "64", "0", "1").get("straddling_pct"));
+    }
+
+    @Test
+    void layoutModeRefusesARecordSizeOutOfItsRangeAndAWrongArgumentCount() throws Exception {
+        for (List<String> args : List.of(List.of("layout", "1000", "2", "12", "0", "1"),
+                List.of("layout", "1000", "2", "136", "0", "1"), List.of("layout", "1000", "2", "44", "0", "1"),
+                List.of("layout", "1000", "3", "48", "0", "1"), List.of("layout", "0", "2", "48", "0", "1"),
+                List.of("layout", "1000", "2", "48", "0"))) {
+            Exit e = memprobe(10, args.toArray(String[]::new));
+            assertEquals(2, e.code(), args + ": " + e.output());
+            assertTrue(e.output().contains(args.size() == 6 ? "RECORD_BYTES a multiple of 8" : "usage:"),
+                    args + ": " + e.output());
+        }
     }
 
     @Test
