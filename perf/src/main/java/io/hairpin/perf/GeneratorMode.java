@@ -1,5 +1,6 @@
 package io.hairpin.perf;
 
+import io.hairpin.engine.CpuReservation;
 import io.hairpin.shim.Shim;
 import java.io.PrintStream;
 import java.lang.management.GarbageCollectorMXBean;
@@ -232,6 +233,8 @@ final class GeneratorMode {
         for (int i = 0; i < setups.size(); i++) {
             String token = tokens.get(i);
             Setup s = setups.get(i);
+            HostStops.Figures stops = hostStops(o.lcore(), Math.min(1, o.durationS()));
+            err.println("bench: " + token + ": the DUT's " + stops.describe(o.lcore()));
             err.println("bench: " + token + ": generator on CPU " + genCpu + ", DUT on CPU " + o.lcore() + ", "
                     + direction(s) + "; the generator's ceiling (pass-through DUT)");
             DutRunner pass = new DutRunner(DutMaker.PASS_THROUGH, s, rig, o.lcore(), false);
@@ -262,6 +265,7 @@ final class GeneratorMode {
             DutRunner dut = sides.get(0).dut;
             Map<String, Object> json = toJson(token, s, r, dut, o, huge, engineJar, genCpu);
             json.put("trials_interleaved", reference != null);
+            json.putAll(stops.json());
             err.printf(Locale.ROOT, "bench: %s: during its turns the scheduler preempted the DUT thread %d times, the "
                     + "generator %d times; the DUT thread blocked %d times (-1: unknown)%n", token, r.dutPreemptions(),
                     r.generatorPreemptions(), r.dutBlocked());
@@ -522,6 +526,19 @@ final class GeneratorMode {
             side.dut.check();
         }
         return result;
+    }
+
+    /**
+     * {@link HostStops} on cpu, with the rest of the process kept off it as it is kept off the DUT's
+     * CPU during the trials, so that what it counts is what the DUT would meet from the host.
+     */
+    private static HostStops.Figures hostStops(int cpu, double seconds) throws Exception {
+        return onCpu("host-stops", cpu, () -> {
+            try (CpuReservation reserved = CpuReservation.reserve(new int[] {cpu}, Set.of(Shim.hp_gettid()))) {
+                HostStops.measure(0.05, HostStops.THRESHOLD_NS); // its loop compiled before the run that counts
+                return HostStops.measure(seconds, HostStops.THRESHOLD_NS);
+            }
+        });
     }
 
     /** Runs body on a new thread registered with DPDK (the mempool's per-lcore cache) and pinned to cpu. */
