@@ -18,7 +18,10 @@
 # Per scenario: the generator's ceiling through a pass-through DUT, then the zero-loss rate by
 # binary search (trials of --duration, loss <= 0.001 %, a fail tried again once, 1 % resolution or
 # --trials trials, default 24), then latency runs (HdrHistogram) at 10/50/90 % of it; with the C
-# reference, its trials and the engine's take turns. Not for mirror-only or napt-cps.
+# reference, its trials and the engine's take turns. Not for mirror-only or napt-cps. Before each
+# scenario the DUT's CPU is probed for a second with nothing but clock reads (HostStops.java, as
+# perf/stopprobe.sh): its line carries dut_cpu_late_share_20us, and stderr says when the host's own
+# stops in that second would leave no room for a p99.9 of 20 µs.
 #   perf/bench.sh forward binat:1 --mode generator --duration 1
 #
 # As root it reserves 512 × 2 MiB hugepages and mounts hugetlbfs at /dev/hugepages when needed,

@@ -16,8 +16,9 @@
  * `perf sched` show a stop happened, this shows what it costs a latency percentile. Under load the
  * backlog a stop leaves behind adds to it: for a program busy a share ρ of the time (served at a
  * steady rate), a packet that arrives a into a stop of length g waits g − (1 − ρ)a, and those after
- * the stop wait for the backlog, so (g − THRESHOLD)/(1 − ρ) of each stop's instants are late: at
- * 50 % of the zero-loss rate, where the benchmark measures latency, twice `late_share`.
+ * the stop wait for the backlog, so (g − THRESHOLD)/(1 − ρ) of each stop's instants are late:
+ * `late_share` / (1 − ρ) in all. (The benchmark's latency runs, at 50 % of a zero-loss rate that the
+ * stops themselves hold far below the DUT's capacity, load it little: ρ near 0.)
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -91,7 +91,6 @@ class GeneratorModeSmokeTest {
             double late = number(j, "dut_cpu_late_share_20us");
             assertTrue(0 <= late && late <= stopped && stopped <= 1, line);
             assertTrue(number(j, "dut_cpu_stops_per_s") >= 0 && number(j, "dut_cpu_longest_stop_us") >= 0, line);
-            assertEquals(2 * late > 0.001, j.get("dut_cpu_tail_out_of_reach"), line);
             assertTrue(stderr.contains("bench: " + tokens.get(i) + ": the DUT's CPU 0, only reading the clock"), stderr);
             if (number(j, "dut_cpu_share") < 0.25) {
                 // other load kept the DUT thread off its CPU: no loss-free rate is to be expected
