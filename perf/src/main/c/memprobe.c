@@ -262,25 +262,58 @@ static void *map_table(size_t bytes, const char **pages)
 
 #define RETURN_LAG 512
 
+/*
+ * napt-established's look-ups as `split` and `layout` make them, a burst at a time: in each pair a
+ * session's outbound packet (a slot of the index's first half, a record picked at random) and the
+ * return packet of the session picked RETURN_LAG look-ups before (a slot of the second half, that
+ * session's record).
+ */
+struct session_walk {
+    uint64_t s, records, lag[RETURN_LAG];
+    unsigned pos;
+};
+
+/* x's upper half scaled to 0..n-1. */
+static inline uint64_t pick(uint64_t x, uint64_t n)
+{
+    return ((x >> 32) * n) >> 32;
+}
+
+static void walk_start(struct session_walk *w, uint64_t records)
+{
+    w->s = 0x9E3779B97F4A7C15ULL;
+    w->records = records;
+    w->pos = 0;
+    for (int k = 0; k < RETURN_LAG; k++) {
+        w->lag[k] = pick(xorshift(&w->s), records);
+    }
+}
+
+/* Loads the next burst's slots into slot[] and names their records in record[]. */
+static inline void walk_burst(struct session_walk *w, const uint64_t *index, uint64_t slots_half,
+                              uint64_t slot[BURST], uint64_t record[BURST])
+{
+    uint64_t half = slots_half - 1;
+    for (int k = 0; k < BURST; k += 2) {
+        uint64_t out = xorshift(&w->s), back = xorshift(&w->s);
+        slot[k] = index[out & half];
+        slot[k + 1] = index[slots_half + (back & half)];
+        record[k] = pick(out, w->records);
+        record[k + 1] = w->lag[w->pos % RETURN_LAG];
+        w->lag[w->pos++ % RETURN_LAG] = record[k];
+    }
+}
+
 static double split_lookup(const uint64_t *index, uint64_t slots_half, const uint64_t *rec, uint64_t lines,
                            uint64_t n)
 {
-    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0, mask = lines - 1, half = slots_half - 1;
-    uint64_t slot[BURST], record[BURST], lag[RETURN_LAG];
-    unsigned pos = 0;
-    for (int k = 0; k < RETURN_LAG; k++) {
-        lag[k] = xorshift(&s) & mask;
-    }
+    uint64_t sum = 0, mask = lines - 1;
+    uint64_t slot[BURST], record[BURST];
+    struct session_walk w;
+    walk_start(&w, lines);
     double t0 = now_ns();
     for (uint64_t i = 0; i < n; i += BURST) {
-        for (int k = 0; k < BURST; k += 2) {
-            uint64_t out = xorshift(&s), back = xorshift(&s);
-            slot[k] = index[out & half];
-            slot[k + 1] = index[slots_half + (back & half)];
-            record[k] = (out >> 32) & mask;
-            record[k + 1] = lag[pos % RETURN_LAG];
-            lag[pos++ % RETURN_LAG] = record[k];
-        }
+        walk_burst(&w, index, slots_half, slot, record);
         for (int k = 0; k < BURST; k++) { /* the slot's value joins the address, so its load is needed first */
             sum += rec[((record[k] + (slot[k] >> 40)) & mask) * (LINE / 8) + 2];
         }
@@ -537,22 +570,13 @@ static volatile uint64_t zero_bits;
 static double layout_lookup(const uint64_t *index, uint64_t slots_half, uint64_t *rec, uint64_t sessions,
                             uint64_t words, uint64_t n)
 {
-    uint64_t s = 0x9E3779B97F4A7C15ULL, sum = 0, half = slots_half - 1, z = zero_bits;
-    uint64_t slot[BURST], record[BURST], lag[RETURN_LAG];
-    unsigned pos = 0;
-    for (int k = 0; k < RETURN_LAG; k++) {
-        lag[k] = ((xorshift(&s) >> 32) * sessions) >> 32;
-    }
+    uint64_t sum = 0, z = zero_bits;
+    uint64_t slot[BURST], record[BURST];
+    struct session_walk w;
+    walk_start(&w, sessions);
     double t0 = now_ns();
     for (uint64_t i = 0; i < n; i += BURST) {
-        for (int k = 0; k < BURST; k += 2) {
-            uint64_t out = xorshift(&s), back = xorshift(&s);
-            slot[k] = index[out & half];
-            slot[k + 1] = index[slots_half + (back & half)];
-            record[k] = ((out >> 32) * sessions) >> 32;
-            record[k + 1] = lag[pos % RETURN_LAG];
-            lag[pos++ % RETURN_LAG] = record[k];
-        }
+        walk_burst(&w, index, slots_half, slot, record);
         for (int k = 0; k < BURST; k++) {
             uint64_t *r = rec + (record[k] ^ (slot[k] & z)) * words;
             uint64_t v = r[0] + r[words - 1];
