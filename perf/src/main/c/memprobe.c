@@ -490,12 +490,12 @@ static void print_two_tables(const struct two_tables *t)
            (unsigned long long) t->index_mib, (unsigned long long) t->record_mib, t->pages, t->cpu, t->rounds);
 }
 
-/* Fills the index with random words (a slot's record, masked, and its fingerprint); its slot count. */
-static uint64_t random_index(struct two_tables *t)
+/* Fills an index of index_mib MiB with random words (a slot's record, masked, and its fingerprint); its slot count. */
+static uint64_t random_index(uint64_t *index, uint64_t index_mib)
 {
-    uint64_t slots = (t->index_mib << 20) / 8, seed = 12345;
+    uint64_t slots = (index_mib << 20) / 8, seed = 12345;
     for (uint64_t i = 0; i < slots; i++) {
-        t->index[i] = xorshift(&seed);
+        index[i] = xorshift(&seed);
     }
     return slots;
 }
@@ -507,7 +507,7 @@ static int pattern_main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    uint64_t slots = random_index(&t), lines = (t.record_mib << 20) / LINE;
+    uint64_t slots = random_index(t.index, t.index_mib), lines = (t.record_mib << 20) / LINE;
     static const int write[4] = {0, 1, 1, 1}, ahead[4] = {0, 0, 1, 3};
     double best[4] = {1e18, 1e18, 1e18, 1e18};
     for (int r = 0; r < t.rounds; r++) {
@@ -532,7 +532,7 @@ static int overlap_main(int argc, char **argv)
     if (rc != 0) {
         return rc;
     }
-    uint64_t slots = random_index(&t), lines = (t.record_mib << 20) / LINE;
+    uint64_t slots = random_index(t.index, t.index_mib), lines = (t.record_mib << 20) / LINE;
     static const int steps[OVERLAP_STEPS] = {0, 8, 16, 32};
     /* per STEPS: batched, pipelined, interleaved, the work alone */
     double best[OVERLAP_STEPS][4];
@@ -612,10 +612,7 @@ static int layout_main(int argc, char **argv)
     size_t rec_bytes = ((size_t) (sessions * record_bytes) + (2u << 20) - 1) & ~(size_t) ((2u << 20) - 1);
     uint64_t *index = map_table(index_bytes, &pages);
     uint64_t *rec = map_table(rec_bytes, &pages);
-    uint64_t seed = 12345;
-    for (uint64_t i = 0; i < index_bytes / 8; i++) {
-        index[i] = xorshift(&seed);
-    }
+    random_index(index, index_mib);
     uint64_t straddling = 0;
     for (uint64_t r = 0; r < sessions; r++) {
         straddling += (r * record_bytes) / LINE != (r * record_bytes + record_bytes - 1) / LINE;
