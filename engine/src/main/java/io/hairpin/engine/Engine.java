@@ -44,6 +44,8 @@ public final class Engine implements AutoCloseable {
     static final int HANDOFF_CAPACITY = 4096;
     /** How long a session request may wait for worker 0. */
     static final long SESSION_REQUEST_TIMEOUT_NANOS = 2_000_000_000L;
+    /** How often the kernel's TCP listeners are read: a new host service is reached within this. */
+    static final long LISTENER_REFRESH_MILLIS = 200;
     /** How long start waits for the workers' threads to come up and pin themselves. */
     static final long WORKER_START_NANOS = 5_000_000_000L;
 
@@ -69,13 +71,17 @@ public final class Engine implements AutoCloseable {
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong versions = new AtomicLong(1);
     private KernelInterfaceGuard kernelGuard;
+    private final KernelListeners kernelListeners;
+    /** Keeps kernelListeners current while the exception path runs (null without it). */
+    private AutoCloseable listenerWatch;
     private CpuReservation cpuReservation;
     private volatile boolean closed;
 
     private Engine(EngineConfig config, Map<String, Long> macs, SessionChannel sessionChannel, Mempool pool,
                    List<EthPort> ports, List<EthPort> taps, List<String> tapNames, SnapshotHolder snapshots,
-                   NeighborTable neighbors, List<Worker> workers) {
+                   NeighborTable neighbors, List<Worker> workers, KernelListeners kernelListeners) {
         this.config = config;
+        this.kernelListeners = kernelListeners;
         this.macs = Map.copyOf(macs);
         this.sessionChannel = sessionChannel;
         Map<String, Integer> mtus = new HashMap<>();
@@ -187,17 +193,24 @@ public final class Engine implements AutoCloseable {
             SnapshotHolder holder = new SnapshotHolder(first, config.workers());
             NeighborTable neighbors = new NeighborTable(65536, NEIGHBOR_REACHABLE_NANOS);
             SessionChannel channel = new SessionChannel();
+            KernelListeners listeners = new KernelListeners(); // none without the exception path: no kernel behind it
             List<Worker> workers = new ArrayList<>();
             int cpus = Cpus.online(); // this thread's affinity is EAL's main lcore by now
             for (int w = 0; w < config.workers(); w++) {
                 int cpu = cpus > 1 ? (1 + w) % cpus : -1;
-                workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu, channel));
+                workers.add(new Worker(w, holder, neighbors, pool.segment(), txPortId, ports.size(), cpu, channel,
+                        listeners));
             }
             if (workers.size() > 1) {
                 Worker.connect(workers.toArray(new Worker[0]), HANDOFF_CAPACITY);
             }
-            Engine engine = new Engine(config, macs, channel, pool, ports, taps, tapNames, holder, neighbors, workers);
+            Engine engine = new Engine(config, macs, channel, pool, ports, taps, tapNames, holder, neighbors, workers,
+                    listeners);
             engine.kernelGuard = guard;
+            if (config.exceptionPath()) {
+                // started before the workers' CPUs are reserved, so the reservation moves it off them too
+                engine.listenerWatch = listeners.watch(LISTENER_REFRESH_MILLIS);
+            }
             for (Worker w : workers) {
                 AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Engine::workerFailed, null, w);
                 engine.runners.add(runner);
@@ -632,6 +645,11 @@ public final class Engine implements AutoCloseable {
         return versions.incrementAndGet();
     }
 
+    /** The TCP ports the kernel behind the exception path listens on, as last read. */
+    public KernelListeners kernelListeners() {
+        return kernelListeners;
+    }
+
     public NeighborTable neighbors() {
         return neighbors;
     }
@@ -690,6 +708,13 @@ public final class Engine implements AutoCloseable {
         }
         closed = true;
         runners.forEach(AgentRunner::close);
+        if (listenerWatch != null) {
+            try {
+                listenerWatch.close();
+            } catch (Exception e) {
+                Thread.currentThread().interrupt(); // only an interrupted join throws
+            }
+        }
         if (cpuReservation != null) {
             cpuReservation.close();
         }

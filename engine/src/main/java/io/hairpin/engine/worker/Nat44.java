@@ -1,5 +1,6 @@
 package io.hairpin.engine.worker;
 
+import io.hairpin.engine.KernelListeners;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatRules;
@@ -40,6 +41,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private static final int FIN0 = io.hairpin.engine.SessionView.TCP_FIN_ORIGINAL;
     private static final int FIN1 = io.hairpin.engine.SessionView.TCP_FIN_REPLY;
     private static final int RST = io.hairpin.engine.SessionView.TCP_RST;
+    // TCP header flags
+    private static final int TCP_FIN = 0x01;
+    private static final int TCP_SYN = 0x02;
+    private static final int TCP_RST = 0x04;
+    private static final int TCP_ACK = 0x10;
     /**
      * Not TCP: the session counts in its host's {@link HostCounters} entry. Hosts are counted only
      * while a per-host limit is configured (an update per session and per expiry otherwise spent
@@ -104,6 +110,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
     boolean bySession;
     /** The last TRANSLATE was a stateless 1:1 rewrite of a flow's own tuple (the worker may cache it). */
     boolean stateless;
+    /** The appliance's own TCP listeners, for unsolicited SYNs to a NAPT address that is also its own. */
+    KernelListeners kernelListeners = new KernelListeners();
     /** The worker's flow cache: a new session's tuples are forgotten there (null: no cache). */
     FlowCache flows;
     /** Parked fragments released by the last {@link #recordFirstFragment}, to run through the pipeline again. */
@@ -720,13 +728,13 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (proto == Ipv4.PROTO_TCP && total - ihl >= 14) {
             int flags = Mem.u8(ip + ihl + 13);
             int dir = flow & 1;
-            if ((flags & 0x02) != 0) {
+            if ((flags & TCP_SYN) != 0) {
                 state |= dir == 0 ? SYN0 : SYN1;
             }
-            if ((flags & 0x01) != 0) {
+            if ((flags & TCP_FIN) != 0) {
                 state |= dir == 0 ? FIN0 : FIN1;
             }
-            if ((flags & 0x04) != 0) {
+            if ((flags & TCP_RST) != 0) {
                 state |= RST;
             }
         }
@@ -1028,7 +1036,21 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
         }
-        return isLocalAddress(snap, dst) ? PASS : Counters.NAT_NO_MAPPING;
+        if (!isLocalAddress(snap, dst) || !error && isUnheardSyn(ip, ihl, proto, dst)) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        return PASS;
+    }
+
+    /**
+     * An unsolicited SYN (no ACK, no RST) to a port no host service listens on. To a NAPT address
+     * that is also the appliance's own it is dropped like one to a pool address, not answered with
+     * the kernel's RST (RFC 5382 REQ-4), so a simultaneous open survives the remote's SYN coming first.
+     */
+    private boolean isUnheardSyn(long ip, int ihl, int proto, int dst) {
+        return proto == Ipv4.PROTO_TCP && hasL4Header(ip, ihl, proto)
+                && (Mem.u8(ip + ihl + 13) & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN
+                && !kernelListeners.listens(dst, newDstPort);
     }
 
     private int binatInbound(long ip, int ihl, int total, int proto, int ingress, Snapshot snap, int r, boolean error) {

@@ -1,5 +1,6 @@
 package io.hairpin.engine.worker;
 
+import io.hairpin.engine.KernelListeners;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.neighbor.NeighborTable;
 import io.hairpin.engine.packet.Arp;
@@ -208,15 +209,16 @@ public final class Worker implements Agent {
      */
     public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
                   int physicalPorts, int cpu) {
-        this(id, snapshots, neighbors, mempool, txPortId, physicalPorts, cpu, new SessionChannel());
+        this(id, snapshots, neighbors, mempool, txPortId, physicalPorts, cpu, new SessionChannel(), new KernelListeners());
     }
 
     /**
-     * @param sessionChannel where worker 0 takes the control plane's session requests (the other
-     *                       workers ignore it)
+     * @param sessionChannel  where worker 0 takes the control plane's session requests (the other
+     *                        workers ignore it)
+     * @param kernelListeners the TCP ports the kernel behind the exception path listens on
      */
     public Worker(int id, SnapshotHolder snapshots, NeighborTable neighbors, MemorySegment mempool, short[] txPortId,
-                  int physicalPorts, int cpu, SessionChannel sessionChannel) {
+                  int physicalPorts, int cpu, SessionChannel sessionChannel, KernelListeners kernelListeners) {
         this.id = id;
         this.sessionChannel = sessionChannel;
         this.queue = (short) id;
@@ -230,6 +232,7 @@ public final class Worker implements Agent {
         this.workerCount = snapshots.workers();
         this.nat = new Nat44(counters, id, workerCount);
         nat.flows = flows;
+        nat.kernelListeners = kernelListeners;
         bursts = new RxBurst[Math.max(1, physicalPorts)];
         for (int p = 0; p < bursts.length; p++) {
             bursts[p] = new RxBurst(arena);
