@@ -38,6 +38,8 @@ OUTSIDE_HTTP_PORT=8081      # http.server on OUTSIDE_IP  (file hello.txt)
 OUTSIDE_ECHO_PORT=8080      # echo_server.py on OUTSIDE_IP2 (what the Internet sees)
 UDP_PORT=9999               # socat UDP echo on OUTSIDE_IP
 ROUTER_ECHO_PORT=8090       # echo_server.py on the appliance's own LAN address (exception path)
+ROUTER_WAN_ECHO_PORT=8091   # NAT mode: echo_server.py on the appliance's own WAN address (exception path)
+ROUTER_CLOSED_PORT=8092     # NAT mode: nothing listens here on the WAN address (RFC 5382 REQ-4)
 
 SERVER_BODY="hello from server"
 OUTSIDE_BODY="hello from outside"
@@ -457,6 +459,12 @@ $hairpin_rules
         # outbound NAPT, translation: interface
         oifname "r-wan" ip saddr $LAN_NET counter masquerade comment "outbound"
     }
+    chain input {
+        type filter hook input priority filter; policy accept;
+        # Hairpin leaves an unsolicited SYN to its NAPT address unanswered unless a host service
+        # listens (RFC 5382 REQ-4); Linux would answer with a RST, so the stand-in lists its one service
+        iifname "r-wan" ip daddr $WAN_ADDR tcp flags & (syn | ack | rst) == syn tcp dport != $ROUTER_WAN_ECHO_PORT counter drop comment "REQ-4"
+    }
     chain forward {
         type filter hook forward priority filter; policy accept;
         # conntrack cannot translate what it does not track: never forward it
@@ -664,22 +672,42 @@ run_router_checks() {
         "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$EXPECT_OUTBOUND_SRC" "outside saw"
     check_udp 7
     check_ttl_exceeded 8
-    check_host_service 9
+    check_host_service 9 "$NS_INSIDE" "$LAN_ADDR" "$ROUTER_ECHO_PORT" "$INSIDE_IP"
 }
 
-# A host service in the router namespace on the appliance's own LAN address: with the DPDK
+# A host service in the router namespace on one of the appliance's own addresses: with the DPDK
 # appliance, traffic to it crosses the exception path (the interface's TAP) both ways.
+# check_host_service NUM CLIENT_NS ADDRESS PORT CLIENT_IP
 check_host_service() {
-    local num=$1 what="inside -> host service on the appliance $LAN_ADDR:$ROUTER_ECHO_PORT (exception path)"
-    if ! wait_listen "$NS_ROUTER" tcp "$ROUTER_ECHO_PORT"; then
-        start_bg router-echo "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$LAN_ADDR" --port "$ROUTER_ECHO_PORT" \
+    local num=$1 ns=$2 addr=$3 port=$4 client=$5
+    local what="${ns#"$P"} -> host service on the appliance $addr:$port (exception path)"
+    if ! wait_listen "$NS_ROUTER" tcp "$port"; then
+        start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$addr" --port "$port" \
             >/dev/null 2>&1 || true
-        if ! wait_listen "$NS_ROUTER" tcp "$ROUTER_ECHO_PORT"; then
-            report FAIL "$num" "$what" "could not start a server on $LAN_ADDR:$ROUTER_ECHO_PORT in $NS_ROUTER: $(tail -n 3 "$STATE/logs/router-echo.log" 2>/dev/null | oneline)"
+        if ! wait_listen "$NS_ROUTER" tcp "$port"; then
+            report FAIL "$num" "$what" "could not start a server on $addr:$port in $NS_ROUTER: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
             return
         fi
     fi
-    check_http "$num" "$what" "$NS_INSIDE" "http://$LAN_ADDR:$ROUTER_ECHO_PORT/" "$INSIDE_IP" "the appliance's host saw"
+    check_http "$num" "$what" "$ns" "http://$addr:$port/" "$client" "the appliance's host saw"
+}
+
+# (u) RFC 5382 REQ-4: an unsolicited SYN to the NAPT address is not answered while no host service
+# listens on its port (the internal host's own SYN may be on its way: simultaneous open). A RST
+# makes curl fail at once with "connection refused" (rc 7); silence makes it time out (rc 28).
+check_closed_port_silent() {
+    local num=$1 out what="outside -> closed port $WAN_ADDR:$ROUTER_CLOSED_PORT: no RST (RFC 5382 REQ-4)"
+    if [[ -n "$(nsx "$NS_ROUTER" ss -Hltn "sport = :$ROUTER_CLOSED_PORT" 2>/dev/null)" ]]; then
+        report FAIL "$num" "$what" "something listens on port $ROUTER_CLOSED_PORT in $NS_ROUTER"
+        return
+    fi
+    run_cap out nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 2 --max-time 3 \
+        "http://$WAN_ADDR:$ROUTER_CLOSED_PORT/"
+    if [[ $RC -eq 28 ]]; then
+        report PASS "$num" "$what" "no answer within 2 s (curl rc=28)"
+    else
+        report FAIL "$num" "$what" "curl rc=$RC, expected a timeout (28): $(oneline <<<"$out")"
+    fi
 }
 
 # --- NAT checks (lab-nat.yaml) ----------------------------------------------------
@@ -712,6 +740,8 @@ run_nat_checks() {
         "http://$ONE_TO_ONE_EXT:$SERVER_ECHO_PORT/" "$hp_srv" "server saw"
     check_ping i "outside -> 1:1 $ONE_TO_ONE_EXT (ping)" "$NS_OUTSIDE" "$ONE_TO_ONE_EXT" ""
     check_ping j "hairpin: inside -> 1:1 $ONE_TO_ONE_EXT (ping)" "$NS_INSIDE" "$ONE_TO_ONE_EXT" ""
+    check_host_service t "$NS_OUTSIDE" "$WAN_ADDR" "$ROUTER_WAN_ECHO_PORT" "$OUTSIDE_IP"
+    check_closed_port_silent u
     check_bulk l
     capture_stop
     check_capture k
