@@ -153,6 +153,10 @@ public final class KernelListeners {
         return w2 == 0x0000_FFFF ? w3 & 0xFFFF_FFFFL : -1;
     }
 
+    /** A listening socket's address (0: any) and TCP port. */
+    public record Listener(int address, int port) {
+    }
+
     /**
      * Listening sockets: a bitmap of the ports some socket listens on for any address, and the
      * sorted (address << 16 | port) of those bound to one address.
@@ -171,6 +175,20 @@ public final class KernelListeners {
         public boolean listens(int addr, int port) {
             return (wildcardPorts[port >>> 6] & 1L << port) != 0
                     || Arrays.binarySearch(addressPorts, (addr & 0xFFFF_FFFFL) << 16 | port) >= 0;
+        }
+
+        /** The listeners, those of any address (address 0) first, each group by address and port. */
+        public java.util.List<Listener> listeners() {
+            java.util.List<Listener> all = new java.util.ArrayList<>();
+            for (int port = 0; port < 65536; port++) {
+                if ((wildcardPorts[port >>> 6] & 1L << port) != 0) {
+                    all.add(new Listener(0, port));
+                }
+            }
+            for (long ap : addressPorts) {
+                all.add(new Listener((int) (ap >>> 16), (int) (ap & 0xFFFF)));
+            }
+            return all;
         }
 
         /** How many distinct (address, port) listeners, a port of any address counted once. */

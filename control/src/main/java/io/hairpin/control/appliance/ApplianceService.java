@@ -17,6 +17,7 @@ import io.hairpin.control.service.ControlService;
 import io.hairpin.control.socket.ControlServer;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.KernelListeners;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.worker.Counters;
@@ -37,6 +38,7 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -161,7 +163,30 @@ public final class ApplianceService implements ControlService, AutoCloseable {
                     link.speedMbps()));
         }
         return new Status(version, ProcessHandle.current().pid(), (System.nanoTime() - startNanos) / 1_000_000_000L,
-                engine.workers().size(), store.path().toString(), s.version, interfaces, ops.sessionCount());
+                engine.workers().size(), store.path().toString(), s.version, interfaces, ops.sessionCount(),
+                engine.config().exceptionPath() ? hostServices(engine.kernelListeners().table(), s.addresses) : null);
+    }
+
+    /**
+     * The kernel's TCP listeners the exception path reaches: those on any address ("*:22") and
+     * those on one of the appliance's own addresses ("192.168.1.1:80"), in that order.
+     */
+    static List<String> hostServices(KernelListeners.Table table, int[][] ownAddresses) {
+        Set<Integer> own = new HashSet<>();
+        for (int[] addresses : ownAddresses) {
+            for (int a : addresses) {
+                own.add(a);
+            }
+        }
+        List<String> services = new ArrayList<>();
+        for (KernelListeners.Listener l : table.listeners()) {
+            if (l.address() == 0) {
+                services.add("*:" + l.port());
+            } else if (own.contains(l.address())) {
+                services.add(io.hairpin.engine.packet.Ipv4.format(l.address()) + ":" + l.port());
+            }
+        }
+        return services;
     }
 
     @Override

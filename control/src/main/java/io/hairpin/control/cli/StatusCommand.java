@@ -27,6 +27,7 @@ public final class StatusCommand extends ClientCommand {
                 .add("config", s.config())
                 .add("rules", "version " + s.snapshotVersion())
                 .add("sessions", s.sessions())
+                .add("host services", hostServices(s.hostServices()))
                 .printWithoutHeader(out);
         List<InterfaceStatus> interfaces = s.interfaces() == null ? List.of() : s.interfaces();
         if (!interfaces.isEmpty()) {
@@ -39,6 +40,14 @@ public final class StatusCommand extends ClientCommand {
             t.print(out, "");
         }
         return 0;
+    }
+
+    /** What the exception path reaches on the appliance itself: TCP listeners, or why none. */
+    static String hostServices(List<String> services) {
+        if (services == null) {
+            return "- (exception path off)";
+        }
+        return services.isEmpty() ? "none (no TCP listener)" : "tcp " + String.join(", ", services);
     }
 
     /** 3d 04:05:06, or 04:05:06 under a day. */

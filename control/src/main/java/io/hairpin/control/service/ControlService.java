@@ -40,8 +40,12 @@ public interface ControlService {
     /** cPanel's /var/cpanel/cpnat lines ("local public") for a host's addresses. */
     List<String> cpnat(String host);
 
+    /**
+     * @param hostServices the TCP listeners of the appliance's own kernel that the exception path
+     *                     reaches, as "*:22" or "192.168.1.1:80" (null: the exception path is off)
+     */
     record Status(String version, long pid, long uptimeSeconds, int workers, String config, long snapshotVersion,
-                  List<InterfaceStatus> interfaces, long sessions) {
+                  List<InterfaceStatus> interfaces, long sessions, List<String> hostServices) {
     }
 
     record InterfaceStatus(String name, String role, String device, List<String> addresses, String mac,

@@ -84,6 +84,7 @@ public final class Wire {
         }
         m.put("interfaces", interfaces);
         m.put("sessions", s.sessions());
+        m.put("hostServices", s.hostServices());
         return m;
     }
 
@@ -160,7 +161,7 @@ public final class Wire {
             }
         }
         return new Status(str(m, "version"), num(m, "pid"), num(m, "uptimeSeconds"), integer(m, "workers"),
-                str(m, "config"), num(m, "snapshotVersion"), interfaces, num(m, "sessions"));
+                str(m, "config"), num(m, "snapshotVersion"), interfaces, num(m, "sessions"), strings(m, "hostServices"));
     }
 
     public static Stats stats(Map<String, Object> m) {

@@ -122,6 +122,24 @@ class ApplianceServiceTest {
         assertTrue(wan.mac().matches("([0-9a-f]{2}:){5}[0-9a-f]{2}"), wan.mac());
         assertEquals(engine.ports().get(0).link().up(), wan.linkUp());
         assertEquals("internal", s.interfaces().get(1).role());
+        assertNull(s.hostServices(), "no exception path, so no kernel behind the appliance's addresses");
+    }
+
+    @Test
+    void hostServicesAreTheListenersOnAnyAddressAndOnTheAppliancesOwn() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN);
+        // /proc/net/tcp of a little-endian machine: 0.0.0.0:22, 192.168.1.1:80, 10.9.9.9:443, 203.0.113.1:8091
+        String tcp = """
+                  sl  local_address rem_address   st
+                   0: 00000000:0016 00000000:0000 0A
+                   1: 0101A8C0:0050 00000000:0000 0A
+                   2: 0909090A:01BB 00000000:0000 0A
+                   3: 017100CB:1F9B 00000000:0000 0A
+                """;
+        int[][] own = {{io.hairpin.engine.packet.Ipv4.parse("203.0.113.1")}, {io.hairpin.engine.packet.Ipv4.parse("192.168.1.1")}};
+        assertEquals(List.of("*:22", "192.168.1.1:80", "203.0.113.1:8091"),
+                ApplianceService.hostServices(io.hairpin.engine.KernelListeners.parse(tcp, ""), own));
+        assertEquals(List.of(), ApplianceService.hostServices(io.hairpin.engine.KernelListeners.parse("", ""), own));
     }
 
     @Test

@@ -88,19 +88,27 @@ class ClientCommandsTest {
         Run r = hairpin("status");
         assertEquals(0, r.exit(), r.err());
         assertEquals("""
-                version   0.1.0
-                pid       4242
-                uptime    3d 04:05:06
-                workers   2
-                config    /etc/hairpin/hairpin.yaml
-                rules     version 3
-                sessions  17
+                version        0.1.0
+                pid            4242
+                uptime         3d 04:05:06
+                workers        2
+                config         /etc/hairpin/hairpin.yaml
+                rules          version 3
+                sessions       17
+                host services  tcp *:22, 192.168.1.1:80
 
                 INTERFACE  ROLE      DEVICE        ADDRESSES                       MAC                LINK    SPEED
                 wan        external  0000:01:00.0  203.0.113.1/24, 203.0.113.2/24  02:00:00:00:00:01  up    10 Gb/s
                 lan        internal  net_tap1      192.168.1.1/24                  -                  down        -
                 """, r.out());
         assertEquals("", r.err());
+    }
+
+    @Test
+    void statusSaysWhyNoHostServiceIsReached() {
+        assertEquals("- (exception path off)", StatusCommand.hostServices(null));
+        assertEquals("none (no TCP listener)", StatusCommand.hostServices(List.of()));
+        assertEquals("tcp *:22", StatusCommand.hostServices(List.of("*:22")));
     }
 
     @Test
