@@ -763,7 +763,7 @@ appliance_pid() { local _ pid; read -r _ pid <"$STATE/pids/appliance.pid" 2>/dev
 
 run_control_checks() {
     if [[ ! -s "$STATE/control.launcher" || ! -s "$STATE/control.config" ]]; then
-        info "control checks o-s skipped: the appliance was not started as 'hairpin run --config FILE'"
+        info "control checks o-s and v skipped: the appliance was not started as 'hairpin run --config FILE'"
         return 0
     fi
     local running new broken out pid_before want got
@@ -779,6 +779,15 @@ run_control_checks() {
         report PASS q "hairpin cpnat --host $SERVER_IP agrees with myip" "\"$(oneline <<<"$out")\""
     else
         report FAIL q "hairpin cpnat --host $SERVER_IP agrees with myip" "rc=$RC: \"$(oneline <<<"$out")\", expected a line \"$want\""
+    fi
+
+    # v: status lists the host service of (t), which the appliance found among the kernel's listeners
+    run_cap out hairpin_client status
+    want="$WAN_ADDR:$ROUTER_WAN_ECHO_PORT"
+    if [[ $RC -eq 0 ]] && grep -E '^host services +tcp ' <<<"$out" | grep -qF -- "$want"; then
+        report PASS v "hairpin status lists the host service $want" "$(grep -E '^host services' <<<"$out" | oneline)"
+    else
+        report FAIL v "hairpin status lists the host service $want" "rc=$RC: $(grep -E '^host services' <<<"$out" | oneline)"
     fi
 
     # r: the running config plus a 1:1 rule for the inside client, applied while running
@@ -1079,8 +1088,8 @@ usage: $0 SUBCOMMAND [OPTIONS] [ARGS]
                           on $LAN_ADDR; CMD 'linux' (or 'linux-nat') = start-linux-router
   start-linux-router      stand-in appliance: kernel forwarding with the appliance's addresses;
                           in NAT mode also nftables NAT doing what lab-nat.yaml asks
-  checks                  router mode: checks 1-9; NAT mode: checks a-l and o-s (control plane: myip,
-                          cpnat, apply; with a hairpin launcher); one PASS/FAIL line each,
+  checks                  router mode: checks 1-9; NAT mode: checks a-l, t-u and o-s, v (control: myip,
+                          cpnat, status, apply; with a hairpin launcher); one PASS/FAIL line each,
                           then "N passed, N failed"
   demo -- CMD...          diagram, up, start-appliance CMD, checks, down
   test -- CMD...          up, start-appliance CMD, checks, appliance alive (10 / m), down,
