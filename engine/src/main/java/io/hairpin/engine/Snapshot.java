@@ -155,6 +155,12 @@ public final class Snapshot {
         return interfaceByPortVlan[port * VLANS + vlanId];
     }
 
+    /** True when addr is one of the appliance's own addresses (a /32 local route). */
+    public boolean isOwnAddress(int addr) {
+        int r = routes.lookup(addr);
+        return r >= 0 && routes.kind(r) == RouteTable.KIND_LOCAL;
+    }
+
     /** The interface's address on the prefix containing target, else its first address (source for ARP and ICMP). */
     public int sourceAddressFor(int iface, int target) {
         int[] a = addresses[iface];

@@ -38,7 +38,6 @@ import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +46,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.IntPredicate;
 import java.util.function.Supplier;
 
 /**
@@ -164,25 +164,19 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         }
         return new Status(version, ProcessHandle.current().pid(), (System.nanoTime() - startNanos) / 1_000_000_000L,
                 engine.workers().size(), store.path().toString(), s.version, interfaces, ops.sessionCount(),
-                engine.config().exceptionPath() ? hostServices(engine.kernelListeners().table(), s.addresses) : null);
+                engine.config().exceptionPath() ? hostServices(engine.kernelListeners().table(), s::isOwnAddress) : null);
     }
 
     /**
      * The kernel's TCP listeners the exception path reaches: those on any address ("*:22") and
      * those on one of the appliance's own addresses ("192.168.1.1:80"), in that order.
      */
-    static List<String> hostServices(KernelListeners.Table table, int[][] ownAddresses) {
-        Set<Integer> own = new HashSet<>();
-        for (int[] addresses : ownAddresses) {
-            for (int a : addresses) {
-                own.add(a);
-            }
-        }
+    static List<String> hostServices(KernelListeners.Table table, IntPredicate ownAddress) {
         List<String> services = new ArrayList<>();
         for (KernelListeners.Listener l : table.listeners()) {
             if (l.address() == 0) {
                 services.add("*:" + l.port());
-            } else if (own.contains(l.address())) {
+            } else if (ownAddress.test(l.address())) {
                 services.add(io.hairpin.engine.packet.Ipv4.format(l.address()) + ":" + l.port());
             }
         }

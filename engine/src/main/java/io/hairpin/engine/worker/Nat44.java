@@ -9,7 +9,6 @@ import io.hairpin.engine.packet.ChecksumDelta;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Icmp;
 import io.hairpin.engine.packet.Ipv4;
-import io.hairpin.engine.route.RouteTable;
 import io.hairpin.engine.session.HostCounters;
 import io.hairpin.engine.session.MappingTable;
 import io.hairpin.engine.session.PortAllocator;
@@ -1036,7 +1035,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 return mappingInbound(ip, ihl, total, proto, m);
             }
         }
-        if (!isLocalAddress(snap, dst) || !error && isUnheardSyn(ip, ihl, proto, dst)) {
+        if (!snap.isOwnAddress(dst) || !error && isUnheardSyn(ip, ihl, proto, dst)) {
             return Counters.NAT_NO_MAPPING;
         }
         return PASS;
@@ -1467,11 +1466,6 @@ final class Nat44 implements SessionTable.ExpiryListener {
         quoteSrcPort = srcPort(q, qihl, qproto);
         quoteDstPort = dstPort(q, qihl, qproto);
         quoteDecided = true;
-    }
-
-    private static boolean isLocalAddress(Snapshot snap, int addr) {
-        int r = snap.routes.lookup(addr);
-        return r >= 0 && snap.routes.kind(r) == RouteTable.KIND_LOCAL;
     }
 
     // ---- rewriting ----------------------------------------------------------------------------

@@ -1378,7 +1378,7 @@ public final class Worker implements Agent {
         long sha = Arp.senderMac(a);
         int tpa = Arp.targetIp(a);
         if ((op != Arp.OP_REQUEST && op != Arp.OP_REPLY) || Ethernet.isMulticast(sha) || !onLink(iface, spa)
-                || isLocal(spa)) {
+                || snap.isOwnAddress(spa)) {
             drop(m, Counters.ARP_INVALID);
             return;
         }
@@ -1981,11 +1981,6 @@ public final class Worker implements Agent {
     }
 
     // ---- lookups ----------------------------------------------------------------------------
-
-    private boolean isLocal(int addr) {
-        int r = snap.routes.lookup(addr);
-        return r >= 0 && snap.routes.kind(r) == RouteTable.KIND_LOCAL;
-    }
 
     private boolean isLocalOn(int iface, int addr) {
         int r = snap.routes.lookup(addr);
