@@ -323,11 +323,17 @@ lab_up() {
 }
 
 # wait_listen NS tcp|udp PORT : bounded wait (5 s) for a listening socket
+# listening NS tcp|udp PORT : something in NS listens on PORT (any address)
+listening() {
+    local flag
+    [[ "$2" == tcp ]] && flag=-Hltn || flag=-Hlun
+    [[ -n "$(nsx "$1" ss "$flag" "sport = :$3" 2>/dev/null)" ]]
+}
+
 wait_listen() {
-    local ns=$1 proto=$2 port=$3 flag i
-    [[ "$proto" == tcp ]] && flag=-Hltn || flag=-Hlun
+    local ns=$1 proto=$2 port=$3 i
     for ((i = 0; i < 50; i++)); do
-        if [[ -n "$(nsx "$ns" ss "$flag" "sport = :$port" 2>/dev/null)" ]]; then return 0; fi
+        if listening "$ns" "$proto" "$port"; then return 0; fi
         sleep 0.1
     done
     return 1
@@ -697,7 +703,7 @@ check_host_service() {
 # makes curl fail at once with "connection refused" (rc 7); silence makes it time out (rc 28).
 check_closed_port_silent() {
     local num=$1 out what="outside -> closed port $WAN_ADDR:$ROUTER_CLOSED_PORT: no RST (RFC 5382 REQ-4)"
-    if [[ -n "$(nsx "$NS_ROUTER" ss -Hltn "sport = :$ROUTER_CLOSED_PORT" 2>/dev/null)" ]]; then
+    if listening "$NS_ROUTER" tcp "$ROUTER_CLOSED_PORT"; then
         report FAIL "$num" "$what" "something listens on port $ROUTER_CLOSED_PORT in $NS_ROUTER"
         return
     fi
