@@ -642,6 +642,35 @@ class NatRfcPcapTest {
         simultaneousOpenRemoteFirst(WAN_IP);
     }
 
+    /**
+     * Only a bare SYN is held back: other TCP to the interface address with no session (an ACK, a
+     * SYN-ACK, a RST) and a UDP datagram still reach local handling, which without a kernel behind
+     * the address answers with ICMP port unreachable.
+     */
+    @Test
+    void onlyABareSynToTheInterfaceAddressGoesUnanswered() throws Exception {
+        NatConfig nat = nat(List.of(), List.of(), List.of(lanOutbound()));
+        PcapScript s = script();
+        s.add("w", frame(REMOTE_MAC, WAN_MAC, tcpPacket(REMOTE, 5555, WAN_IP, 40001, 900, 0, SYN, 64)),
+                frame(REMOTE_MAC, WAN_MAC, tcpPacket(REMOTE, 5556, WAN_IP, 40002, 900, 7, ACK, 64)),
+                frame(REMOTE_MAC, WAN_MAC, tcpPacket(REMOTE, 5557, WAN_IP, 40003, 900, 7, SYN | ACK, 64)),
+                frame(REMOTE_MAC, WAN_MAC, tcpPacket(REMOTE, 5558, WAN_IP, 40004, 900, 0, SYN | RST, 64)),
+                frame(REMOTE_MAC, WAN_MAC, udpPacket(REMOTE, 5559, WAN_IP, 40005, 64)));
+        PcapRun.Result r = run(nat, s);
+
+        List<Decoded.Frame> wan = sent(r, "w");
+        assertEquals(4, wan.size(), wan::toString);
+        int sourcePort = 5556;
+        for (Decoded.Frame f : wan) {
+            Decoded.Icmp icmp = f.ipv4().icmp();
+            assertEquals(3, icmp.type(), f::toString);
+            assertEquals(3, icmp.code(), f::toString);
+            assertEquals(REMOTE, f.ipv4().dst());
+            assertEquals(sourcePort++, (icmp.quotedL4()[0] & 0xFF) << 8 | icmp.quotedL4()[1] & 0xFF, f::toString);
+        }
+        assertEquals(1, r.event(Counters.NAT_NO_MAPPING), "the bare SYN");
+    }
+
     private void simultaneousOpenRemoteFirst(int publicAddress) throws Exception {
         NatConfig nat = publicAddress == WAN_IP ? nat(List.of(), List.of(), List.of(lanOutbound()))
                 : nat(List.of(), List.of(), List.of(lanOutbound(publicAddress)));
