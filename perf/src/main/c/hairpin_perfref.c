@@ -56,6 +56,8 @@
 #define NIL UINT32_MAX
 #define MAX_IFACES 2
 #define MAX_ROUTES 64
+/* A NAPT pool's addresses: 4096 hold 2^27 sessions, the engine's most, at Setup.naptPool's 32768 ports each. */
+#define MAX_POOL_ADDRESSES 4096
 
 enum {
     C_RX, C_FORWARDED, C_TRANSLATED, C_SESSIONS_CREATED, C_SESSIONS_EXPIRED, C_TX_FULL,
@@ -293,8 +295,7 @@ struct mapping { uint64_t key; uint32_t ext_addr; uint16_t ext_port; uint8_t pi,
 /* One NAPT pool: paired pooling over its addresses, one port bitmap per (TCP|UDP, address). */
 struct pool {
     uint32_t n;
-    uint32_t addr[256];          /* as in the packet */
-    uint32_t addr_host[256];
+    uint32_t *addr;              /* n addresses, as in the packet */
     uint64_t *bits;              /* [(pi * n + a) * 1024 + word] */
     uint32_t *free_count;        /* [(pi * n + a) * 2 + range] */
     uint64_t rnd;
@@ -556,16 +557,20 @@ int hp_ref_pfwd(struct hp_ref *x, int32_t iface, int32_t protocols, int32_t exte
 int hp_ref_outbound(struct hp_ref *x, int32_t iface, int32_t prefix, int32_t len, const int32_t *addrs, int32_t n,
                     int64_t seed)
 {
-    if (x->out_count == 8 || n < 1 || n > 256) {
+    if (x->out_count == 8 || n < 1 || n > MAX_POOL_ADDRESSES) {
         return -1;
     }
     struct pool *p = calloc(1, sizeof(*p));
     if (p == NULL) {
         return -1;
     }
+    p->addr = malloc((size_t)n * sizeof(uint32_t));
+    if (p->addr == NULL) {
+        free(p);
+        return -1;
+    }
     p->n = (uint32_t)n;
     for (int i = 0; i < n; i++) {
-        p->addr_host[i] = (uint32_t)addrs[i];
         p->addr[i] = rte_cpu_to_be_32((uint32_t)addrs[i]);
         if (kvt_get(&x->public_addr, p->addr[i]) == NIL) {
             kvt_put(&x->public_addr, p->addr[i], PUB_POOL << 24);
@@ -607,6 +612,7 @@ void hp_ref_destroy(struct hp_ref *x)
     for (uint32_t o = 0; o < x->out_count; o++) {
         big_free(x->out_pool[o]->bits, (size_t)2 * x->out_pool[o]->n * 1024 * sizeof(uint64_t));
         free(x->out_pool[o]->free_count);
+        free(x->out_pool[o]->addr);
         free(x->out_pool[o]);
     }
     big_free(x->neighbors.e, ((size_t)x->neighbors.mask + 1) * sizeof(struct nb));

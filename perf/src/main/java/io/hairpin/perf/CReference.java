@@ -34,6 +34,8 @@ final class CReference implements Dut, AutoCloseable {
     static final int SESSIONS_EXPIRED = 4;
     static final int TX_FULL = 5;
     static final int FIRST_DROP = 6;
+    /** The most addresses a NAPT pool of the C side may have (its MAX_POOL_ADDRESSES). */
+    static final int MAX_POOL_ADDRESSES = 4096;
 
     private final MemorySegment ctx;
     private boolean closed;
@@ -105,8 +107,8 @@ final class CReference implements Dut, AutoCloseable {
             return "at most 8 outbound rules";
         }
         for (NatConfig.Outbound o : nat.outbound()) {
-            if (o.staticPort() || o.pool().length > 256) {
-                return "outbound rules without static-port, pools up to 256 addresses, only";
+            if (o.staticPort() || o.pool().length > MAX_POOL_ADDRESSES) {
+                return "outbound rules without static-port, pools up to " + MAX_POOL_ADDRESSES + " addresses, only";
             }
         }
         return null;
