@@ -18,6 +18,16 @@ public final class HostCounters {
         counts = new LongIntIndex(maxHosts, seed);
     }
 
+    /** What counters for maxHosts take on the Java heap (without array headers). */
+    public static long heapBytesFor(int maxHosts) {
+        return LongIntIndex.bytesFor(maxHosts);
+    }
+
+    /** Bytes the counters' arrays hold (without array headers). */
+    public long footprintBytes() {
+        return counts.footprintBytes();
+    }
+
     /** Sessions the host has now (0 when unknown). */
     public int hostSessions(int intIp) {
         int c = counts.get(intIp & 0xFFFF_FFFFL);

@@ -18,12 +18,24 @@ final class LongIntIndex {
         if (maxEntries < 1 || maxEntries > 1 << 29) {
             throw new IllegalArgumentException("maxEntries must be 1.." + (1 << 29) + ": " + maxEntries);
         }
-        int slots = Integer.highestOneBit(2 * maxEntries - 1) << 1;
-        this.keys = new long[Math.max(2, slots)];
+        this.keys = new long[slotsFor(maxEntries)];
         this.vals = new int[keys.length];
         this.mask = keys.length - 1;
         this.maxEntries = maxEntries;
         this.seed = seed;
+    }
+
+    private static int slotsFor(int maxEntries) {
+        return Math.max(2, Integer.highestOneBit(2 * maxEntries - 1) << 1);
+    }
+
+    /** What an index of maxEntries takes: a long key and an int value per slot. */
+    static long bytesFor(int maxEntries) {
+        return 12L * slotsFor(maxEntries);
+    }
+
+    long footprintBytes() {
+        return 8L * keys.length + 4L * vals.length;
     }
 
     private int home(long key) {

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import org.agrona.BitUtil;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -114,7 +115,7 @@ public final class MappingTable {
             Mem.nativeInt(at(m) + REFS, -1);
             Mem.nativeInt(at(m) + PEER, m + 1 < maxMappings ? m + 1 : -1);
         }
-        this.morePeers = new Long2LongHashMap(Math.max(2, maxMappings / 2), 0.65f, 0);
+        this.morePeers = new Long2LongHashMap(peerEntries(maxMappings), 0.65f, 0);
         this.morePeersMax = morePeers.resizeThreshold(); // so that it never grows
     }
 
@@ -551,6 +552,26 @@ public final class MappingTable {
 
     public int capacity() {
         return capacity;
+    }
+
+    private static int peerEntries(int maxMappings) {
+        return Math.max(2, maxMappings / 2);
+    }
+
+    /**
+     * What a table of maxMappings takes on the Java heap: both indexes and the peer table (without
+     * array headers; Agrona sizes the peer table to a power of two of at least 8 entries, 16
+     * bytes each). With {@link #offHeapBytesFor} it is what {@link #footprintBytes} gives once the
+     * table is built.
+     */
+    public static long heapBytesFor(int maxMappings) {
+        return 2 * 8L * LinearProbing.slotsFor(maxMappings)
+                + 16L * BitUtil.findNextPositivePowerOfTwo(Math.max(8, peerEntries(maxMappings)));
+    }
+
+    /** What a table of maxMappings takes off the heap: its records. */
+    public static long offHeapBytesFor(int maxMappings) {
+        return (long) REC * maxMappings;
     }
 
     /** Bytes this table holds: records, both indexes and the peer table (without object headers). */

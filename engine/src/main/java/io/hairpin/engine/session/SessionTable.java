@@ -685,6 +685,20 @@ public final class SessionTable {
         return capacity;
     }
 
+    /**
+     * What a table of maxSessions with the default wheel takes on the Java heap: its index and the
+     * wheel's sentinel links (without array headers). With {@link #offHeapBytesFor} it is what
+     * {@link #footprintBytes} gives once the table is built.
+     */
+    public static long heapBytesFor(int maxSessions) {
+        return 8L * LinearProbing.slotsFor(2L * maxSessions) + 2 * 4L * ((1 << DEFAULT_WHEEL_BITS) + 1);
+    }
+
+    /** What a table of maxSessions takes off the heap: its records. */
+    public static long offHeapBytesFor(int maxSessions) {
+        return (long) REC * maxSessions;
+    }
+
     /** Bytes held by the table's arrays (excluding array headers). */
     public long footprintBytes() {
         return 8L * index.length + records.byteSize() + 4L * sentinelNext.length + 4L * sentinelPrev.length;

@@ -1,0 +1,160 @@
+package io.hairpin.engine.worker;
+
+import io.hairpin.engine.fragment.FragmentTracker;
+import io.hairpin.engine.nat.NatRules;
+import io.hairpin.engine.session.HostCounters;
+import io.hairpin.engine.session.MappingTable;
+import io.hairpin.engine.session.SessionTable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * The NAT session state worker 0 keeps: sessions, mappings, per-host counts and fragments, sized
+ * once for {@code nat.max-sessions}. Built by the thread that publishes the snapshot first needing
+ * it ({@link SnapshotHolder}), never by a worker: at ten million sessions building takes seconds
+ * and gigabytes, which a worker would take from forwarding, and a failure there would kill it. The
+ * tables are checked against the memory there is before anything is allocated.
+ */
+public final class NatTables {
+    /** Room left to the rest of the machine when the tables are checked against MemAvailable. */
+    static final long MEMORY_RESERVE = 256L << 20;
+    private static final long FRAGMENTS = new FragmentTracker().footprintBytes();
+
+    final int capacity;
+    final SessionTable sessions;
+    final MappingTable mappings;
+    final HostCounters hosts;
+    final FragmentTracker fragments;
+
+    private NatTables(int capacity) {
+        this.capacity = capacity;
+        sessions = new SessionTable(capacity);
+        mappings = new MappingTable(capacity, sessions);
+        hosts = new HostCounters(hostsFor(capacity));
+        fragments = new FragmentTracker();
+    }
+
+    /** What session state takes: its indexes on the Java heap, its records off it. */
+    public record Footprint(long heapBytes, long offHeapBytes) {
+        public long totalBytes() {
+            return heapBytes + offHeapBytes;
+        }
+    }
+
+    /** A nat.max-sessions the session state cannot be built for here; nothing was kept. */
+    public static final class DoesNotFit extends IllegalArgumentException {
+        DoesNotFit(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** The capacity rules with this max-sessions get: at least 16. */
+    public static int capacityFor(int maxSessions) {
+        return Math.max(16, maxSessions);
+    }
+
+    private static int hostsFor(int capacity) {
+        return Math.min(capacity, 65536);
+    }
+
+    /** Whether a worker running these rules keeps session state (worker 0 does). */
+    public static boolean needed(NatRules r) {
+        return r.hasRules && (r.needsSessions() || r.binatReflects());
+    }
+
+    /** What the session state for max-sessions takes (without array headers). */
+    public static Footprint footprint(int maxSessions) {
+        int c = capacityFor(maxSessions);
+        return new Footprint(
+                SessionTable.heapBytesFor(c) + MappingTable.heapBytesFor(c) + HostCounters.heapBytesFor(hostsFor(c))
+                        + FRAGMENTS,
+                SessionTable.offHeapBytesFor(c) + MappingTable.offHeapBytesFor(c));
+    }
+
+    /** The bytes the built tables hold, as each reports them. */
+    long footprintBytes() {
+        return sessions.footprintBytes() + mappings.footprintBytes() + hosts.footprintBytes() + fragments.footprintBytes();
+    }
+
+    /**
+     * Builds the session state for max-sessions, after checking it against the Java heap's room
+     * and the machine's available memory.
+     *
+     * @throws DoesNotFit when it cannot fit, or could not be allocated after all
+     */
+    static NatTables build(int maxSessions) {
+        String refusal = cannotHoldHere(maxSessions);
+        if (refusal != null) {
+            throw new DoesNotFit(refusal, null);
+        }
+        try {
+            return new NatTables(capacityFor(maxSessions));
+        } catch (OutOfMemoryError e) {
+            throw new DoesNotFit(prefix(maxSessions, footprint(maxSessions)) + "could not be allocated ("
+                    + e.getMessage() + "): " + remedy(), e);
+        }
+    }
+
+    /**
+     * Why session state for max-sessions cannot be built in this JVM on this machine now, or null
+     * ({@link #cannotHold} with this JVM's heap and the machine's MemAvailable).
+     */
+    public static String cannotHoldHere(int maxSessions) {
+        Runtime rt = Runtime.getRuntime();
+        long used = rt.totalMemory() - rt.freeMemory();
+        return cannotHold(maxSessions, footprint(maxSessions), rt.maxMemory() - used, rt.freeMemory(), memAvailable());
+    }
+
+    /**
+     * Why session state of this footprint cannot be built, or null: its heap part must fit the
+     * heap's room ({@code heapRoom}: the limit less what is in use), and what it adds to the
+     * process (off-heap, and the heap part beyond the heap's committed free bytes) must fit the
+     * machine's available memory less {@link #MEMORY_RESERVE} ({@code memAvailable} &lt; 0: not
+     * known, not checked).
+     */
+    static String cannotHold(int maxSessions, Footprint need, long heapRoom, long heapCommittedFree, long memAvailable) {
+        if (need.heapBytes() > heapRoom) {
+            return prefix(maxSessions, need) + "but the Java heap has room for " + size(heapRoom) + ": " + remedy();
+        }
+        long added = need.offHeapBytes() + Math.max(0, need.heapBytes() - heapCommittedFree);
+        if (memAvailable >= 0 && added > memAvailable - MEMORY_RESERVE) {
+            return prefix(maxSessions, need) + "but this machine has " + size(memAvailable)
+                    + " of memory available (MemAvailable), and leaves " + size(MEMORY_RESERVE)
+                    + " to the rest: lower nat.max-sessions or free memory.";
+        }
+        return null;
+    }
+
+    private static String prefix(int maxSessions, Footprint need) {
+        return "nat.max-sessions " + maxSessions + " needs " + size(need.totalBytes()) + " of session state ("
+                + size(need.heapBytes()) + " of it on the Java heap), ";
+    }
+
+    private static String remedy() {
+        return "lower nat.max-sessions, or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is"
+                + " a quarter of the machine's memory).";
+    }
+
+    /** A byte count as operators read it: MiB below a GiB, else GiB, one decimal. */
+    public static String size(long bytes) {
+        return bytes < 1L << 30 ? String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20))
+                : String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+    }
+
+    /** MemAvailable from /proc/meminfo in bytes, or -1 when not known. */
+    static long memAvailable() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    String[] f = line.trim().split("\\s+");
+                    return Long.parseLong(f[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or a format we do not know: not checked
+        }
+        return -1;
+    }
+}
