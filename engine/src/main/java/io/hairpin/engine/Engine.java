@@ -6,6 +6,7 @@ import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.route.PrefixMap;
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.engine.worker.NatTables;
 import io.hairpin.engine.worker.SessionChannel;
 import io.hairpin.engine.worker.SnapshotHolder;
 import io.hairpin.engine.worker.Tracer;
@@ -123,7 +124,10 @@ public final class Engine implements AutoCloseable {
         return args;
     }
 
-    /** Starts the data plane; any failure releases what was set up and throws a {@link DpdkException}. */
+    /**
+     * Starts the data plane; any failure releases what was set up and throws a {@link DpdkException},
+     * or a {@link NatTables.DoesNotFit} when the rules keep session state that does not fit.
+     */
     public static Engine start(EngineConfig config) {
         if (!Eal.isInitialized()) {
             Eal.init(ealArguments(config));
@@ -314,7 +318,8 @@ public final class Engine implements AutoCloseable {
      *
      * @return the new snapshot's version
      * @throws IllegalArgumentException when next changes what needs a restart (the message names
-     *         each difference), or does not compile; the running rules are then untouched
+     *         each difference), does not compile, or is the first to keep session state and that
+     *         does not fit ({@link NatTables.DoesNotFit}); the running rules are then untouched
      * @throws IllegalStateException    when a worker has not picked the new rules up within
      *         timeoutMillis (they are published and apply as soon as it does)
      */
@@ -325,17 +330,23 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalStateException("the engine is stopped");
             }
             EngineConfig running = config;
-            String refusal = cannotApply(running, next, portMtu);
+            String refusal = cannotApply(running, next, portMtu, snapshots.natCapacity());
             if (refusal != null) {
                 throw new IllegalArgumentException(refusal);
             }
             long version = versions.incrementAndGet();
             PrefixMap retired = null;
+            List<long[]> nowRetired = new ArrayList<>(retiredNat);
             if (running.workers() > 1) {
-                retiredNat.addAll(natPrefixes(running.nat()));
-                retired = prefixMap(retiredNat);
+                nowRetired.addAll(natPrefixes(running.nat()));
+                retired = prefixMap(nowRetired);
             }
             Snapshot compiled = Snapshot.compile(version, next, macs, retired);
+            // the first rules to keep session state have it built here, on this thread: a refusal
+            // (it would not fit) leaves the running rules as they were
+            snapshots.prepare(compiled);
+            retiredNat.clear();
+            retiredNat.addAll(nowRetired);
             if (running.exceptionPath()) {
                 updateKernelSide(running, next);
             }
@@ -379,10 +390,16 @@ public final class Engine implements AutoCloseable {
 
     /**
      * Why next cannot be applied to a running engine, or null: one sentence per difference that
-     * needs a restart, and a rule set with more NAT pools than can live at once.
+     * needs a restart (a max-sessions above the capacity of the session state already built,
+     * {@code natCapacity}, 0 when none is, among them), and a rule set with more NAT pools than
+     * can live at once.
      */
-    static String cannotApply(EngineConfig running, EngineConfig next, Map<String, Integer> portMtu) {
+    static String cannotApply(EngineConfig running, EngineConfig next, Map<String, Integer> portMtu, int natCapacity) {
         List<String> out = new ArrayList<>();
+        if (natCapacity > 0 && NatTables.capacityFor(next.nat().maxSessions()) > natCapacity) {
+            out.add("raising nat.max-sessions to " + next.nat().maxSessions() + " requires a restart: the session"
+                    + " state was built for " + natCapacity);
+        }
         java.util.Set<java.util.List<Integer>> pools = new java.util.HashSet<>();
         for (NatConfig.Outbound o : next.nat().outbound()) {
             if (o.pool().length > 0) { // an empty pool is the interface's address

@@ -45,36 +45,36 @@ class EngineCannotApplyTest {
                 List.of(new EngineConfig.Address(Ipv4.parse("203.0.113.1"), 24)), Ipv4.parse("203.0.113.254"), 1280,
                 false), lan()), List.of(new EngineConfig.StaticRoute(Ipv4.parse("10.0.0.0"), 8,
                 Ipv4.parse("192.168.1.254"))), true, pools(3));
-        assertNull(Engine.cannotApply(running, next, MTU));
+        assertNull(Engine.cannotApply(running, next, MTU, 0));
     }
 
     @Test
     void eachDifferenceThatNeedsARestartIsNamed() {
         EngineConfig running = config(wan("203.0.113.1", 0, 1500), NatConfig.none(), List.of());
         assertEquals("changing interfaces requires a restart: wan address 203.0.113.1/24 -> 203.0.113.2/24",
-                Engine.cannotApply(running, config(wan("203.0.113.2", 0, 1500), NatConfig.none(), List.of()), MTU));
+                Engine.cannotApply(running, config(wan("203.0.113.2", 0, 1500), NatConfig.none(), List.of()), MTU, 0));
         assertEquals("changing eal requires a restart: [] -> [--no-huge]",
                 Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), NatConfig.none(),
-                        List.of("--no-huge")), MTU));
+                        List.of("--no-huge")), MTU, 0));
         EngineConfig noExceptionPath = new EngineConfig(1, List.of(), running.interfaces(), List.of(), false, null);
         assertEquals("changing exception-path requires a restart: true -> false",
-                Engine.cannotApply(running, noExceptionPath, MTU));
+                Engine.cannotApply(running, noExceptionPath, MTU, 0));
         EngineConfig renamed = new EngineConfig(1, List.of(), List.of(running.interfaces().get(0),
                 new EngineConfig.Interface("dmz", false, "dev_l", 0, lan().addresses(), 0, 9000, true)), List.of(),
                 true, null);
         assertEquals("changing interfaces requires a restart: [wan, lan] -> [wan, dmz]",
-                Engine.cannotApply(running, renamed, MTU));
+                Engine.cannotApply(running, renamed, MTU, 0));
         assertEquals("raising the mtu of wan to 1600 requires a restart: its port and buffers were set up for 1500",
-                Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1600), NatConfig.none(), List.of()), MTU));
+                Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1600), NatConfig.none(), List.of()), MTU, 0));
     }
 
     @Test
     void moreNatPoolsThanCanLiveAtOnceAreRefused() {
         EngineConfig running = config(wan("203.0.113.1", 0, 1500), NatConfig.none(), List.of());
-        assertNull(Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), pools(254), List.of()), MTU),
+        assertNull(Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), pools(254), List.of()), MTU, 0),
                 "254 pools and the two interfaces' addresses: 256");
         assertEquals("the rules use 257 distinct NAT pools (counting each interface's address); at most 256 can be"
                 + " in use at once",
-                Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), pools(255), List.of()), MTU));
+                Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), pools(255), List.of()), MTU, 0));
     }
 }

@@ -13,6 +13,7 @@ import io.hairpin.engine.Engine;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
+import io.hairpin.engine.worker.NatTables;
 import io.hairpin.shim.DpdkException;
 import io.hairpin.shim.Eal;
 import java.io.IOException;
@@ -45,7 +46,7 @@ public final class RunCommand implements Callable<Integer> {
         Engine engine;
         try {
             engine = Engine.start(EngineConfigs.from(loaded.config()));
-        } catch (DpdkException e) {
+        } catch (DpdkException | NatTables.DoesNotFit e) {
             err.println("hairpin: " + e.getMessage());
             Eal.cleanup();
             return 1;

@@ -97,10 +97,11 @@ class RunCommandTest {
         }
     }
 
-    private static Hairpin run(Path cfg) throws Exception {
+    private static Hairpin run(Path cfg, String... jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-                "-cp", classpath(), HairpinCli.class.getName(), "run", "--config", cfg.toString()));
+                "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"));
+        cmd.addAll(List.of(jvmOptions));
+        cmd.addAll(List.of("-cp", classpath(), HairpinCli.class.getName(), "run", "--config", cfg.toString()));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
         BlockingQueue<String> out = new LinkedBlockingQueue<>();
@@ -183,6 +184,27 @@ class RunCommandTest {
         try (ServerSocket again = new ServerSocket(metrics, 1, InetAddress.getByName("127.0.0.1"))) {
             assertNotNull(again, "the metrics port was released");
         }
+    }
+
+    /**
+     * A max-sessions whose session state does not fit the Java heap: run says so in one sentence
+     * with the figures before any worker runs, exits 1 and leaves nothing behind (before, worker
+     * 0 died of OutOfMemoryError while the appliance went on "running" without forwarding).
+     */
+    @Test
+    void sessionStateThatDoesNotFitIsOneSentenceExit1() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
+        Files.writeString(cfg, Files.readString(cfg).replace("nat:\n", "nat:\n  max-sessions: 100000000\n"));
+        Hairpin h = run(cfg, "-Xmx1g");
+        assertEquals(1, exit(h.process()), h.err().toString());
+        Thread.sleep(100); // the readers drain
+        List<String> errors = h.hairpinErrors();
+        assertEquals(1, errors.size(), h.err().toString());
+        assertTrue(errors.get(0).startsWith("hairpin: nat.max-sessions 100000000 needs 17.9 GiB of session state (9.0 GiB of it"
+                + " on the Java heap), but the Java heap has room for "), errors.get(0));
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+        assertFalse(Files.exists(dir.resolve("ctl.sock")), "no control socket");
     }
 
     @Test

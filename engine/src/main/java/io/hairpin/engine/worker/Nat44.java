@@ -154,21 +154,21 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * the old rules keep their translation until they expire or are flushed); only which pool
      * each rule allocates from is bound anew.
      */
-    void use(Snapshot snap) {
+    void use(Snapshot snap, NatTables tables) {
         NatRules r = snap.nat;
         if (r == rules) {
             return;
         }
         rules = r;
         // Worker 0 owns all session state (the others hand it the packets that need it), so it
-        // has the whole table and the whole port range.
-        if (sessions == null && r.hasRules && (r.needsSessions() || r.binatReflects()) && worker == 0) {
-            // The capacity is fixed here; a later rule set may lower the limit (see mayCreate) but not raise it.
-            int capacity = Math.max(16, r.maxSessions);
-            sessions = new SessionTable(capacity);
-            mappings = new MappingTable(capacity, sessions);
-            hosts = new HostCounters(Math.min(capacity, 65536));
-            fragments = new io.hairpin.engine.fragment.FragmentTracker();
+        // has the whole table and the whole port range. The holder built the tables before it
+        // published the first snapshot needing them. Their capacity is fixed; a later rule set may
+        // lower the limit (see mayCreate), and the engine refuses one that raises it.
+        if (sessions == null && NatTables.needed(r) && worker == 0) {
+            sessions = tables.sessions;
+            mappings = tables.mappings;
+            hosts = tables.hosts;
+            fragments = tables.fragments;
         }
         if (sessions != null) {
             interfaceAddresses = new int[snap.interfaceCount];

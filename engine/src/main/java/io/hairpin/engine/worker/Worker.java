@@ -349,7 +349,7 @@ public final class Worker implements Agent {
                     && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
             snap = s;
             fastPorts(s);
-            nat.use(s);
+            nat.use(s, snapshots.natTables());
             if (!sameRouting) {
                 routeMemos.advance();
                 nat.sweepRouteMemos(routeMemos);

@@ -12,10 +12,12 @@ import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
 import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.session.SessionTable;
 import io.hairpin.engine.testing.Affinity;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.engine.worker.NatTables;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -167,6 +169,53 @@ class EngineControlTest {
             rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
             assertEquals(POOL_B, next(rig, "w").src(), "the new rules are in force");
         }
+    }
+
+    /**
+     * nat.max-sessions sizes the session state once, on the control thread, when the first rules
+     * keeping sessions arrive. Rules whose state would not fit this JVM's heap are refused with
+     * the figures, and the running rules go on forwarding; rules that fit have their state built
+     * and translate at once; raising max-sessions above what was built needs a restart, lowering
+     * it and raising it back do not. Oracle: the configurations and the JVM's own heap limit.
+     */
+    @Test
+    void sessionStateIsBuiltOnceWhenItFitsAndItsSizeHoldsUntilARestart() throws Exception {
+        int tooMany = SessionTable.MAX_CAPACITY;
+        assumeTrue(NatTables.footprint(tooMany).heapBytes() > Runtime.getRuntime().maxMemory(),
+                "this JVM's heap could hold " + tooMany + " sessions");
+        try (LiveRig rig = rig(null)) {
+            long version = rig.engine.snapshot().version;
+            NatTables.DoesNotFit refused = assertThrows(NatTables.DoesNotFit.class,
+                    () -> rig.engine.apply(withNat(rig.config, naptFor(tooMany, POOL_A)), 1000));
+            assertTrue(refused.getMessage().startsWith("nat.max-sessions " + tooMany + " needs "), refused.getMessage());
+            assertTrue(refused.getMessage().contains("the Java heap has room for"), refused.getMessage());
+            assertEquals(version, rig.engine.snapshot().version, "nothing applied");
+            assertEquals(0, rig.engine.snapshots().natCapacity(), "nor built");
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(CLIENT, next(rig, "w").src(), "still routed as it was");
+
+            rig.engine.apply(withNat(rig.config, naptFor(2000, POOL_A)), 1000);
+            assertEquals(2000, rig.engine.snapshots().natCapacity());
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
+            assertEquals(POOL_A, next(rig, "w").src(), "translated by the state built on applying");
+
+            long built = rig.engine.snapshot().version;
+            assertEquals("raising nat.max-sessions to 2001 requires a restart: the session state was built for 2000",
+                    assertThrows(IllegalArgumentException.class,
+                            () -> rig.engine.apply(withNat(rig.config, naptFor(2001, POOL_A)), 1000)).getMessage());
+            assertEquals(built, rig.engine.snapshot().version, "nothing applied");
+            rig.engine.apply(withNat(rig.config, naptFor(100, POOL_B)), 1000);
+            rig.engine.apply(withNat(rig.config, naptFor(2000, POOL_B)), 1000);
+            assertEquals(2000, rig.engine.snapshots().natCapacity(), "built once");
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5002));
+            assertEquals(POOL_B, next(rig, "w").src(), "the last rules are in force");
+        }
+    }
+
+    private static NatConfig naptFor(int maxSessions, int... pool) {
+        NatConfig n = napt(pool);
+        return new NatConfig(n.reflection(), n.reflectionSource(), n.filtering(), n.timeouts(), maxSessions,
+                n.maxSessionsPerHost(), n.oneToOne(), n.portForwards(), n.outbound());
     }
 
     /**

@@ -37,6 +37,8 @@ class Nat44RuleSwapTest {
     private final MemorySegment packet = arena.allocate(128);
     private final long ip = packet.address();
     private final Nat44 nat = new Nat44(new Counters(2), 0, 1);
+    /** Builds the session state as the engine's holder does, on publishing the first snapshot needing it. */
+    private SnapshotHolder holder;
     private long version;
     private long now = 1_000 * SECOND;
 
@@ -66,7 +68,12 @@ class Nat44RuleSwapTest {
 
     private Snapshot use(NatConfig rules) {
         Snapshot s = snapshot(rules);
-        nat.use(s);
+        if (holder == null) {
+            holder = new SnapshotHolder(s, 1);
+        } else {
+            holder.publish(s);
+        }
+        nat.use(s, holder.natTables());
         return s;
     }
 

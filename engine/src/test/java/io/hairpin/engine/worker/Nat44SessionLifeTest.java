@@ -45,6 +45,8 @@ class Nat44SessionLifeTest {
     private final MemorySegment buffer = arena.allocate(2048, 8);
     private Snapshot snap;
     private Nat44 nat;
+    /** Builds the session state as the engine's holder does. */
+    private SnapshotHolder holder;
     private byte[] last;
 
     @AfterEach
@@ -55,14 +57,16 @@ class Nat44SessionLifeTest {
     private void start(NatConfig.Filtering filtering) {
         snap = snapshot(1, filtering);
         nat = new Nat44(new Counters(2), 0, 1);
-        nat.use(snap);
+        holder = new SnapshotHolder(snap, 1);
+        nat.use(snap, holder.natTables());
         nat.expire(T0);
     }
 
     /** The operator applies a configuration that differs in its filtering only. */
     private void refilter(int version, NatConfig.Filtering filtering) {
         snap = snapshot(version, filtering);
-        nat.use(snap);
+        holder.publish(snap);
+        nat.use(snap, holder.natTables());
     }
 
     private static Snapshot snapshot(int version, NatConfig.Filtering filtering) {
@@ -214,7 +218,8 @@ class Nat44SessionLifeTest {
                 NatConfig.PROTO_UDP, forwarded, 8080, 8080, CLIENT, 5000, NatConfig.Destination.ANY,
                 NatConfig.Reflection.DEFAULT, NatConfig.ReflectionSource.MAPPED, "")));
         nat = new Nat44(new Counters(2), 0, 1);
-        nat.use(snap);
+        holder = new SnapshotHolder(snap, 1);
+        nat.use(snap, holder.natTables());
         nat.expire(T0);
         assertEquals(Nat44.TRANSLATE, packet(udp(CLIENT, 5000, REMOTE, 53), LAN, T0));
         int ext = lastPacket().udp().sport();
