@@ -2,6 +2,10 @@ package io.hairpin.control.cli;
 
 import io.hairpin.control.config.ConfigSummary;
 import io.hairpin.control.config.LoadedConfig;
+import io.hairpin.control.engine.EngineConfigs;
+import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.nat.NatRules;
+import io.hairpin.engine.worker.NatTables;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -26,7 +30,29 @@ public final class CheckCommand implements Callable<Integer> {
             return 2;
         }
         out.print(ConfigSummary.render(loaded.config()));
+        sessionState(loaded, out, err);
         out.println(config + ": OK");
         return 0;
+    }
+
+    /**
+     * What the session state of these rules takes, if they keep one, and a warning when this
+     * machine could not hold it ({@code hairpin run} would refuse to start).
+     */
+    private void sessionState(LoadedConfig loaded, PrintWriter out, PrintWriter err) {
+        EngineConfig engine = EngineConfigs.from(loaded.config());
+        int[] firstAddress = engine.interfaces().stream()
+                .mapToInt(i -> i.addresses().isEmpty() ? 0 : i.addresses().get(0).address()).toArray();
+        if (!NatTables.needed(NatRules.compile(engine.nat(), firstAddress))) {
+            return;
+        }
+        int max = engine.nat().maxSessions();
+        NatTables.Footprint need = NatTables.footprint(max);
+        out.println("\nSession state (worker 0): " + NatTables.size(need.totalBytes()) + " for nat.max-sessions " + max
+                + ", " + NatTables.size(need.heapBytes()) + " of it on the Java heap\n");
+        String refusal = NatTables.cannotHoldHere(max);
+        if (refusal != null) {
+            err.println(config + ": warning: " + refusal + " hairpin run would refuse to start here.");
+        }
     }
 }

@@ -90,6 +90,34 @@ class HairpinCliTest {
         assertTrue(lines.get(0).contains("external"), lines.get(0));
     }
 
+    /**
+     * Rules that keep sessions: check prints what their session state takes for max-sessions, and
+     * warns, still passing, when this machine could not hold it (run would refuse to start).
+     * Oracle: session 44's benchmark measured these tables at a million sessions (perf/RESULTS.md:
+     * 97 816 584 + 73 943 040 bytes, with 1 572 864 of host counts and 189 561 of fragments).
+     */
+    @Test
+    void checkPrintsWhatTheSessionStateTakesAndWarnsWhenThisMachineCannotHoldIt() throws IOException {
+        String napt = VALID + "nat:\n  outbound:\n    - {interface: wan, source: 192.168.1.0/24, translation: interface}\n";
+        Path cfg = Files.writeString(dir.resolve("napt.yaml"), napt);
+        Run r = inProcess("check", "--config", cfg.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("\nSession state (worker 0): 165.5 MiB for nat.max-sessions 1000000, 73.9 MiB of it on"
+                + " the Java heap\n"), r.out());
+        assertEquals("", r.err());
+        assertFalse(inProcess("check", "--config", Files.writeString(dir.resolve("ok.yaml"), VALID).toString()).out()
+                .contains("Session state"), "a plain router keeps none");
+
+        assumeTrue(io.hairpin.engine.worker.NatTables.cannotHoldHere(100_000_000) != null,
+                "this machine could hold 100 M sessions");
+        Path big = Files.writeString(dir.resolve("big.yaml"), napt.replace("nat:\n", "nat:\n  max-sessions: 100000000\n"));
+        Run b = inProcess("check", "--config", big.toString());
+        assertEquals(0, b.exit(), b.err());
+        assertTrue(b.err().startsWith(big + ": warning: nat.max-sessions 100000000 needs 17.9 GiB of session state (9.0 GiB"
+                + " of it on the Java heap), but "), b.err());
+        assertTrue(b.err().endsWith(" hairpin run would refuse to start here.\n"), b.err());
+    }
+
     @Test
     void checkOfAMissingFileSaysSo() {
         Run r = inProcess("check", "--config", dir.resolve("nope.yaml").toString());
