@@ -164,6 +164,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         }
         return new Status(version, ProcessHandle.current().pid(), (System.nanoTime() - startNanos) / 1_000_000_000L,
                 engine.workers().size(), store.path().toString(), s.version, interfaces, ops.sessionCount(),
+                engine.snapshots().natCapacity(),
                 engine.config().exceptionPath() ? hostServices(engine.kernelListeners().table(), s::isOwnAddress) : null);
     }
 

@@ -26,7 +26,8 @@ public final class StatusCommand extends ClientCommand {
                 .add("workers", s.workers())
                 .add("config", s.config())
                 .add("rules", "version " + s.snapshotVersion())
-                .add("sessions", s.sessions())
+                .add("sessions", s.sessionCapacity() == 0 ? Long.toString(s.sessions())
+                        : s.sessions() + " of " + s.sessionCapacity())
                 .add("host services", hostServices(s.hostServices()))
                 .printWithoutHeader(out);
         List<InterfaceStatus> interfaces = s.interfaces() == null ? List.of() : s.interfaces();

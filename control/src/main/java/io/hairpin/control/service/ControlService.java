@@ -41,11 +41,13 @@ public interface ControlService {
     List<String> cpnat(String host);
 
     /**
-     * @param hostServices the TCP listeners of the appliance's own kernel that the exception path
-     *                     reaches, as "*:22" or "192.168.1.1:80" (null: the exception path is off)
+     * @param sessionCapacity the sessions worker 0's session state was built for (nat.max-sessions
+     *                        when it was built; an apply may not raise it), 0 while none is built
+     * @param hostServices    the TCP listeners of the appliance's own kernel that the exception path
+     *                        reaches, as "*:22" or "192.168.1.1:80" (null: the exception path is off)
      */
     record Status(String version, long pid, long uptimeSeconds, int workers, String config, long snapshotVersion,
-                  List<InterfaceStatus> interfaces, long sessions, List<String> hostServices) {
+                  List<InterfaceStatus> interfaces, long sessions, long sessionCapacity, List<String> hostServices) {
     }
 
     record InterfaceStatus(String name, String role, String device, List<String> addresses, String mac,

@@ -84,6 +84,7 @@ public final class Wire {
         }
         m.put("interfaces", interfaces);
         m.put("sessions", s.sessions());
+        m.put("sessionCapacity", s.sessionCapacity());
         m.put("hostServices", s.hostServices());
         return m;
     }
@@ -161,7 +162,8 @@ public final class Wire {
             }
         }
         return new Status(str(m, "version"), num(m, "pid"), num(m, "uptimeSeconds"), integer(m, "workers"),
-                str(m, "config"), num(m, "snapshotVersion"), interfaces, num(m, "sessions"), strings(m, "hostServices"));
+                str(m, "config"), num(m, "snapshotVersion"), interfaces, num(m, "sessions"),
+                num(m, "sessionCapacity"), strings(m, "hostServices"));
     }
 
     public static Stats stats(Map<String, Object> m) {

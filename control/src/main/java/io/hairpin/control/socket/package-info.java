@@ -16,7 +16,8 @@
  *
  * status                                 {"version","pid","uptimeSeconds","workers","config","snapshotVersion",
  *                                         "interfaces":[{"name","role","device","addresses":[..],"mac",
- *                                                        "linkUp","speedMbps"}],"sessions"}
+ *                                                        "linkUp","speedMbps"}],"sessions","sessionCapacity",
+ *                                         "hostServices"}
  * stats                                  {"ports":{DEVICE:{COUNTER:n}},"workers":[{COUNTER:n}],
  *                                         "events":{NAME:n},"sessions"}
  * rules                                  {"config","snapshotVersion","text"}

@@ -80,6 +80,31 @@ class ApplianceLiveTest {
         assertEquals("203.0.113.20", service.publicAddressOf("192.168.1.20"));
     }
 
+    /**
+     * The session state is sized for the max-sessions the appliance started with (the default
+     * million here): status says so, and a config raising it is refused as needing a restart,
+     * nothing applied or persisted; one lowering it applies, and status keeps the size built.
+     */
+    @Test
+    void statusShowsWhatTheSessionStateWasBuiltForAndAnApplyCannotRaiseIt() throws IOException {
+        assertEquals(1_000_000, service.status().sessionCapacity());
+        byte[] was = Files.readAllBytes(file);
+        long before = engine.snapshot().version;
+        Path raised = Files.writeString(dir.resolve("raised.yaml"),
+                interfaces + TestAppliance.NAT.replace("nat:\n", "nat:\n  max-sessions: 2000000\n"));
+        ControlService.ApplyResult r = service.apply(raised);
+        assertFalse(r.applied());
+        assertEquals(List.of(raised + ": raising nat.max-sessions to 2000000 requires a restart: the session state was"
+                + " built for 1000000"), r.errors());
+        assertEquals(before, engine.snapshot().version);
+        assertArrayEquals(was, Files.readAllBytes(file));
+
+        Path lowered = Files.writeString(dir.resolve("lowered.yaml"),
+                interfaces + TestAppliance.NAT.replace("nat:\n", "nat:\n  max-sessions: 1000\n"));
+        assertTrue(service.apply(lowered).applied());
+        assertEquals(1_000_000, service.status().sessionCapacity(), "the size built holds");
+    }
+
     @Test
     void whenTheFileCannotBeStoredTheEngineRunsThePreviousRulesAgain() throws IOException {
         Path occupied = dir.resolve("occupied.yaml");

@@ -94,7 +94,7 @@ class ClientCommandsTest {
                 workers        2
                 config         /etc/hairpin/hairpin.yaml
                 rules          version 3
-                sessions       17
+                sessions       17 of 1000000
                 host services  tcp *:22, 192.168.1.1:80
 
                 INTERFACE  ROLE      DEVICE        ADDRESSES                       MAC                LINK    SPEED

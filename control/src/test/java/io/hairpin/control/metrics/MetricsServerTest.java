@@ -98,7 +98,7 @@ class MetricsServerTest {
                                 "02:00:00:00:00:02", false, 0),
                         new ControlService.InterfaceStatus("lan10", "internal", "0000:03:00.0", List.of("10.1.0.1/24"),
                                 "02:00:00:00:00:02", false, 0)),
-                12, null);
+                12, 1000, null);
         Map<String, Map<String, Long>> ports = new LinkedHashMap<>();
         ports.put("net_af_packet0", Map.of("rx_packets", 5L, "tx_full", 1L, "dpdk_imissed", 9L));
         ports.put("0000:03:00.0", Map.of("rx_packets", 6L, "dpdk_ierrors", 2L));

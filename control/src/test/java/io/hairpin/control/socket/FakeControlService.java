@@ -19,7 +19,7 @@ public final class FakeControlService implements ControlService {
             List.of(new InterfaceStatus("wan", "external", "0000:01:00.0", List.of("203.0.113.1/24", "203.0.113.2/24"),
                             "02:00:00:00:00:01", true, 10_000),
                     new InterfaceStatus("lan", "internal", "net_tap1", List.of("192.168.1.1/24"), null, false, 0)),
-            17, List.of("*:22", "192.168.1.1:80"));
+            17, 1_000_000, List.of("*:22", "192.168.1.1:80"));
 
     public static final Stats STATS;
 
