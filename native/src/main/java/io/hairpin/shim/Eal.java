@@ -37,9 +37,28 @@ public final class Eal {
         }
         int ret = Shim.hp_eal_init(argv.size(), array);
         if (ret < 0) {
-            throw new DpdkException(explainInitFailure(-ret, args));
+            String prefix = prefixOf(args);
+            if (prefix.equals("hairpin-" + ProcessHandle.current().pid())) {
+                // EAL made its runtime folder before it failed; a shared prefix may be another
+                // process's, so only this process's own is removed
+                deleteRuntimeDir(runtimeDir(prefix));
+            }
+            boolean root = "root".equals(System.getProperty("user.name"));
+            throw new DpdkException(explainInitFailure(-ret, args, root, root ? Hugepages.read() : null));
         }
         initArgs = List.copyOf(args);
+    }
+
+    /** The --file-prefix of EAL arguments, or EAL's default "rte". */
+    static String prefixOf(List<String> args) {
+        int i = args.indexOf("--file-prefix");
+        String prefix = i >= 0 && i + 1 < args.size() ? args.get(i + 1) : "rte";
+        for (String a : args) {
+            if (a.startsWith("--file-prefix=")) {
+                prefix = a.substring("--file-prefix=".length());
+            }
+        }
+        return prefix;
     }
 
     /**
@@ -51,14 +70,7 @@ public final class Eal {
             return;
         }
         Shim.hp_eal_cleanup();
-        int i = initArgs.indexOf("--file-prefix");
-        String prefix = i >= 0 && i + 1 < initArgs.size() ? initArgs.get(i + 1) : "rte";
-        for (String a : initArgs) {
-            if (a.startsWith("--file-prefix=")) {
-                prefix = a.substring("--file-prefix=".length());
-            }
-        }
-        deleteRuntimeDir(runtimeDir(prefix));
+        deleteRuntimeDir(runtimeDir(prefixOf(initArgs)));
     }
 
     /** Where EAL keeps a prefix's runtime files: /var/run/dpdk for root, else $XDG_RUNTIME_DIR/dpdk or /tmp/dpdk. */
@@ -81,10 +93,66 @@ public final class Eal {
         }
     }
 
-    static String explainInitFailure(int errno, List<String> args) {
+    /**
+     * What the machine offers EAL in hugepages: 2 MiB pages reserved and free (/proc/meminfo), and
+     * whether a hugetlbfs is mounted (/proc/mounts).
+     */
+    record Hugepages(long total, long free, boolean mounted) {
+        static Hugepages read() {
+            long total = -1;
+            long free = -1;
+            boolean mounted = false;
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                    String[] f = line.split("\\s+");
+                    if (f[0].equals("HugePages_Total:")) {
+                        total = Long.parseLong(f[1]);
+                    } else if (f[0].equals("HugePages_Free:")) {
+                        free = Long.parseLong(f[1]);
+                    }
+                }
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/mounts"))) {
+                    String[] f = line.split(" ");
+                    mounted |= f.length > 2 && f[2].equals("hugetlbfs");
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                // not Linux: nothing known (total and free stay -1)
+            }
+            return new Hugepages(total, free, mounted);
+        }
+
+        /** Why EAL found none to use, or null when some are reserved, free and mounted (or nothing is known). */
+        String lack() {
+            List<String> why = new ArrayList<>();
+            if (total == 0) {
+                why.add("none is reserved (HugePages_Total is 0)");
+            } else if (free == 0) {
+                why.add("all " + total + " are in use (HugePages_Free is 0)");
+            }
+            if (!mounted && total >= 0) {
+                why.add("no hugetlbfs is mounted");
+            }
+            return why.isEmpty() ? null : String.join(" and ", why);
+        }
+    }
+
+    /**
+     * What an EAL init failure means to an operator. EAL reports a lack of hugepages as EACCES,
+     * which as root is that lack, not a permission (hugepages: as {@link Hugepages#read}, null when
+     * not root).
+     */
+    static String explainInitFailure(int errno, List<String> args, boolean root, Hugepages hugepages) {
+        String lack = root && hugepages != null && !args.contains("--no-huge") ? hugepages.lack() : null;
         return switch (errno) {
-            case Errno.EACCES, Errno.EPERM -> "DPDK could not start: permission denied; run Hairpin as root "
-                    + "(it needs hugepages or --no-huge memory, raw sockets and /var/run/dpdk).";
+            case Errno.EACCES, Errno.EPERM -> lack != null
+                    ? "DPDK could not start: it found no hugepages to use: " + lack + ". Reserve and mount some (echo 512"
+                            + " > /proc/sys/vm/nr_hugepages; mkdir -p /dev/hugepages; mount -t hugetlbfs nodev"
+                            + " /dev/hugepages), or run on ordinary memory with eal: [--no-huge, -m, \"512\"], about"
+                            + " five times slower."
+                    : root ? "DPDK could not start: permission denied, although running as root (EAL arguments " + args
+                            + "; EAL's own lines above say what it could not do)."
+                    : "DPDK could not start: permission denied; run Hairpin as root "
+                            + "(it needs hugepages or --no-huge memory, raw sockets and /var/run/dpdk).";
             case Errno.EALREADY -> "DPDK could not start: it is already initialised in this process.";
             case Errno.ENODEV -> "DPDK could not start: a configured device was not found or could not be probed "
                     + "(EAL arguments " + args + ").";

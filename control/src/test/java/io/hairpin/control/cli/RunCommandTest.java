@@ -207,6 +207,36 @@ class RunCommandTest {
         assertFalse(Files.exists(dir.resolve("ctl.sock")), "no control socket");
     }
 
+    /**
+     * As root on a machine with no hugepages to offer, EAL fails with EACCES, which hairpin used
+     * to pass on as "permission denied; run Hairpin as root", and its runtime folder stayed behind.
+     * Now: what is missing and the two ways out, exit 1, no folder.
+     */
+    @Test
+    void asRootWithoutHugepagesRunSaysSoAndLeavesNoRuntimeFolder() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        assumeTrue(noHugepagesToUse(), "this machine has hugepages free and mounted");
+        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
+        Files.writeString(cfg, Files.readString(cfg).replace("eal: [--no-huge, -m, \"256\", ", "eal: ["));
+        Hairpin h = run(cfg);
+        assertEquals(1, exit(h.process()), h.err().toString());
+        Thread.sleep(100); // the readers drain
+        List<String> errors = h.hairpinErrors();
+        assertEquals(1, errors.size(), h.err().toString());
+        assertTrue(errors.get(0).startsWith("hairpin: DPDK could not start: it found no hugepages to use: "), errors.get(0));
+        assertTrue(errors.get(0).endsWith(" or run on ordinary memory with eal: [--no-huge, -m, \"512\"], about five times"
+                + " slower."), errors.get(0));
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "no runtime folder left");
+    }
+
+    /** No 2 MiB page free, or no hugetlbfs mounted: read here as the kernel reports them. */
+    private static boolean noHugepagesToUse() throws IOException {
+        boolean free = Files.readAllLines(Path.of("/proc/meminfo")).stream()
+                .anyMatch(l -> l.startsWith("HugePages_Free:") && !l.split("\\s+")[1].equals("0"));
+        boolean mounted = Files.readAllLines(Path.of("/proc/mounts")).stream().anyMatch(l -> l.contains(" hugetlbfs "));
+        return !(free && mounted);
+    }
+
     @Test
     void aPortInUseIsOneSentenceExit1AndTheEngineStopsCleanly() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
