@@ -40,8 +40,9 @@ import org.agrona.collections.Long2LongHashMap;
  * mapping's sessions per remote address, and {@link #hasPeer} says whether a remote address may
  * reach the mapping. The first remote a mapping talks to is counted in its own record, which is
  * all most mappings ever need (a client's connections each have their own source port, so their
- * own mapping); other remotes go to a table shared by all mappings, of about a third of
- * {@code maxMappings} entries. When that table is full, a further remote is not recorded
+ * own mapping); other remotes go to a table shared by all mappings, of a third to two thirds of
+ * {@code maxMappings} entries (0.65 of the least power of two at least half of it: 0.34 at a
+ * million, 0.55 at ten million). When that table is full, a further remote is not recorded
  * ({@link #addPeer} returns false): that address then reaches the mapping only through its
  * sessions' own tuples, so a full table filters more, never less.
  *
