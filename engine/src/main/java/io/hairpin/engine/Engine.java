@@ -5,6 +5,7 @@ import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.route.PrefixMap;
+import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.worker.Counters;
 import io.hairpin.engine.worker.NatTables;
 import io.hairpin.engine.worker.SessionChannel;
@@ -175,6 +176,7 @@ public final class Engine implements AutoCloseable {
                 macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
             Snapshot first = Snapshot.compile(1, config, macs);
+            checkNatPools(null, first, config, 0);
             if (config.exceptionPath()) {
                 for (int i = 0; i < config.interfaces().size(); i++) {
                     EngineConfig.Interface ifc = config.interfaces().get(i);
@@ -342,8 +344,10 @@ public final class Engine implements AutoCloseable {
                 retired = prefixMap(nowRetired);
             }
             Snapshot compiled = Snapshot.compile(version, next, macs, retired);
-            // the first rules to keep session state have it built here, on this thread: a refusal
-            // (it would not fit) leaves the running rules as they were
+            // the first rules to keep session state have it built here, on this thread, and the
+            // port pools the rules add must fit beside it: a refusal leaves the running rules as
+            // they were
+            checkNatPools(running, compiled, next, snapshots.natCapacity());
             snapshots.prepare(compiled);
             retiredNat.clear();
             retiredNat.addAll(nowRetired);
@@ -400,17 +404,7 @@ public final class Engine implements AutoCloseable {
             out.add("raising nat.max-sessions to " + next.nat().maxSessions() + " requires a restart: the session"
                     + " state was built for " + natCapacity);
         }
-        java.util.Set<java.util.List<Integer>> pools = new java.util.HashSet<>();
-        for (NatConfig.Outbound o : next.nat().outbound()) {
-            if (o.pool().length > 0) { // an empty pool is the interface's address
-                pools.add(java.util.Arrays.stream(o.pool()).boxed().toList());
-            }
-        }
-        for (EngineConfig.Interface i : next.interfaces()) {
-            if (!i.addresses().isEmpty()) {
-                pools.add(List.of(i.addresses().get(0).address()));
-            }
-        }
+        java.util.Set<List<Integer>> pools = natPools(next);
         if (pools.size() > Worker.MAX_NAT_POOLS) {
             out.add("the rules use " + pools.size() + " distinct NAT pools (counting each interface's address);"
                     + " at most " + Worker.MAX_NAT_POOLS + " can be in use at once");
@@ -463,6 +457,60 @@ public final class Engine implements AutoCloseable {
             }
         }
         return out.isEmpty() ? null : String.join("; ", out);
+    }
+
+    /**
+     * The address lists worker 0 builds a NAT port pool for, once it keeps session state: each
+     * outbound rule's pool, and each interface's first address.
+     */
+    public static java.util.Set<List<Integer>> natPools(EngineConfig c) {
+        java.util.Set<List<Integer>> pools = new java.util.HashSet<>();
+        for (NatConfig.Outbound o : c.nat().outbound()) {
+            if (o.pool().length > 0) { // an empty pool is the interface's address
+                pools.add(Arrays.stream(o.pool()).boxed().toList());
+            }
+        }
+        for (EngineConfig.Interface i : c.interfaces()) {
+            if (!i.addresses().isEmpty()) {
+                pools.add(List.of(i.addresses().get(0).address()));
+            }
+        }
+        return pools;
+    }
+
+    /**
+     * Refuses rules whose NAT port pools, the ones not in {@code running} (null at start: all),
+     * would not fit the Java heap besides the session state they are the first to need: worker 0
+     * builds the pools when it takes the rules up, where running out of heap would stop it.
+     *
+     * @throws NatTables.DoesNotFit when they would not fit; nothing changed
+     */
+    private static void checkNatPools(EngineConfig running, Snapshot next, EngineConfig nextConfig, int natCapacity) {
+        boolean tablesNow = natCapacity == 0 && NatTables.needed(next.nat);
+        if (natCapacity == 0 && !tablesNow) {
+            return; // pools come with the session state
+        }
+        if (tablesNow) {
+            String tables = NatTables.cannotHoldHere(next.nat.maxSessions);
+            if (tables != null) {
+                throw new NatTables.DoesNotFit(tables, null); // said as such, not as the pools' lack
+            }
+        }
+        java.util.Set<List<Integer>> added = natPools(nextConfig);
+        if (running != null) {
+            added.removeAll(natPools(running));
+        }
+        long addresses = 0;
+        long bytes = 0;
+        for (List<Integer> pool : added) {
+            addresses += pool.size();
+            bytes += PortAllocator.heapBytesFor(pool.size());
+        }
+        String refusal = NatTables.poolsCannotFitHere(bytes, addresses,
+                tablesNow ? NatTables.footprint(next.nat.maxSessions).heapBytes() : 0);
+        if (refusal != null) {
+            throw new NatTables.DoesNotFit(refusal, null);
+        }
     }
 
     private static String vlanText(int vlan) {

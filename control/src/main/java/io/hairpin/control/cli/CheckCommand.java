@@ -3,11 +3,14 @@ package io.hairpin.control.cli;
 import io.hairpin.control.config.ConfigSummary;
 import io.hairpin.control.config.LoadedConfig;
 import io.hairpin.control.engine.EngineConfigs;
+import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.nat.NatRules;
+import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.worker.NatTables;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -36,8 +39,8 @@ public final class CheckCommand implements Callable<Integer> {
     }
 
     /**
-     * What the session state of these rules takes, if they keep one, and a warning when this
-     * machine could not hold it ({@code hairpin run} would refuse to start).
+     * What the session state of these rules and their port pools take, if they keep one, and a
+     * warning when this machine could not hold them ({@code hairpin run} would refuse to start).
      */
     private void sessionState(LoadedConfig loaded, PrintWriter out, PrintWriter err) {
         EngineConfig engine = EngineConfigs.from(loaded.config());
@@ -48,9 +51,19 @@ public final class CheckCommand implements Callable<Integer> {
         }
         int max = engine.nat().maxSessions();
         NatTables.Footprint need = NatTables.footprint(max);
+        long poolAddresses = 0;
+        long poolBytes = 0;
+        for (List<Integer> pool : Engine.natPools(engine)) {
+            poolAddresses += pool.size();
+            poolBytes += PortAllocator.heapBytesFor(pool.size());
+        }
         out.println("\nSession state (worker 0): " + NatTables.size(need.totalBytes()) + " for nat.max-sessions " + max
-                + ", " + NatTables.size(need.heapBytes()) + " of it on the Java heap\n");
+                + ", " + NatTables.size(need.heapBytes()) + " of it on the Java heap; port pools "
+                + NatTables.size(poolBytes) + " for " + poolAddresses + " addresses, on the heap too\n");
         String refusal = NatTables.cannotHoldHere(max);
+        if (refusal == null) {
+            refusal = NatTables.poolsCannotFitHere(poolBytes, poolAddresses, need.heapBytes());
+        }
         if (refusal != null) {
             err.println(config + ": warning: " + refusal + " hairpin run would refuse to start here.");
         }

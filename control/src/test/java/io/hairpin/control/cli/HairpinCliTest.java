@@ -103,7 +103,7 @@ class HairpinCliTest {
         Run r = inProcess("check", "--config", cfg.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("\nSession state (worker 0): 165.5 MiB for nat.max-sessions 1000000, 73.9 MiB of it on"
-                + " the Java heap\n"), r.out());
+                + " the Java heap; port pools 48.0 KiB for 2 addresses, on the heap too\n"), r.out());
         assertEquals("", r.err());
         assertFalse(inProcess("check", "--config", Files.writeString(dir.resolve("ok.yaml"), VALID).toString()).out()
                 .contains("Session state"), "a plain router keeps none");

@@ -208,6 +208,27 @@ class RunCommandTest {
     }
 
     /**
+     * A /16 port pool takes 1.5 GiB of heap, which worker 0 allocates when it takes the rules up:
+     * with a 1 GiB heap run refuses it in one sentence before any worker runs (before, worker 0
+     * died of OutOfMemoryError and the appliance went on "running").
+     */
+    @Test
+    void portPoolsThatDoNotFitAreOneSentenceExit1() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
+        Files.writeString(cfg, Files.readString(cfg).replace("translation: 203.0.113.32/29", "translation: 10.200.0.0/16"));
+        Hairpin h = run(cfg, "-Xmx1g");
+        assertEquals(1, exit(h.process()), h.err().toString());
+        Thread.sleep(100); // the readers drain
+        List<String> errors = h.hairpinErrors();
+        assertEquals(1, errors.size(), h.err().toString());
+        assertTrue(errors.get(0).startsWith("hairpin: the NAT port pools these rules add (655"), errors.get(0));
+        assertTrue(errors.get(0).contains(" addresses, 24 KiB each) need 1.5 GiB of Java heap, besides 73.9 MiB for the"
+                + " session state, but the Java heap has room for "), errors.get(0));
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+    }
+
+    /**
      * As root on a machine with no hugepages to offer, EAL fails with EACCES, which hairpin used
      * to pass on as "permission denied; run Hairpin as root", and its runtime folder stayed behind.
      * Now: what is missing and the two ways out, exit 1, no folder.

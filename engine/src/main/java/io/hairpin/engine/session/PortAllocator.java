@@ -46,6 +46,16 @@ public final class PortAllocator {
     private final int[] free;
     private long rnd;
 
+    /** What a pool of this many addresses takes on the Java heap: 24 KiB an address (without array headers). */
+    public static long heapBytesFor(int addresses) {
+        return 8L * PROTOS * addresses * WORDS + 4L * PROTOS * addresses * 2;
+    }
+
+    /** Bytes the pool's arrays hold (without array headers). */
+    public long footprintBytes() {
+        return 8L * bits.length + 4L * free.length;
+    }
+
     public PortAllocator(int[] addresses, int workers, int worker, boolean staticPort) {
         this(addresses, workers, worker, staticPort, new SecureRandom().nextLong());
     }

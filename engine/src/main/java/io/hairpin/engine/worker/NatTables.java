@@ -45,7 +45,7 @@ public final class NatTables {
 
     /** A nat.max-sessions the session state cannot be built for here; nothing was kept. */
     public static final class DoesNotFit extends IllegalArgumentException {
-        DoesNotFit(String message, Throwable cause) {
+        public DoesNotFit(String message, Throwable cause) {
             super(message, cause);
         }
     }
@@ -127,6 +127,27 @@ public final class NatTables {
         return null;
     }
 
+    /**
+     * Why NAT port pools of {@code poolBytes} for {@code poolAddresses} addresses, which worker 0
+     * builds when it takes the rules up, cannot fit this JVM's heap now besides {@code tablesHeap}
+     * of session state built first (0 when none is), or null.
+     */
+    public static String poolsCannotFitHere(long poolBytes, long poolAddresses, long tablesHeap) {
+        Runtime rt = Runtime.getRuntime();
+        return poolsCannotFit(poolBytes, poolAddresses, tablesHeap, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+    }
+
+    static String poolsCannotFit(long poolBytes, long poolAddresses, long tablesHeap, long heapRoom) {
+        if (poolBytes + tablesHeap <= heapRoom) {
+            return null;
+        }
+        return "the NAT port pools these rules add (" + poolAddresses + " addresses, 24 KiB each) need "
+                + size(poolBytes) + " of Java heap" + (tablesHeap > 0 ? ", besides " + size(tablesHeap) + " for the"
+                + " session state" : "") + ", but the Java heap has room for " + size(heapRoom) + ": use smaller pools,"
+                + " or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of the machine's"
+                + " memory).";
+    }
+
     private static String prefix(int maxSessions, Footprint need) {
         return "nat.max-sessions " + maxSessions + " needs " + size(need.totalBytes()) + " of session state ("
                 + size(need.heapBytes()) + " of it on the Java heap), ";
@@ -137,9 +158,10 @@ public final class NatTables {
                 + " a quarter of the machine's memory).";
     }
 
-    /** A byte count as operators read it: MiB below a GiB, else GiB, one decimal. */
+    /** A byte count as operators read it: KiB below a MiB, MiB below a GiB, else GiB, one decimal. */
     public static String size(long bytes) {
-        return bytes < 1L << 30 ? String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20))
+        return bytes < 1L << 20 ? String.format(Locale.ROOT, "%.1f KiB", bytes / (double) (1L << 10))
+                : bytes < 1L << 30 ? String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20))
                 : String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
     }
 

@@ -12,6 +12,7 @@ import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
 import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.session.SessionTable;
 import io.hairpin.engine.testing.Affinity;
 import io.hairpin.engine.testing.Decoded;
@@ -209,6 +210,40 @@ class EngineControlTest {
             assertEquals(2000, rig.engine.snapshots().natCapacity(), "built once");
             rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5002));
             assertEquals(POOL_B, next(rig, "w").src(), "the last rules are in force");
+        }
+    }
+
+    /**
+     * Port pools are built by worker 0 when it takes the rules up, 24 KiB an address: rules adding
+     * more than the heap holds are refused with the figures, and the running rules go on. Oracle:
+     * the JVM's own heap limit.
+     */
+    @Test
+    void portPoolsThatWouldNotFitTheHeapAreRefused() throws Exception {
+        int[][] slash16s = new int[4][65536];
+        for (int p = 0; p < slash16s.length; p++) {
+            for (int a = 0; a < 65536; a++) {
+                slash16s[p][a] = ip("10." + (200 + p) + ".0.0") + a;
+            }
+        }
+        assumeTrue(4 * PortAllocator.heapBytesFor(65536) > Runtime.getRuntime().maxMemory(),
+                "this JVM's heap could hold four /16 pools");
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            long version = rig.engine.snapshot().version;
+            List<NatConfig.Outbound> four = new java.util.ArrayList<>();
+            for (int p = 0; p < slash16s.length; p++) {
+                four.add(new NatConfig.Outbound(0, ip("192.168." + (10 + p) + ".0"), 24, slash16s[p], false, "lan"));
+            }
+            NatConfig n = napt(POOL_A);
+            NatConfig big = new NatConfig(n.reflection(), n.reflectionSource(), n.filtering(), n.timeouts(),
+                    n.maxSessions(), n.maxSessionsPerHost(), n.oneToOne(), n.portForwards(), four);
+            NatTables.DoesNotFit refused = assertThrows(NatTables.DoesNotFit.class,
+                    () -> rig.engine.apply(withNat(rig.config, big), 1000));
+            assertTrue(refused.getMessage().startsWith("the NAT port pools these rules add (262144 addresses, 24 KiB each)"
+                    + " need 6.0 GiB of Java heap, but the Java heap has room for "), refused.getMessage());
+            assertEquals(version, rig.engine.snapshot().version, "nothing applied");
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src(), "the running rules go on");
         }
     }
 

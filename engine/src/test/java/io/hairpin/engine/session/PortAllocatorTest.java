@@ -17,6 +17,16 @@ class PortAllocatorTest {
     private static final int[] ONE = {0xc6336401};
     private static final int[] FOUR = {0xc6336401, 0xc6336402, 0xc6336403, 0xc6336404};
 
+    /** A pool's size is known before it is built: 24 KiB an address, what the built pool holds. */
+    @Test
+    void aPoolTakesWhatItsSizeSaysBeforeItIsBuilt() {
+        for (int[] addresses : new int[][] {ONE, FOUR, new int[256]}) {
+            assertEquals(new PortAllocator(addresses, 1, 0, false).footprintBytes(),
+                    PortAllocator.heapBytesFor(addresses.length));
+        }
+        assertEquals(24_600L * 65536, PortAllocator.heapBytesFor(65536), "a /16: 1.5 GiB");
+    }
+
     @Test
     void preservesAFreePortOfTheSlice() {
         PortAllocator a = new PortAllocator(ONE, 1, 0, false, 1);

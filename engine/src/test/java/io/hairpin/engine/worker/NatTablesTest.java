@@ -24,6 +24,22 @@ class NatTablesTest {
         }
     }
 
+    /** Port pools that would not fit the heap's room, besides the session state built with them, are refused. */
+    @Test
+    void portPoolsThatDoNotFitAreRefusedWithTheFigures() {
+        long slash16 = 24_600L * 65536;
+        assertNull(NatTables.poolsCannotFit(slash16, 65536, 0, slash16));
+        assertEquals("the NAT port pools these rules add (65536 addresses, 24 KiB each) need 1.5 GiB of Java heap, but"
+                        + " the Java heap has room for 1.0 GiB: use smaller pools, or give the Java heap more room"
+                        + " (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of the machine's memory).",
+                NatTables.poolsCannotFit(slash16, 65536, 0, GIB));
+        assertEquals("the NAT port pools these rules add (65536 addresses, 24 KiB each) need 1.5 GiB of Java heap,"
+                        + " besides 73.9 MiB for the session state, but the Java heap has room for 1.5 GiB: use smaller"
+                        + " pools, or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of"
+                        + " the machine's memory).",
+                NatTables.poolsCannotFit(slash16, 65536, NatTables.footprint(1_000_000).heapBytes(), slash16));
+    }
+
     /**
      * The state is refused when its heap part does not fit the heap's room, or when what it adds
      * to the process (its records, and the heap it needs beyond the heap's committed free bytes)
