@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -194,17 +195,26 @@ class RunCommandTest {
     @Test
     void sessionStateThatDoesNotFitIsOneSentenceExit1() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        String error = refusedToStart(c -> c.replace("nat:\n", "nat:\n  max-sessions: 100000000\n"), "-Xmx1g");
+        assertTrue(error.startsWith("hairpin: nat.max-sessions 100000000 needs 17.9 GiB of session state (9.0 GiB of it"
+                + " on the Java heap), but the Java heap has room for "), error);
+    }
+
+    /**
+     * Runs hairpin on this class's config with {@code edit} applied, which must stop it before it
+     * runs: exit 1, one hairpin line on stderr (returned), no runtime folder or control socket left.
+     */
+    private String refusedToStart(UnaryOperator<String> edit, String... jvmOptions) throws Exception {
         Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
-        Files.writeString(cfg, Files.readString(cfg).replace("nat:\n", "nat:\n  max-sessions: 100000000\n"));
-        Hairpin h = run(cfg, "-Xmx1g");
+        Files.writeString(cfg, edit.apply(Files.readString(cfg)));
+        Hairpin h = run(cfg, jvmOptions);
         assertEquals(1, exit(h.process()), h.err().toString());
         Thread.sleep(100); // the readers drain
         List<String> errors = h.hairpinErrors();
         assertEquals(1, errors.size(), h.err().toString());
-        assertTrue(errors.get(0).startsWith("hairpin: nat.max-sessions 100000000 needs 17.9 GiB of session state (9.0 GiB of it"
-                + " on the Java heap), but the Java heap has room for "), errors.get(0));
-        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "no runtime folder left");
         assertFalse(Files.exists(dir.resolve("ctl.sock")), "no control socket");
+        return errors.get(0);
     }
 
     /**
@@ -215,17 +225,10 @@ class RunCommandTest {
     @Test
     void portPoolsThatDoNotFitAreOneSentenceExit1() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
-        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
-        Files.writeString(cfg, Files.readString(cfg).replace("translation: 203.0.113.32/29", "translation: 10.200.0.0/16"));
-        Hairpin h = run(cfg, "-Xmx1g");
-        assertEquals(1, exit(h.process()), h.err().toString());
-        Thread.sleep(100); // the readers drain
-        List<String> errors = h.hairpinErrors();
-        assertEquals(1, errors.size(), h.err().toString());
-        assertTrue(errors.get(0).startsWith("hairpin: the NAT port pools these rules add (655"), errors.get(0));
-        assertTrue(errors.get(0).contains(" addresses, 24 KiB each) need 1.5 GiB of Java heap, besides 73.9 MiB for the"
-                + " session state, but the Java heap has room for "), errors.get(0));
-        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+        String error = refusedToStart(c -> c.replace("translation: 203.0.113.32/29", "translation: 10.200.0.0/16"), "-Xmx1g");
+        assertTrue(error.startsWith("hairpin: the NAT port pools these rules add (655"), error);
+        assertTrue(error.contains(" addresses, 24 KiB each) need 1.5 GiB of Java heap, besides 73.9 MiB for the session"
+                + " state, but the Java heap has room for "), error);
     }
 
     /**
@@ -237,17 +240,10 @@ class RunCommandTest {
     void asRootWithoutHugepagesRunSaysSoAndLeavesNoRuntimeFolder() throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
         assumeTrue(noHugepagesToUse(), "this machine has hugepages free and mounted");
-        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
-        Files.writeString(cfg, Files.readString(cfg).replace("eal: [--no-huge, -m, \"256\", ", "eal: ["));
-        Hairpin h = run(cfg);
-        assertEquals(1, exit(h.process()), h.err().toString());
-        Thread.sleep(100); // the readers drain
-        List<String> errors = h.hairpinErrors();
-        assertEquals(1, errors.size(), h.err().toString());
-        assertTrue(errors.get(0).startsWith("hairpin: DPDK could not start: it found no hugepages to use: "), errors.get(0));
-        assertTrue(errors.get(0).endsWith(" or run on ordinary memory with eal: [--no-huge, -m, \"512\"], about five times"
-                + " slower."), errors.get(0));
-        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "no runtime folder left");
+        String error = refusedToStart(c -> c.replace("eal: [--no-huge, -m, \"256\", ", "eal: ["));
+        assertTrue(error.startsWith("hairpin: DPDK could not start: it found no hugepages to use: "), error);
+        assertTrue(error.endsWith(" or run on ordinary memory with eal: [--no-huge, -m, \"512\"], about five times slower."),
+                error);
     }
 
     /** No 2 MiB page free, or no hugetlbfs mounted: read here as the kernel reports them. */
