@@ -99,26 +99,8 @@ public final class Eal {
      */
     record Hugepages(long total, long free, boolean mounted) {
         static Hugepages read() {
-            long total = -1;
-            long free = -1;
-            boolean mounted = false;
-            try {
-                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
-                    String[] f = line.split("\\s+");
-                    if (f[0].equals("HugePages_Total:")) {
-                        total = Long.parseLong(f[1]);
-                    } else if (f[0].equals("HugePages_Free:")) {
-                        free = Long.parseLong(f[1]);
-                    }
-                }
-                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/mounts"))) {
-                    String[] f = line.split(" ");
-                    mounted |= f.length > 2 && f[2].equals("hugetlbfs");
-                }
-            } catch (java.io.IOException | RuntimeException e) {
-                // not Linux: nothing known (total and free stay -1)
-            }
-            return new Hugepages(total, free, mounted);
+            return new Hugepages(MemInfo.field("HugePages_Total"), MemInfo.field("HugePages_Free"),
+                    MemInfo.hugetlbfsMounted());
         }
 
         /** Why EAL found none to use, or null when some are reserved, free and mounted (or nothing is known). */

@@ -1,6 +1,7 @@
 package io.hairpin.perf;
 
 import io.hairpin.shim.Eal;
+import io.hairpin.shim.MemInfo;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -410,19 +411,13 @@ public final class Bench {
     }
 
     /** Uses 2 MiB hugepages when asked or, by default, when a hugetlbfs mount has enough free pages. */
-    static boolean decideHugepages(Boolean wanted, PrintStream err) throws IOException {
+    static boolean decideHugepages(Boolean wanted, PrintStream err) {
         if (Boolean.FALSE.equals(wanted)) {
             return false;
         }
         String reason = null;
-        boolean mounted = Files.readAllLines(Path.of("/proc/mounts")).stream()
-                .anyMatch(l -> l.split(" ").length > 2 && l.split(" ")[2].equals("hugetlbfs"));
-        long free = 0;
-        for (String l : Files.readAllLines(Path.of("/proc/meminfo"))) {
-            if (l.startsWith("HugePages_Free:")) {
-                free = Long.parseLong(l.substring("HugePages_Free:".length()).trim());
-            }
-        }
+        boolean mounted = MemInfo.hugetlbfsMounted();
+        long free = Math.max(0, MemInfo.field("HugePages_Free"));
         if (!mounted) {
             reason = "no hugetlbfs is mounted";
         } else if (free < 64) {

@@ -5,9 +5,7 @@ import io.hairpin.engine.nat.NatRules;
 import io.hairpin.engine.session.HostCounters;
 import io.hairpin.engine.session.MappingTable;
 import io.hairpin.engine.session.SessionTable;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.hairpin.shim.MemInfo;
 import java.util.Locale;
 
 /**
@@ -165,18 +163,9 @@ public final class NatTables {
                 : String.format(Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
     }
 
-    /** MemAvailable from /proc/meminfo in bytes, or -1 when not known. */
+    /** MemAvailable in bytes, or -1 when not known. */
     static long memAvailable() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    String[] f = line.trim().split("\\s+");
-                    return Long.parseLong(f[1]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or a format we do not know: not checked
-        }
-        return -1;
+        long kb = MemInfo.field("MemAvailable");
+        return kb < 0 ? -1 : kb * 1024;
     }
 }
