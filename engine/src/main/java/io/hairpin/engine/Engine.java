@@ -5,7 +5,6 @@ import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.route.PrefixMap;
-import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.worker.Counters;
 import io.hairpin.engine.worker.NatTables;
 import io.hairpin.engine.worker.SessionChannel;
@@ -490,24 +489,11 @@ public final class Engine implements AutoCloseable {
         if (natCapacity == 0 && !tablesNow) {
             return; // pools come with the session state
         }
-        if (tablesNow) {
-            String tables = NatTables.cannotHoldHere(next.nat.maxSessions);
-            if (tables != null) {
-                throw new NatTables.DoesNotFit(tables, null); // said as such, not as the pools' lack
-            }
-        }
         java.util.Set<List<Integer>> added = natPools(nextConfig);
         if (running != null) {
             added.removeAll(natPools(running));
         }
-        long addresses = 0;
-        long bytes = 0;
-        for (List<Integer> pool : added) {
-            addresses += pool.size();
-            bytes += PortAllocator.heapBytesFor(pool.size());
-        }
-        String refusal = NatTables.poolsCannotFitHere(bytes, addresses,
-                tablesNow ? NatTables.footprint(next.nat.maxSessions).heapBytes() : 0);
+        String refusal = NatTables.cannotHoldHere(next.nat.maxSessions, tablesNow, NatTables.Pools.of(added));
         if (refusal != null) {
             throw new NatTables.DoesNotFit(refusal, null);
         }

@@ -6,11 +6,9 @@ import io.hairpin.control.engine.EngineConfigs;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.nat.NatRules;
-import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.worker.NatTables;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -51,19 +49,11 @@ public final class CheckCommand implements Callable<Integer> {
         }
         int max = engine.nat().maxSessions();
         NatTables.Footprint need = NatTables.footprint(max);
-        long poolAddresses = 0;
-        long poolBytes = 0;
-        for (List<Integer> pool : Engine.natPools(engine)) {
-            poolAddresses += pool.size();
-            poolBytes += PortAllocator.heapBytesFor(pool.size());
-        }
+        NatTables.Pools pools = NatTables.Pools.of(Engine.natPools(engine));
         out.println("\nSession state (worker 0): " + NatTables.size(need.totalBytes()) + " for nat.max-sessions " + max
                 + ", " + NatTables.size(need.heapBytes()) + " of it on the Java heap; port pools "
-                + NatTables.size(poolBytes) + " for " + poolAddresses + " addresses, on the heap too\n");
-        String refusal = NatTables.cannotHoldHere(max);
-        if (refusal == null) {
-            refusal = NatTables.poolsCannotFitHere(poolBytes, poolAddresses, need.heapBytes());
-        }
+                + NatTables.size(pools.heapBytes()) + " for " + pools.addresses() + " addresses, on the heap too\n");
+        String refusal = NatTables.cannotHoldHere(max, true, pools);
         if (refusal != null) {
             err.println(config + ": warning: " + refusal + " hairpin run would refuse to start here.");
         }

@@ -4,8 +4,11 @@ import io.hairpin.engine.fragment.FragmentTracker;
 import io.hairpin.engine.nat.NatRules;
 import io.hairpin.engine.session.HostCounters;
 import io.hairpin.engine.session.MappingTable;
+import io.hairpin.engine.session.PortAllocator;
 import io.hairpin.engine.session.SessionTable;
 import io.hairpin.shim.MemInfo;
+import java.util.Collection;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -125,22 +128,43 @@ public final class NatTables {
         return null;
     }
 
-    /**
-     * Why NAT port pools of {@code poolBytes} for {@code poolAddresses} addresses, which worker 0
-     * builds when it takes the rules up, cannot fit this JVM's heap now besides {@code tablesHeap}
-     * of session state built first (0 when none is), or null.
-     */
-    public static String poolsCannotFitHere(long poolBytes, long poolAddresses, long tablesHeap) {
-        Runtime rt = Runtime.getRuntime();
-        return poolsCannotFit(poolBytes, poolAddresses, tablesHeap, rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+    /** NAT port pools, which worker 0 builds when it takes the rules up: 24 KiB of Java heap an address. */
+    public record Pools(long addresses, long heapBytes) {
+        /** The pools of these address lists. */
+        public static Pools of(Collection<List<Integer>> addressLists) {
+            long addresses = 0;
+            long bytes = 0;
+            for (List<Integer> pool : addressLists) {
+                addresses += pool.size();
+                bytes += PortAllocator.heapBytesFor(pool.size());
+            }
+            return new Pools(addresses, bytes);
+        }
     }
 
-    static String poolsCannotFit(long poolBytes, long poolAddresses, long tablesHeap, long heapRoom) {
-        if (poolBytes + tablesHeap <= heapRoom) {
+    /**
+     * Why this JVM on this machine cannot hold, now, port pools and (when {@code tables}: they
+     * come with them) the session state for max-sessions, or null; the state's own lack first.
+     */
+    public static String cannotHoldHere(int maxSessions, boolean tables, Pools pools) {
+        if (tables) {
+            String state = cannotHoldHere(maxSessions);
+            if (state != null) {
+                return state;
+            }
+        }
+        Runtime rt = Runtime.getRuntime();
+        return poolsCannotFit(pools, tables ? footprint(maxSessions).heapBytes() : 0,
+                rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+    }
+
+    /** Why pools cannot fit the heap's room besides {@code tablesHeap} of session state built with them, or null. */
+    static String poolsCannotFit(Pools pools, long tablesHeap, long heapRoom) {
+        if (pools.heapBytes() + tablesHeap <= heapRoom) {
             return null;
         }
-        return "the NAT port pools these rules add (" + poolAddresses + " addresses, 24 KiB each) need "
-                + size(poolBytes) + " of Java heap" + (tablesHeap > 0 ? ", besides " + size(tablesHeap) + " for the"
+        return "the NAT port pools these rules add (" + pools.addresses() + " addresses, 24 KiB each) need "
+                + size(pools.heapBytes()) + " of Java heap" + (tablesHeap > 0 ? ", besides " + size(tablesHeap) + " for the"
                 + " session state" : "") + ", but the Java heap has room for " + size(heapRoom) + ": use smaller pools,"
                 + " or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of the machine's"
                 + " memory).";

@@ -28,16 +28,17 @@ class NatTablesTest {
     @Test
     void portPoolsThatDoNotFitAreRefusedWithTheFigures() {
         long slash16 = 24_600L * 65536;
-        assertNull(NatTables.poolsCannotFit(slash16, 65536, 0, slash16));
+        NatTables.Pools slash16Pool = new NatTables.Pools(65536, slash16);
+        assertNull(NatTables.poolsCannotFit(slash16Pool, 0, slash16));
         assertEquals("the NAT port pools these rules add (65536 addresses, 24 KiB each) need 1.5 GiB of Java heap, but"
                         + " the Java heap has room for 1.0 GiB: use smaller pools, or give the Java heap more room"
                         + " (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of the machine's memory).",
-                NatTables.poolsCannotFit(slash16, 65536, 0, GIB));
+                NatTables.poolsCannotFit(slash16Pool, 0, GIB));
         assertEquals("the NAT port pools these rules add (65536 addresses, 24 KiB each) need 1.5 GiB of Java heap,"
                         + " besides 73.9 MiB for the session state, but the Java heap has room for 1.5 GiB: use smaller"
                         + " pools, or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of"
                         + " the machine's memory).",
-                NatTables.poolsCannotFit(slash16, 65536, NatTables.footprint(1_000_000).heapBytes(), slash16));
+                NatTables.poolsCannotFit(slash16Pool, NatTables.footprint(1_000_000).heapBytes(), slash16));
     }
 
     /**
