@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -77,6 +78,7 @@ public final class Engine implements AutoCloseable {
     private AutoCloseable listenerWatch;
     private CpuReservation cpuReservation;
     private volatile boolean closed;
+    private final CompletableFuture<String> workerStopped = new CompletableFuture<>();
 
     private Engine(EngineConfig config, Map<String, Long> macs, SessionChannel sessionChannel, Mempool pool,
                    List<EthPort> ports, List<EthPort> taps, List<String> tapNames, SnapshotHolder snapshots,
@@ -217,7 +219,8 @@ public final class Engine implements AutoCloseable {
                 engine.listenerWatch = listeners.watch(LISTENER_REFRESH_MILLIS);
             }
             for (Worker w : workers) {
-                AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), Engine::workerFailed, null, w);
+                w.whenStopped(cause -> engine.workerStopped(w.id(), cause));
+                AgentRunner runner = new AgentRunner(new BusySpinIdleStrategy(), w::onError, null, w);
                 engine.runners.add(runner);
                 AgentRunner.startOnThread(runner);
             }
@@ -258,9 +261,22 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    private static void workerFailed(Throwable t) {
-        System.err.println("hairpin: worker error: " + t);
-        t.printStackTrace();
+    /** On the worker's thread, once its loop has ended: unless the engine is closing, the appliance has failed. */
+    private void workerStopped(int id, Error cause) {
+        if (!closed) {
+            workerStopped.complete("worker " + id + " stopped: "
+                    + (cause == null ? "its thread was interrupted" : cause.toString()));
+        }
+    }
+
+    /**
+     * Completes, with what happened, when a worker's loop ends while the engine runs (an
+     * {@link Error} out of it, or an interrupt). The rest of the engine goes on, but the traffic
+     * that worker owns is no longer forwarded, so the appliance should stop and be restarted;
+     * it never completes once {@link #close} has begun.
+     */
+    public CompletableFuture<String> workerStopped() {
+        return workerStopped.copy();
     }
 
     /** Kernel interface names are at most 15 characters. */

@@ -79,7 +79,9 @@ public final class Counters {
      * through its sessions' own tuples.
      */
     public static final int NAT_PEERS_UNRECORDED = 50;
-    public static final int EVENT_COUNT = 51;
+    /** Exceptions out of a worker's loop (a defect of the engine; the loop goes on, see Worker#onError). */
+    public static final int WORKER_ERRORS = 51;
+    public static final int EVENT_COUNT = 52;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -92,7 +94,7 @@ public final class Counters {
         "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
         "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits",
-        "session_fast_path", "nat_peers_unrecorded"};
+        "session_fast_path", "nat_peers_unrecorded", "worker_errors"};
     public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);

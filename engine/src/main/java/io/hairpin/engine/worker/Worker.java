@@ -17,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.function.Consumer;
 import org.agrona.concurrent.Agent;
 
 /**
@@ -52,6 +53,8 @@ public final class Worker implements Agent {
     private static final int TCP_SYN_FIN_RST = 0x07;
     /** Candidates {@link #interleaveStep} finds at a time, one step every as many packets (a power of two). */
     private static final int INTERLEAVE = 8;
+    /** Exceptions whose stack {@link #onError} prints; later ones are only counted. */
+    static final int ERRORS_PRINTED = 10;
 
     private final int id;
     private final short queue;
@@ -100,6 +103,7 @@ public final class Worker implements Agent {
     /** worker 0 serves the control plane's session requests from here and publishes its session count. */
     private final SessionChannel sessionChannel;
     private final Tracer tracer = new Tracer();
+    private Consumer<Error> whenStopped = cause -> { };
     /** Packets still to trace: the only thing the hot path looks at for tracing (a plain read). */
     private int traceRemaining;
     private long traceArmSeen;
@@ -315,6 +319,39 @@ public final class Worker implements Agent {
         tid = Shim.hp_gettid();
     }
 
+    /**
+     * The runner's error handler, on this worker's thread, for what {@link #doWork} threw. An
+     * exception leaves the loop running: it is counted ({@code worker_errors}) and the first
+     * {@link #ERRORS_PRINTED} stacks are printed, not every one, since one packet's way of
+     * throwing may come at line rate. An {@link Error} ends the loop: the runner rethrows it
+     * (the thread's handler prints it) without calling {@link #onClose}, so it is reported here.
+     */
+    public void onError(Throwable t) {
+        if (t instanceof Error e) {
+            whenStopped.accept(e);
+            return;
+        }
+        counters.count(Counters.WORKER_ERRORS);
+        long n = counters.event(Counters.WORKER_ERRORS);
+        if (n <= ERRORS_PRINTED) {
+            System.err.println("hairpin: worker " + id + " error (the loop goes on): " + t);
+            t.printStackTrace();
+            if (n == ERRORS_PRINTED) {
+                System.err.println("hairpin: worker " + id + ": further errors are only counted (worker_errors)");
+            }
+        }
+    }
+
+    /**
+     * Called on this worker's thread when its loop has ended, once, with the {@link Error} that
+     * ended it (from {@link #onError}: the runner calls {@link #onClose} only after a loop that
+     * ended without one), or null (a close, or an interrupt of the thread). Set before the worker
+     * starts.
+     */
+    public void whenStopped(Consumer<Error> listener) {
+        whenStopped = listener;
+    }
+
     @Override
     public void onClose() {
         processHeldOver();
@@ -334,6 +371,7 @@ public final class Worker implements Agent {
         }
         freeDrops();
         Shim.hp_thread_unregister();
+        whenStopped.accept(null);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.hairpin.engine.it;
 import static io.hairpin.engine.testing.Frames.ip;
 import static io.hairpin.engine.testing.Frames.mac;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -280,6 +282,58 @@ class EngineControlTest {
             assertEquals(List.of(), rig.settle("l", 50).stream().filter(IPV4).toList(), "filtered again at once");
             assertEquals(notAdmitted + 2, rig.engine.eventCounter(Counters.NAT_NOT_ADMITTED));
         }
+    }
+
+    /**
+     * A worker whose loop ends while the engine runs is reported, which is what {@code hairpin run}
+     * waits on to stop with exit 1. Its thread is interrupted here: the one way to end a running
+     * worker's loop from outside it, as an Error out of the loop would. A close ends the loop too,
+     * and is not reported.
+     */
+    @Test
+    void aWorkerWhoseLoopEndsIsReportedAndACloseIsNot() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            CompletableFuture<String> stopped = rig.engine.workerStopped();
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src());
+            assertFalse(stopped.isDone());
+            workerThread(0).interrupt();
+            assertEquals("worker 0 stopped: its thread was interrupted", stopped.get(10, TimeUnit.SECONDS));
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
+            assertEquals(List.of(), rig.settle("w", 100), "nothing is forwarded once it stopped");
+        }
+        CompletableFuture<String> closed;
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            closed = rig.engine.workerStopped();
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src());
+        }
+        assertFalse(closed.isDone(), "closing is not a failure");
+    }
+
+    /**
+     * The worker's error handler, which its runner calls with an exception out of the loop and then
+     * goes on looping, counts each one as {@code worker_errors} (what {@code hairpin stats} shows)
+     * and leaves the worker forwarding. Called here directly: nothing a test can send makes the
+     * loop throw.
+     */
+    @Test
+    void anExceptionOutOfAWorkersLoopIsCountedAndItGoesOn() throws Exception {
+        try (LiveRig rig = rig(napt(POOL_A))) {
+            CompletableFuture<String> stopped = rig.engine.workerStopped();
+            for (int i = 0; i < 12; i++) {
+                rig.engine.workers().get(0).onError(new IllegalStateException("a defect, " + i));
+            }
+            assertEquals(12L, rig.engine.events().get("worker_errors"));
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(POOL_A, next(rig, "w").src());
+            assertFalse(stopped.isDone());
+        }
+    }
+
+    private static Thread workerThread(int id) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("hairpin-worker-" + id) && t.isAlive()).findFirst().orElseThrow();
     }
 
     @Test
