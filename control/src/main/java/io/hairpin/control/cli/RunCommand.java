@@ -23,11 +23,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "run", description = "Run the appliance in the foreground until SIGINT or SIGTERM (systemd Type=notify).")
+@Command(name = "run", description = "Run the appliance in the foreground until SIGINT or SIGTERM (systemd Type=notify); exit 1 if a worker stops.")
 public final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, description = "the config file")
     Path config;
@@ -86,14 +87,25 @@ public final class RunCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
             }
         }, "hairpin-shutdown"));
+        // a worker whose loop has ended forwards nothing more: the appliance stops with exit 1, so
+        // that the service manager restarts it (on the config in force, which apply stores)
+        AtomicReference<String> failure = new AtomicReference<>();
+        engine.workerStopped().thenAccept(what -> {
+            failure.set(what);
+            stop.countDown();
+        });
         SystemdNotify.ready();
         stop.await();
         SystemdNotify.stopping();
+        if (failure.get() != null) {
+            err.println("hairpin: " + failure.get() + "; stopping the appliance (exit 1)");
+            err.flush();
+        }
         stop(endpoints, service, engine, err);
         out.println("hairpin: stopped; " + engine.events());
         out.flush();
         stopped.countDown();
-        return 0;
+        return failure.get() == null ? 0 : 1;
     }
 
     /**

@@ -51,9 +51,9 @@ class RunCommandTest {
                 + control);
     }
 
-    private static String classpath() throws URISyntaxException {
+    private static String classpath(Class<?> main) throws URISyntaxException {
         Set<String> entries = new LinkedHashSet<>();
-        for (Class<?> c : List.of(HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
+        for (Class<?> c : List.of(main, HairpinCli.class, io.hairpin.engine.Engine.class, io.hairpin.shim.Shim.class,
                 picocli.CommandLine.class, org.yaml.snakeyaml.Yaml.class, org.agrona.concurrent.Agent.class)) {
             entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
         }
@@ -99,10 +99,14 @@ class RunCommandTest {
     }
 
     private static Hairpin run(Path cfg, String... jvmOptions) throws Exception {
+        return run(HairpinCli.class, cfg, jvmOptions);
+    }
+
+    private static Hairpin run(Class<?> main, Path cfg, String... jvmOptions) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED"));
         cmd.addAll(List.of(jvmOptions));
-        cmd.addAll(List.of("-cp", classpath(), HairpinCli.class.getName(), "run", "--config", cfg.toString()));
+        cmd.addAll(List.of("-cp", classpath(main), main.getName(), "run", "--config", cfg.toString()));
         Process p = new ProcessBuilder(cmd).start();
         p.getOutputStream().close();
         BlockingQueue<String> out = new LinkedBlockingQueue<>();
@@ -252,6 +256,24 @@ class RunCommandTest {
                 .anyMatch(l -> l.startsWith("HugePages_Free:") && !l.split("\\s+")[1].equals("0"));
         boolean mounted = Files.readAllLines(Path.of("/proc/mounts")).stream().anyMatch(l -> l.contains(" hugetlbfs "));
         return !(free && mounted);
+    }
+
+    /**
+     * A worker whose loop ends while the appliance runs: run says which and why, stops the rest
+     * in order and exits 1, for systemd's Restart=on-failure (before, it went on "running" with
+     * nothing forwarding the worker's traffic, exit 0 at the next stop).
+     */
+    @Test
+    void aWorkerThatStopsStopsTheApplianceWithExit1() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        Hairpin h = run(RunWithWorkerInterrupted.class, config("control: {socket: " + dir.resolve("ctl.sock") + "}\n"));
+        h.awaitLine("hairpin: running with 1 worker(s)");
+        assertEquals(1, exit(h.process()), h.err().toString());
+        h.awaitLine("hairpin: stopped");
+        assertEquals(List.of("hairpin: worker 0 stopped: its thread was interrupted; stopping the appliance (exit 1)"),
+                h.hairpinErrors(), h.err().toString());
+        assertFalse(Files.exists(Path.of("/var/run/dpdk/hairpin-" + h.process().pid())), "EAL cleaned up");
+        assertFalse(Files.exists(dir.resolve("ctl.sock")), "the control socket was removed");
     }
 
     @Test
