@@ -1,11 +1,13 @@
 package io.hairpin.control.cli;
 
+import io.hairpin.control.config.ControlConfig;
 import io.hairpin.control.config.Ipv4;
 import io.hairpin.control.socket.ControlClient;
 import io.hairpin.control.socket.ControlException;
 import io.hairpin.control.socket.Json;
 import io.hairpin.control.socket.Wire.WireException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * A subcommand that asks the running appliance over its control socket ({@code hairpin --socket PATH}).
+ * A subcommand that asks the running appliance over its control socket ({@code hairpin --socket PATH}, or
+ * {@code --socket PATH} after the command).
  * Exit codes: 0 done, 1 the appliance is not running, refused us or could not do it, 2 bad input.
  */
 abstract class ClientCommand implements Callable<Integer> {
@@ -27,11 +30,17 @@ abstract class ClientCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the result as the appliance sent it (one JSON object)")
     boolean json;
 
+    /** Also taken after the command, where operators type it too; it then wins over one before. */
+    @Option(names = "--socket", paramLabel = "PATH", description = "the running appliance's control socket (as"
+            + " 'hairpin --socket PATH'; default: " + ControlConfig.DEFAULT_SOCKET + ")")
+    Path socket;
+
     @Override
     public final Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        ControlClient client = new ControlClient(parent.socket);
+        Path socket = this.socket != null ? this.socket : parent.socket;
+        ControlClient client = new ControlClient(socket);
         try {
             return run(client, out, err);
         } catch (BadInput e) {
@@ -41,7 +50,7 @@ abstract class ClientCommand implements Callable<Integer> {
             err.println("hairpin: " + e.getMessage());
             return e.exitCode();
         } catch (WireException e) {
-            err.println("hairpin: the control socket at " + parent.socket + " does not speak this protocol: "
+            err.println("hairpin: the control socket at " + socket + " does not speak this protocol: "
                     + e.getMessage());
             return 1;
         }

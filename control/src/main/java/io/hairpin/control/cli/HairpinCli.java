@@ -27,6 +27,13 @@ public final class HairpinCli implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new HairpinCli());
+        // -h/--help and -V/--version after any command as well, but bench's, whose --help goes to
+        // the runner, and help's own
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (!(sub.getCommand() instanceof BenchCommand || sub.getCommand() instanceof CommandLine.HelpCommand)) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true).version(cl.getCommandSpec().version());
+            }
+        }
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             cmd.getErr().println("hairpin: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
             return 1;

@@ -297,6 +297,28 @@ class ClientCommandsTest {
         assertEquals("hairpin: the appliance is not running (no control socket at " + elsewhere + ")\n", err.toString());
     }
 
+    /** {@code --socket} after the command works as before it, and wins when both are given. */
+    @Test
+    void theSocketMayComeAfterTheCommand() throws IOException {
+        serve();
+        Run before = hairpin("status");
+        assertEquals(0, before.exit(), before.err());
+        Path elsewhere = dir.resolve("elsewhere.sock");
+        for (List<String> args : List.of(List.of("status", "--socket", socket().toString()),
+                List.of("--socket", elsewhere.toString(), "status", "--socket", socket().toString()))) {
+            StringWriter out = new StringWriter();
+            CommandLine cl = HairpinCli.commandLine();
+            cl.setOut(new PrintWriter(out, true));
+            assertEquals(0, cl.execute(args.toArray(String[]::new)), args.toString());
+            assertEquals(before.out(), out.toString(), args.toString());
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cl = HairpinCli.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        assertEquals(1, cl.execute("--socket", socket().toString(), "stats", "--socket", elsewhere.toString()));
+        assertEquals("hairpin: the appliance is not running (no control socket at " + elsewhere + ")\n", err.toString());
+    }
+
     @Test
     void theDefaultSocketIsTheDocumentedOne() {
         assertEquals(Path.of("/run/hairpin/control.sock"), new HairpinCli().socket);

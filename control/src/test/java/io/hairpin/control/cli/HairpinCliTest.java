@@ -48,6 +48,27 @@ class HairpinCliTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /**
+     * {@code --help} after a command prints that command's usage, exit 0 (it was "Unknown option"
+     * and exit 2 for all but bench); {@code hairpin help CMD} prints the same.
+     */
+    @Test
+    void helpAfterEveryCommandPrintsItsUsage() {
+        for (String cmd : List.of("run", "check", "lab", "status", "stats", "rules", "sessions", "apply", "trace",
+                "myip", "cpnat")) {
+            for (String option : List.of("--help", "-h")) {
+                Run r = inProcess(cmd, option);
+                assertEquals(0, r.exit(), cmd + " " + option + ": " + r.err());
+                assertTrue(r.out().startsWith("Usage: hairpin " + cmd + " "), r.out());
+                assertEquals("", r.err());
+                assertEquals(inProcess("help", cmd).out(), r.out());
+            }
+        }
+        Run version = inProcess("status", "--version");
+        assertEquals(new Run(0, "hairpin 0.1.0\n", ""), version);
+        assertEquals(version.out(), inProcess("--version").out());
+    }
+
     @Test
     void checkPrintsTheCompiledTablesOfAValidConfig() throws IOException {
         Path cfg = Files.writeString(dir.resolve("ok.yaml"), VALID);
