@@ -42,6 +42,11 @@ public final class HairpinCli implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        CommandLine cl = commandLine();
+        int exit = cl.execute(args);
+        // picocli's writers flush on println only: what a command print()ed last would be lost
+        cl.getOut().flush();
+        cl.getErr().flush();
+        System.exit(exit);
     }
 }

@@ -350,6 +350,12 @@ class ClientCommandsTest {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x")); // traversable by all
         List<String> cmd = new ArrayList<>(List.of("setpriv"));
         cmd.addAll(setpriv);
+        return inAProcess(cmd, args);
+    }
+
+    /** The CLI in another JVM, after the command prefix given (empty: as this user). */
+    Run inAProcess(List<String> prefix, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(ProcessHandle.current().info().command().orElseThrow(), "--enable-native-access=ALL-UNNAMED",
                 "-cp", readableClasspath(), HairpinCli.class.getName(), "--socket", socket().toString()));
         cmd.addAll(List.of(args));
@@ -364,6 +370,22 @@ class ClientCommandsTest {
     }
 
     static final List<String> NOBODY = List.of("--reuid=65534", "--regid=65534", "--clear-groups");
+
+    /**
+     * The binary prints all of its output before it exits: {@code rules}, whose last words are a
+     * print without a line end, printed only its first line from a process (the rest stayed in the
+     * writer's buffer at System.exit) while it printed all of it in tests like the ones above.
+     */
+    @Test
+    void everyReadCommandPrintsAllOfItsOutputFromAProcess() throws Exception {
+        serve();
+        for (List<String> args : List.of(List.of("status"), List.of("stats"), List.of("rules"), List.of("sessions"),
+                List.of("trace", "1"), List.of("myip", "--host", "10.3.1.15"), List.of("cpnat", "--host", "10.3.1.15"))) {
+            Run here = hairpin(args.toArray(String[]::new));
+            assertEquals(0, here.exit(), args + ": " + here.err());
+            assertEquals(here, inAProcess(List.of(), args.toArray(String[]::new)), args.toString());
+        }
+    }
 
     @Test
     void nobodyIsKeptOutByTheSocketFile() throws Exception {
