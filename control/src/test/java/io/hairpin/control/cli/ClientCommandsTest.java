@@ -319,6 +319,25 @@ class ClientCommandsTest {
         assertEquals("hairpin: the appliance is not running (no control socket at " + elsewhere + ")\n", err.toString());
     }
 
+    /**
+     * deploy/systemd/hairpin.service: {@code systemctl reload} is {@code hairpin apply} of the file
+     * the service runs on, through the default socket (applySwapsTheRulesOrShowsWhyNot has what it prints).
+     */
+    @Test
+    void theServiceUnitsReloadAppliesTheConfigItRunsOn() throws IOException {
+        List<String> unit = Files.readAllLines(Path.of("../deploy/systemd/hairpin.service"));
+        List<String> start = execLine(unit, "ExecStart=");
+        List<String> reload = execLine(unit, "ExecReload=");
+        assertEquals(List.of("/opt/hairpin/hairpin", "run", "--config"), start.subList(0, 3));
+        assertEquals(List.of("/opt/hairpin/hairpin", "apply", start.get(3)), reload);
+    }
+
+    private static List<String> execLine(List<String> unit, String key) {
+        List<String> lines = unit.stream().filter(l -> l.startsWith(key)).toList();
+        assertEquals(1, lines.size(), key + " in " + unit);
+        return List.of(lines.get(0).substring(key.length()).split(" "));
+    }
+
     @Test
     void theDefaultSocketIsTheDocumentedOne() {
         assertEquals(Path.of("/run/hairpin/control.sock"), new HairpinCli().socket);
