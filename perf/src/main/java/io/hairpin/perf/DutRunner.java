@@ -92,7 +92,7 @@ final class DutRunner implements Runnable {
                 rig.drain();
                 WorkerDut w = dut instanceof WorkerDut wd ? wd : null;
                 NatProbe probe = w == null ? null : new NatProbe(w.worker);
-                long[] start = w == null ? null : counters(w.worker.counters());
+                long[] start = w == null ? null : WorkerCounters.read(w.worker.counters());
                 if (probe != null) {
                     sessionsOpened = probe.sessions();
                 }
@@ -115,16 +115,9 @@ final class DutRunner implements Runnable {
                 iterations = n;
                 if (w != null) {
                     Counters c = w.worker.counters();
-                    long[] end = counters(c);
-                    long d = 0;
-                    for (int e = 0; e < Counters.DROP_REASONS; e++) {
-                        d += end[e] - start[e];
-                    }
-                    for (int p = 0; p < c.ports(); p++) {
-                        d += end[Counters.EVENT_COUNT + p] - start[Counters.EVENT_COUNT + p];
-                    }
-                    drops = d;
-                    dropDetail = Scenarios.dropDetail(start, end, c);
+                    long[] end = WorkerCounters.read(c);
+                    drops = WorkerCounters.drops(start, end, c);
+                    dropDetail = WorkerCounters.dropDetail(start, end, c);
                     sessionsAtEnd = probe.sessions();
                 }
             } finally {
@@ -182,17 +175,6 @@ final class DutRunner implements Runnable {
             openSeconds = (System.nanoTime() - t0) / 1e9;
             openMistranslated = mirror.mistranslated();
         }
-    }
-
-    private static long[] counters(Counters c) {
-        long[] v = new long[Counters.EVENT_COUNT + c.ports()];
-        for (int e = 0; e < Counters.EVENT_COUNT; e++) {
-            v[e] = c.event(e);
-        }
-        for (int p = 0; p < c.ports(); p++) {
-            v[Counters.EVENT_COUNT + p] = c.port(p, Counters.TX_FULL);
-        }
-        return v;
     }
 
     /** Waits until the DUT is ready for traffic (or failed: then throws). */

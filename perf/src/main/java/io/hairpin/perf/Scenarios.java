@@ -88,7 +88,7 @@ final class Scenarios {
                 worker.doWork(); // picks up the snapshot (the NAT tables are built here), announces its addresses ...
                 mirror.poll();   // ... which the mirror frees
                 long heap1 = heapAfterGc();
-                long[] first = counters(c, new long[slots(c)]);
+                long[] first = WorkerCounters.read(c);
                 rig.prefill(s.startPort, (m, k) -> s.writeFrame(m, k, walk, rig.portMac));
                 ForwardLoop loop = new ForwardLoop(worker::doWork, mirror);
                 long t0 = System.nanoTime();
@@ -97,7 +97,7 @@ final class Scenarios {
                     loop.chunk();
                     if (System.nanoTime() - t0 > OPEN_TIMEOUT_NANOS) {
                         throw new IllegalStateException("only " + probe.sessions() + " of " + s.openSessions
-                                + " sessions opened; drops: " + dropDetail(first, counters(c, new long[first.length]), c));
+                                + " sessions opened; drops: " + WorkerCounters.dropDetail(first, WorkerCounters.read(c), c));
                     }
                 }
                 double openS = (System.nanoTime() - t0) / 1e9;
@@ -113,7 +113,7 @@ final class Scenarios {
                 int[] sessStart = new int[1];
                 long[] txStart = new long[2];
                 Window w = Window.measure(loop, () -> c.event(Counters.FORWARDED), o, () -> {
-                    counters(c, start);
+                    WorkerCounters.read(c, start);
                     misStart[0] = mirror.mistranslated();
                     sessStart[0] = probe.sessions();
                     transmitted(c, txStart);
@@ -125,7 +125,7 @@ final class Scenarios {
                     }
                 });
                 long[] txEnd = transmitted(c, new long[2]);
-                long[] end = counters(c, new long[first.length]);
+                long[] end = WorkerCounters.read(c);
                 int sessEnd = probe.sessions();
                 Map<String, Object> swapFigures = new LinkedHashMap<>();
                 if (swapper != null) {
@@ -142,9 +142,9 @@ final class Scenarios {
                             throw new IllegalStateException("the control thread did not finish its last swap");
                         }
                     }
-                    swapFigures.put("drops_after_window", dropCount(end, counters(c, new long[first.length]), c));
+                    swapFigures.put("drops_after_window", WorkerCounters.drops(end, WorkerCounters.read(c), c));
                 }
-                long drops = dropCount(start, end, c);
+                long drops = WorkerCounters.drops(start, end, c);
                 Measurement m = w.finish(rig, drops, heldPackets(worker));
                 long translated = end[Counters.NAT_TRANSLATED] - start[Counters.NAT_TRANSLATED];
                 x.put("nat_translated", translated);
@@ -170,9 +170,9 @@ final class Scenarios {
                 x.put("flows", walk == null ? rig.inFlight : walk.n);
                 x.put("walk_stride", walk == null ? null : walk.stride());
                 x.put("mistranslated", mirror.mistranslated() - misStart[0]);
-                x.put("drop_detail", dropDetail(start, end, c));
-                x.put("drops_before_window", dropCount(first, start, c));
-                x.put("drop_detail_before_window", dropDetail(first, start, c));
+                x.put("drop_detail", WorkerCounters.dropDetail(start, end, c));
+                x.put("drops_before_window", WorkerCounters.drops(first, start, c));
+                x.put("drop_detail_before_window", WorkerCounters.dropDetail(first, start, c));
                 x.put("mirror_freed", mirror.freed());
                 if (s.openSessions > 0) {
                     x.put("open_s", Bench.round(openS, 3));
@@ -249,50 +249,6 @@ final class Scenarios {
         x.put("mean_frame_bytes", frames == 0 ? null : Bench.round((double) l2 / frames, 2));
         x.put("gbps_l2", Bench.round(l2 * 8 / seconds / 1e9, 3));
         x.put("gbps_l1", Bench.round((l2 + (long) FrameSizes.L1_OVERHEAD * frames) * 8 / seconds / 1e9, 3));
-    }
-
-    /** Counter slots read: the events, then each port's TX_FULL. */
-    private static int slots(Counters c) {
-        return Counters.EVENT_COUNT + c.ports();
-    }
-
-    private static long[] counters(Counters c, long[] into) {
-        for (int e = 0; e < Counters.EVENT_COUNT; e++) {
-            into[e] = c.event(e);
-        }
-        for (int p = 0; p < c.ports(); p++) {
-            into[Counters.EVENT_COUNT + p] = c.port(p, Counters.TX_FULL);
-        }
-        return into;
-    }
-
-    /** Drop counters plus TX-full between two readings. */
-    private static long dropCount(long[] from, long[] to, Counters c) {
-        long d = 0;
-        for (int e = 0; e < Counters.DROP_REASONS; e++) {
-            d += to[e] - from[e];
-        }
-        for (int p = 0; p < c.ports(); p++) {
-            d += to[Counters.EVENT_COUNT + p] - from[Counters.EVENT_COUNT + p];
-        }
-        return d;
-    }
-
-    /** The drop counters that moved between two readings, "name=count,..." ("" when none). */
-    static String dropDetail(long[] from, long[] to, Counters c) {
-        StringBuilder sb = new StringBuilder();
-        for (int e = 0; e < Counters.DROP_REASONS; e++) {
-            if (to[e] != from[e]) {
-                sb.append(sb.isEmpty() ? "" : ",").append(Counters.EVENT_NAMES[e]).append('=').append(to[e] - from[e]);
-            }
-        }
-        for (int p = 0; p < c.ports(); p++) {
-            long d = to[Counters.EVENT_COUNT + p] - from[Counters.EVENT_COUNT + p];
-            if (d != 0) {
-                sb.append(sb.isEmpty() ? "" : ",").append("tx_full_port").append(p).append('=').append(d);
-            }
-        }
-        return sb.toString();
     }
 
     interface Loop {
