@@ -29,6 +29,11 @@ public final class ApplyCommand extends ClientCommand {
         if (printedJson(result, out)) {
             return r.applied() ? 0 : 2;
         }
+        return report(r, file, out, err);
+    }
+
+    /** Prints what an apply of file did, as {@code hairpin apply} does; returns its exit code. */
+    static int report(ApplyResult r, Path file, PrintWriter out, PrintWriter err) {
         List<String> errors = r.errors() == null ? List.of() : r.errors();
         for (String w : r.warnings() == null ? List.<String>of() : r.warnings()) {
             err.println(w.contains("warning") ? w : "warning: " + w);

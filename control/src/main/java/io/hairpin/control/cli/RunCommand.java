@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 @Command(name = "run", description = "Run the appliance in the foreground until SIGINT or SIGTERM (systemd Type=notify); exit 1 if a worker stops.")
 public final class RunCommand implements Callable<Integer> {
@@ -74,9 +75,6 @@ public final class RunCommand implements Callable<Integer> {
             stop(endpoints, service, engine, err);
             return 1;
         }
-        out.printf("hairpin: running with %d worker(s)%s%n", engine.workers().size(),
-                engine.tapNames().isEmpty() ? "" : ", exception path on " + engine.tapNames());
-        out.flush();
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -94,6 +92,11 @@ public final class RunCommand implements Callable<Integer> {
             failure.set(what);
             stop.countDown();
         });
+        reloadOnHangup(service, out, err);
+        // "running" once SIGTERM, SIGHUP and a worker's stop are handled: callers act on it
+        out.printf("hairpin: running with %d worker(s)%s%n", engine.workers().size(),
+                engine.tapNames().isEmpty() ? "" : ", exception path on " + engine.tapNames());
+        out.flush();
         SystemdNotify.ready();
         stop.await();
         SystemdNotify.stopping();
@@ -106,6 +109,25 @@ public final class RunCommand implements Callable<Integer> {
         out.flush();
         stopped.countDown();
         return failure.get() == null ? 0 : 1;
+    }
+
+    /**
+     * SIGHUP applies the config file again, as {@code hairpin apply} of it does: the daemons'
+     * convention for a reload, where the JVM would otherwise stop. The apply runs on a thread of
+     * its own, not the JVM's signal thread; one at a time, as applies through the socket are.
+     */
+    private void reloadOnHangup(ApplianceService service, PrintWriter out, PrintWriter err) {
+        Path file = config.toAbsolutePath().normalize();
+        Signal.handle(new Signal("HUP"), signal -> Thread.ofPlatform().name("hairpin-reload").start(() -> {
+            out.println("hairpin: SIGHUP: applying " + file);
+            try {
+                ApplyCommand.report(service.apply(file), file, out, err);
+            } catch (RuntimeException e) {
+                err.println("hairpin: SIGHUP: " + file + " was not applied: " + e.getMessage());
+            }
+            out.flush();
+            err.flush();
+        }));
     }
 
     /**

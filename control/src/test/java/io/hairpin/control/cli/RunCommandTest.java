@@ -192,6 +192,47 @@ class RunCommandTest {
     }
 
     /**
+     * SIGHUP applies the config file again, as {@code hairpin apply} of it does (before, the JVM
+     * stopped on it): an edit is taken, a broken file is refused with its errors and the rules
+     * in force stay.
+     */
+    @Test
+    void sighupAppliesTheConfigFileAgain() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "DPDK needs root");
+        Path cfg = config("control: {socket: " + dir.resolve("ctl.sock") + "}\n");
+        Hairpin h = run(cfg);
+        try {
+            h.awaitLine("hairpin: running with 1 worker(s)");
+            ControlClient client = new ControlClient(dir.resolve("ctl.sock"));
+            assertEquals(List.of("192.168.1.20 203.0.113.20"), client.cpnat("192.168.1.20"));
+
+            Files.writeString(cfg, Files.readString(cfg).replace("external: 203.0.113.20,", "external: 203.0.113.21,"));
+            hangUp(h.process());
+            assertEquals("hairpin: SIGHUP: applying " + cfg, h.awaitLine("hairpin: SIGHUP"));
+            assertEquals("hairpin: " + cfg + " applied (rules version 2)", h.awaitLine("hairpin: " + cfg));
+            assertEquals(List.of("192.168.1.20 203.0.113.21"), client.cpnat("192.168.1.20"));
+
+            Files.writeString(cfg, Files.readString(cfg).replace("external: 203.0.113.21,", "external: 203.0.113.22,")
+                    + "bogus: 1\n");
+            hangUp(h.process());
+            assertEquals("hairpin: SIGHUP: applying " + cfg, h.awaitLine("hairpin: SIGHUP"));
+            Thread.sleep(500); // the refusal goes to stderr, read at the end
+            assertEquals(List.of("192.168.1.20 203.0.113.21"), client.cpnat("192.168.1.20"));
+            assertEquals(2, client.status().snapshotVersion());
+        } finally {
+            h.process().toHandle().destroy();
+        }
+        assertEquals(143, exit(h.process()), h.err().toString());
+        assertEquals(List.of("hairpin: " + cfg + " has 1 error(s); nothing was applied."), h.hairpinErrors(),
+                h.err().toString());
+        assertTrue(h.err().toString().contains(cfg + ":"), h.err().toString());
+    }
+
+    private static void hangUp(Process p) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor());
+    }
+
+    /**
      * A max-sessions whose session state does not fit the Java heap: run says so in one sentence
      * with the figures before any worker runs, exits 1 and leaves nothing behind (before, worker
      * 0 died of OutOfMemoryError while the appliance went on "running" without forwarding).
