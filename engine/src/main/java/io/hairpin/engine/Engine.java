@@ -662,6 +662,7 @@ public final class Engine implements AutoCloseable {
                     Thread.sleep(1);
                 }
                 Snapshot snap = snapshots.current();
+                NatConfig nat = config.nat();
                 for (Worker w : workers) {
                     Tracer t = w.tracer();
                     if (t.acknowledged() != generation) {
@@ -670,7 +671,7 @@ public final class Engine implements AutoCloseable {
                     int count = t.recorded();
                     long[] e = t.copy(count);
                     for (int i = 0; i < count; i++) {
-                        out.add(TraceFormat.entry(e, i * Tracer.STRIDE, w.id(), armedAt, snap));
+                        out.add(TraceFormat.entry(e, i * Tracer.STRIDE, w.id(), armedAt, snap, nat));
                     }
                 }
             } catch (InterruptedException e) {

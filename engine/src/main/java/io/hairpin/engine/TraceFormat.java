@@ -1,5 +1,6 @@
 package io.hairpin.engine;
 
+import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.packet.Ipv4;
 import io.hairpin.engine.worker.Counters;
@@ -10,7 +11,7 @@ final class TraceFormat {
     private TraceFormat() {
     }
 
-    static TraceEntry entry(long[] e, int at, int worker, long armedAt, Snapshot snap) {
+    static TraceEntry entry(long[] e, int at, int worker, long armedAt, Snapshot snap, NatConfig nat) {
         long ingress = e[at + Tracer.INGRESS];
         int port = (int) ingress & 0xffff;
         int vid = (int) (ingress >>> 16) & 0xffff;
@@ -19,7 +20,12 @@ final class TraceFormat {
         String portName = iface >= 0 ? snap.names[iface]
                 : (port < snap.devices.size() ? snap.devices.get(port) : "port " + port) + (vid != 0 ? " vlan " + vid : "");
         String summary = summary(type, e[at + Tracer.BEFORE_L3], e[at + Tracer.BEFORE_L4]);
-        return new TraceEntry(e[at + Tracer.NANOS] - armedAt, worker, portName, summary, verdict(e, at, type, snap));
+        int natWord = (int) e[at + Tracer.NAT];
+        TraceEntry.Rule rule = type == Ethernet.TYPE_IPV4 && (natWord & Tracer.HAS_AFTER) != 0
+                ? TraceRules.ruleOf(natWord & 0xff, e[at + Tracer.BEFORE_L3], e[at + Tracer.BEFORE_L4],
+                        e[at + Tracer.AFTER_L3], e[at + Tracer.AFTER_L4], nat, snap)
+                : null;
+        return new TraceEntry(e[at + Tracer.NANOS] - armedAt, worker, portName, summary, verdict(e, at, type, snap), rule);
     }
 
     static String summary(int ethertype, long l3, long l4) {

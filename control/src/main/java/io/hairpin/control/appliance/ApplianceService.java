@@ -250,7 +250,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
 
     @Override
     public List<TraceRecord> trace(int n, long timeoutMillis) {
-        return guarded(() -> ops.trace(n, timeoutMillis));
+        return guarded(() -> ops.trace(n, timeoutMillis, running.config().nat()));
     }
 
     // ---------------------------------------------------------------- public addresses

@@ -1,12 +1,18 @@
 package io.hairpin.control.appliance;
 
 import io.hairpin.control.config.Ipv4;
+import io.hairpin.control.config.NatSettings;
+import io.hairpin.control.config.OneToOneRule;
+import io.hairpin.control.config.OutboundRule;
+import io.hairpin.control.config.PortForwardRule;
 import io.hairpin.control.service.ControlService;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * What the control plane asks of a running engine beyond its counters and snapshot: the rule swap,
@@ -29,7 +35,8 @@ interface EngineOps {
 
     int flushSessions(ControlService.SessionFilter filter);
 
-    List<ControlService.TraceRecord> trace(int n, long timeoutMillis);
+    /** Traces the next n packets; rules (the config in force) name the NAT rules by their place in it. */
+    List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules);
 
     /** The operations of a running engine. */
     static EngineOps of(Engine engine) {
@@ -56,8 +63,8 @@ interface EngineOps {
             }
 
             @Override
-            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
-                return engine.trace(n, timeoutMillis).stream().map(EngineOps::traceRecord).toList();
+            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules) {
+                return engine.trace(n, timeoutMillis).stream().map(e -> traceRecord(e, rules)).toList();
             }
         };
     }
@@ -99,12 +106,42 @@ interface EngineOps {
     }
 
     /**
-     * A traced packet. The engine names the kind of NAT that rewrote it in the verdict
-     * ("…, nat 203.0.113.1:5000 (napt, new session)"); that kind is the rule column, "-" when no
-     * NAT rule touched the packet.
+     * A traced packet. Its rule column names the NAT rule as {@code hairpin rules} numbers it
+     * ("port-forward #2 web", "outbound #1", "1:1 #1 server, reflected"). When the engine found no
+     * rule of the config in force for it (a session made under rules since changed, an ICMP error
+     * translated with the flow it quotes) the column is the kind of NAT the verdict names
+     * ("…, nat 203.0.113.1:5000 (napt, new session)" gives "napt"), "-" when none touched it.
      */
-    static ControlService.TraceRecord traceRecord(TraceEntry e) {
-        return new ControlService.TraceRecord(e.nanos(), e.port(), e.summary(), e.verdict(), ruleOf(e.verdict()));
+    static ControlService.TraceRecord traceRecord(TraceEntry e, NatSettings rules) {
+        String rule = e.rule() == null ? null : ruleName(e.rule(), rules);
+        return new ControlService.TraceRecord(e.nanos(), e.port(), e.summary(), e.verdict(),
+                rule == null ? ruleOf(e.verdict()) : rule);
+    }
+
+    /** "port-forward #2 web": the rule's kind, its number among all its kind's rules, disabled ones too, and its description. */
+    static String ruleName(TraceEntry.Rule rule, NatSettings rules) {
+        String name = switch (rule.kind()) {
+            case ONE_TO_ONE -> nth("1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description, rule.index());
+            case PORT_FORWARD -> nth("port-forward", rules.portForwards(), PortForwardRule::enabled,
+                    PortForwardRule::description, rule.index());
+            case OUTBOUND -> nth("outbound", rules.outbound(), OutboundRule::enabled, OutboundRule::description,
+                    rule.index());
+        };
+        return name == null ? null : rule.reflected() ? name + ", reflected" : name;
+    }
+
+    /** The label of the index-th enabled rule of the list, or null when it has fewer. */
+    private static <R> String nth(String kind, List<R> list, Predicate<R> enabled, Function<R, String> description,
+                                  int index) {
+        int seen = 0;
+        for (int i = 0; i < list.size(); i++) {
+            R r = list.get(i);
+            if (enabled.test(r) && seen++ == index) {
+                String d = description.apply(r);
+                return kind + " #" + (i + 1) + (d == null || d.isEmpty() ? "" : " " + d);
+            }
+        }
+        return null;
     }
 
     static String ruleOf(String verdict) {

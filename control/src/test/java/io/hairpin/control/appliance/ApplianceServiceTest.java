@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hairpin.control.config.NatSettings;
 import io.hairpin.control.config.HairpinConfig;
 import io.hairpin.control.engine.EngineConfigs;
 import io.hairpin.control.persist.ConfigStore;
@@ -91,7 +92,7 @@ class ApplianceServiceTest {
         }
 
         @Override
-        public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
+        public List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules) {
             return List.of();
         }
     }
@@ -363,7 +364,7 @@ class ApplianceServiceTest {
         CountDownLatch release = new CountDownLatch(1);
         FakeOps ops = new FakeOps() {
             @Override
-            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
+            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules) {
                 inTrace.countDown();
                 try {
                     release.await();
@@ -429,7 +430,7 @@ class ApplianceServiceTest {
             }
 
             @Override
-            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis) {
+            public List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules) {
                 return List.of();
             }
         };

@@ -2,6 +2,8 @@ package io.hairpin.control.appliance;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.hairpin.control.config.ConfigLoader;
+import io.hairpin.control.config.NatSettings;
 import io.hairpin.control.service.ControlService;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
@@ -33,8 +35,39 @@ class EngineOpsTest {
         assertEquals("-", EngineOps.ruleOf("forwarded lan"));
         assertEquals("-", EngineOps.ruleOf("drop spoofed_source"));
         assertEquals("-", EngineOps.ruleOf("parked (a fragment waiting for its first fragment)"));
-        TraceEntry e = new TraceEntry(1234, 0, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10", "forwarded lan, nat > 10.0.0.1:10 (1:1)");
+        TraceEntry e = new TraceEntry(1234, 0, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10", "forwarded lan, nat > 10.0.0.1:10 (1:1)",
+                null);
         assertEquals(new ControlService.TraceRecord(1234, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10",
-                "forwarded lan, nat > 10.0.0.1:10 (1:1)", "1:1"), EngineOps.traceRecord(e));
+                "forwarded lan, nat > 10.0.0.1:10 (1:1)", "1:1"), EngineOps.traceRecord(e, RULES));
+    }
+
+    /** Numbered as {@code hairpin rules} numbers them: every rule of its kind counts, disabled ones too. */
+    static final NatSettings RULES = ConfigLoader.parse("""
+            interfaces:
+              - {name: wan, role: external, device: net_null0, addresses: [203.0.113.1/24]}
+              - {name: lan, role: internal, device: net_null1, addresses: [192.168.1.1/24]}
+            nat:
+              one-to-one:
+                - {interface: wan, external: 203.0.113.20, internal: 192.168.1.20, description: server}
+                - {interface: wan, external: 203.0.113.21, internal: 192.168.1.21, disabled: true}
+                - {interface: wan, external: 203.0.113.22, internal: 192.168.1.22}
+              port-forwards:
+                - {interface: wan, protocol: tcp, external: "203.0.113.1:22", internal: "192.168.1.20:22", disabled: true}
+                - {interface: wan, protocol: tcp, external: "203.0.113.1:80", internal: "192.168.1.20:80", description: web}
+              outbound:
+                - {interface: wan, source: 192.168.1.0/24, translation: interface}
+            """, "rules.yaml").nat();
+
+    @Test
+    void theRuleColumnNamesTheRuleByItsNumberInTheConfig() {
+        assertEquals("1:1 #1 server", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 0, false), RULES));
+        assertEquals("1:1 #3", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false), RULES));
+        assertEquals("port-forward #2 web, reflected",
+                EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, true), RULES));
+        assertEquals("outbound #1", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false), RULES));
+        TraceEntry.Rule gone = new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 1, false);
+        assertEquals(null, EngineOps.ruleName(gone, RULES), "the engine's rules were more than the config holds now");
+        assertEquals("port-forward", EngineOps.traceRecord(new TraceEntry(0, 0, "wan", "tcp", "forwarded lan, nat > "
+                + "192.168.1.20:80 (port-forward)", gone), RULES).rule(), "then the kind, as without a rule");
     }
 }

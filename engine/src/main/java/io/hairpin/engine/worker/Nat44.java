@@ -478,20 +478,18 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         int session = flow >>> 1;
         int tag = sessions.tag(session);
-        if (tag >= 0) {
-            return Tracer.NAT_NAPT;
-        }
-        if (tag < NO_MAPPING) {
-            return Tracer.NAT_REFLECTION;
-        }
         long fk1 = sessions.keyK1(2 * session);
         long fk2 = sessions.keyK2(2 * session);
         long rk1 = sessions.rewriteK1(2 * session);
         long rk2 = sessions.rewriteK2(2 * session);
         boolean srcChanged = (fk1 >>> 32) != (rk1 >>> 32) || ((fk2 >>> 16) & 0xffff) != ((rk2 >>> 16) & 0xffff);
         boolean dstChanged = (int) fk1 != (int) rk1 || (fk2 & 0xffff) != (rk2 & 0xffff);
-        if (srcChanged && dstChanged) {
+        // both ends rewritten: reflected, whether its source is the client's mapping (a NAPT tag) or the interface's
+        if (tag < NO_MAPPING || srcChanged && dstChanged) {
             return Tracer.NAT_REFLECTION;
+        }
+        if (tag >= 0) {
+            return Tracer.NAT_NAPT;
         }
         return dstChanged ? Tracer.NAT_PORT_FORWARD : Tracer.NAT_ONE_TO_ONE;
     }

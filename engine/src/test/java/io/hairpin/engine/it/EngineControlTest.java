@@ -642,6 +642,9 @@ class EngineControlTest {
             assertEntry(t.get(2), "lan", "udp 10.9.9.9:1 > 203.0.113.254:53", "drop spoofed_source");
             assertEntry(t.get(3), "lan", "arp request 192.168.1.10 > 192.168.1.1", "replied lan");
             assertEntry(t.get(4), "wan", "icmp 203.0.113.254 > 203.0.113.1 echo-request id 7", "replied wan");
+            TraceEntry.Rule outbound = new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false);
+            assertEquals(java.util.Arrays.asList(outbound, outbound, null, null, null),
+                    t.stream().map(TraceEntry::rule).toList(), "the NAPT packets name the outbound rule");
             for (int i = 0; i < t.size(); i++) {
                 assertEquals(0, t.get(i).worker());
                 assertTrue(t.get(i).nanos() >= (i == 0 ? 0 : t.get(i - 1).nanos()), "in order: " + t);
@@ -654,6 +657,66 @@ class EngineControlTest {
             rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
             next(rig, "w");
             assertEquals(0, rig.engine.workers().get(0).tracer().recorded());
+        }
+    }
+
+    /**
+     * A traced packet names the rule whose work its rewrite is, each rule kind in both directions,
+     * and a reflected one the rule its client reached the server by; a rule before it of the same
+     * kind is passed over. The index is among the engine's rules of the kind (the control plane
+     * turns it into the config's numbering).
+     */
+    @Test
+    void traceNamesTheRuleBehindEachTranslation() throws Exception {
+        int server = ip("192.168.1.20");
+        int serverPublic = ip("203.0.113.20");
+        long serverMac = mac("02:00:00:00:01:20");
+        NatConfig n = napt(POOL_A);
+        NatConfig.OneToOne other = new NatConfig.OneToOne(0, ip("203.0.113.30"), ip("192.168.1.30"), 32, false,
+                NatConfig.Destination.ANY, NatConfig.Reflection.DEFAULT, null, false, null, "other");
+        NatConfig.OneToOne binat = new NatConfig.OneToOne(0, serverPublic, server, 32, false, NatConfig.Destination.ANY,
+                NatConfig.Reflection.DEFAULT, null, false, null, "server");
+        NatConfig.PortForward ssh = new NatConfig.PortForward(0, NatConfig.PROTO_TCP, WAN_IP, 22, 22, server, 22,
+                NatConfig.Destination.ANY, NatConfig.Reflection.DEFAULT, null, "ssh");
+        NatConfig.PortForward dns = new NatConfig.PortForward(0, NatConfig.PROTO_UDP, WAN_IP, 5353, 5353, server, 53,
+                NatConfig.Destination.ANY, NatConfig.Reflection.DEFAULT, null, "dns");
+        n = new NatConfig(true, NatConfig.ReflectionSource.MAPPED, n.filtering(), n.timeouts(), n.maxSessions(), 0,
+                List.of(other, binat), List.of(ssh, dns), n.outbound());
+        try (LiveRig rig = rig(n)) {
+            rig.send("l", Frames.arpReply(serverMac, server, LAN_MAC, LAN_IP));
+            rig.awaitNeighbor(server);
+            CompletableFuture<List<TraceEntry>> trace = CompletableFuture.supplyAsync(() -> rig.engine.trace(6, 5000));
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (!rig.engine.workers().get(0).tracer().isArmed() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            rig.send("l", Frames.udp4(serverMac, LAN_MAC, server, REMOTE, 4000, 53, PAYLOAD).build());
+            assertEquals(serverPublic, next(rig, "w").src());
+            rig.send("w", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, serverPublic, 53, 4000, PAYLOAD).build());
+            assertEquals(server, next(rig, "l").dst());
+            rig.send("w", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 6000, 5353, PAYLOAD).build());
+            Decoded.Ipv4 forwarded = next(rig, "l");
+            assertEquals(server, forwarded.dst());
+            assertEquals(53, forwarded.udp().dport());
+            rig.send("l", Frames.udp4(serverMac, LAN_MAC, server, REMOTE, 53, 6000, PAYLOAD).build());
+            Decoded.Ipv4 answer = next(rig, "w");
+            assertEquals(WAN_IP, answer.src());
+            assertEquals(5353, answer.udp().sport());
+            rig.send("l", Frames.udp4(CLIENT_MAC, LAN_MAC, CLIENT, serverPublic, 7000, 53, PAYLOAD).build());
+            Decoded.Ipv4 reflected = next(rig, "l");
+            assertEquals(server, reflected.dst());
+            rig.send("l", Frames.udp4(serverMac, LAN_MAC, server, reflected.src(), 53, reflected.udp().sport(), PAYLOAD)
+                    .build());
+            assertEquals(CLIENT, next(rig, "l").dst());
+
+            List<TraceEntry> t = trace.get();
+            TraceEntry.Rule binatRule = new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false);
+            TraceEntry.Rule dnsRule = new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 1, false);
+            TraceEntry.Rule binatReflected = new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, true);
+            assertEquals(List.of(binatRule, binatRule, dnsRule, dnsRule, binatReflected, binatReflected),
+                    t.stream().map(TraceEntry::rule).toList(), t.toString());
+            assertTrue(t.get(4).verdict().endsWith(" > 192.168.1.20:53 (reflection, new session)"), t.get(4).verdict());
+            assertTrue(t.get(5).verdict().endsWith(" > 192.168.1.10:7000 (reflection)"), t.get(5).verdict());
         }
     }
 
