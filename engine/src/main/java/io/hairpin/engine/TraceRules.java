@@ -28,7 +28,8 @@ final class TraceRules {
     }
 
     /** The rule behind a traced packet's NAT of the given kind ({@link Tracer}'s NAT_*), or null. */
-    static TraceEntry.Rule ruleOf(int kind, long l3, long l4, long l3After, long l4After, NatConfig nat, Snapshot snap) {
+    static TraceEntry.Rule ruleOf(int kind, long l3, long l4, long l3After, long l4After, NatConfig nat,
+                                  Snapshot snap) {
         Rewrite r = rewrite(l3, l4, l3After, l4After);
         return switch (kind) {
             case Tracer.NAT_ONE_TO_ONE -> oneToOne(r, nat.oneToOne());
@@ -53,42 +54,36 @@ final class TraceRules {
 
     private static TraceEntry.Rule reflected(Rewrite r, NatConfig nat) {
         // the destination side names the rule a client reached the server by (1:1 or port forward)
-        TraceEntry.Rule dst = r.dstChanged() ? oneToOneInbound(r, nat.oneToOne()) : null;
-        if (dst == null && r.dstChanged()) {
-            dst = portForwardInbound(r, nat.portForwards());
+        List<NatConfig.PortForward> forwards = nat.portForwards();
+        TraceEntry.Rule rule = null;
+        if (r.dstChanged()) {
+            rule = oneToOne(nat.oneToOne(), r.dst(), r.ndst(), false);
+            rule = rule != null ? rule : portForward(forwards, r.proto(), r.dst(), r.dport(), r.ndst(), r.ndport(), true);
         }
-        if (dst == null && r.srcChanged()) {
-            dst = oneToOneOutbound(r, nat.oneToOne());
+        if (rule == null && r.srcChanged()) {
+            rule = oneToOne(nat.oneToOne(), r.src(), r.nsrc(), true);
+            rule = rule != null ? rule : portForward(forwards, r.proto(), r.src(), r.sport(), r.nsrc(), r.nsport(), false);
         }
-        if (dst == null && r.srcChanged()) {
-            dst = portForwardReturn(r, nat.portForwards());
-        }
-        return dst == null ? null : new TraceEntry.Rule(dst.kind(), dst.index(), true);
+        return rule == null ? null : new TraceEntry.Rule(rule.kind(), rule.index(), true);
     }
 
     private static TraceEntry.Rule oneToOne(Rewrite r, List<NatConfig.OneToOne> rules) {
-        TraceEntry.Rule rule = r.srcChanged() ? oneToOneOutbound(r, rules) : null;
-        return rule == null && r.dstChanged() ? oneToOneInbound(r, rules) : rule;
+        TraceEntry.Rule rule = r.srcChanged() ? oneToOne(rules, r.src(), r.nsrc(), true) : null;
+        return rule == null && r.dstChanged() ? oneToOne(rules, r.dst(), r.ndst(), false) : rule;
     }
 
-    /** Internal host to the outside: the source moved from the internal range to the external one. */
-    private static TraceEntry.Rule oneToOneOutbound(Rewrite r, List<NatConfig.OneToOne> rules) {
+    /**
+     * The 1:1 rule that maps address to translated: from its internal range to its external one
+     * (an internal host's packet going out), or the other way (a packet to an external address).
+     */
+    private static TraceEntry.Rule oneToOne(List<NatConfig.OneToOne> rules, int address, int translated,
+                                            boolean fromInternal) {
         for (int i = 0; i < rules.size(); i++) {
             NatConfig.OneToOne b = rules.get(i);
-            if (!b.noBinat() && in(r.src(), b.internal(), b.prefixLength())
-                    && r.nsrc() == (b.external() | hostBits(r.src(), b.prefixLength()))) {
-                return new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, i, false);
-            }
-        }
-        return null;
-    }
-
-    /** To an external address: the destination moved from the external range to the internal one. */
-    private static TraceEntry.Rule oneToOneInbound(Rewrite r, List<NatConfig.OneToOne> rules) {
-        for (int i = 0; i < rules.size(); i++) {
-            NatConfig.OneToOne b = rules.get(i);
-            if (!b.noBinat() && in(r.dst(), b.external(), b.prefixLength())
-                    && r.ndst() == (b.internal() | hostBits(r.dst(), b.prefixLength()))) {
+            int from = fromInternal ? b.internal() : b.external();
+            int to = fromInternal ? b.external() : b.internal();
+            if (!b.noBinat() && in(address, from, b.prefixLength())
+                    && translated == (to | hostBits(address, b.prefixLength()))) {
                 return new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, i, false);
             }
         }
@@ -96,31 +91,28 @@ final class TraceRules {
     }
 
     private static TraceEntry.Rule portForward(Rewrite r, List<NatConfig.PortForward> rules) {
-        TraceEntry.Rule rule = r.dstChanged() ? portForwardInbound(r, rules) : null;
-        return rule == null && r.srcChanged() ? portForwardReturn(r, rules) : rule;
+        TraceEntry.Rule rule = r.dstChanged()
+                ? portForward(rules, r.proto(), r.dst(), r.dport(), r.ndst(), r.ndport(), true) : null;
+        return rule == null && r.srcChanged()
+                ? portForward(rules, r.proto(), r.src(), r.sport(), r.nsrc(), r.nsport(), false) : rule;
     }
 
-    /** To the forwarded port: the destination moved to the internal address and port. */
-    private static TraceEntry.Rule portForwardInbound(Rewrite r, List<NatConfig.PortForward> rules) {
+    /**
+     * The port forward that maps address:port to translated:translatedPort: from its external
+     * address and ports to the internal ones (a packet to the forwarded port), or back (the
+     * server's answer).
+     */
+    private static TraceEntry.Rule portForward(List<NatConfig.PortForward> rules, int proto, int address, int port,
+                                               int translated, int translatedPort, boolean fromExternal) {
         for (int i = 0; i < rules.size(); i++) {
             NatConfig.PortForward f = rules.get(i);
-            if (carries(f, r.proto()) && r.dst() == f.external() && r.dport() >= f.externalPortLow()
-                    && r.dport() <= f.externalPortHigh() && r.ndst() == f.internal()
-                    && r.ndport() == f.internalPortLow() + r.dport() - f.externalPortLow()) {
-                return new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, i, false);
-            }
-        }
-        return null;
-    }
-
-    /** The server's answer: the source moved from the internal address and port back to the external ones. */
-    private static TraceEntry.Rule portForwardReturn(Rewrite r, List<NatConfig.PortForward> rules) {
-        for (int i = 0; i < rules.size(); i++) {
-            NatConfig.PortForward f = rules.get(i);
-            int internalHigh = f.internalPortLow() + f.externalPortHigh() - f.externalPortLow();
-            if (carries(f, r.proto()) && r.src() == f.internal() && r.sport() >= f.internalPortLow()
-                    && r.sport() <= internalHigh && r.nsrc() == f.external()
-                    && r.nsport() == f.externalPortLow() + r.sport() - f.internalPortLow()) {
+            int fromAddress = fromExternal ? f.external() : f.internal();
+            int fromLow = fromExternal ? f.externalPortLow() : f.internalPortLow();
+            int toAddress = fromExternal ? f.internal() : f.external();
+            int toLow = fromExternal ? f.internalPortLow() : f.externalPortLow();
+            if (carries(f, proto) && address == fromAddress && port >= fromLow
+                    && port <= fromLow + f.externalPortHigh() - f.externalPortLow() && translated == toAddress
+                    && translatedPort == toLow + port - fromLow) {
                 return new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, i, false);
             }
         }

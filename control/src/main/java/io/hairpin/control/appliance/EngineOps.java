@@ -118,10 +118,14 @@ interface EngineOps {
                 rule == null ? ruleOf(e.verdict()) : rule);
     }
 
-    /** "port-forward #2 web": the rule's kind, its number among all its kind's rules, disabled ones too, and its description. */
+    /**
+     * "port-forward #2 web": the rule's kind, its number among all rules of its kind (disabled
+     * ones too), and its description.
+     */
     static String ruleName(TraceEntry.Rule rule, NatSettings rules) {
         String name = switch (rule.kind()) {
-            case ONE_TO_ONE -> nth("1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description, rule.index());
+            case ONE_TO_ONE -> nth("1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description,
+                    rule.index());
             case PORT_FORWARD -> nth("port-forward", rules.portForwards(), PortForwardRule::enabled,
                     PortForwardRule::description, rule.index());
             case OUTBOUND -> nth("outbound", rules.outbound(), OutboundRule::enabled, OutboundRule::description,
