@@ -53,7 +53,9 @@ final class TraceRules {
     }
 
     private static TraceEntry.Rule reflected(Rewrite r, NatConfig nat) {
-        // the destination side names the rule a client reached the server by (1:1 or port forward)
+        // the destination side names the rule a client reached the server by (1:1 or port forward);
+        // an answer is told by its source side, unless the client's own 1:1 rule maps its
+        // destination (a client with a 1:1 address of its own): then that rule is named
         List<NatConfig.PortForward> forwards = nat.portForwards();
         TraceEntry.Rule rule = null;
         if (r.dstChanged()) {
