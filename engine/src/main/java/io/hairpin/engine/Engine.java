@@ -590,9 +590,9 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * NAT sessions held by worker 0 matching a filter, at most limit (capped at
-     * {@link SessionChannel#MAX_RESULTS}); address 0 = any (else inside, outside or remote
-     * address), protocol 0 = any. Served by worker 0 in its housekeeping; waits up to 2 s.
+     * NAT sessions held by worker 0 matching a filter, at most limit; address 0 = any (else
+     * inside, outside or remote address), protocol 0 = any. Served by worker 0 in its
+     * housekeeping, {@link SessionChannel#MAX_RESULTS} at a time; waits up to 2 s for each.
      */
     public List<SessionView> sessions(int address, int protocol, int limit) {
         if (limit < 0) {
@@ -602,20 +602,25 @@ public final class Engine implements AutoCloseable {
             return List.of();
         }
         checkRunning();
-        SessionChannel.Listing l;
-        try {
-            l = sessionChannel.list(address, protocol, Math.min(limit, SessionChannel.MAX_RESULTS),
-                    SESSION_REQUEST_TIMEOUT_NANOS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the session list", e);
-        }
-        List<SessionView> out = new ArrayList<>(l.count());
-        long[] d = l.data();
-        for (int i = 0; i < l.count(); i++) {
-            int b = i * SessionChannel.FIELDS;
-            long left = Math.max(0, d[b + 4] - l.now()) / 1_000_000L;
-            out.add(SessionView.of(d[b], d[b + 1], d[b + 2], d[b + 3], (int) (d[b + 5] >>> 32), left));
+        List<SessionView> out = new ArrayList<>();
+        // in requests of at most MAX_RESULTS, each going on from where the one before stopped
+        int from = 0;
+        while (from >= 0 && out.size() < limit) {
+            SessionChannel.Listing l;
+            try {
+                l = sessionChannel.list(address, protocol, Math.min(limit - out.size(), SessionChannel.MAX_RESULTS),
+                        from, SESSION_REQUEST_TIMEOUT_NANOS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the session list", e);
+            }
+            long[] d = l.data();
+            for (int i = 0; i < l.count(); i++) {
+                int b = i * SessionChannel.FIELDS;
+                long left = Math.max(0, d[b + 4] - l.now()) / 1_000_000L;
+                out.add(SessionView.of(d[b], d[b + 1], d[b + 2], d[b + 3], (int) (d[b + 5] >>> 32), left));
+            }
+            from = l.next();
         }
         return out;
     }

@@ -422,8 +422,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
             }
             if (list) {
                 if (r.count == r.limit) {
-                    end = capacity;
-                    break;
+                    r.cursor = s; // a further request goes on from this one
+                    r.more = true;
+                    return true;
                 }
                 int b = r.count * SessionChannel.FIELDS;
                 long[] out = r.results;

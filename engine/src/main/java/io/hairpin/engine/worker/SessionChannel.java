@@ -43,6 +43,8 @@ public final class SessionChannel {
         int limit;
         /** Next session slot to examine. */
         int cursor;
+        /** A list stopped at its limit with a match at cursor still to come. */
+        boolean more;
         /** Sessions listed or removed so far. */
         int count;
         /** Worker 0's clock when it finished. */
@@ -51,8 +53,11 @@ public final class SessionChannel {
         volatile long done;
     }
 
-    /** A list answer: count sessions of FIELDS longs each in data, and worker 0's clock when it answered. */
-    public record Listing(int count, long now, long[] data) {
+    /**
+     * A list answer: count sessions of FIELDS longs each in data, worker 0's clock when it
+     * answered, and the session slot a further request for more goes on from (-1: no more).
+     */
+    public record Listing(int count, long now, long[] data, int next) {
     }
 
     private volatile Request posted;
@@ -72,32 +77,35 @@ public final class SessionChannel {
 
     /**
      * Sessions matching the filter (address 0 = any, matched against every address of the
-     * session; protocol 0 = any), at most limit (1..MAX_RESULTS).
+     * session; protocol 0 = any), at most limit (1..MAX_RESULTS), from session slot from on (0,
+     * or the {@link Listing#next} of an earlier answer).
      *
      * @throws IllegalStateException when worker 0 does not answer within timeoutNanos
      */
-    public synchronized Listing list(int address, int protocol, int limit, long timeoutNanos)
+    public synchronized Listing list(int address, int protocol, int limit, int from, long timeoutNanos)
             throws InterruptedException {
         if (limit < 1 || limit > MAX_RESULTS) {
             throw new IllegalArgumentException("limit must be 1.." + MAX_RESULTS + ": " + limit);
         }
-        Request r = call(LIST, address, protocol, limit, timeoutNanos);
+        Request r = call(LIST, address, protocol, limit, from, timeoutNanos);
         long[] copy = java.util.Arrays.copyOf(r.results, r.count * FIELDS);
-        return new Listing(r.count, r.now, copy);
+        return new Listing(r.count, r.now, copy, r.more ? r.cursor : -1);
     }
 
     /** Removes the matching sessions (releasing their mappings and ports); returns how many. */
     public synchronized int flush(int address, int protocol, long timeoutNanos) throws InterruptedException {
-        return call(FLUSH, address, protocol, 0, timeoutNanos).count;
+        return call(FLUSH, address, protocol, 0, 0, timeoutNanos).count;
     }
 
-    private Request call(int op, int address, int protocol, int limit, long timeoutNanos) throws InterruptedException {
+    private Request call(int op, int address, int protocol, int limit, int from, long timeoutNanos)
+            throws InterruptedException {
         Request r = spare;
         r.op = op;
         r.address = address;
         r.protocol = protocol;
         r.limit = limit;
-        r.cursor = 0;
+        r.cursor = Math.max(0, from);
+        r.more = false;
         r.count = 0;
         r.now = 0;
         long s = ++seq;

@@ -20,6 +20,7 @@ import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
 import io.hairpin.engine.worker.NatTables;
+import io.hairpin.engine.worker.SessionChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -598,6 +599,36 @@ class EngineControlTest {
                     assertTrue(taken >= flows - 100, "round " + round + ": short path " + taken);
                 }
             }
+        }
+    }
+
+    /**
+     * More sessions than one request to worker 0 returns ({@link SessionChannel#MAX_RESULTS}) are
+     * listed in requests that go on from one another, each session once (the list stopped at
+     * 4096 before, which the CLI showed as all there were).
+     */
+    @Test
+    void sessionsBeyondOneRequestAreListedEachOnce() throws Exception {
+        int n = SessionChannel.MAX_RESULTS + 904;
+        try (LiveRig rig = rig(naptFor(10_000, POOL_A))) {
+            List<byte[]> frames = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                frames.add(fromClient(CLIENT_MAC, CLIENT, 10_000 + i));
+            }
+            rig.send("l", frames);
+            rig.await("w", n, IPV4, 20_000);
+            awaitSessionCount(rig, n);
+            Set<Integer> ports = java.util.stream.IntStream.range(10_000, 10_000 + n).boxed()
+                    .collect(java.util.stream.Collectors.toSet());
+            List<SessionView> all = rig.engine.sessions(0, 0, 100_000);
+            assertEquals(n, all.size());
+            assertEquals(ports, all.stream().map(SessionView::insidePort).collect(java.util.stream.Collectors.toSet()));
+            List<SessionView> some = rig.engine.sessions(0, 0, n - 1);
+            assertEquals(n - 1, some.size());
+            assertEquals(n - 1, some.stream().map(SessionView::insidePort).distinct().count());
+            assertEquals(SessionChannel.MAX_RESULTS, rig.engine.sessions(0, 0, SessionChannel.MAX_RESULTS).size());
+            assertEquals(n, rig.engine.sessions(CLIENT, 17, 100_000).size());
+            assertEquals(0, rig.engine.sessions(CLIENT, 6, 100_000).size());
         }
     }
 
