@@ -66,6 +66,9 @@ public final class PrometheusText {
         sample("hairpin_snapshot_version", Map.of(), status.snapshotVersion());
         family("hairpin_sessions", "gauge", "NAT sessions in the session tables.");
         sample("hairpin_sessions", Map.of(), stats.sessions());
+        family("hairpin_sessions_capacity", "gauge",
+                "NAT sessions the session state was built for (nat.max-sessions when NAT first needed it; 0 before).");
+        sample("hairpin_sessions_capacity", Map.of(), status.sessionCapacity());
         family("hairpin_workers", "gauge", "Poll-mode worker threads.");
         sample("hairpin_workers", Map.of(), status.workers());
 

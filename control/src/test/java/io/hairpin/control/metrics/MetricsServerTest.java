@@ -132,6 +132,8 @@ class MetricsServerTest {
             assertEquals(Counters.BAD_IP_CHECKSUM, s.get("hairpin_drops_total{reason=\"bad_ip_checksum\"}"));
             assertEquals(Counters.NAT_TRANSLATED, s.get("hairpin_events_total{event=\"nat_translated\"}"));
             assertEquals(12, s.get("hairpin_sessions"));
+            assertEquals(1000, s.get("hairpin_sessions_capacity"), "for alerts on sessions / capacity");
+            assertEquals("gauge", s.types().get("hairpin_sessions_capacity"));
             assertEquals(3, s.get("hairpin_snapshot_version"));
             assertEquals(77, s.get("hairpin_uptime_seconds"));
             assertEquals(1, s.get("hairpin_info{version=\"hairpin \\\"0.1\\\"\\\\x\\ny\"}"));
