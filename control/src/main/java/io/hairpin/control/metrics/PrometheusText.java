@@ -67,7 +67,8 @@ public final class PrometheusText {
         family("hairpin_sessions", "gauge", "NAT sessions in the session tables.");
         sample("hairpin_sessions", Map.of(), stats.sessions());
         family("hairpin_sessions_capacity", "gauge",
-                "NAT sessions the session state was built for (nat.max-sessions when NAT first needed it; 0 before).");
+                "NAT sessions the session state was built for: nat.max-sessions when NAT first needed it (0 before);"
+                        + " a lower nat.max-sessions applied since holds sessions below it.");
         sample("hairpin_sessions_capacity", Map.of(), status.sessionCapacity());
         family("hairpin_workers", "gauge", "Poll-mode worker threads.");
         sample("hairpin_workers", Map.of(), status.workers());
