@@ -3,6 +3,7 @@ package io.hairpin.shim;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -70,6 +71,29 @@ class EalPortTest {
                 () -> EthPort.open("net_af_packet_t8,iface=hp-does-not-exist"));
         assertEquals("Device 'net_af_packet_t8,iface=hp-does-not-exist' could not be created: the interface name"
                 + " 'hp-does-not-exist' is longer than 15 characters.", e.getMessage());
+    }
+
+    /** It was "Bad address (is the driver available and the device free?)". */
+    @Test
+    void aVirtualDeviceOfNoDriverIsReportedClearly() {
+        assumeTrue("root".equals(System.getProperty("user.name")), "as another user the words are about permission");
+        TestEal.ensure();
+        DpdkException e = assertThrows(DpdkException.class, () -> EthPort.open("net_bogus0"));
+        assertEquals("Device 'net_bogus0' could not be created: no DPDK driver takes that name (a virtual device is"
+                + " named after its driver: net_af_packet0, net_af_xdp0, net_pcap0, net_tap0, net_ring0, net_null0).",
+                e.getMessage());
+    }
+
+    /** It was "Operation not permitted", as root, from the -1 drivers return for any failure. */
+    @Test
+    void aVirtualDeviceItsDriverRefusesIsReportedAsSuch() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "as another user the words are about permission");
+        TestEal.ensure();
+        java.nio.file.Path missing = java.nio.file.Files.createTempDirectory("hp-pcap").resolve("missing.pcap");
+        DpdkException e = assertThrows(DpdkException.class,
+                () -> EthPort.open("net_pcap_t7,rx_pcap=" + missing + ",tx_iface=lo"));
+        assertEquals("Device 'net_pcap_t7,rx_pcap=" + missing + ",tx_iface=lo' could not be created: its driver refused"
+                + " it; DPDK's message above says why.", e.getMessage());
     }
 
     @Test
