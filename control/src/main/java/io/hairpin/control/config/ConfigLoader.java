@@ -185,11 +185,12 @@ public final class ConfigLoader {
         Node natNode = top.value("nat");
         NatSettings nat = natNode == null ? NatSettings.defaults() : new NatSectionReader(reader).read(natNode);
 
-        Node controlNode = top.value("control");
-        ControlConfig control = controlNode == null ? ControlConfig.defaults() : readControl(controlNode);
-
         Node exceptionPathNode = top.value("exception-path");
         Boolean exceptionPath = exceptionPathNode == null ? Boolean.TRUE : reader.bool(exceptionPathNode, "exception-path");
+
+        Node controlNode = top.value("control");
+        ControlConfig control = controlNode == null ? ControlConfig.defaults()
+                : readControl(controlNode, interfaces, Boolean.FALSE.equals(exceptionPath));
 
         if (reader.errorCount() > 0) {
             return null;
@@ -354,7 +355,12 @@ public final class ConfigLoader {
                 new RouteConfig.Locations(section.locationOf("prefix"), section.locationOf("via")));
     }
 
-    private ControlConfig readControl(Node node) {
+    /**
+     * The control section. Without the exception path the appliance's own addresses exist only
+     * inside the data plane, so a myip responder on one of them could never listen (run would
+     * refuse to start): that is an error here, where check sees it.
+     */
+    private ControlConfig readControl(Node node, List<InterfaceConfig> interfaces, boolean noExceptionPath) {
         NodeReader.Section section = reader.section(node, "control", "a mapping of control settings", CONTROL_KEYS);
         if (section == null) {
             return null;
@@ -372,6 +378,17 @@ public final class ConfigLoader {
             }
         }
         String myip = readEndpoint(section, "myip", "192.168.1.1:80");
+        if (myip != null && noExceptionPath && interfaces != null) {
+            int address = Ipv4.parse(myip.substring(0, myip.lastIndexOf(':')));
+            for (InterfaceConfig i : interfaces) {
+                if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
+                    reader.error(section.value("myip"), "control.myip: " + Ipv4.format(address) + " is an address of"
+                            + " interface '" + i.name() + "', which this host has only through the exception path;"
+                            + " with exception-path: false nothing can listen on it (set exception-path: true)");
+                    break;
+                }
+            }
+        }
         String metrics = readEndpoint(section, "metrics", "127.0.0.1:9100");
         return new ControlConfig(socket, myip, metrics);
     }

@@ -625,6 +625,28 @@ final class ConfigLoaderErrorTest {
                 "hairpin.yaml:3:43: control.metrics: port must be between 1 and 65535, got 99999");
     }
 
+    /**
+     * Without the exception path the appliance's own addresses are not the host's: a myip
+     * responder there could never listen, and run refused to start after check had passed it.
+     */
+    @Test
+    void myipOnTheAppliancesOwnAddressNeedsTheExceptionPath() {
+        String file = """
+                exception-path: %s
+                interfaces:
+                  - {name: wan, role: external, device: net_tap0, addresses: [203.0.113.1/24]}
+                  - {name: lan, role: internal, device: net_tap1, addresses: [192.168.1.1/24, 10.1.1.1/24]}
+                control: {myip: "%s"}
+                """;
+        assertErrors(file.formatted("false", "10.1.1.1:80"),
+                "hairpin.yaml:5:17: control.myip: 10.1.1.1 is an address of interface 'lan', which this host has only"
+                        + " through the exception path; with exception-path: false nothing can listen on it (set"
+                        + " exception-path: true)");
+        assertEquals("10.1.1.1:80", ConfigLoader.parse(file.formatted("true", "10.1.1.1:80"), FILE).control().myip());
+        assertEquals("127.0.0.1:80", ConfigLoader.parse(file.formatted("false", "127.0.0.1:80"), FILE).control().myip(),
+                "an address of the host's own may serve it");
+    }
+
     // --- everything at once ---
 
     @Test
