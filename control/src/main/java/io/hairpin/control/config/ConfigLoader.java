@@ -357,8 +357,8 @@ public final class ConfigLoader {
 
     /**
      * The control section. Without the exception path the appliance's own addresses exist only
-     * inside the data plane, so a myip responder on one of them could never listen (run would
-     * refuse to start): that is an error here, where check sees it.
+     * inside the data plane, so a myip responder or metrics endpoint on one of them could never
+     * listen (run would refuse to start): that is an error here, where check sees it.
      */
     private ControlConfig readControl(Node node, List<InterfaceConfig> interfaces, boolean noExceptionPath) {
         NodeReader.Section section = reader.section(node, "control", "a mapping of control settings", CONTROL_KEYS);
@@ -378,19 +378,29 @@ public final class ConfigLoader {
             }
         }
         String myip = readEndpoint(section, "myip", "192.168.1.1:80");
-        if (myip != null && noExceptionPath && interfaces != null) {
-            int address = Ipv4.parse(myip.substring(0, myip.lastIndexOf(':')));
-            for (InterfaceConfig i : interfaces) {
-                if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
-                    reader.error(section.value("myip"), "control.myip: " + Ipv4.format(address) + " is an address of"
-                            + " interface '" + i.name() + "', which this host has only through the exception path;"
-                            + " with exception-path: false nothing can listen on it (set exception-path: true)");
-                    break;
-                }
+        String metrics = readEndpoint(section, "metrics", "127.0.0.1:9100");
+        if (noExceptionPath && interfaces != null) {
+            checkListenable(section, "myip", myip, interfaces);
+            checkListenable(section, "metrics", metrics, interfaces);
+        }
+        return new ControlConfig(socket, myip, metrics);
+    }
+
+    /** An endpoint on one of the appliance's own addresses, without the exception path: an error. */
+    private void checkListenable(NodeReader.Section section, String key, String endpoint,
+                                 List<InterfaceConfig> interfaces) {
+        if (endpoint == null) {
+            return;
+        }
+        int address = Ipv4.parse(endpoint.substring(0, endpoint.lastIndexOf(':')));
+        for (InterfaceConfig i : interfaces) {
+            if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
+                reader.error(section.value(key), "control." + key + ": " + Ipv4.format(address) + " is an address of"
+                        + " interface '" + i.name() + "', which this host has only through the exception path;"
+                        + " with exception-path: false nothing can listen on it (set exception-path: true)");
+                return;
             }
         }
-        String metrics = readEndpoint(section, "metrics", "127.0.0.1:9100");
-        return new ControlConfig(socket, myip, metrics);
     }
 
     /** An optional {@code address:port} setting, returned as written. */

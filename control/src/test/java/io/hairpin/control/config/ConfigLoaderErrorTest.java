@@ -627,10 +627,11 @@ final class ConfigLoaderErrorTest {
 
     /**
      * Without the exception path the appliance's own addresses are not the host's: a myip
-     * responder there could never listen, and run refused to start after check had passed it.
+     * responder or metrics endpoint there could never listen, and run refused to start after
+     * check had passed it.
      */
     @Test
-    void myipOnTheAppliancesOwnAddressNeedsTheExceptionPath() {
+    void endpointsOnTheAppliancesOwnAddressesNeedTheExceptionPath() {
         String file = """
                 exception-path: %s
                 interfaces:
@@ -645,6 +646,15 @@ final class ConfigLoaderErrorTest {
         assertEquals("10.1.1.1:80", ConfigLoader.parse(file.formatted("true", "10.1.1.1:80"), FILE).control().myip());
         assertEquals("127.0.0.1:80", ConfigLoader.parse(file.formatted("false", "127.0.0.1:80"), FILE).control().myip(),
                 "an address of the host's own may serve it");
+        assertErrors("""
+                exception-path: false
+                interfaces:
+                  - {name: wan, role: external, device: net_tap0, addresses: [203.0.113.1/24]}
+                control: {metrics: "203.0.113.1:9100"}
+                """,
+                "hairpin.yaml:4:20: control.metrics: 203.0.113.1 is an address of interface 'wan', which this host has"
+                        + " only through the exception path; with exception-path: false nothing can listen on it (set"
+                        + " exception-path: true)");
     }
 
     // --- everything at once ---
