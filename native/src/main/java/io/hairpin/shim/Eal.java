@@ -161,6 +161,7 @@ public final class Eal {
         public static final int EIO = 5;
         public static final int ENOMEM = 12;
         public static final int EACCES = 13;
+        public static final int EFAULT = 14;
         public static final int EEXIST = 17;
         public static final int ENODEV = 19;
         public static final int EINVAL = 22;

@@ -75,19 +75,17 @@ public final class EthPort {
         if (!"root".equals(System.getProperty("user.name"))) {
             return prefix + "permission denied; run Hairpin as root (raw sockets and device access need it).";
         }
-        if (ret == -EFAULT) {
+        if (ret == -Eal.Errno.EFAULT) {
             // EAL could not parse the devargs: for a virtual device, no loaded driver's name starts its name
             return prefix + "no DPDK driver takes that name (a virtual device is named after its driver: "
                     + "net_af_packet0, net_af_xdp0, net_pcap0, net_tap0, net_ring0, net_null0).";
         }
-        if (ret == -1) {
-            // the driver's own probe failed; it has logged why
+        if (ret == -Eal.Errno.EPERM) {
+            // drivers return -1 for any failure of their own probe, and log why
             return prefix + "its driver refused it; DPDK's message above says why.";
         }
         return prefix + Eal.strerror(-ret) + " (is the driver available and the device free?)";
     }
-
-    private static final int EFAULT = 14;
 
     public short id() {
         return id;
