@@ -156,11 +156,10 @@ final class TraceRules {
     }
 
     private static boolean in(int address, int network, int prefixLength) {
-        int mask = prefixLength == 0 ? 0 : -1 << (32 - prefixLength);
-        return (address & mask) == network;
+        return (address & Ipv4.mask(prefixLength)) == network;
     }
 
     private static int hostBits(int address, int prefixLength) {
-        return prefixLength == 32 ? 0 : address & ~(-1 << (32 - prefixLength));
+        return address & ~Ipv4.mask(prefixLength);
     }
 }
