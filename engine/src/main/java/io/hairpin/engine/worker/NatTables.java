@@ -103,9 +103,14 @@ public final class NatTables {
      * ({@link #cannotHold} with this JVM's heap and the machine's MemAvailable).
      */
     public static String cannotHoldHere(int maxSessions) {
+        return cannotHold(maxSessions, footprint(maxSessions), heapRoom(), Runtime.getRuntime().freeMemory(),
+                memAvailable());
+    }
+
+    /** The Java heap's room: its limit less what is in use. */
+    private static long heapRoom() {
         Runtime rt = Runtime.getRuntime();
-        long used = rt.totalMemory() - rt.freeMemory();
-        return cannotHold(maxSessions, footprint(maxSessions), rt.maxMemory() - used, rt.freeMemory(), memAvailable());
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
     /**
@@ -153,9 +158,7 @@ public final class NatTables {
                 return state;
             }
         }
-        Runtime rt = Runtime.getRuntime();
-        return poolsCannotFit(pools, tables ? footprint(maxSessions).heapBytes() : 0,
-                rt.maxMemory() - (rt.totalMemory() - rt.freeMemory()));
+        return poolsCannotFit(pools, tables ? footprint(maxSessions).heapBytes() : 0, heapRoom());
     }
 
     /** Why pools cannot fit the heap's room besides {@code tablesHeap} of session state built with them, or null. */
@@ -166,8 +169,7 @@ public final class NatTables {
         return "the NAT port pools these rules add (" + pools.addresses() + " addresses, 24 KiB each) need "
                 + size(pools.heapBytes()) + " of Java heap" + (tablesHeap > 0 ? ", besides " + size(tablesHeap) + " for the"
                 + " session state" : "") + ", but the Java heap has room for " + size(heapRoom) + ": use smaller pools,"
-                + " or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is a quarter of the machine's"
-                + " memory).";
+                + " or " + MORE_HEAP;
     }
 
     private static String prefix(int maxSessions, Footprint need) {
@@ -175,9 +177,11 @@ public final class NatTables {
                 + size(need.heapBytes()) + " of it on the Java heap), ";
     }
 
+    private static final String MORE_HEAP = "give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is"
+            + " a quarter of the machine's memory).";
+
     private static String remedy() {
-        return "lower nat.max-sessions, or give the Java heap more room (HAIRPIN_JVM_OPTS=-Xmx..., whose default is"
-                + " a quarter of the machine's memory).";
+        return "lower nat.max-sessions, or " + MORE_HEAP;
     }
 
     /** A byte count as operators read it: KiB below a MiB, MiB below a GiB, else GiB, one decimal. */
