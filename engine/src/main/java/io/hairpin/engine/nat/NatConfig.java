@@ -88,5 +88,26 @@ public record NatConfig(boolean reflection, ReflectionSource reflectionSource, F
         public Outbound {
             pool = pool.clone();
         }
+
+        /** The pool by its addresses, not by its array. */
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Outbound b && iface == b.iface && sourcePrefix == b.sourcePrefix
+                    && sourcePrefixLength == b.sourcePrefixLength && java.util.Arrays.equals(pool, b.pool)
+                    && staticPort == b.staticPort && java.util.Objects.equals(description, b.description);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(iface, sourcePrefix, sourcePrefixLength, java.util.Arrays.hashCode(pool),
+                    staticPort, description);
+        }
+
+        @Override
+        public String toString() {
+            return "Outbound[iface=" + iface + ", sourcePrefix=" + sourcePrefix + ", sourcePrefixLength="
+                    + sourcePrefixLength + ", pool=" + java.util.Arrays.toString(pool) + ", staticPort=" + staticPort
+                    + ", description=" + description + "]";
+        }
     }
 }
