@@ -57,6 +57,13 @@ public final class Engine implements AutoCloseable {
     private final Map<String, Long> macs;
     private final SessionChannel sessionChannel;
     private final Object applyLock = new Object();
+    /** The NAT rules' counter ids (set by start, then changed under applyLock). */
+    private RuleCounterIds ruleIds;
+    /** The NAT rules in force and their counter ids, read without the lock. */
+    private volatile RulesInForce rulesInForce;
+
+    private record RulesInForce(io.hairpin.engine.nat.NatConfig nat, io.hairpin.engine.nat.RuleIds ids) {
+    }
     private final Object traceLock = new Object();
     private long traceGeneration;
     /** NAT address prefixes (address, length) of the rule sets replaced so far (several workers only). */
@@ -176,7 +183,10 @@ public final class Engine implements AutoCloseable {
                 port.promiscuous(true);
                 macs.put(dev, wantedMac != 0 && !macSet ? wantedMac : port.mac());
             }
-            Snapshot first = Snapshot.compile(1, config, macs);
+            RuleCounterIds ids = new RuleCounterIds();
+            RuleCounterIds.Plan plan = ids.plan(config.nat());
+            ids.commit(plan, id -> new long[3]); // nothing counted yet
+            Snapshot first = Snapshot.compile(1, config, macs, null, plan.ids());
             checkNatPools(null, first, config, 0);
             if (config.exceptionPath()) {
                 for (int i = 0; i < config.interfaces().size(); i++) {
@@ -214,6 +224,8 @@ public final class Engine implements AutoCloseable {
             Engine engine = new Engine(config, macs, channel, pool, ports, taps, tapNames, holder, neighbors, workers,
                     listeners);
             engine.kernelGuard = guard;
+            engine.ruleIds = ids;
+            engine.rulesInForce = new RulesInForce(config.nat(), plan.ids());
             if (config.exceptionPath()) {
                 // started before the workers' CPUs are reserved, so the reservation moves it off them too
                 engine.listenerWatch = listeners.watch(LISTENER_REFRESH_MILLIS);
@@ -358,7 +370,8 @@ public final class Engine implements AutoCloseable {
                 nowRetired.addAll(natPrefixes(running.nat()));
                 retired = prefixMap(nowRetired);
             }
-            Snapshot compiled = Snapshot.compile(version, next, macs, retired);
+            RuleCounterIds.Plan plan = ruleIds.plan(next.nat());
+            Snapshot compiled = Snapshot.compile(version, next, macs, retired, plan.ids());
             // the first rules to keep session state have it built here, on this thread, and the
             // port pools the rules add must fit beside it: a refusal leaves the running rules as
             // they were
@@ -369,6 +382,8 @@ public final class Engine implements AutoCloseable {
             if (running.exceptionPath()) {
                 updateKernelSide(running, next);
             }
+            ruleIds.commit(plan, this::ruleTotals);
+            rulesInForce = new RulesInForce(next.nat(), plan.ids());
             snapshots.publish(compiled);
             config = next;
             awaitAcknowledged(version, timeoutMillis);
@@ -759,6 +774,33 @@ public final class Engine implements AutoCloseable {
             sum += w.counters().event(event);
         }
         return sum;
+    }
+
+    /** What each NAT rule in force has done (see {@link RuleCounts}). */
+    public RuleCounts ruleCounts() {
+        RulesInForce r = rulesInForce;
+        return new RuleCounts(r.nat(), ruleCounts(r.ids().oneToOne()), ruleCounts(r.ids().portForwards()),
+                ruleCounts(r.ids().outbound()));
+    }
+
+    private List<RuleCounts.Rule> ruleCounts(int[] ids) {
+        List<RuleCounts.Rule> out = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            long[] c = id == 0 ? new long[3] : ruleIds.counts(id, this::ruleTotals);
+            out.add(new RuleCounts.Rule(c[0], c[1], c[2]));
+        }
+        return out;
+    }
+
+    /** Packets, bytes and sessions of counter id {@code id}, summed over the workers. */
+    private long[] ruleTotals(int id) {
+        long[] t = new long[3];
+        for (Worker w : workers) {
+            t[0] += w.ruleCounters().packets(id);
+            t[1] += w.ruleCounters().bytes(id);
+            t[2] += w.ruleCounters().sessions(id);
+        }
+        return t;
     }
 
     /** All non-zero event counters, summed over workers, by name. */

@@ -42,7 +42,7 @@ public final class Snapshot {
     private final int[] interfaceByPortVlan;
 
     private Snapshot(long version, EngineConfig config, List<String> devices, int[] portOfInterface, long[] portMac,
-                     io.hairpin.engine.route.PrefixMap retiredNat) {
+                     io.hairpin.engine.route.PrefixMap retiredNat, io.hairpin.engine.nat.RuleIds ruleIds) {
         this.version = version;
         this.retiredNat = retiredNat;
         this.devices = List.copyOf(devices);
@@ -96,7 +96,7 @@ public final class Snapshot {
         for (int i = 0; i < interfaceCount; i++) {
             firstAddress[i] = addresses[i][0];
         }
-        nat = io.hairpin.engine.nat.NatRules.compile(config.nat(), firstAddress);
+        nat = io.hairpin.engine.nat.NatRules.compile(config.nat(), firstAddress, ruleIds);
     }
 
     /**
@@ -114,6 +114,13 @@ public final class Snapshot {
      */
     public static Snapshot compile(long version, EngineConfig config, Map<String, Long> macOfDevice,
                                    io.hairpin.engine.route.PrefixMap retiredNat) {
+        return compile(version, config, macOfDevice, retiredNat,
+                io.hairpin.engine.nat.RuleIds.sequential(config.nat()));
+    }
+
+    /** {@link #compile(long, EngineConfig, Map, io.hairpin.engine.route.PrefixMap)} with the NAT rules' counter ids. */
+    public static Snapshot compile(long version, EngineConfig config, Map<String, Long> macOfDevice,
+                                   io.hairpin.engine.route.PrefixMap retiredNat, io.hairpin.engine.nat.RuleIds ruleIds) {
         Map<String, Integer> ports = new LinkedHashMap<>();
         int[] portOf = new int[config.interfaces().size()];
         for (int i = 0; i < portOf.length; i++) {
@@ -129,7 +136,7 @@ public final class Snapshot {
             }
             macs[p] = m;
         }
-        return new Snapshot(version, config, devices, portOf, macs, retiredNat);
+        return new Snapshot(version, config, devices, portOf, macs, retiredNat, ruleIds);
     }
 
     /** The distinct devices of a config in engine port order. */

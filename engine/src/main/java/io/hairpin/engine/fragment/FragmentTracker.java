@@ -78,14 +78,14 @@ import java.security.SecureRandom;
  *
  * <h2>Layout and memory</h2>
  * Parallel primitive arrays per entry (key {@code src << 32 | dst} and {@code proto << 16 | id},
- * translation, deadline, first flag, end, parked list head/tail/count, creation-order links, range
+ * translation and its label, deadline, first flag, end, parked list head/tail/count, creation-order links, range
  * count and {@code maxRangesPerDatagram} packed ranges {@code start << 16 | end}); an
  * open-addressing index of {@code long} slots (hash fingerprint in the upper half, entry + 1 in the
  * lower, load ≤ 0.5, backward-shift deletion) with a per-tracker random hash seed; a pool of
  * parked slots ({@code long} mbuf + {@code int} link). {@link #footprintBytes()} is
- * {@code (57 + 4 × maxRangesPerDatagram) × (maxDatagrams + 1) + 8 × slots + 12 × maxParked}, where
+ * {@code (61 + 4 × maxRangesPerDatagram) × (maxDatagrams + 1) + 8 × slots + 12 × maxParked}, where
  * {@code slots} is the power of two ≥ 2 × maxDatagrams (one extra node is the list sentinel):
- * 189 561 bytes ≈ 185 KiB with the defaults (1024 datagrams, 16 ranges each, 4096 parked),
+ * 193 661 bytes ≈ 189 KiB with the defaults (1024 datagrams, 16 ranges each, 4096 parked),
  * excluding array headers. The parked mbufs themselves stay in the
  * mempool: at most {@code maxParked} of them are held at any time.
  */
@@ -136,6 +136,7 @@ public final class FragmentTracker {
     private final long[] key1;
     private final int[] key2;
     private final long[] trans;
+    private final int[] label;
     private final long[] deadline;
     private final boolean[] firstSeen;
     private final int[] end;
@@ -156,6 +157,7 @@ public final class FragmentTracker {
     private int size;
     private int parkedTotal;
     private long lastTranslation;
+    private int lastLabel;
 
     /** A tracker with the defaults (1024 datagrams, 16 parked each, 4096 parked, 16 ranges, 2 s). */
     public FragmentTracker() {
@@ -207,6 +209,7 @@ public final class FragmentTracker {
         this.key1 = new long[nodes];
         this.key2 = new int[nodes];
         this.trans = new long[nodes];
+        this.label = new int[nodes];
         this.deadline = new long[nodes];
         this.firstSeen = new boolean[nodes];
         this.end = new int[nodes];
@@ -256,6 +259,16 @@ public final class FragmentTracker {
      */
     public int first(int src, int dst, int proto, int ipId, int payloadLength, long translation, long nowNanos,
             long[] released) {
+        return first(src, dst, proto, ipId, payloadLength, translation, 0, nowNanos, released);
+    }
+
+    /**
+     * {@link #first(int, int, int, int, int, long, long, long[])} with a second opaque value,
+     * {@code label}, returned by {@link #label()} with the translation (the worker: the counter id
+     * of the NAT rule that translated the datagram).
+     */
+    public int first(int src, int dst, int proto, int ipId, int payloadLength, long translation, int label,
+            long nowNanos, long[] released) {
         if (released.length < maxParkedPerDatagram) {
             throw new IllegalArgumentException("released must hold " + maxParkedPerDatagram + " mbufs");
         }
@@ -273,6 +286,7 @@ public final class FragmentTracker {
             int e = create(~slot, h, k1, k2, nowNanos);
             firstSeen[e] = true;
             trans[e] = translation;
+            this.label[e] = label;
             ranges[e * maxRanges] = payloadLength; // [0, payloadLength)
             rangeCount[e] = 1;
             return 0;
@@ -284,6 +298,7 @@ public final class FragmentTracker {
         }
         firstSeen[e] = true;
         trans[e] = translation;
+        this.label[e] = label;
         int n = 0;
         for (int s = head[e]; s != NIL; ) {
             released[n++] = slotMbuf[s];
@@ -347,6 +362,7 @@ public final class FragmentTracker {
                 return verdict;
             }
             lastTranslation = trans[e];
+            lastLabel = label[e];
             if (complete(e)) {
                 remove(e, slot);
             }
@@ -366,6 +382,11 @@ public final class FragmentTracker {
     /** The translation recorded for the datagram of the last {@link #nonFirst} that returned {@link #FORWARD}. */
     public long translation() {
         return lastTranslation;
+    }
+
+    /** The label recorded with {@link #translation()}. */
+    public int label() {
+        return lastLabel;
     }
 
     /**
@@ -432,8 +453,8 @@ public final class FragmentTracker {
 
     /** Bytes held by the tracker's arrays (excluding array headers). */
     public long footprintBytes() {
-        // key1 key2 trans deadline firstSeen end head tail parked rangeCount older newer, ranges
-        long perNode = 8 + 4 + 8 + 8 + 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4L * maxRanges;
+        // key1 key2 trans label deadline firstSeen end head tail parked rangeCount older newer, ranges
+        long perNode = 8 + 4 + 8 + 4 + 8 + 1 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 4L * maxRanges;
         return perNode * (capacity + 1) + 8L * index.length + 12L * maxParked;
     }
 
@@ -491,6 +512,7 @@ public final class FragmentTracker {
         key1[e] = k1;
         key2[e] = k2;
         trans[e] = 0;
+        label[e] = 0;
         deadline[e] = now + timeout;
         firstSeen[e] = false;
         end[e] = NIL;

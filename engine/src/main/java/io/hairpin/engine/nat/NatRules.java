@@ -11,7 +11,7 @@ import java.util.List;
  * rules run only on the slow path (a packet that opens a session).
  */
 public final class NatRules {
-    public static final NatRules NONE = compile(NatConfig.none(), 0);
+    public static final NatRules NONE = compile(NatConfig.none(), new int[0]);
 
     // globals
     public final boolean hasRules;
@@ -38,6 +38,7 @@ public final class NatRules {
     final int[][] bInbound; // per rule: protocol, low, high triples
     /** Checksum delta of the address change internal → external (outbound); inbound is its complement. */
     final int[] bDeltaOut;
+    private final int[] bCounter;
     private final PrefixMap binatByExternal;
     private final PrefixMap binatByInternal;
 
@@ -53,6 +54,7 @@ public final class NatRules {
     final NatConfig.Destination[] fSource;
     final boolean[] fReflect;
     final boolean[] fReflectInterface;
+    private final int[] fCounter;
 
     // outbound NAPT, list order
     public final int outboundCount;
@@ -61,6 +63,7 @@ public final class NatRules {
     final int[] oMask;
     final int[][] oPool;
     final boolean[] oStaticPort;
+    private final int[] oCounter;
 
     /** Public addresses NAT owns, painted with (interface + 1) << 1 | proxyArp bit. */
     private final PrefixMap natAddresses;
@@ -68,7 +71,14 @@ public final class NatRules {
     private final int[][] announce;
     static final int ANNOUNCE_LIMIT = 256;
 
-    private NatRules(NatConfig c, int interfaceCount, int[] firstAddressOfInterface) {
+    private NatRules(NatConfig c, int interfaceCount, int[] firstAddressOfInterface, RuleIds ids) {
+        if (ids.oneToOne().length != c.oneToOne().size() || ids.portForwards().length != c.portForwards().size()
+                || ids.outbound().length != c.outbound().size()) {
+            throw new IllegalArgumentException("counter ids for another rule set");
+        }
+        bCounter = ids.oneToOne().clone();
+        fCounter = ids.portForwards().clone();
+        oCounter = ids.outbound().clone();
         filtering = c.filtering();
         udpTimeoutNanos = c.timeouts().udp() * 1_000_000_000L;
         tcpEstablishedNanos = c.timeouts().tcpEstablished() * 1_000_000_000L;
@@ -233,11 +243,12 @@ public final class NatRules {
      * @param firstAddressOfInterface each interface's first address (the "interface" translation)
      */
     public static NatRules compile(NatConfig config, int[] firstAddressOfInterface) {
-        return new NatRules(config, firstAddressOfInterface.length, firstAddressOfInterface);
+        return compile(config, firstAddressOfInterface, RuleIds.sequential(config));
     }
 
-    private static NatRules compile(NatConfig config, int interfaces) {
-        return new NatRules(config, interfaces, new int[interfaces]);
+    /** @param ids the rules' counter ids */
+    public static NatRules compile(NatConfig config, int[] firstAddressOfInterface, RuleIds ids) {
+        return new NatRules(config, firstAddressOfInterface.length, firstAddressOfInterface, ids);
     }
 
     /**
@@ -352,6 +363,11 @@ public final class NatRules {
         return bInboundAny[r];
     }
 
+    /** The counter id of 1:1 rule r (see {@link RuleIds}). */
+    public int binatCounter(int r) {
+        return bCounter[r];
+    }
+
     // ---- port forwards ----------------------------------------------------------------------
 
     /** The first port forward for dst:port of protocol (Ipv4.PROTO_TCP / PROTO_UDP) that admits src, or -1. */
@@ -396,6 +412,10 @@ public final class NatRules {
         return fReflectInterface[r];
     }
 
+    public int forwardCounter(int r) {
+        return fCounter[r];
+    }
+
     // ---- outbound ---------------------------------------------------------------------------
 
     /** The first outbound rule for src leaving egress, or -1. */
@@ -428,6 +448,10 @@ public final class NatRules {
 
     public int outboundInterface(int r) {
         return oIface[r];
+    }
+
+    public int outboundCounter(int r) {
+        return oCounter[r];
     }
 
     // ---- addresses --------------------------------------------------------------------------

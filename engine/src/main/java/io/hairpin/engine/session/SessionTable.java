@@ -26,8 +26,9 @@ import java.util.Arrays;
  *       {@code [k1 k2 rk1 rk2]} of flow 0, the session's two wheel links, a caller-defined
  *       long, expiry, state|tag. A packet's match, rewrite, touch and state check hit that one line,
  *       and so does the expiry of a session found by following the wheel's links. A k2 uses 40
- *       bits; the top 24 of k2 and rk2 hold each flow's route memo ({@link #routeMemo}), and
- *       META the memos' generation between the state and the index flag.</li>
+ *       bits; above them, k2 and rk2 hold each flow's route memo ({@link #routeMemo}) in 16 bits
+ *       and a byte each of the session's rule ({@link #rule}), and META the memos' generation
+ *       between the state and the index flag.</li>
  *   <li>{@code index}: open addressing with linear probing, one {@code long} per slot holding the
  *       upper 32 bits of the flow's 64-bit hash (fingerprint, and the home slot is
  *       {@code fingerprint & mask}) and {@code flow + 1} in the lower 32 bits; 0 is an empty slot.
@@ -107,14 +108,17 @@ public final class SessionTable {
     private static final long HI = 0xFFFF_FFFF_0000_0000L;
     /** In META: the session's flows are not in the index (see {@link #createUnindexed}). */
     private static final long UNINDEXED = Long.MIN_VALUE;
-    /** The bits of K2 and RK2 a key uses (proto << 32 | ports); above them, a flow's route memo. */
+    /** The bits of K2 and RK2 a key uses (proto << 32 | ports); above them, a flow's route memo and a rule byte. */
     private static final long KEY2 = (1L << 40) - 1;
     private static final int MEMO_SHIFT = 40;
+    /** The session's rule: its low byte tops K2, its high byte RK2. */
+    private static final int RULE_SHIFT = 56;
     /** Bits of the caller's state, in META from bit 32 on; above them, the route memos' generation. */
     public static final int STATE_BITS = 9;
     /** Bits of a {@link #routeMemo} and of its generation. */
-    public static final int MEMO_BITS = 24;
+    public static final int MEMO_BITS = 16;
     public static final int MEMO_GENERATION_BITS = 22;
+    private static final long MEMO = ((1L << MEMO_BITS) - 1) << MEMO_SHIFT;
     private static final int GENERATION_SHIFT = 32 + STATE_BITS;
     private static final long GENERATION = ((1L << MEMO_GENERATION_BITS) - 1) << GENERATION_SHIFT;
     private static final int FREE = -1;
@@ -476,17 +480,18 @@ public final class SessionTable {
     /**
      * What the caller memoized of a flow's route under {@code generation} (a value of
      * {@link #MEMO_BITS} bits, not 0), or 0: none, or one of another generation. A session's
-     * two flows keep one generation: the record has 70 spare bits and no more, 24 per flow in the
-     * top of its key words and 22 for the generation in META. The caller numbers generations
-     * mod 2^{@link #MEMO_GENERATION_BITS} and {@link #sweepRouteMemos sweeps} the records as they
-     * advance, so that an old memo is never taken for a new one.
+     * two flows keep one generation: the record has 70 spare bits and no more, 24 in the top of
+     * each key word (16 for its flow's memo, 8 for the {@link #rule}) and 22 for the generation in
+     * META. The caller numbers generations mod 2^{@link #MEMO_GENERATION_BITS} and
+     * {@link #sweepRouteMemos sweeps} the records as they advance, so that an old memo is never
+     * taken for a new one.
      */
     public int routeMemo(int flow, int generation) {
         long b = at(flow >>> 1);
         if ((int) ((Mem.nativeLong(b + META) & GENERATION) >>> GENERATION_SHIFT) != generation) {
             return 0;
         }
-        return (int) (Mem.nativeLong(b + memoWord(flow)) >>> MEMO_SHIFT);
+        return (int) ((Mem.nativeLong(b + memoWord(flow)) & MEMO) >>> MEMO_SHIFT);
     }
 
     /**
@@ -500,10 +505,10 @@ public final class SessionTable {
         if ((meta & GENERATION) != g) {
             Mem.nativeLong(b + META, (meta & ~GENERATION) | g);
             long other = b + memoWord(flow ^ 1);
-            Mem.nativeLong(other, Mem.nativeLong(other) & KEY2);
+            Mem.nativeLong(other, Mem.nativeLong(other) & ~MEMO);
         }
         long own = b + memoWord(flow);
-        Mem.nativeLong(own, (Mem.nativeLong(own) & KEY2) | (long) memo << MEMO_SHIFT);
+        Mem.nativeLong(own, (Mem.nativeLong(own) & ~MEMO) | ((long) memo << MEMO_SHIFT & MEMO));
     }
 
     /** The record word whose top holds a flow's route memo: flow 0's in k2, flow 1's in rk2. */
@@ -532,12 +537,30 @@ public final class SessionTable {
         int s = sweepCursor;
         for (int k = Math.min(records, capacity); k > 0; k--) {
             long b = at(s);
-            Mem.nativeLong(b + K2, Mem.nativeLong(b + K2) & KEY2);
-            Mem.nativeLong(b + RK2, Mem.nativeLong(b + RK2) & KEY2);
+            Mem.nativeLong(b + K2, Mem.nativeLong(b + K2) & ~MEMO);
+            Mem.nativeLong(b + RK2, Mem.nativeLong(b + RK2) & ~MEMO);
             Mem.nativeLong(b + META, Mem.nativeLong(b + META) & ~GENERATION);
             s = s + 1 == capacity ? 0 : s + 1;
         }
         sweepCursor = s;
+    }
+
+    /**
+     * The caller's 16-bit rule of a session (Nat44: the counter id of the NAT rule that made it),
+     * kept in the record a packet of the session loads anyway. 0 after create.
+     */
+    public int rule(int session) {
+        long b = at(session);
+        return (int) (Mem.nativeLong(b + K2) >>> RULE_SHIFT) | (int) (Mem.nativeLong(b + RK2) >>> RULE_SHIFT) << 8;
+    }
+
+    public void setRule(int session, int rule) {
+        if (rule >>> 16 != 0) {
+            throw new IllegalArgumentException("rule out of range: " + rule);
+        }
+        long b = at(session);
+        Mem.nativeLong(b + K2, Mem.nativeLong(b + K2) << 8 >>> 8 | (long) rule << RULE_SHIFT);
+        Mem.nativeLong(b + RK2, Mem.nativeLong(b + RK2) << 8 >>> 8 | (long) (rule >>> 8) << RULE_SHIFT);
     }
 
     /** False for a session made by {@link #createUnindexed}: {@link #lookup} does not find its flows. */

@@ -28,9 +28,11 @@ import java.nio.ByteOrder;
  * refreshed, when the entry was made, as of the entry's expiry, so that it never ends earlier
  * than the timeout after a packet the entry took (and at most one entry lifetime later).
  *
- * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 stamp,
- * 24 expires-at, then the decision in the byte order it takes on the wire, so that the fast path
- * copies it into the frame with a few wide stores and no byte swapping: 32 new src·new dst,
+ * <p>Entry layout (bytes): 0 k1 = src·dst, 8 k2 = ingress interface·protocol·ports, 16 the
+ * stamp in the low 48 bits and the counter id of the NAT rule that made the decision
+ * ({@link RuleCounters}; 0 for none) in the top 16, 24 expires-at, then the decision in the
+ * byte order it takes on the wire, so that the fast path copies it into the frame with a few
+ * wide stores and no byte swapping: 32 new src·new dst,
  * 40 new ports, 44 IP checksum delta (the TTL decrement included), 46 L4 checksum delta, 48 the
  * destination and source MACs; then 60 egress MTU (native order), 62 TX slot, 63 flags.
  * One's-complement sums do not depend on byte order (RFC 1071, 2.B), so a delta stored in
@@ -48,6 +50,11 @@ final class FlowCache implements AutoCloseable {
     /** In the flags byte: a session entry (always {@link #TRANSLATED} too). Bit 62 of the entry's last word. */
     static final long SESSION_BIT = 1L << 62;
 
+    /** The bits of an entry's third word that hold its stamp; above them, its rule. */
+    static final long STAMP_BITS = (1L << 48) - 1;
+    static final int RULE_SHIFT = 48;
+
+    static final int OFF_STAMP = 16;
     static final int OFF_ADDRESSES = 32;
     static final int OFF_PORTS = 40;
     static final int OFF_IP_DELTA = 44;
@@ -120,7 +127,7 @@ final class FlowCache implements AutoCloseable {
         return base + (((int) (h >>> 20) & mask) * (long) (WAYS * ENTRY_BYTES));
     }
 
-    /** The entry's address for this flow if valid under stamp at now, else 0. */
+    /** The entry's address for this flow if valid under stamp (of {@link #STAMP_BITS}) at now, else 0. */
     long find(long k1, long k2, long stamp, long now) {
         return findIn(bucket(k1, k2), k1, k2, stamp, now);
     }
@@ -130,17 +137,24 @@ final class FlowCache implements AutoCloseable {
         long e = bucket;
         for (int w = 0; w < WAYS; w++, e += ENTRY_BYTES) {
             if (Mem.nativeLong(e) == k1 && Mem.nativeLong(e + 8) == k2) {
-                return Mem.nativeLong(e + 16) == stamp && now - Mem.nativeLong(e + 24) < 0 ? e : 0;
+                boolean valid = (Mem.nativeLong(e + OFF_STAMP) & STAMP_BITS) == stamp && now - Mem.nativeLong(e + 24) < 0;
+                return valid ? e : 0;
             }
         }
         return 0;
     }
 
+    /** The counter id of the rule behind entry e's decision (0: none). */
+    static int rule(long e) {
+        return (int) (Mem.nativeLong(e + OFF_STAMP) >>> RULE_SHIFT);
+    }
+
     /**
      * Takes the way for this flow: the one holding it already, else the first empty or invalid
-     * (at now) way, else the last. The caller then {@link #write}s the decision into the returned entry.
+     * (at now) way, else the last. The caller then {@link #write}s the decision of NAT rule
+     * {@code rule} (a counter id, 0 for none) into the returned entry.
      */
-    long put(long k1, long k2, long stamp, long now, long expiresAt) {
+    long put(long k1, long k2, long stamp, int rule, long now, long expiresAt) {
         long b = bucket(k1, k2);
         long e = 0;
         for (int w = 0; w < WAYS && e == 0; w++) {
@@ -151,7 +165,7 @@ final class FlowCache implements AutoCloseable {
         }
         for (int w = 0; w < WAYS && e == 0; w++) {
             long c = b + (long) w * ENTRY_BYTES;
-            if (Mem.nativeLong(c + 16) != stamp || now - Mem.nativeLong(c + 24) >= 0) {
+            if ((Mem.nativeLong(c + OFF_STAMP) & STAMP_BITS) != stamp || now - Mem.nativeLong(c + 24) >= 0) {
                 e = c; // empty (stamp 0), made under other versions, or expired
             }
         }
@@ -160,7 +174,7 @@ final class FlowCache implements AutoCloseable {
         }
         Mem.nativeLong(e, k1);
         Mem.nativeLong(e + 8, k2);
-        Mem.nativeLong(e + 16, stamp);
+        Mem.nativeLong(e + OFF_STAMP, stamp | (long) rule << RULE_SHIFT);
         Mem.nativeLong(e + 24, expiresAt);
         if (((int) (k2 >>> 32) & 0xff) < DECISION_PROTOS && (!flowEntriesPut || expiresAt - flowEntriesUntil > 0)) {
             flowEntriesPut = true;
@@ -219,7 +233,7 @@ final class FlowCache implements AutoCloseable {
         for (int w = 0; w < WAYS; w++, e += ENTRY_BYTES) {
             if (Mem.nativeLong(e) == k1 && (Mem.nativeLong(e + 8) & TUPLE_MASK) == (k2 & TUPLE_MASK)) {
                 Mem.nativeLong(e + 24, 0);
-                Mem.nativeLong(e + 16, 0);
+                Mem.nativeLong(e + OFF_STAMP, 0);
             }
         }
     }

@@ -73,7 +73,15 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private int quoteSrcPort;
     private int quoteDstPort;
 
+    /**
+     * The counter id of the NAT rule behind the last TRANSLATE ({@link RuleCounters}; 0 for none):
+     * for a session's packet, the rule that opened the session; for a reflected one, the rule the
+     * client reached the server by.
+     */
+    int rule;
+
     private final Counters counters;
+    private final RuleCounters ruleCounters;
     private final int worker;
     private final int workers;
     private NatRules rules;
@@ -142,8 +150,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
     private final int[] expiringWord = new int[SessionTable.EXPIRY_BATCH];
     private final long[] timedOut = new long[io.hairpin.engine.fragment.FragmentTracker.DEFAULT_MAX_PARKED_PER_DATAGRAM];
 
-    Nat44(Counters counters, int worker, int workers) {
+    Nat44(Counters counters, RuleCounters ruleCounters, int worker, int workers) {
         this.counters = counters;
+        this.ruleCounters = ruleCounters;
         this.worker = worker;
         this.workers = workers;
     }
@@ -658,6 +667,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             long t = fragments.translation();
             newSrc = (int) (t >>> 32);
             newDst = (int) t;
+            rule = fragments.label();
             return TRANSLATE;
         }
         if (v == io.hairpin.engine.fragment.FragmentTracker.PARKED) {
@@ -688,7 +698,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         long translation = ((long) newSrc << 32) | (newDst & 0xffffffffL);
         int n = fragments.first(Ipv4.src(ip), Ipv4.dst(ip), Ipv4.protocol(ip), Mem.u16(ip + Ipv4.OFF_ID), total - ihl,
-                translation, now, released);
+                translation, rule, now, released);
         return n >= 0 ? n : -fragmentDrop(n);
     }
 
@@ -943,6 +953,11 @@ final class Nat44 implements SessionTable.ExpiryListener {
         return (int) (sessions.aux(flow >>> 1) >>> ((flow & 1) << 5));
     }
 
+    /** The counter id of the rule that opened a flow's session. */
+    int ruleOf(int flow) {
+        return sessions.rule(flow >>> 1);
+    }
+
     /** Stores the {@link #flowDeltas} of a new session's two flows in its record. */
     private void storeDeltas(int s) {
         sessions.setAux(s, computeDeltas(sessions, 2 * s) | computeDeltas(sessions, 2 * s + 1) << 32);
@@ -984,6 +999,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         now = nowNanos;
         bySession = false;
         stateless = false;
+        rule = 0;
         NatRules nat = snap.nat;
         int proto = Ipv4.protocol(ip);
         keep(ip, ihl, proto);
@@ -1010,6 +1026,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 rewriteFrom(flow);
                 refresh(ip, ihl, total, proto, flow);
                 bySession = true;
+                rule = ruleOf(flow);
                 return TRANSLATE;
             }
         }
@@ -1031,7 +1048,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (!error && hasPorts(ip, ihl, proto) && pool >= 0) {
             int m = mappings.findExternal(proto | (pool << 8), dst, newDstPort);
             if (m >= 0) {
-                return mappingInbound(ip, ihl, total, proto, m);
+                return mappingInbound(ip, ihl, total, proto, m, ingress);
             }
         }
         if (!snap.isOwnAddress(dst) || !error && isUnheardSyn(ip, ihl, proto, dst)) {
@@ -1058,6 +1075,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_NOT_ADMITTED;
         }
         int server = nat.binatToInternal(r, newDst);
+        rule = nat.binatCounter(r);
         if (snap.external[ingress]) {
             newDst = server;
             if (error) {
@@ -1080,6 +1098,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         NatRules nat = snap.nat;
         int server = nat.forwardInternal(f);
         int serverPort = nat.forwardInternalPort(f, newDstPort);
+        rule = nat.forwardCounter(f);
         if (snap.external[ingress]) {
             return createSession(ip, ihl, total, proto, newSrc, newSrcPort, server, serverPort, NO_MAPPING, false);
         }
@@ -1094,7 +1113,8 @@ final class Nat44 implements SessionTable.ExpiryListener {
      * Hairpin: an internal client reached a public address. The destination becomes the server;
      * the source becomes the client's own public identity (mapped: its 1:1 address, else its
      * NAPT mapping) or the appliance's address facing the server (interface), so the server's
-     * reply comes back through the appliance.
+     * reply comes back through the appliance. It counts for the {@link #rule} the client reached
+     * the server by, which the caller has set.
      */
     private int reflect(long ip, int ihl, int total, int proto, Snapshot snap, int ruleIface, boolean fromInterface,
                         int server, int serverPort, boolean error, boolean viaForward) {
@@ -1150,7 +1170,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /** Inbound traffic to an outbound NAPT mapping, admitted according to the filtering mode (RFC 4787 REQ-8). */
-    private int mappingInbound(long ip, int ihl, int total, int proto, int m) {
+    private int mappingInbound(long ip, int ihl, int total, int proto, int m, int ingress) {
         NatConfig.Filtering filtering = rules.filtering;
         if (filtering == NatConfig.Filtering.ADDRESS_AND_PORT_DEPENDENT) {
             return Counters.NAT_NOT_ADMITTED; // only existing sessions (the fast path) get in
@@ -1176,6 +1196,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
         }
         forgetFlows(fk1, fk2, rk1, rk2);
         storeDeltas(s);
+        // the mapping's rule as the rules in force now choose it for its host on this interface
+        int o = rules.outbound(client, ingress);
+        rule = o < 0 ? 0 : rules.outboundCounter(o);
+        opened(s);
         mappings.retain(m);
         countHost(s, client);
         addPeer(m, remote);
@@ -1221,6 +1245,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         int dst = newDst;
         int r = nat.binatByInternal(src, dst, egress);
         stateless = false;
+        rule = r >= 0 ? nat.binatCounter(r) : 0;
         if (r >= 0 && isLaterFragment(ip, proto)) {
             newSrc = nat.binatToExternal(r, src); // stateless: every fragment
             return TRANSLATE;
@@ -1255,6 +1280,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (o < 0) {
             return Counters.NAT_UNTRANSLATED_SOURCE;
         }
+        rule = nat.outboundCounter(o);
         if (isLaterFragment(ip, proto)) {
             return followFirstFragment(mbuf, ip, ihl, total, proto);
         }
@@ -1353,6 +1379,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
         forgetFlows(k1(src, dst), k2(proto, sp, dp), k1(toDst, toSrc), k2(proto, toDstPort, toSrcPort));
         storeDeltas(s);
         sessions.setTag(s, mapping);
+        opened(s);
         if (mapping >= 0) {
             mappings.retain(mapping);
             countHost(s, mappings.internalIp(mapping));
@@ -1365,6 +1392,12 @@ final class Nat44 implements SessionTable.ExpiryListener {
         newDst = toDst;
         newDstPort = toDstPort;
         return TRANSLATE;
+    }
+
+    /** New session s is the work of {@link #rule}: it carries the rule, which counts it. */
+    private void opened(int s) {
+        sessions.setRule(s, rule);
+        ruleCounters.session(rule);
     }
 
     /**
@@ -1445,6 +1478,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             newSrc = rwSrc;
         }
         newDst = rwDst;
+        rule = ruleOf(flow);
         quoteDecided = true;
         quoteSrc = rwDst;
         quoteDst = rwSrc;

@@ -5,7 +5,7 @@ import java.util.Arrays;
 
 /**
  * The route decisions of a worker's established-session path, numbered so that a session flow
- * can memoize its own in the 24 bits its record has spare ({@link SessionTable#routeMemo}): a
+ * can memoize its own in 16 bits its record has spare ({@link SessionTable#routeMemo}): a
  * decision is an ingress interface whose source checks the flow passed and the route-entry key
  * its translated packets leave by, with that key's flow-cache bucket. A flow's source,
  * destination and rewrite never change, so while the routes and the anti-spoofing settings stay

@@ -62,6 +62,7 @@ public final class Worker implements Agent {
     private final NeighborTable neighbors;
     private final MemorySegment mempool;
     private final Counters counters;
+    private final RuleCounters ruleCounters = new RuleCounters();
     private final Nat44 nat;
     /** DPDK port ids: physical ports first, then one TAP per interface (-1 when there is none). */
     private final short[] txPortId;
@@ -234,7 +235,7 @@ public final class Worker implements Agent {
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
         this.workerCount = snapshots.workers();
-        this.nat = new Nat44(counters, id, workerCount);
+        this.nat = new Nat44(counters, ruleCounters, id, workerCount);
         nat.flows = flows;
         nat.kernelListeners = kernelListeners;
         bursts = new RxBurst[Math.max(1, physicalPorts)];
@@ -270,6 +271,11 @@ public final class Worker implements Agent {
 
     public Counters counters() {
         return counters;
+    }
+
+    /** The packets, bytes and sessions of each NAT rule, by counter id, as this worker counted them. */
+    public RuleCounters ruleCounters() {
+        return ruleCounters;
     }
 
     public int id() {
@@ -400,7 +406,8 @@ public final class Worker implements Agent {
         natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         sessionPath = !handOff && nat.holdsSessions();
         now = System.nanoTime();
-        flowStamp = snap.version << 32;
+        // 16 bits of the version: an entry lives a second at most, and no 65536 applies fit in one
+        flowStamp = (snap.version & 0xffff) << 32;
         if (!announced) {
             announced = true;
             if (id == 0) {
@@ -951,6 +958,7 @@ public final class Worker implements Agent {
             int checksum = ChecksumDelta.apply(w2 >>> 16, (int) (ports >>> 32) & 0xffff);
             Mem.nativeInt(ip + 8, checksum << 16 | (w2 & 0xff00) | ((w2 & 0xff) - 1));
             flowHits++;
+            ruleCounters.packet(FlowCache.rule(e), total); // rule 0 (none) for a plain forward
             sendAsEntry(m, f, total, e, macTail);
         }
         return n;
@@ -1017,7 +1025,8 @@ public final class Worker implements Agent {
         if (entry) {
             long rk1 = nat.rewriteK1(flow);
             int deltas = nat.flowDeltas(flow);
-            FlowCache.writeSession(flows.put(k1, k2, stamp, now, until), e, (int) (rk1 >>> 32), (int) rk1,
+            FlowCache.writeSession(flows.put(k1, k2, stamp, nat.ruleOf(flow), now, until), e, (int) (rk1 >>> 32),
+                    (int) rk1,
                     (int) nat.rewriteK2(flow), ChecksumDelta.add(deltas & 0xffff, Ipv4.TTL_DECREMENT_DELTA),
                     deltas >>> 16);
         }
@@ -1101,6 +1110,7 @@ public final class Worker implements Agent {
         int w2 = Mem.i32(ip + 8);
         Mem.i32(ip + 8, ((w2 - 0x0100_0000) & 0xffff_0000) | ChecksumDelta.apply(w2 & 0xffff, ipDelta));
         sessionHits++;
+        ruleCounters.packet(nat.ruleOf(flow), total);
         sendAsEntry(m, ip - Ethernet.HEADER_LEN, total, e, macTail);
         return true;
     }
@@ -1230,7 +1240,7 @@ public final class Worker implements Agent {
         int ipDelta = ChecksumDelta.add(ChecksumDelta.delta32(src, newSrc), ChecksumDelta.delta32(dst, newDst));
         int l4Delta = ChecksumDelta.add(ipDelta, ChecksumDelta.delta32(ports, newPorts));
         fillEntry(fillK1, fillK2, egress, nextHop, newSrc, newDst, newPorts,
-                ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA), l4Delta, translated);
+                ChecksumDelta.add(ipDelta, Ipv4.TTL_DECREMENT_DELTA), l4Delta, translated ? nat.rule : 0, translated);
     }
 
     /**
@@ -1240,18 +1250,21 @@ public final class Worker implements Agent {
      */
     private void fillEstablished(int egress, int nextHop) {
         routeFillArmed = false;
-        fillEntry(routeEntryKey(egress, nextHop), FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0, false);
+        fillEntry(routeEntryKey(egress, nextHop), FlowCache.ROUTE_K2, egress, nextHop, 0, 0, 0, 0, 0, 0, false);
     }
 
-    /** A flow-cache entry for this key, unless the next hop is unresolved or stale or the egress tagged. */
+    /**
+     * A flow-cache entry for this key, the decision of NAT rule {@code rule} (a counter id, 0 for
+     * none), unless the next hop is unresolved or stale or the egress tagged.
+     */
     private void fillEntry(long k1, long k2, int egress, int nextHop, int newSrc, int newDst, int newPorts, int ipDelta,
-                           int l4Delta, boolean translated) {
+                           int l4Delta, int rule, boolean translated) {
         long stamp = stamp(); // before the MAC: a change after it invalidates
         long mac = neighbors.mac(nextHop);
         if (mac == NeighborTable.UNKNOWN || neighbors.isStale(nextHop, now) || snap.vlan[egress] != 0) {
             return;
         }
-        long e = flows.put(k1, k2, stamp, now, flows.expiry(now));
+        long e = flows.put(k1, k2, stamp, rule, now, flows.expiry(now));
         FlowCache.write(e, newSrc, newDst, newPorts, ipDelta, l4Delta, mac, snap.mac[egress], snap.mtu[egress],
                 snap.port[egress], translated);
     }
@@ -1576,6 +1589,7 @@ public final class Worker implements Agent {
                 }
                 nat.apply(ip, ihl, total);
                 counters.count(Counters.NAT_TRANSLATED);
+                ruleCounters.packet(nat.rule, total);
                 if (released > 0) {
                     forwardThenRelease(m, l2, r, released);
                     return;
@@ -1662,6 +1676,7 @@ public final class Worker implements Agent {
             nat.applyAddresses(fip, newSrc, newDst);
             Ipv4.decrementTtl(fip);
             counters.count(Counters.NAT_TRANSLATED);
+            ruleCounters.packet(nat.rule, Ipv4.totalLen(fip));
             counters.count(Counters.FORWARDED);
             output(fragment, fl2, egress, nextHop);
         }

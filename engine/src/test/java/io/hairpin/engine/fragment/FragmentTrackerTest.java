@@ -406,10 +406,10 @@ class FragmentTrackerTest {
     @Test
     void footprintIsAsDocumented() {
         FragmentTracker d = new FragmentTracker();
-        assertEquals((57 + 4 * 16) * 1025L + 8 * 2048 + 12 * 4096, d.footprintBytes());
-        assertEquals(189_561, d.footprintBytes());
+        assertEquals((61 + 4 * 16) * 1025L + 8 * 2048 + 12 * 4096, d.footprintBytes());
+        assertEquals(193_661, d.footprintBytes());
         FragmentTracker t = new FragmentTracker(1000, 5, 100, 3, SECOND, 0);
-        assertEquals((57 + 12) * 1001L + 8 * 2048 + 12 * 100, t.footprintBytes());
+        assertEquals((61 + 12) * 1001L + 8 * 2048 + 12 * 100, t.footprintBytes());
         assertEquals(1024, d.capacity());
         assertEquals(16, d.maxParkedPerDatagram());
         assertEquals(4096, d.maxParked());

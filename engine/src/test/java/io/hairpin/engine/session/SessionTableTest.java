@@ -136,8 +136,11 @@ class SessionTableTest {
         int memo = (1 << SessionTable.MEMO_BITS) - 1;
         int generation = (1 << SessionTable.MEMO_GENERATION_BITS) - 1;
         assertEquals(0, t.routeMemo(2 * s, 0), "none after create");
+        assertEquals(0, t.rule(s), "none after create");
         t.setState(s, 0x155);
         t.setTag(s, -2);
+        t.setRule(s, 0xBEEF);
+        t.setRule(other, 0xFFFF);
         t.setRouteMemo(2 * s, generation, memo);
         t.setRouteMemo(2 * s + 1, generation, 77);
 
@@ -154,6 +157,7 @@ class SessionTableTest {
         assertEquals(k2(TCP, 443, 40000), t.rewriteK2(2 * s + 1));
         assertEquals(0x155, t.state(s));
         assertEquals(-2, t.tag(s));
+        assertEquals(0xBEEF, t.rule(s), "beside the memos in the key words");
         assertTrue(t.isIndexed(s));
         assertFalse(t.isIndexed(other));
         t.setState(s, 3);
@@ -175,9 +179,16 @@ class SessionTableTest {
         assertEquals(0, t.routeMemo(2 * s, 0), "generation 0 has no memo either");
         assertEquals(2 * s + 1, t.lookup(rK1, rK2));
         assertEquals(3, t.state(s));
+        assertEquals(0xBEEF, t.rule(s), "a sweep keeps the rule");
+        assertEquals(0xFFFF, t.rule(other));
+        t.setRule(s, 0x0102);
+        assertEquals(0x0102, t.rule(s));
+        assertEquals(2 * s, t.lookup(fK1, fK2), "a rule change keeps the keys");
+        assertEquals(fR2, t.rewriteK2(2 * s));
         assertFalse(t.isIndexed(other));
         assertThrows(IllegalArgumentException.class, () -> t.create(1, 1L << 40, 2, 3, 0, SECOND),
                 "a k2 above bit 40 would meet the memo");
+        assertThrows(IllegalArgumentException.class, () -> t.setRule(s, 1 << 16));
         t.checkInvariants();
     }
 

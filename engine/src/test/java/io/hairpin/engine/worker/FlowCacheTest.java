@@ -25,7 +25,7 @@ class FlowCacheTest {
 
     /** An entry whose new source address is n (the rest of its decision is fixed). */
     private void put(long k1, long k2, long stamp, long now, int newSrc) {
-        FlowCache.write(cache.put(k1, k2, stamp, now, now + FlowCache.LIFETIME_NANOS), newSrc, 0xC633_640A, 0x1234_0035,
+        FlowCache.write(cache.put(k1, k2, stamp, 0, now, now + FlowCache.LIFETIME_NANOS), newSrc, 0xC633_640A, 0x1234_0035,
                 0xfeff, 0x1234, 0x0200_0000_0001L, 0x0200_0000_0002L, 1500, 3, true);
     }
 
@@ -46,6 +46,21 @@ class FlowCacheTest {
         assertEquals(1500, Mem.nativeU16(e + FlowCache.OFF_MTU));
         assertEquals(3, Mem.u8(e + FlowCache.OFF_SLOT));
         assertEquals(FlowCache.TRANSLATED, Mem.u8(e + FlowCache.OFF_FLAGS));
+    }
+
+    /** An entry names the NAT rule behind its decision; the rule is no part of the stamp it is valid under. */
+    @Test
+    void keepsTheRuleOfItsDecisionApartFromItsStamp() {
+        long k2 = FlowCache.k2(1, 17, 0x1234_0035);
+        FlowCache.write(cache.put(k1(1), k2, STAMP, 0xFFFF, NOW, NOW + FlowCache.LIFETIME_NANOS), 1, 2, 3, 0, 0, 0, 0,
+                1500, 0, true);
+        long e = cache.find(k1(1), k2, STAMP, NOW);
+        assertNotEquals(0, e);
+        assertEquals(0xFFFF, FlowCache.rule(e));
+        assertEquals(0, cache.find(k1(1), k2, STAMP + 1, NOW), "another stamp: stale, whatever the rule");
+        FlowCache.write(cache.put(k1(1), k2, STAMP, 7, NOW, NOW + FlowCache.LIFETIME_NANOS), 1, 2, 3, 0, 0, 0, 0,
+                1500, 0, true);
+        assertEquals(7, FlowCache.rule(cache.find(k1(1), k2, STAMP, NOW)), "the same way, rewritten");
     }
 
     @Test
@@ -105,7 +120,7 @@ class FlowCacheTest {
 
         put(k1(3), k2, STAMP, NOW, 3);
         long route = 1L << 32 | (k1(4) & 0xffff_ffffL); // egress 1, next hop
-        FlowCache.write(cache.put(route, FlowCache.ROUTE_K2, STAMP, NOW, NOW + 5 * FlowCache.LIFETIME_NANOS),
+        FlowCache.write(cache.put(route, FlowCache.ROUTE_K2, STAMP, 0, NOW, NOW + 5 * FlowCache.LIFETIME_NANOS),
                 0, 0, 0, 0, 0, 0, 0, 0, 0, false);
         cache.forget(k1(3), k2, last);
         assertEquals(0, cache.find(k1(3), k2, STAMP, last));

@@ -36,7 +36,7 @@ class Nat44RuleSwapTest {
     private final Arena arena = Arena.ofConfined();
     private final MemorySegment packet = arena.allocate(128);
     private final long ip = packet.address();
-    private final Nat44 nat = new Nat44(new Counters(2), 0, 1);
+    private final Nat44 nat = new Nat44(new Counters(2), new RuleCounters(), 0, 1);
     /** Builds the session state as the engine's holder does, on publishing the first snapshot needing it. */
     private SnapshotHolder holder;
     private long version;

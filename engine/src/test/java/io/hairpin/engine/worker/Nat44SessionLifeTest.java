@@ -56,7 +56,7 @@ class Nat44SessionLifeTest {
 
     private void start(NatConfig.Filtering filtering) {
         snap = snapshot(1, filtering);
-        nat = new Nat44(new Counters(2), 0, 1);
+        nat = new Nat44(new Counters(2), new RuleCounters(), 0, 1);
         holder = new SnapshotHolder(snap, 1);
         nat.use(snap, holder.natTables());
         nat.expire(T0);
@@ -217,7 +217,7 @@ class Nat44SessionLifeTest {
         snap = snapshot(1, NatConfig.Filtering.ADDRESS_DEPENDENT, List.of(new NatConfig.PortForward(WAN,
                 NatConfig.PROTO_UDP, forwarded, 8080, 8080, CLIENT, 5000, NatConfig.Destination.ANY,
                 NatConfig.Reflection.DEFAULT, NatConfig.ReflectionSource.MAPPED, "")));
-        nat = new Nat44(new Counters(2), 0, 1);
+        nat = new Nat44(new Counters(2), new RuleCounters(), 0, 1);
         holder = new SnapshotHolder(snap, 1);
         nat.use(snap, holder.natTables());
         nat.expire(T0);

@@ -1,0 +1,137 @@
+package io.hairpin.engine;
+
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.nat.RuleIds;
+import io.hairpin.engine.worker.RuleCounters;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntFunction;
+
+/**
+ * The NAT rules' counter ids across rule swaps, on the control thread. A rule that stays from one
+ * config to the next (the same kind and the same settings, its description aside; the n-th of
+ * identical rules stays the n-th) keeps its id and so its counts, as do the sessions it opened. A
+ * new rule gets an id never used, or, once all 65535 have been, the one retired longest ago,
+ * whose counts so far become the baseline its new owner's are told from. A session of a removed
+ * rule that outlives the reuse of its id would count for the new owner; with 65535 ids that takes
+ * tens of thousands of rule changes within a session's lifetime. {@link #plan} and {@link #commit}
+ * are called by one thread at a time; {@link #counts} by any.
+ */
+final class RuleCounterIds {
+    /** A rule's identity across configs. */
+    private record Key(char kind, Object settings, int occurrence) {
+    }
+
+    /** The ids {@link #plan} chose for a config, to {@link #commit} once it is in force. */
+    record Plan(RuleIds ids, Map<Key, Integer> live, List<Integer> reused, int fresh) {
+    }
+
+    private Map<Key, Integer> live = Map.of();
+    /** Ids of removed rules, the longest retired first. */
+    private final ArrayDeque<Integer> retired = new ArrayDeque<>();
+    private int fresh = 1;
+    /** Per reused id: its packets, bytes and sessions when it was reused (read by {@link #counts} on any thread). */
+    private final Map<Integer, long[]> baseline = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The ids of next's rules; nothing changes until {@link #commit}. */
+    Plan plan(NatConfig next) {
+        Map<Key, Integer> kept = new HashMap<>();
+        List<Key> keys = keys(next);
+        List<Integer> reused = new ArrayList<>();
+        ArrayDeque<Integer> free = new ArrayDeque<>(retired);
+        free.addAll(gone(live, new HashSet<>(keys)));
+        int nextFresh = fresh;
+        int[] ids = new int[keys.size()];
+        for (int i = 0; i < ids.length; i++) {
+            Key k = keys.get(i);
+            Integer id = live.get(k);
+            if (id == null) {
+                if (nextFresh < RuleCounters.IDS) {
+                    id = nextFresh++;
+                } else if (!free.isEmpty()) {
+                    id = free.poll();
+                    reused.add(id);
+                } else {
+                    id = 0; // more rules than ids: this one goes uncounted
+                }
+            }
+            ids[i] = id;
+            if (id != 0) {
+                kept.put(k, id);
+            }
+        }
+        int b = next.oneToOne().size();
+        int f = next.portForwards().size();
+        return new Plan(new RuleIds(Arrays.copyOfRange(ids, 0, b), Arrays.copyOfRange(ids, b, b + f),
+                Arrays.copyOfRange(ids, b + f, ids.length)), kept, reused, nextFresh);
+    }
+
+    /**
+     * The plan's config is about to be in force: its ids are the live ones. {@code totals} gives an
+     * id's packets, bytes and sessions so far, the baseline of a reused one.
+     */
+    void commit(Plan p, IntFunction<long[]> totals) {
+        retired.addAll(gone(live, p.live().keySet()));
+        retired.removeAll(p.reused());
+        for (int id : p.reused()) {
+            baseline.put(id, totals.apply(id));
+        }
+        live = Map.copyOf(p.live());
+        fresh = p.fresh();
+    }
+
+    /** An id's packets, bytes and sessions since the rule that has it now got it. */
+    long[] counts(int id, IntFunction<long[]> totals) {
+        long[] t = totals.apply(id);
+        long[] base = baseline.get(id);
+        if (base != null) {
+            for (int i = 0; i < t.length; i++) {
+                t[i] -= base[i];
+            }
+        }
+        return t;
+    }
+
+    /** The ids of rules in {@code from} that are not in {@code to}, in order. */
+    private static List<Integer> gone(Map<Key, Integer> from, Set<Key> to) {
+        List<Integer> out = new ArrayList<>();
+        for (Map.Entry<Key, Integer> e : from.entrySet()) {
+            if (!to.contains(e.getKey())) {
+                out.add(e.getValue());
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    private static List<Key> keys(NatConfig c) {
+        List<Key> out = new ArrayList<>();
+        Map<Object, Integer> seen = new HashMap<>();
+        for (NatConfig.OneToOne r : c.oneToOne()) {
+            add(out, seen, 'b', new NatConfig.OneToOne(r.iface(), r.external(), r.internal(), r.prefixLength(), r.noBinat(),
+                    r.destination(), r.reflection(), r.reflectionSource(), r.proxyArp(), r.inbound(), null));
+        }
+        for (NatConfig.PortForward r : c.portForwards()) {
+            add(out, seen, 'f', new NatConfig.PortForward(r.iface(), r.protocols(), r.external(), r.externalPortLow(),
+                    r.externalPortHigh(), r.internal(), r.internalPortLow(), r.source(), r.reflection(),
+                    r.reflectionSource(), null));
+        }
+        for (NatConfig.Outbound r : c.outbound()) {
+            add(out, seen, 'o', new NatConfig.Outbound(r.iface(), r.sourcePrefix(), r.sourcePrefixLength(), r.pool(),
+                    r.staticPort(), null));
+        }
+        return out;
+    }
+
+    /** The n-th rule of the same kind and settings is told from the others by n. */
+    private static void add(List<Key> out, Map<Object, Integer> seen, char kind, Object settings) {
+        int occurrence = seen.merge(List.of(kind, settings), 1, Integer::sum) - 1;
+        out.add(new Key(kind, settings, occurrence));
+    }
+}

@@ -1,0 +1,24 @@
+package io.hairpin.engine;
+
+import java.util.List;
+
+/**
+ * What each NAT rule in force has done, summed over the workers: per kind, in the order of the
+ * rules of {@code nat}, the rules in force.
+ */
+public record RuleCounts(io.hairpin.engine.nat.NatConfig nat, List<Rule> oneToOne, List<Rule> portForwards,
+                         List<Rule> outbound) {
+    public RuleCounts {
+        oneToOne = List.copyOf(oneToOne);
+        portForwards = List.copyOf(portForwards);
+        outbound = List.copyOf(outbound);
+    }
+
+    /**
+     * Packets the rule translated and their bytes (IP total length), both directions, its
+     * sessions' packets and reflected ones included; sessions it opened. Counted since the rule
+     * came into force; a rule kept across a rule swap keeps counting.
+     */
+    public record Rule(long packets, long bytes, long sessions) {
+    }
+}
