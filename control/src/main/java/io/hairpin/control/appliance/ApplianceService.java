@@ -18,6 +18,7 @@ import io.hairpin.control.socket.ControlServer;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.KernelListeners;
+import io.hairpin.engine.RuleCounts;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.packet.Ethernet;
 import io.hairpin.engine.worker.Counters;
@@ -229,7 +230,14 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         for (int e = 0; e < Counters.EVENT_COUNT; e++) {
             events.put(Counters.EVENT_NAMES[e], engine.eventCounter(e));
         }
-        return new Stats(byPort, workers, events, ops.sessionCount());
+        return new Stats(byPort, workers, events, ops.sessionCount(), ruleStats());
+    }
+
+    /** The counts of the rules in force; none while an apply is swapping them (a later read has them). */
+    private List<ControlService.RuleStats> ruleStats() {
+        Running r = running;
+        RuleCounts counts = engine.ruleCounts();
+        return counts.nat().equals(r.engineConfig().nat()) ? EngineOps.ruleStats(counts, r.config().nat()) : List.of();
     }
 
     @Override

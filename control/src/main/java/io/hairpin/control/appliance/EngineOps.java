@@ -8,8 +8,10 @@ import io.hairpin.control.config.PortForwardRule;
 import io.hairpin.control.service.ControlService;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.RuleCounts;
 import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -141,11 +143,37 @@ interface EngineOps {
         for (int i = 0; i < list.size(); i++) {
             R r = list.get(i);
             if (enabled.test(r) && seen++ == index) {
-                String d = description.apply(r);
-                return kind + " #" + (i + 1) + (d == null || d.isEmpty() ? "" : " " + d);
+                return new ControlService.RuleStats(kind, i + 1, description.apply(r), 0, 0, 0).label();
             }
         }
         return null;
+    }
+
+    /**
+     * The counts of the rules in force by the numbers {@code hairpin rules} gives them; rules
+     * (the config in force) is what counts' rules were compiled from: its enabled rules are
+     * counts' rules, in order.
+     */
+    static List<ControlService.RuleStats> ruleStats(RuleCounts counts, NatSettings rules) {
+        List<ControlService.RuleStats> out = new ArrayList<>();
+        kind(out, "1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description, counts.oneToOne());
+        kind(out, "port-forward", rules.portForwards(), PortForwardRule::enabled, PortForwardRule::description,
+                counts.portForwards());
+        kind(out, "outbound", rules.outbound(), OutboundRule::enabled, OutboundRule::description, counts.outbound());
+        return out;
+    }
+
+    private static <R> void kind(List<ControlService.RuleStats> out, String kind, List<R> list, Predicate<R> enabled,
+                                 Function<R, String> description, List<RuleCounts.Rule> counted) {
+        int seen = 0;
+        for (int i = 0; i < list.size() && seen < counted.size(); i++) {
+            R r = list.get(i);
+            if (enabled.test(r)) {
+                RuleCounts.Rule c = counted.get(seen++);
+                out.add(new ControlService.RuleStats(kind, i + 1, description.apply(r), c.packets(), c.bytes(),
+                        c.sessions()));
+            }
+        }
     }
 
     static String ruleOf(String verdict) {

@@ -1,5 +1,6 @@
 package io.hairpin.control.cli;
 
+import io.hairpin.control.service.ControlService.RuleStats;
 import io.hairpin.control.service.ControlService.Stats;
 import io.hairpin.control.socket.ControlClient;
 import io.hairpin.control.socket.Wire;
@@ -11,7 +12,8 @@ import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
 
-@Command(name = "stats", description = "Show the counters: per port, per worker (core), and events and drops by reason.")
+@Command(name = "stats", description = "Show the counters: per port, per worker (core), per NAT rule, and events and"
+        + " drops by reason.")
 public final class StatsCommand extends ClientCommand {
 
     @Override
@@ -32,6 +34,14 @@ public final class StatsCommand extends ClientCommand {
                 names.add("worker " + i);
             }
             counters(names, s.workers()).print(out, "  ");
+        }
+        if (!s.rules().isEmpty()) {
+            out.println("rules");
+            Columns t = new Columns("RULE", "PACKETS", "BYTES", "SESSIONS").right(1, 2, 3);
+            for (RuleStats r : s.rules()) {
+                t.add(r.label(), r.packets(), r.bytes(), r.sessions());
+            }
+            t.print(out, "  ");
         }
         if (s.events() != null && !s.events().isEmpty()) {
             out.println("events");

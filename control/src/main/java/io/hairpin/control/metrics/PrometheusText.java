@@ -105,6 +105,13 @@ public final class PrometheusText {
             samples.forEach((l, v) -> sample(name, l, v));
         });
 
+        ruleFamily(stats, "packets", "Packets a NAT rule translated, both directions, its sessions' and reflected"
+                + " packets included, since it came into force (all workers).", ControlService.RuleStats::packets);
+        ruleFamily(stats, "bytes", "IP bytes (total length) of the packets a NAT rule translated.",
+                ControlService.RuleStats::bytes);
+        ruleFamily(stats, "sessions", "Sessions a NAT rule opened since it came into force.",
+                ControlService.RuleStats::sessions);
+
         family("hairpin_drops_total", "counter", "Packets dropped, by reason (all workers).");
         stats.events().forEach((k, v) -> {
             if (DROP_NAMES.contains(k)) {
@@ -117,6 +124,17 @@ public final class PrometheusText {
                 sample("hairpin_events_total", labels("event", k), v);
             }
         });
+    }
+
+    /** A rule is labelled by its kind and number, as {@code hairpin rules} shows it, and its description. */
+    private void ruleFamily(ControlService.Stats stats, String counter, String help,
+                            java.util.function.ToLongFunction<ControlService.RuleStats> value) {
+        String name = "hairpin_rule_" + counter + "_total";
+        family(name, "counter", help);
+        for (ControlService.RuleStats r : stats.rules()) {
+            sample(name, labels("kind", r.kind(), "rule", Integer.toString(r.number()), "description",
+                    r.description() == null ? "" : r.description()), value.applyAsLong(r));
+        }
     }
 
     private static Map<String, String> labels(String... kv) {

@@ -54,9 +54,25 @@ public interface ControlService {
                            boolean linkUp, long speedMbps) {
     }
 
-    /** Counters: per port (by device), per worker, and drops/events by reason, all monotonic. */
+    /**
+     * Counters: per port (by device), per worker, drops/events by reason, all monotonic; and per
+     * NAT rule in force.
+     */
     record Stats(Map<String, Map<String, Long>> ports, List<Map<String, Long>> workers, Map<String, Long> events,
-                 long sessions) {
+                 long sessions, List<RuleStats> rules) {
+    }
+
+    /**
+     * A NAT rule in force ({@code kind} "1:1", "port-forward" or "outbound", numbered within its
+     * kind as {@code hairpin rules} numbers it): the packets it translated and their bytes (IP
+     * length; both directions, its sessions' and reflected packets included), and the sessions it
+     * opened, since it came into force. A rule kept by an apply keeps counting.
+     */
+    record RuleStats(String kind, int number, String description, long packets, long bytes, long sessions) {
+        /** "port-forward #2 web", as trace names it. */
+        public String label() {
+            return kind + " #" + number + (description == null || description.isEmpty() ? "" : " " + description);
+        }
     }
 
     record Rules(String config, long snapshotVersion, String text) {

@@ -4,6 +4,7 @@ import io.hairpin.control.service.ControlService.ApplyResult;
 import io.hairpin.control.service.ControlService.InterfaceStatus;
 import io.hairpin.control.service.ControlService.Rules;
 import io.hairpin.control.service.ControlService.Session;
+import io.hairpin.control.service.ControlService.RuleStats;
 import io.hairpin.control.service.ControlService.Stats;
 import io.hairpin.control.service.ControlService.Status;
 import io.hairpin.control.service.ControlService.TraceRecord;
@@ -95,6 +96,18 @@ public final class Wire {
         m.put("workers", s.workers());
         m.put("events", s.events());
         m.put("sessions", s.sessions());
+        List<Object> rules = new ArrayList<>();
+        for (RuleStats r : s.rules()) {
+            Map<String, Object> rm = new LinkedHashMap<>();
+            rm.put("kind", r.kind());
+            rm.put("number", r.number());
+            rm.put("description", r.description());
+            rm.put("packets", r.packets());
+            rm.put("bytes", r.bytes());
+            rm.put("sessions", r.sessions());
+            rules.add(rm);
+        }
+        m.put("rules", rules);
         return m;
     }
 
@@ -183,7 +196,13 @@ public final class Wire {
                 workers.add(countersOf(wl.get(i), "workers[" + i + "]"));
             }
         }
-        return new Stats(ports, workers, counters(m, "events"), num(m, "sessions"));
+        List<RuleStats> rules = new ArrayList<>();
+        List<Map<String, Object>> rl = objects(m, "rules");
+        for (Map<String, Object> r : rl == null ? List.<Map<String, Object>>of() : rl) {
+            rules.add(new RuleStats(str(r, "kind"), integer(r, "number"), str(r, "description"), num(r, "packets"),
+                    num(r, "bytes"), num(r, "sessions")));
+        }
+        return new Stats(ports, workers, counters(m, "events"), num(m, "sessions"), rules);
     }
 
     public static Rules rules(Map<String, Object> m) {

@@ -65,6 +65,33 @@ class ApplianceLiveTest {
         assertEquals(r.snapshotVersion(), service.status().snapshotVersion());
     }
 
+    private List<String> ruleLabels() {
+        return service.stats().rules().stream().map(r -> r.label() + " " + r.packets() + "/" + r.bytes() + "/"
+                + r.sessions()).toList();
+    }
+
+    /**
+     * Stats list the rules in force by the numbers {@code hairpin rules} gives them, disabled ones
+     * counted in the numbering but not listed, before and after an apply. (What they count is
+     * checked on traffic in the engine's RuleCountersTest.)
+     */
+    @Test
+    void statsListTheRulesInForceByTheirNumbers() throws IOException {
+        assertEquals(List.of("1:1 #1 web 0/0/0", "1:1 #2 0/0/0", "outbound #1 0/0/0", "outbound #2 0/0/0"),
+                ruleLabels());
+        String next = TestAppliance.NAT.replace("description: web}", "description: web, disabled: true}")
+                .replace("  outbound:\n", """
+                          port-forwards:
+                            - {interface: wan, protocol: tcp, external: "203.0.113.1:443", internal: "192.168.1.30:443", \
+                        description: tls}
+                          outbound:
+                        """);
+        ControlService.ApplyResult r = service.apply(Files.writeString(dir.resolve("next.yaml"), interfaces + next));
+        assertTrue(r.applied(), r.errors().toString());
+        assertEquals(List.of("1:1 #2 0/0/0", "port-forward #1 tls 0/0/0", "outbound #1 0/0/0", "outbound #2 0/0/0"),
+                ruleLabels());
+    }
+
     @Test
     void aChangeThatNeedsARestartIsRefusedAndNothingIsPersisted() throws IOException {
         byte[] was = Files.readAllBytes(file);

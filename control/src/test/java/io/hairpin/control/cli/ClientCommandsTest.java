@@ -112,7 +112,7 @@ class ClientCommandsTest {
     }
 
     @Test
-    void statsShowsCountersPerPortPerWorkerAndEvents() throws IOException {
+    void statsShowsCountersPerPortPerWorkerPerRuleAndEvents() throws IOException {
         serve();
         Run r = hairpin("stats");
         assertEquals(0, r.exit(), r.err());
@@ -126,6 +126,10 @@ class ClientCommandsTest {
                   COUNTER  worker 0  worker 1
                   polls          10        11
                   packets        20         0
+                rules
+                  RULE             PACKETS  BYTES  SESSIONS
+                  1:1 #1 server         12   3456         0
+                  port-forward #3        7    700         2
                 events
                   EVENT            COUNT
                   drop.ttl             2

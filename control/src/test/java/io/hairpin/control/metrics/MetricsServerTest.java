@@ -107,7 +107,9 @@ class MetricsServerTest {
             events.put(Counters.EVENT_NAMES[e], (long) e);
         }
         s.stats = new ControlService.Stats(ports, List.of(Map.of("rx_packets", 7L, "drops", 1L),
-                Map.of("rx_packets", 4L, "drops", 0L)), events, 12);
+                Map.of("rx_packets", 4L, "drops", 0L)), events, 12,
+                List.of(new ControlService.RuleStats("port-forward", 2, "web \"main\"", 10, 1500, 3),
+                        new ControlService.RuleStats("outbound", 1, "", 4, 400, 1)));
         return s;
     }
 
@@ -139,6 +141,10 @@ class MetricsServerTest {
             assertEquals(1, s.get("hairpin_info{version=\"hairpin \\\"0.1\\\"\\\\x\\ny\"}"));
             assertEquals("counter", s.types().get("hairpin_drops_total"));
             assertEquals("gauge", s.types().get("hairpin_sessions"));
+            assertEquals(10, s.get("hairpin_rule_packets_total{kind=\"port-forward\",rule=\"2\",description=\"web \\\"main\\\"\"}"));
+            assertEquals(1500, s.get("hairpin_rule_bytes_total{kind=\"port-forward\",rule=\"2\",description=\"web \\\"main\\\"\"}"));
+            assertEquals(1, s.get("hairpin_rule_sessions_total{kind=\"outbound\",rule=\"1\",description=\"\"}"));
+            assertEquals("counter", s.types().get("hairpin_rule_packets_total"));
         }
     }
 
