@@ -756,9 +756,9 @@ run_nat_checks() {
 
 # --- control-plane checks (NAT mode, an appliance started through a hairpin launcher) ----------
 # o-p: the myip responder on the LAN address answers each host with the address it is seen as;
-# q: `hairpin cpnat` agrees; r: `hairpin apply` of a config with a new 1:1 rule (inside client ->
-# APPLY_EXT) takes effect without a restart; s: a broken file is refused, the running file and
-# rules stay as they were.
+# q: `hairpin cpnat` agrees; w: `hairpin stats` counted the checks' packets for each NAT rule;
+# r: `hairpin apply` of a config with a new 1:1 rule (inside client -> APPLY_EXT) takes effect
+# without a restart; s: a broken file is refused, the running file and rules stay as they were.
 APPLY_EXT=203.0.113.30
 
 hairpin_client() {   # hairpin_client ARGS... : the launcher against this lab's control socket
@@ -769,7 +769,7 @@ appliance_pid() { local _ pid; read -r _ pid <"$STATE/pids/appliance.pid" 2>/dev
 
 run_control_checks() {
     if [[ ! -s "$STATE/control.launcher" || ! -s "$STATE/control.config" ]]; then
-        info "control checks o-s and v skipped: the appliance was not started as 'hairpin run --config FILE'"
+        info "control checks o-s, v and w skipped: the appliance was not started as 'hairpin run --config FILE'"
         return 0
     fi
     local running new broken out pid_before want got
@@ -794,6 +794,31 @@ run_control_checks() {
         report PASS v "hairpin status lists the host service $want" "$(grep -E '^host services' <<<"$out" | oneline)"
     else
         report FAIL v "hairpin status lists the host service $want" "rc=$RC: $(grep -E '^host services' <<<"$out" | oneline)"
+    fi
+
+    # w: every rule the checks above used counted their packets for it, and the stateful ones
+    # their sessions (hairpin stats, per rule)
+    run_cap out hairpin_client stats --json
+    local stats_rc=$RC
+    got=$(python3 -c '
+import json, sys
+rules = json.load(sys.stdin).get("rules", [])
+for r in rules:
+    label = (r["kind"] + " #" + str(r["number"]) + " " + (r["description"] or "")).strip()
+    stateful = r["kind"] != "1:1"
+    ok = r["packets"] > 0 and r["bytes"] >= 20 * r["packets"] and (r["sessions"] > 0 or not stateful)
+    print(("ok " if ok else "BAD ") + label + ": " + str(r["packets"]) + " packets, " + str(r["bytes"])
+          + " bytes, " + str(r["sessions"]) + " sessions")
+if not rules:
+    print("BAD no rules listed")
+' <<<"$out" 2>&1)
+    what="hairpin stats: every NAT rule counted the checks' packets (and sessions)"
+    if [[ $stats_rc -ne 0 ]]; then
+        report FAIL w "$what" "rc=$stats_rc: $(oneline <<<"$out")"
+    elif grep -q '^BAD\|Traceback' <<<"$got"; then
+        report FAIL w "$what" "$(oneline <<<"$got")"
+    else
+        report PASS w "$what" "$(sed 's/^ok //' <<<"$got" | paste -sd ';' | sed 's/;/; /g')"
     fi
 
     # r: the running config plus a 1:1 rule for the inside client, applied while running
