@@ -12,7 +12,9 @@ HAIRPIN_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --add-exports java.base/jd
 # warm-up saw it rarely, and that warm-up is all misses: ARP resolution and the flow cache filling
 # (or stepping aside). It then never recompiles, and every later hit pays a dozen calls (binat:10000:
 # about 100 cycles a packet). "quiet" keeps the JVM from printing each command.
-for helper in io.hairpin.shim.Mem io.hairpin.shim.Mbuf io.hairpin.engine.packet.ChecksumDelta; do
+# RuleCounters' adds (two loads and stores each) are such helpers too: without this, -XX:+PrintInlining
+# showed RuleCounters::packet out of line ("callee is too large") in some of the hot paths' compiles.
+for helper in io.hairpin.shim.Mem io.hairpin.shim.Mbuf io.hairpin.engine.packet.ChecksumDelta io.hairpin.engine.worker.RuleCounters; do
     HAIRPIN_JVM_FLAGS="$HAIRPIN_JVM_FLAGS -XX:CompileCommand=inline,$helper::*"
 done
 # The big table's per-packet step (Worker.establishedLookedUp) is inlined into its loop too. C2

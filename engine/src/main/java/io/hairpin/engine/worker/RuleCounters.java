@@ -1,40 +1,51 @@
 package io.hairpin.engine.worker;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import io.hairpin.shim.Mem;
+import io.hairpin.shim.OffHeap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 
 /**
  * One worker's counters per NAT rule: the packets and bytes (IP total length) each rule
  * translated, both directions and reflected traffic included, and the sessions it opened. A rule
  * is known by its counter id ({@link io.hairpin.engine.nat.RuleIds}), which the flow cache's
  * entries and the session records carry in 16 bits; id 0 is no rule, a sink the fast path counts
- * untranslated packets into rather than branch. Only the worker writes (plain stores); others read
- * with opaque loads. Monotonic, never reset: a rule's figures are differences from a baseline the
- * reader keeps.
+ * untranslated packets into rather than branch. Off-heap, so that a count is two adds at an
+ * address with no array to load and bound. Only the worker writes; others read (an aligned long
+ * is read whole). Monotonic, never reset: a rule's figures are differences from a baseline the
+ * reader keeps. The memory lives as long as the process (a worker's counters are read after it
+ * stopped).
  */
 public final class RuleCounters {
     /** Counter ids: 16 bits, 0 = none. */
     public static final int IDS = 1 << 16;
     /** A rule's counters fill half a cache line: packets, bytes, sessions, unused. */
-    private static final int STRIDE_SHIFT = 2;
+    private static final int STRIDE_SHIFT = 5;
     private static final int PACKETS = 0;
-    private static final int BYTES = 1;
-    private static final int SESSIONS = 2;
+    private static final int BYTES = 8;
+    private static final int SESSIONS = 16;
 
-    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Keeps the memory reachable while this object is. */
+    private final MemorySegment memory;
+    private final long base;
 
-    private final long[] values = new long[IDS << STRIDE_SHIFT];
+    public RuleCounters() {
+        memory = OffHeap.allocate(Arena.ofAuto(), (long) IDS << STRIDE_SHIFT);
+        memory.fill((byte) 0);
+        base = memory.address();
+    }
 
     /** A packet of {@code bytes} (IP total length) translated by rule {@code id} (any 16-bit value). */
     void packet(int id, int bytes) {
-        int i = (id & (IDS - 1)) << STRIDE_SHIFT;
-        values[i + PACKETS]++;
-        values[i + BYTES] += bytes;
+        long a = base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT);
+        Mem.nativeLong(a + PACKETS, Mem.nativeLong(a + PACKETS) + 1);
+        Mem.nativeLong(a + BYTES, Mem.nativeLong(a + BYTES) + bytes);
     }
 
     /** A session opened by rule {@code id}. */
     void session(int id) {
-        values[((id & (IDS - 1)) << STRIDE_SHIFT) + SESSIONS]++;
+        long a = base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT) + SESSIONS;
+        Mem.nativeLong(a, Mem.nativeLong(a) + 1);
     }
 
     /** Read from another thread. */
@@ -51,6 +62,6 @@ public final class RuleCounters {
     }
 
     private long read(int id, int counter) {
-        return (long) LONGS.getOpaque(values, ((id & (IDS - 1)) << STRIDE_SHIFT) + counter);
+        return Mem.nativeLong(base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT) + counter);
     }
 }
