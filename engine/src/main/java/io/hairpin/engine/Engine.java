@@ -59,11 +59,6 @@ public final class Engine implements AutoCloseable {
     private final Object applyLock = new Object();
     /** The NAT rules' counter ids (set by start, then changed under applyLock). */
     private RuleCounterIds ruleIds;
-    /** The NAT rules in force and their counter ids, read without the lock. */
-    private volatile RulesInForce rulesInForce;
-
-    private record RulesInForce(io.hairpin.engine.nat.NatConfig nat, io.hairpin.engine.nat.RuleIds ids) {
-    }
     private final Object traceLock = new Object();
     private long traceGeneration;
     /** NAT address prefixes (address, length) of the rule sets replaced so far (several workers only). */
@@ -185,7 +180,7 @@ public final class Engine implements AutoCloseable {
             }
             RuleCounterIds ids = new RuleCounterIds();
             RuleCounterIds.Plan plan = ids.plan(config.nat());
-            ids.commit(plan, id -> new long[3]); // nothing counted yet
+            ids.commit(plan, id -> RuleCounts.Rule.ZERO); // nothing counted yet
             Snapshot first = Snapshot.compile(1, config, macs, null, plan.ids());
             checkNatPools(null, first, config, 0);
             if (config.exceptionPath()) {
@@ -225,7 +220,6 @@ public final class Engine implements AutoCloseable {
                     listeners);
             engine.kernelGuard = guard;
             engine.ruleIds = ids;
-            engine.rulesInForce = new RulesInForce(config.nat(), plan.ids());
             if (config.exceptionPath()) {
                 // started before the workers' CPUs are reserved, so the reservation moves it off them too
                 engine.listenerWatch = listeners.watch(LISTENER_REFRESH_MILLIS);
@@ -383,7 +377,6 @@ public final class Engine implements AutoCloseable {
                 updateKernelSide(running, next);
             }
             ruleIds.commit(plan, this::ruleTotals);
-            rulesInForce = new RulesInForce(next.nat(), plan.ids());
             snapshots.publish(compiled);
             config = next;
             awaitAcknowledged(version, timeoutMillis);
@@ -778,27 +771,14 @@ public final class Engine implements AutoCloseable {
 
     /** What each NAT rule in force has done (see {@link RuleCounts}). */
     public RuleCounts ruleCounts() {
-        RulesInForce r = rulesInForce;
-        return new RuleCounts(r.nat(), ruleCounts(r.ids().oneToOne()), ruleCounts(r.ids().portForwards()),
-                ruleCounts(r.ids().outbound()));
+        return ruleIds.counts(this::ruleTotals);
     }
 
-    private List<RuleCounts.Rule> ruleCounts(int[] ids) {
-        List<RuleCounts.Rule> out = new ArrayList<>(ids.length);
-        for (int id : ids) {
-            long[] c = id == 0 ? new long[3] : ruleIds.counts(id, this::ruleTotals);
-            out.add(new RuleCounts.Rule(c[0], c[1], c[2]));
-        }
-        return out;
-    }
-
-    /** Packets, bytes and sessions of counter id {@code id}, summed over the workers. */
-    private long[] ruleTotals(int id) {
-        long[] t = new long[3];
+    /** The counts of counter id {@code id}, summed over the workers. */
+    private RuleCounts.Rule ruleTotals(int id) {
+        RuleCounts.Rule t = RuleCounts.Rule.ZERO;
         for (Worker w : workers) {
-            t[0] += w.ruleCounters().packets(id);
-            t[1] += w.ruleCounters().bytes(id);
-            t[2] += w.ruleCounters().sessions(id);
+            t = t.plus(w.ruleCounters().counts(id));
         }
         return t;
     }

@@ -24,20 +24,22 @@ import java.util.function.IntFunction;
  * are called by one thread at a time; {@link #counts} by any.
  */
 final class RuleCounterIds {
-    /** A rule's identity across configs. */
-    private record Key(char kind, Object settings, int occurrence) {
+    /** A rule's identity across configs: its settings (a record of its kind) less its description. */
+    private record Key(Object settings, int occurrence) {
     }
 
     /** The ids {@link #plan} chose for a config, to {@link #commit} once it is in force. */
-    record Plan(RuleIds ids, Map<Key, Integer> live, List<Integer> reused, int fresh) {
+    record Plan(NatConfig nat, RuleIds ids, Map<Key, Integer> live, List<Integer> reused, int fresh) {
     }
 
+    /** The plan committed last: the rules in force and their ids. */
+    private volatile Plan inForce;
     private Map<Key, Integer> live = Map.of();
     /** Ids of removed rules, the longest retired first. */
     private final ArrayDeque<Integer> retired = new ArrayDeque<>();
     private int fresh = 1;
-    /** Per reused id: its packets, bytes and sessions when it was reused (read by {@link #counts} on any thread). */
-    private final Map<Integer, long[]> baseline = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per reused id: its counts when it was reused (read by {@link #counts} on any thread). */
+    private final Map<Integer, RuleCounts.Rule> baseline = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** The ids of next's rules; nothing changes until {@link #commit}. */
     Plan plan(NatConfig next) {
@@ -68,15 +70,15 @@ final class RuleCounterIds {
         }
         int b = next.oneToOne().size();
         int f = next.portForwards().size();
-        return new Plan(new RuleIds(Arrays.copyOfRange(ids, 0, b), Arrays.copyOfRange(ids, b, b + f),
+        return new Plan(next, new RuleIds(Arrays.copyOfRange(ids, 0, b), Arrays.copyOfRange(ids, b, b + f),
                 Arrays.copyOfRange(ids, b + f, ids.length)), kept, reused, nextFresh);
     }
 
     /**
      * The plan's config is about to be in force: its ids are the live ones. {@code totals} gives an
-     * id's packets, bytes and sessions so far, the baseline of a reused one.
+     * id's counts so far, the baseline of a reused one.
      */
-    void commit(Plan p, IntFunction<long[]> totals) {
+    void commit(Plan p, IntFunction<RuleCounts.Rule> totals) {
         retired.addAll(gone(live, p.live().keySet()));
         retired.removeAll(p.reused());
         for (int id : p.reused()) {
@@ -84,18 +86,23 @@ final class RuleCounterIds {
         }
         live = Map.copyOf(p.live());
         fresh = p.fresh();
+        inForce = p;
     }
 
-    /** An id's packets, bytes and sessions since the rule that has it now got it. */
-    long[] counts(int id, IntFunction<long[]> totals) {
-        long[] t = totals.apply(id);
-        long[] base = baseline.get(id);
-        if (base != null) {
-            for (int i = 0; i < t.length; i++) {
-                t[i] -= base[i];
-            }
+    /** What each rule in force has done since it got its id; {@code totals} gives an id's counts so far. */
+    RuleCounts counts(IntFunction<RuleCounts.Rule> totals) {
+        Plan p = inForce;
+        return new RuleCounts(p.nat(), counts(p.ids().oneToOne(), totals), counts(p.ids().portForwards(), totals),
+                counts(p.ids().outbound(), totals));
+    }
+
+    private List<RuleCounts.Rule> counts(int[] ids, IntFunction<RuleCounts.Rule> totals) {
+        List<RuleCounts.Rule> out = new ArrayList<>(ids.length);
+        for (int id : ids) {
+            out.add(id == 0 ? RuleCounts.Rule.ZERO
+                    : totals.apply(id).minus(baseline.getOrDefault(id, RuleCounts.Rule.ZERO)));
         }
-        return t;
+        return out;
     }
 
     /** The ids of rules in {@code from} that are not in {@code to}, in order. */
@@ -114,24 +121,24 @@ final class RuleCounterIds {
         List<Key> out = new ArrayList<>();
         Map<Object, Integer> seen = new HashMap<>();
         for (NatConfig.OneToOne r : c.oneToOne()) {
-            add(out, seen, 'b', new NatConfig.OneToOne(r.iface(), r.external(), r.internal(), r.prefixLength(), r.noBinat(),
+            add(out, seen, new NatConfig.OneToOne(r.iface(), r.external(), r.internal(), r.prefixLength(), r.noBinat(),
                     r.destination(), r.reflection(), r.reflectionSource(), r.proxyArp(), r.inbound(), null));
         }
         for (NatConfig.PortForward r : c.portForwards()) {
-            add(out, seen, 'f', new NatConfig.PortForward(r.iface(), r.protocols(), r.external(), r.externalPortLow(),
+            add(out, seen, new NatConfig.PortForward(r.iface(), r.protocols(), r.external(), r.externalPortLow(),
                     r.externalPortHigh(), r.internal(), r.internalPortLow(), r.source(), r.reflection(),
                     r.reflectionSource(), null));
         }
         for (NatConfig.Outbound r : c.outbound()) {
-            add(out, seen, 'o', new NatConfig.Outbound(r.iface(), r.sourcePrefix(), r.sourcePrefixLength(), r.pool(),
+            add(out, seen, new NatConfig.Outbound(r.iface(), r.sourcePrefix(), r.sourcePrefixLength(), r.pool(),
                     r.staticPort(), null));
         }
         return out;
     }
 
-    /** The n-th rule of the same kind and settings is told from the others by n. */
-    private static void add(List<Key> out, Map<Object, Integer> seen, char kind, Object settings) {
-        int occurrence = seen.merge(List.of(kind, settings), 1, Integer::sum) - 1;
-        out.add(new Key(kind, settings, occurrence));
+    /** The n-th rule of the same settings is told from the others by n. */
+    private static void add(List<Key> out, Map<Object, Integer> seen, Object settings) {
+        int occurrence = seen.merge(settings, 1, Integer::sum) - 1;
+        out.add(new Key(settings, occurrence));
     }
 }

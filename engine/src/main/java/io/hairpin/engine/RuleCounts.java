@@ -20,5 +20,14 @@ public record RuleCounts(io.hairpin.engine.nat.NatConfig nat, List<Rule> oneToOn
      * came into force; a rule kept across a rule swap keeps counting.
      */
     public record Rule(long packets, long bytes, long sessions) {
+        public static final Rule ZERO = new Rule(0, 0, 0);
+
+        public Rule plus(Rule r) {
+            return new Rule(packets + r.packets, bytes + r.bytes, sessions + r.sessions);
+        }
+
+        public Rule minus(Rule r) {
+            return new Rule(packets - r.packets, bytes - r.bytes, sessions - r.sessions);
+        }
     }
 }

@@ -32,13 +32,13 @@ class RuleCounterIdsTest {
                 NONE.maxSessions(), 0, List.of(), forwards, outbound);
     }
 
-    private static RuleIds apply(RuleCounterIds ids, NatConfig c, IntFunction<long[]> totals) {
+    private static RuleIds apply(RuleCounterIds ids, NatConfig c, IntFunction<RuleCounts.Rule> totals) {
         RuleCounterIds.Plan p = ids.plan(c);
         ids.commit(p, totals);
         return p.ids();
     }
 
-    private static final IntFunction<long[]> NOTHING = id -> new long[3];
+    private static final IntFunction<RuleCounts.Rule> NOTHING = id -> RuleCounts.Rule.ZERO;
 
     @Test
     void aRuleKeepsItsIdAcrossSwapsWhateverItsDescriptionOrPlace() {
@@ -76,8 +76,8 @@ class RuleCounterIdsTest {
     @Test
     void whenIdsRunOutTheLongestRetiredIsReusedFromABaseline() {
         RuleCounterIds ids = new RuleCounterIds();
-        Map<Integer, long[]> counted = new HashMap<>();
-        IntFunction<long[]> totals = id -> counted.getOrDefault(id, new long[3]).clone();
+        Map<Integer, RuleCounts.Rule> counted = new HashMap<>();
+        IntFunction<RuleCounts.Rule> totals = id -> counted.getOrDefault(id, RuleCounts.Rule.ZERO);
         List<NatConfig.Outbound> many = new ArrayList<>();
         for (int i = 0; i < RuleCounters.IDS - 2; i++) {
             many.add(outbound(0x0A00_0000 + i, ""));
@@ -85,15 +85,17 @@ class RuleCounterIdsTest {
         RuleIds all = apply(ids, config(List.of(forward(80, "old")), many), totals);
         assertEquals(1, all.portForwards()[0]);
         assertEquals(RuleCounters.IDS - 1, Arrays.stream(all.outbound()).max().orElseThrow());
-        counted.put(1, new long[] {10, 1000, 2});
+        counted.put(1, new RuleCounts.Rule(10, 1000, 2));
 
         RuleIds swapped = apply(ids, config(List.of(forward(81, "new")), many), totals);
         assertEquals(1, swapped.portForwards()[0], "the only id free is the old forward's");
-        assertArrayEquals(new long[] {0, 0, 0}, ids.counts(1, totals), "the new rule starts from nothing");
-        counted.put(1, new long[] {13, 1300, 3});
-        assertArrayEquals(new long[] {3, 300, 1}, ids.counts(1, totals));
+        assertEquals(new RuleCounts.Rule(0, 0, 0), ids.counts(totals).portForwards().get(0),
+                "the new rule starts from nothing");
+        counted.put(1, new RuleCounts.Rule(13, 1300, 3));
+        assertEquals(new RuleCounts.Rule(3, 300, 1), ids.counts(totals).portForwards().get(0));
 
         RuleIds more = apply(ids, config(List.of(forward(81, "new"), forward(82, "none left")), many), totals);
         assertArrayEquals(new int[] {1, 0}, more.portForwards(), "no id left: the rule goes uncounted");
+        assertEquals(new RuleCounts.Rule(0, 0, 0), ids.counts(totals).portForwards().get(1));
     }
 }

@@ -37,31 +37,26 @@ public final class RuleCounters {
 
     /** A packet of {@code bytes} (IP total length) translated by rule {@code id} (any 16-bit value). */
     void packet(int id, int bytes) {
-        long a = base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT);
+        long a = at(id);
         Mem.nativeLong(a + PACKETS, Mem.nativeLong(a + PACKETS) + 1);
         Mem.nativeLong(a + BYTES, Mem.nativeLong(a + BYTES) + bytes);
     }
 
     /** A session opened by rule {@code id}. */
     void session(int id) {
-        long a = base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT) + SESSIONS;
+        long a = at(id) + SESSIONS;
         Mem.nativeLong(a, Mem.nativeLong(a) + 1);
     }
 
-    /** Read from another thread. */
-    public long packets(int id) {
-        return read(id, PACKETS);
+    /** Rule {@code id}'s counts so far, read from another thread. */
+    public io.hairpin.engine.RuleCounts.Rule counts(int id) {
+        long a = at(id);
+        return new io.hairpin.engine.RuleCounts.Rule(Mem.nativeLong(a + PACKETS), Mem.nativeLong(a + BYTES),
+                Mem.nativeLong(a + SESSIONS));
     }
 
-    public long bytes(int id) {
-        return read(id, BYTES);
-    }
-
-    public long sessions(int id) {
-        return read(id, SESSIONS);
-    }
-
-    private long read(int id, int counter) {
-        return Mem.nativeLong(base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT) + counter);
+    /** Where rule {@code id}'s counters are (any int is taken as its low 16 bits). */
+    private long at(int id) {
+        return base + ((long) (id & (IDS - 1)) << STRIDE_SHIFT);
     }
 }

@@ -1026,8 +1026,7 @@ public final class Worker implements Agent {
             long rk1 = nat.rewriteK1(flow);
             int deltas = nat.flowDeltas(flow);
             FlowCache.writeSession(flows.put(k1, k2, stamp, nat.ruleOf(flow), now, until), e, (int) (rk1 >>> 32),
-                    (int) rk1,
-                    (int) nat.rewriteK2(flow), ChecksumDelta.add(deltas & 0xffff, Ipv4.TTL_DECREMENT_DELTA),
+                    (int) rk1, (int) nat.rewriteK2(flow), ChecksumDelta.add(deltas & 0xffff, Ipv4.TTL_DECREMENT_DELTA),
                     deltas >>> 16);
         }
         return true;
