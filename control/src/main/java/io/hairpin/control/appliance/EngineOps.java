@@ -139,14 +139,23 @@ interface EngineOps {
     /** The label of the index-th enabled rule of the list, or null when it has fewer. */
     private static <R> String nth(String kind, List<R> list, Predicate<R> enabled, Function<R, String> description,
                                   int index) {
-        int seen = 0;
+        List<Integer> numbers = enabledNumbers(list, enabled);
+        if (index >= numbers.size()) {
+            return null;
+        }
+        int number = numbers.get(index);
+        return ControlService.RuleStats.label(kind, number, description.apply(list.get(number - 1)));
+    }
+
+    /** The numbers of the list's enabled rules (1 for its first rule), in order: the engine's rules, numbered. */
+    private static <R> List<Integer> enabledNumbers(List<R> list, Predicate<R> enabled) {
+        List<Integer> out = new ArrayList<>();
         for (int i = 0; i < list.size(); i++) {
-            R r = list.get(i);
-            if (enabled.test(r) && seen++ == index) {
-                return new ControlService.RuleStats(kind, i + 1, description.apply(r), 0, 0, 0).label();
+            if (enabled.test(list.get(i))) {
+                out.add(i + 1);
             }
         }
-        return null;
+        return out;
     }
 
     /**
@@ -165,14 +174,12 @@ interface EngineOps {
 
     private static <R> void kind(List<ControlService.RuleStats> out, String kind, List<R> list, Predicate<R> enabled,
                                  Function<R, String> description, List<RuleCounts.Rule> counted) {
-        int seen = 0;
-        for (int i = 0; i < list.size() && seen < counted.size(); i++) {
-            R r = list.get(i);
-            if (enabled.test(r)) {
-                RuleCounts.Rule c = counted.get(seen++);
-                out.add(new ControlService.RuleStats(kind, i + 1, description.apply(r), c.packets(), c.bytes(),
-                        c.sessions()));
-            }
+        List<Integer> numbers = enabledNumbers(list, enabled);
+        for (int k = 0; k < Math.min(numbers.size(), counted.size()); k++) {
+            int number = numbers.get(k);
+            RuleCounts.Rule c = counted.get(k);
+            out.add(new ControlService.RuleStats(kind, number, description.apply(list.get(number - 1)), c.packets(),
+                    c.bytes(), c.sessions()));
         }
     }
 

@@ -71,6 +71,10 @@ public interface ControlService {
     record RuleStats(String kind, int number, String description, long packets, long bytes, long sessions) {
         /** "port-forward #2 web", as trace names it. */
         public String label() {
+            return label(kind, number, description);
+        }
+
+        public static String label(String kind, int number, String description) {
             return kind + " #" + number + (description == null || description.isEmpty() ? "" : " " + description);
         }
     }
