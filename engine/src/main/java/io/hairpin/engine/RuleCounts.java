@@ -16,18 +16,27 @@ public record RuleCounts(io.hairpin.engine.nat.NatConfig nat, List<Rule> oneToOn
 
     /**
      * Packets the rule translated and their bytes (IP total length), both directions, its
-     * sessions' packets and reflected ones included; sessions it opened. Counted since the rule
-     * came into force; a rule kept across a rule swap keeps counting.
+     * sessions' packets and reflected ones included; sessions it opened, and how many of those
+     * ended (expired, closed, flushed). Counted since the rule came into force; a rule kept across
+     * a rule swap keeps counting.
      */
-    public record Rule(long packets, long bytes, long sessions) {
-        public static final Rule ZERO = new Rule(0, 0, 0);
+    public record Rule(long packets, long bytes, long sessions, long closed) {
+        public static final Rule ZERO = new Rule(0, 0, 0, 0);
+
+        /**
+         * Its sessions open now. Never below 0: when a removed rule's id goes to a new rule, the
+         * old rule's sessions that are still open count as the new one's when they end.
+         */
+        public long active() {
+            return Math.max(0, sessions - closed);
+        }
 
         public Rule plus(Rule r) {
-            return new Rule(packets + r.packets, bytes + r.bytes, sessions + r.sessions);
+            return new Rule(packets + r.packets, bytes + r.bytes, sessions + r.sessions, closed + r.closed);
         }
 
         public Rule minus(Rule r) {
-            return new Rule(packets - r.packets, bytes - r.bytes, sessions - r.sessions);
+            return new Rule(packets - r.packets, bytes - r.bytes, sessions - r.sessions, closed - r.closed);
         }
     }
 }

@@ -85,17 +85,19 @@ class RuleCounterIdsTest {
         RuleIds all = apply(ids, config(List.of(forward(80, "old")), many), totals);
         assertEquals(1, all.portForwards()[0]);
         assertEquals(RuleCounters.IDS - 1, Arrays.stream(all.outbound()).max().orElseThrow());
-        counted.put(1, new RuleCounts.Rule(10, 1000, 2));
+        counted.put(1, new RuleCounts.Rule(10, 1000, 2, 1)); // one of its sessions still open
 
         RuleIds swapped = apply(ids, config(List.of(forward(81, "new")), many), totals);
         assertEquals(1, swapped.portForwards()[0], "the only id free is the old forward's");
-        assertEquals(new RuleCounts.Rule(0, 0, 0), ids.counts(totals).portForwards().get(0),
-                "the new rule starts from nothing");
-        counted.put(1, new RuleCounts.Rule(13, 1300, 3));
-        assertEquals(new RuleCounts.Rule(3, 300, 1), ids.counts(totals).portForwards().get(0));
+        assertEquals(RuleCounts.Rule.ZERO, ids.counts(totals).portForwards().get(0), "the new rule starts from nothing");
+        counted.put(1, new RuleCounts.Rule(13, 1300, 3, 1));
+        assertEquals(new RuleCounts.Rule(3, 300, 1, 0), ids.counts(totals).portForwards().get(0));
+        assertEquals(1, ids.counts(totals).portForwards().get(0).active());
+        counted.put(1, new RuleCounts.Rule(13, 1300, 3, 3)); // its own session and the old rule's ended
+        assertEquals(0, ids.counts(totals).portForwards().get(0).active(), "never below none");
 
         RuleIds more = apply(ids, config(List.of(forward(81, "new"), forward(82, "none left")), many), totals);
         assertArrayEquals(new int[] {1, 0}, more.portForwards(), "no id left: the rule goes uncounted");
-        assertEquals(new RuleCounts.Rule(0, 0, 0), ids.counts(totals).portForwards().get(1));
+        assertEquals(RuleCounts.Rule.ZERO, ids.counts(totals).portForwards().get(1));
     }
 }

@@ -561,6 +561,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
 
     @Override
     public void expired(int session) {
+        ruleCounters.closed(sessions.rule(session));
         forgetSession(session);
         int tag = sessions.tag(session);
         if (tag >= 0) {

@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One worker's counters per NAT rule: the packets and bytes (IP total length) each rule
- * translated, both directions and reflected traffic included, and the sessions it opened. A rule
+ * translated, both directions and reflected traffic included, the sessions it opened and how many
+ * of those have ended (their difference is the rule's active sessions, pfSense's "states"). A rule
  * is known by its counter id ({@link io.hairpin.engine.nat.RuleIds}), which the flow cache's
  * entries and the session records carry in 16 bits; id 0 is no rule, a sink the fast path counts
  * untranslated packets into rather than branch. Off-heap, so that a count is two adds at an
@@ -19,11 +20,12 @@ import java.lang.foreign.MemorySegment;
 public final class RuleCounters {
     /** Counter ids: 16 bits, 0 = none. */
     public static final int IDS = 1 << 16;
-    /** A rule's counters fill half a cache line: packets, bytes, sessions, unused. */
+    /** A rule's counters fill half a cache line: packets, bytes, sessions opened, sessions closed. */
     private static final int STRIDE_SHIFT = 5;
     private static final int PACKETS = 0;
     private static final int BYTES = 8;
     private static final int SESSIONS = 16;
+    private static final int CLOSED = 24;
 
     /** Keeps the memory reachable while this object is. */
     private final MemorySegment memory;
@@ -48,11 +50,17 @@ public final class RuleCounters {
         Mem.nativeLong(a, Mem.nativeLong(a) + 1);
     }
 
+    /** A session opened by rule {@code id} ended, whatever ended it. */
+    void closed(int id) {
+        long a = at(id) + CLOSED;
+        Mem.nativeLong(a, Mem.nativeLong(a) + 1);
+    }
+
     /** Rule {@code id}'s counts so far, read from another thread. */
     public io.hairpin.engine.RuleCounts.Rule counts(int id) {
         long a = at(id);
         return new io.hairpin.engine.RuleCounts.Rule(Mem.nativeLong(a + PACKETS), Mem.nativeLong(a + BYTES),
-                Mem.nativeLong(a + SESSIONS));
+                Mem.nativeLong(a + SESSIONS), Mem.nativeLong(a + CLOSED));
     }
 
     /** Where rule {@code id}'s counters are (any int is taken as its low 16 bits). */

@@ -51,8 +51,12 @@ class RuleCountersTest {
 
     /** 1:1 #0 for CLIENT2, port forwards #0 web (tcp 8080 → SERVER:80) and #1 never used, outbound #0 for the LAN. */
     static NatConfig rules(List<NatConfig.PortForward> forwards) {
+        return rules(forwards, NatConfig.Timeouts.DEFAULTS);
+    }
+
+    static NatConfig rules(List<NatConfig.PortForward> forwards, NatConfig.Timeouts timeouts) {
         return new NatConfig(true, NatConfig.ReflectionSource.MAPPED, NatConfig.Filtering.ADDRESS_DEPENDENT,
-                NatConfig.Timeouts.DEFAULTS, 20_000, 0,
+                timeouts, 20_000, 0,
                 List.of(new NatConfig.OneToOne(0, HOST_PUBLIC, CLIENT2, 32, false, null, Reflection.DEFAULT, null, true,
                         null, "host")),
                 forwards, List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, new int[0], false, "lan")));
@@ -73,8 +77,10 @@ class RuleCountersTest {
         }
     }
 
+    /** ... and every session the rule opened is still open. */
     private static void assertCounted(Expected e, RuleCounts.Rule got, long sessions, String rule) {
-        assertEquals(new RuleCounts.Rule(e.packets(), e.bytes(), sessions), got, rule);
+        assertEquals(new RuleCounts.Rule(e.packets(), e.bytes(), sessions, 0), got, rule);
+        assertEquals(sessions, got.active(), rule);
     }
 
     private static byte[] tcp(long srcMac, long dstMac, int src, int dst, int sport, int dport, int seq, int flags) {
@@ -215,7 +221,7 @@ class RuleCountersTest {
             RuleCounts swapped = rig.engine.ruleCounts();
             assertEquals(before.outbound(), swapped.outbound(), "outbound stays");
             assertEquals(before.oneToOne(), swapped.oneToOne(), "1:1 stays");
-            assertEquals(List.of(new RuleCounts.Rule(0, 0, 0), new RuleCounts.Rule(0, 0, 0)), swapped.portForwards(),
+            assertEquals(List.of(RuleCounts.Rule.ZERO, RuleCounts.Rule.ZERO), swapped.portForwards(),
                     "both forwards are new");
 
             // the outbound session and the old web session (made under the old rules) still translate
@@ -225,8 +231,76 @@ class RuleCountersTest {
             RuleCounts after = rig.engine.ruleCounts();
             assertEquals(2, after.outbound().get(0).packets(), "the reply counts for the outbound rule it kept");
             assertEquals(1, after.outbound().get(0).sessions());
-            assertEquals(List.of(new RuleCounts.Rule(0, 0, 0), new RuleCounts.Rule(0, 0, 0)), after.portForwards(),
+            assertEquals(List.of(RuleCounts.Rule.ZERO, RuleCounts.Rule.ZERO), after.portForwards(),
                     "the old forward's session counts for the rule that opened it, not for the new ones");
         }
+    }
+
+    /**
+     * A rule's active sessions are the ones it opened that are still in the session table: a
+     * flushed session and an expired one leave them, and the rule's other counts stay. The oracle is
+     * the engine's own session count, which the table keeps apart from the rules.
+     */
+    @Test
+    void aRulesActiveSessionsAreItsSessionsStillOpen() throws Exception {
+        NatConfig shortIcmp = rules(List.of(forward(8080, 80, "web")), new NatConfig.Timeouts(300, 7440, 240, 1));
+        try (LiveRig rig = new LiveRig(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24"),
+                PcapRun.Port.of("lan", false, "192.168.1.1/24")),
+                List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")), shortIcmp)) {
+            rig.send("w", Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP));
+            rig.send("l", Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP));
+            rig.awaitNeighbor(REMOTE);
+            rig.awaitNeighbor(SERVER);
+            rig.send("l", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, 5000, REMOTE, 53));
+            rig.send("l", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, 5001, REMOTE, 53));
+            rig.send("w", tcp(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, 40000, 8080, 1, Frames.TCP_SYN));
+            rig.await("w", 2, f -> Decoded.frame(f).ipv4() != null, 2000);
+            rig.await("l", 1, f -> Decoded.frame(f).ipv4() != null, 2000);
+            awaitSessions(rig, 3);
+            RuleCounts open = rig.engine.ruleCounts();
+            assertEquals(2, open.outbound().get(0).active(), "two UDP flows out");
+            assertEquals(1, open.portForwards().get(0).active(), "the SYN to the server");
+
+            assertEquals(1, rig.engine.flushSessions(SERVER, 0));
+            awaitSessions(rig, 2);
+            RuleCounts flushed = rig.engine.ruleCounts();
+            assertEquals(0, flushed.portForwards().get(0).active(), "flushed");
+            assertEquals(1, flushed.portForwards().get(0).sessions(), "it did open one");
+            assertEquals(2, flushed.outbound().get(0).active());
+
+            // an echo out, whose session lives a second
+            rig.send("l", Frames.icmpEcho4(CLIENT_MAC, LAN_MAC, CLIENT, REMOTE, Frames.ICMP_ECHO_REQUEST, 7, 1, PAYLOAD)
+                    .build());
+            rig.await("w", 1, f -> Decoded.frame(f).ipv4() != null, 2000);
+            awaitSessions(rig, 2);
+            RuleCounts expired = rig.engine.ruleCounts();
+            assertEquals(3, expired.outbound().get(0).sessions(), "it opened the echo's too");
+            assertEquals(2, expired.outbound().get(0).active(), "the echo's expired");
+            assertEquals(1, expired.outbound().get(0).closed());
+        }
+    }
+
+    /**
+     * Waits for n sessions in the table and n active over all rules (each is published on its own,
+     * by worker 0's housekeeping and its expiries), then asserts both.
+     */
+    private static void awaitSessions(LiveRig rig, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while ((rig.engine.sessionCount() != n || active(rig.engine.ruleCounts()) != n)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(n, rig.engine.sessionCount(), "sessions in the table");
+        assertEquals(n, active(rig.engine.ruleCounts()), "active sessions of all rules");
+    }
+
+    private static long active(RuleCounts c) {
+        long n = 0;
+        for (List<RuleCounts.Rule> kind : List.of(c.oneToOne(), c.portForwards(), c.outbound())) {
+            for (RuleCounts.Rule r : kind) {
+                n += r.active();
+            }
+        }
+        return n;
     }
 }
