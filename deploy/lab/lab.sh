@@ -797,7 +797,7 @@ run_control_checks() {
     fi
 
     # w: every rule the checks above used counted their packets for it, and the stateful ones
-    # their sessions (hairpin stats, per rule)
+    # their sessions, of which those not yet ended are active (hairpin stats, per rule)
     run_cap out hairpin_client stats --json
     local stats_rc=$RC
     got=$(python3 -c '
@@ -806,11 +806,14 @@ rules = json.load(sys.stdin).get("rules", [])
 for r in rules:
     label = (r["kind"] + " #" + str(r["number"]) + " " + (r["description"] or "")).strip()
     stateful = r["kind"] != "1:1"
-    ok = r["packets"] > 0 and r["bytes"] >= 20 * r["packets"] and (r["sessions"] > 0 or not stateful)
+    ok = (r["packets"] > 0 and r["bytes"] >= 20 * r["packets"] and (r["sessions"] > 0 or not stateful)
+          and 0 <= r["active"] <= r["sessions"])
     print(("ok " if ok else "BAD ") + label + ": " + str(r["packets"]) + " packets, " + str(r["bytes"])
-          + " bytes, " + str(r["sessions"]) + " sessions")
+          + " bytes, " + str(r["sessions"]) + " sessions, " + str(r["active"]) + " active")
 if not rules:
     print("BAD no rules listed")
+elif sum(r["active"] for r in rules) == 0:
+    print("BAD no rule has an active session, though the checks just opened some")
 ' <<<"$out" 2>&1)
     what="hairpin stats: every NAT rule counted the checks' packets (and sessions)"
     if [[ $stats_rc -ne 0 ]]; then

@@ -179,7 +179,7 @@ interface EngineOps {
             int number = numbers.get(k);
             RuleCounts.Rule c = counted.get(k);
             out.add(new ControlService.RuleStats(kind, number, description.apply(list.get(number - 1)), c.packets(),
-                    c.bytes(), c.sessions()));
+                    c.bytes(), c.sessions(), c.active()));
         }
     }
 

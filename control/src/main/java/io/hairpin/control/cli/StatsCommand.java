@@ -37,9 +37,9 @@ public final class StatsCommand extends ClientCommand {
         }
         if (!s.rules().isEmpty()) {
             out.println("rules");
-            Columns t = new Columns("RULE", "PACKETS", "BYTES", "SESSIONS").right(1, 2, 3);
+            Columns t = new Columns("RULE", "PACKETS", "BYTES", "SESSIONS", "ACTIVE").right(1, 2, 3, 4);
             for (RuleStats r : s.rules()) {
-                t.add(r.label(), r.packets(), r.bytes(), r.sessions());
+                t.add(r.label(), r.packets(), r.bytes(), r.sessions(), r.active());
             }
             t.print(out, "  ");
         }

@@ -105,12 +105,15 @@ public final class PrometheusText {
             samples.forEach((l, v) -> sample(name, l, v));
         });
 
-        ruleFamily(stats, "packets", "Packets a NAT rule translated, both directions, its sessions' and reflected"
-                + " packets included, since it came into force (all workers).", ControlService.RuleStats::packets);
-        ruleFamily(stats, "bytes", "IP bytes (total length) of the packets a NAT rule translated.",
-                ControlService.RuleStats::bytes);
-        ruleFamily(stats, "sessions", "Sessions a NAT rule opened since it came into force.",
+        ruleFamily(stats, "hairpin_rule_packets_total", "counter", "Packets a NAT rule translated, both directions,"
+                + " its sessions' and reflected packets included, since it came into force (all workers).",
+                ControlService.RuleStats::packets);
+        ruleFamily(stats, "hairpin_rule_bytes_total", "counter",
+                "IP bytes (total length) of the packets a NAT rule translated.", ControlService.RuleStats::bytes);
+        ruleFamily(stats, "hairpin_rule_sessions_total", "counter", "Sessions a NAT rule opened since it came into force.",
                 ControlService.RuleStats::sessions);
+        ruleFamily(stats, "hairpin_rule_sessions", "gauge", "Sessions a NAT rule opened that are open now.",
+                ControlService.RuleStats::active);
 
         family("hairpin_drops_total", "counter", "Packets dropped, by reason (all workers).");
         stats.events().forEach((k, v) -> {
@@ -127,10 +130,9 @@ public final class PrometheusText {
     }
 
     /** A rule is labelled by its kind and number, as {@code hairpin rules} shows it, and its description. */
-    private void ruleFamily(ControlService.Stats stats, String counter, String help,
+    private void ruleFamily(ControlService.Stats stats, String name, String type, String help,
                             java.util.function.ToLongFunction<ControlService.RuleStats> value) {
-        String name = "hairpin_rule_" + counter + "_total";
-        family(name, "counter", help);
+        family(name, type, help);
         for (ControlService.RuleStats r : stats.rules()) {
             sample(name, labels("kind", r.kind(), "rule", Integer.toString(r.number()), "description",
                     r.description() == null ? "" : r.description()), value.applyAsLong(r));

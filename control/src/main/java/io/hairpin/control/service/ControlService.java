@@ -66,9 +66,11 @@ public interface ControlService {
      * A NAT rule in force ({@code kind} "1:1", "port-forward" or "outbound", numbered within its
      * kind as {@code hairpin rules} numbers it): the packets it translated and their bytes (IP
      * length; both directions, its sessions' and reflected packets included), and the sessions it
-     * opened, since it came into force. A rule kept by an apply keeps counting.
+     * opened, since it came into force; and {@code active}, how many of those are open now (pfSense's
+     * "states"). A rule kept by an apply keeps counting.
      */
-    record RuleStats(String kind, int number, String description, long packets, long bytes, long sessions) {
+    record RuleStats(String kind, int number, String description, long packets, long bytes, long sessions,
+                     long active) {
         /** "port-forward #2 web", as trace names it. */
         public String label() {
             return label(kind, number, description);

@@ -105,6 +105,7 @@ public final class Wire {
             rm.put("packets", r.packets());
             rm.put("bytes", r.bytes());
             rm.put("sessions", r.sessions());
+            rm.put("active", r.active());
             rules.add(rm);
         }
         m.put("rules", rules);
@@ -200,7 +201,7 @@ public final class Wire {
         List<Map<String, Object>> rl = objects(m, "rules");
         for (Map<String, Object> r : rl == null ? List.<Map<String, Object>>of() : rl) {
             rules.add(new RuleStats(str(r, "kind"), integer(r, "number"), str(r, "description"), num(r, "packets"),
-                    num(r, "bytes"), num(r, "sessions")));
+                    num(r, "bytes"), num(r, "sessions"), num(r, "active")));
         }
         return new Stats(ports, workers, counters(m, "events"), num(m, "sessions"), rules);
     }

@@ -127,9 +127,9 @@ class ClientCommandsTest {
                   polls          10        11
                   packets        20         0
                 rules
-                  RULE             PACKETS  BYTES  SESSIONS
-                  1:1 #1 server         12   3456         0
-                  port-forward #3        7    700         2
+                  RULE             PACKETS  BYTES  SESSIONS  ACTIVE
+                  1:1 #1 server         12   3456         0       0
+                  port-forward #3        7    700         2       1
                 events
                   EVENT            COUNT
                   drop.ttl             2

@@ -108,8 +108,8 @@ class MetricsServerTest {
         }
         s.stats = new ControlService.Stats(ports, List.of(Map.of("rx_packets", 7L, "drops", 1L),
                 Map.of("rx_packets", 4L, "drops", 0L)), events, 12,
-                List.of(new ControlService.RuleStats("port-forward", 2, "web \"main\"", 10, 1500, 3),
-                        new ControlService.RuleStats("outbound", 1, "", 4, 400, 1)));
+                List.of(new ControlService.RuleStats("port-forward", 2, "web \"main\"", 10, 1500, 3, 2),
+                        new ControlService.RuleStats("outbound", 1, "", 4, 400, 1, 0)));
         return s;
     }
 
@@ -145,6 +145,10 @@ class MetricsServerTest {
             assertEquals(1500, s.get("hairpin_rule_bytes_total{kind=\"port-forward\",rule=\"2\",description=\"web \\\"main\\\"\"}"));
             assertEquals(1, s.get("hairpin_rule_sessions_total{kind=\"outbound\",rule=\"1\",description=\"\"}"));
             assertEquals("counter", s.types().get("hairpin_rule_packets_total"));
+            assertEquals(2, s.get("hairpin_rule_sessions{kind=\"port-forward\",rule=\"2\",description=\"web \\\"main\\\"\"}"),
+                    "the sessions open now");
+            assertEquals(0, s.get("hairpin_rule_sessions{kind=\"outbound\",rule=\"1\",description=\"\"}"));
+            assertEquals("gauge", s.types().get("hairpin_rule_sessions"));
         }
     }
 

@@ -29,8 +29,8 @@ public final class FakeControlService implements ControlService {
         ports.put("net_tap1", ordered("rx_packets", 12345678901L, "tx_packets", 5L));
         STATS = new Stats(ports, List.of(ordered("polls", 10L, "packets", 20L), ordered("polls", 11L, "packets", 0L)),
                 ordered("drop.ttl", 2L, "nat.session.new", 17L, "rule.web-1to1", 99L), 17,
-                List.of(new ControlService.RuleStats("1:1", 1, "server", 12, 3456, 0),
-                        new ControlService.RuleStats("port-forward", 3, "", 7, 700, 2)));
+                List.of(new ControlService.RuleStats("1:1", 1, "server", 12, 3456, 0, 0),
+                        new ControlService.RuleStats("port-forward", 3, "", 7, 700, 2, 1)));
     }
 
     public static final Rules RULES = new Rules("/etc/hairpin/hairpin.yaml", 3,
