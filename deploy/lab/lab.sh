@@ -824,6 +824,34 @@ elif sum(r["active"] for r in rules) == 0:
         report PASS w "$what" "$(sed 's/^ok //' <<<"$got" | paste -sd ';' | sed 's/;/; /g')"
     fi
 
+    # x: every session the checks left names the rule that opened it, one of those stats lists
+    local stats_json=$out
+    run_cap out hairpin_client sessions --json
+    local sessions_rc=$RC
+    got=$(python3 -c '
+import json, sys
+rules = {(r["kind"] + " #" + str(r["number"]) + " " + (r["description"] or "")).strip()
+         for r in json.loads(sys.argv[1]).get("rules", [])}
+sessions = json.load(sys.stdin).get("sessions", [])
+named = {}
+for s in sessions:
+    rule = s.get("rule") or "-"
+    if rule.removesuffix(", reflected") not in rules:
+        print("BAD " + s["protocol"] + " " + s["inside"] + " > " + s["remote"] + " names " + rule)
+    named[rule] = named.get(rule, 0) + 1
+if not sessions:
+    print("BAD no sessions listed")
+print("ok " + "; ".join(str(n) + " by " + r for r, n in sorted(named.items())))
+' "$stats_json" <<<"$out" 2>&1)
+    what="hairpin sessions: each session names the rule that opened it"
+    if [[ $sessions_rc -ne 0 ]]; then
+        report FAIL x "$what" "rc=$sessions_rc: $(oneline <<<"$out")"
+    elif grep -q '^BAD\|Traceback' <<<"$got"; then
+        report FAIL x "$what" "$(oneline <<<"$got")"
+    else
+        report PASS x "$what" "$(sed 's/^ok //' <<<"$got")"
+    fi
+
     # r: the running config plus a 1:1 rule for the inside client, applied while running
     new="$STATE/apply-new.yaml"
     sed "/^  one-to-one:/a\\    - {interface: wan, external: $APPLY_EXT, internal: $INSIDE_IP, description: applied by lab}" \

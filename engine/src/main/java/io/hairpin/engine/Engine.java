@@ -626,7 +626,8 @@ public final class Engine implements AutoCloseable {
             for (int i = 0; i < l.count(); i++) {
                 int b = i * SessionChannel.FIELDS;
                 long left = Math.max(0, d[b + 4] - l.now()) / 1_000_000L;
-                out.add(SessionView.of(d[b], d[b + 1], d[b + 2], d[b + 3], (int) (d[b + 5] >>> 32), left));
+                out.add(SessionView.of(d[b], d[b + 1], d[b + 2], d[b + 3], (int) (d[b + 5] >>> 32), left,
+                        ruleIds.rule((int) d[b + 5])));
             }
             from = l.next();
         }

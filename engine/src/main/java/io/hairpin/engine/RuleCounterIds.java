@@ -28,8 +28,12 @@ final class RuleCounterIds {
     private record Key(Object settings, int occurrence) {
     }
 
-    /** The ids {@link #plan} chose for a config, to {@link #commit} once it is in force. */
-    record Plan(NatConfig nat, RuleIds ids, Map<Key, Integer> live, List<Integer> reused, int fresh) {
+    /**
+     * The ids {@link #plan} chose for a config, to {@link #commit} once it is in force; rules gives
+     * each id's rule (kind and place among the config's rules of its kind).
+     */
+    record Plan(NatConfig nat, RuleIds ids, Map<Key, Integer> live, List<Integer> reused, int fresh,
+                Map<Integer, TraceEntry.Rule> rules) {
     }
 
     /** The plan committed last: the rules in force and their ids. */
@@ -70,8 +74,21 @@ final class RuleCounterIds {
         }
         int b = next.oneToOne().size();
         int f = next.portForwards().size();
-        return new Plan(next, new RuleIds(Arrays.copyOfRange(ids, 0, b), Arrays.copyOfRange(ids, b, b + f),
-                Arrays.copyOfRange(ids, b + f, ids.length)), kept, reused, nextFresh);
+        RuleIds chosen = new RuleIds(Arrays.copyOfRange(ids, 0, b), Arrays.copyOfRange(ids, b, b + f),
+                Arrays.copyOfRange(ids, b + f, ids.length));
+        Map<Integer, TraceEntry.Rule> rules = new HashMap<>();
+        place(rules, chosen.oneToOne(), TraceEntry.RuleKind.ONE_TO_ONE);
+        place(rules, chosen.portForwards(), TraceEntry.RuleKind.PORT_FORWARD);
+        place(rules, chosen.outbound(), TraceEntry.RuleKind.OUTBOUND);
+        return new Plan(next, chosen, kept, reused, nextFresh, Map.copyOf(rules));
+    }
+
+    private static void place(Map<Integer, TraceEntry.Rule> out, int[] ids, TraceEntry.RuleKind kind) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] != 0) {
+                out.put(ids[i], new TraceEntry.Rule(kind, i, false));
+            }
+        }
     }
 
     /**
@@ -94,6 +111,11 @@ final class RuleCounterIds {
         Plan p = inForce;
         return new RuleCounts(p.nat(), counts(p.ids().oneToOne(), totals), counts(p.ids().portForwards(), totals),
                 counts(p.ids().outbound(), totals));
+    }
+
+    /** The rule in force whose id this is (any int is taken as its low 16 bits), or null for none. */
+    TraceEntry.Rule rule(int id) {
+        return inForce.rules().get(id & 0xffff);
     }
 
     private List<RuleCounts.Rule> counts(int[] ids, IntFunction<RuleCounts.Rule> totals) {

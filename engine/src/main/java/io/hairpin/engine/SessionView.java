@@ -15,9 +15,11 @@ package io.hairpin.engine;
  *
  * @param tcpState        TCP flags seen ({@link #TCP_SYN_ORIGINAL} …; 0 for UDP and ICMP)
  * @param expiresInMillis time left before the idle timeout removes the session
+ * @param rule            the rule that opened it, reflected for reflection; null when it is none of
+ *                        the rules in force (opened under rules since changed)
  */
 public record SessionView(int protocol, int insideIp, int insidePort, int outsideIp, int outsidePort, int remoteIp,
-                          int remotePort, int tcpState, long expiresInMillis) {
+                          int remotePort, int tcpState, long expiresInMillis, TraceEntry.Rule rule) {
     /** SYN seen in the session's original direction (its first packet's). */
     public static final int TCP_SYN_ORIGINAL = 1;
     /** SYN seen in the reply direction. */
@@ -28,9 +30,11 @@ public record SessionView(int protocol, int insideIp, int insidePort, int outsid
 
     /**
      * Builds the view of a session from its first flow: the tuple it matches and the tuple it is
-     * rewritten to, packed as {@link io.hairpin.engine.session.SessionTable} packs them.
+     * rewritten to, packed as {@link io.hairpin.engine.session.SessionTable} packs them; rule is the
+     * rule that opened it (its reflected flag is set here) or null.
      */
-    public static SessionView of(long k1, long k2, long rk1, long rk2, int tcpState, long expiresInMillis) {
+    public static SessionView of(long k1, long k2, long rk1, long rk2, int tcpState, long expiresInMillis,
+                                 TraceEntry.Rule rule) {
         int proto = (int) (k2 >>> 32);
         int src = (int) (k1 >>> 32);
         int dst = (int) k1;
@@ -43,12 +47,13 @@ public record SessionView(int protocol, int insideIp, int insidePort, int outsid
         boolean srcChanged = src != rsrc || sp != rsp;
         boolean dstChanged = dst != rdst || dp != rdp;
         if (dstChanged && !srcChanged) {
-            return new SessionView(proto, rdst, rdp, dst, dp, src, sp, tcpState, expiresInMillis);
+            return new SessionView(proto, rdst, rdp, dst, dp, src, sp, tcpState, expiresInMillis, rule);
         }
         if (srcChanged && dstChanged) {
-            return new SessionView(proto, src, sp, rsrc, rsp, rdst, rdp, tcpState, expiresInMillis);
+            TraceEntry.Rule reflected = rule == null ? null : new TraceEntry.Rule(rule.kind(), rule.index(), true);
+            return new SessionView(proto, src, sp, rsrc, rsp, rdst, rdp, tcpState, expiresInMillis, reflected);
         }
-        return new SessionView(proto, src, sp, rsrc, rsp, dst, dp, tcpState, expiresInMillis);
+        return new SessionView(proto, src, sp, rsrc, rsp, dst, dp, tcpState, expiresInMillis, rule);
     }
 
     /** "established", "closing", "opening" for TCP; "" otherwise. */

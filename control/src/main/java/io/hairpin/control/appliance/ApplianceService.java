@@ -248,7 +248,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
 
     @Override
     public List<Session> sessions(SessionFilter filter, int limit) {
-        return guarded(() -> ops.sessions(filter == null ? SessionFilter.ALL : filter, limit));
+        return guarded(() -> ops.sessions(filter == null ? SessionFilter.ALL : filter, limit, running.config().nat()));
     }
 
     @Override

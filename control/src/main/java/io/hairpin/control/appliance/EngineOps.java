@@ -13,6 +13,7 @@ import io.hairpin.engine.SessionView;
 import io.hairpin.engine.TraceEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -33,7 +34,8 @@ interface EngineOps {
 
     long sessionCount();
 
-    List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit);
+    /** Sessions matching filter; rules (the config in force) name the rules that opened them. */
+    List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit, NatSettings rules);
 
     int flushSessions(ControlService.SessionFilter filter);
 
@@ -54,8 +56,9 @@ interface EngineOps {
             }
 
             @Override
-            public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit) {
-                return engine.sessions(address(filter), filter.protocol(), limit).stream().map(EngineOps::session)
+            public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit,
+                                                         NatSettings rules) {
+                return engine.sessions(address(filter), filter.protocol(), limit).stream().map(v -> session(v, rules))
                         .toList();
             }
 
@@ -83,7 +86,7 @@ interface EngineOps {
         return Ipv4.parse(a.trim());
     }
 
-    static ControlService.Session session(SessionView v) {
+    static ControlService.Session session(SessionView v, NatSettings rules) {
         String proto = switch (v.protocol()) {
             case 6 -> "tcp";
             case 17 -> "udp";
@@ -95,7 +98,8 @@ interface EngineOps {
         return new ControlService.Session(proto, endpoint(v.insideIp(), v.insidePort(), ports, v.protocol()),
                 endpoint(v.outsideIp(), v.outsidePort(), ports, v.protocol()),
                 endpoint(v.remoteIp(), v.remotePort(), ports, v.protocol()), state,
-                (v.expiresInMillis() + 999) / 1000);
+                (v.expiresInMillis() + 999) / 1000, v.rule() == null ? "-" : Objects.requireNonNullElse(
+                        ruleName(v.rule(), rules), "-"));
     }
 
     /** "a.b.c.d:port" for TCP and UDP, "a.b.c.d id N" for an ICMP query's identifier, else the address. */

@@ -62,9 +62,10 @@ public final class SessionsCommand extends ClientCommand {
         }
         List<Session> sessions = Wire.sessions(result);
         if (!sessions.isEmpty()) {
-            Columns t = new Columns("PROTO", "INSIDE", "OUTSIDE", "REMOTE", "STATE", "EXPIRES").right(5);
+            Columns t = new Columns("PROTO", "INSIDE", "OUTSIDE", "REMOTE", "STATE", "EXPIRES", "RULE").right(5);
             for (Session s : sessions) {
-                t.add(s.protocol(), s.inside(), s.outside(), s.remote(), s.state(), s.expiresInSeconds() + "s");
+                t.add(s.protocol(), s.inside(), s.outside(), s.remote(), s.state(), s.expiresInSeconds() + "s",
+                        s.rule());
             }
             t.print(out, "");
         }

@@ -89,7 +89,12 @@ public interface ControlService {
         public static final SessionFilter ALL = new SessionFilter(null, 0);
     }
 
-    record Session(String protocol, String inside, String outside, String remote, String state, long expiresInSeconds) {
+    /**
+     * A NAT session; rule is the rule that opened it as {@code hairpin rules} numbers it
+     * ("port-forward #1 web", "1:1 #1 server, reflected"), "-" when it is none of the rules in force.
+     */
+    record Session(String protocol, String inside, String outside, String remote, String state, long expiresInSeconds,
+                   String rule) {
     }
 
     record ApplyResult(boolean applied, long snapshotVersion, List<String> errors, List<String> warnings) {

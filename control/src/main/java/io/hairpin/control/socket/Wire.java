@@ -130,6 +130,7 @@ public final class Wire {
             m.put("remote", s.remote());
             m.put("state", s.state());
             m.put("expiresInSeconds", s.expiresInSeconds());
+            m.put("rule", s.rule());
             list.add(m);
         }
         Map<String, Object> m = new LinkedHashMap<>();
@@ -215,7 +216,7 @@ public final class Wire {
         List<Map<String, Object>> list = objects(m, "sessions");
         for (Map<String, Object> s : list == null ? List.<Map<String, Object>>of() : list) {
             out.add(new Session(str(s, "protocol"), str(s, "inside"), str(s, "outside"), str(s, "remote"),
-                    str(s, "state"), num(s, "expiresInSeconds")));
+                    str(s, "state"), num(s, "expiresInSeconds"), str(s, "rule")));
         }
         return out;
     }

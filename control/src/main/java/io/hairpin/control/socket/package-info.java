@@ -19,10 +19,12 @@
  *                                                        "linkUp","speedMbps"}],"sessions","sessionCapacity",
  *                                         "hostServices"}
  * stats                                  {"ports":{DEVICE:{COUNTER:n}},"workers":[{COUNTER:n}],
- *                                         "events":{NAME:n},"sessions"}
+ *                                         "events":{NAME:n},"sessions",
+ *                                         "rules":[{"kind","number","description","packets","bytes",
+ *                                                   "sessions","active"}]}
  * rules                                  {"config","snapshotVersion","text"}
  * sessions {address?,protocol?,limit?}   {"sessions":[{"protocol","inside","outside","remote","state",
- *                                                      "expiresInSeconds"}],"limit"}
+ *                                                      "expiresInSeconds","rule"}],"limit"}
  *          address: IPv4; protocol: "tcp"|"udp"|"icmp"; limit: 1..100000, default 1000
  * flush {address?,protocol?}             {"flushed":n}        (no filter: every session)
  * apply {path}                           {"applied","snapshotVersion","errors":[..],"warnings":[..]}

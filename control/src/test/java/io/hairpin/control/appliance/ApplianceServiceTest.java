@@ -82,7 +82,8 @@ class ApplianceServiceTest {
         }
 
         @Override
-        public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit) {
+        public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit,
+                                                         NatSettings rules) {
             return List.of();
         }
 
@@ -420,7 +421,8 @@ class ApplianceServiceTest {
             }
 
             @Override
-            public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit) {
+            public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit,
+                                                         NatSettings rules) {
                 return List.of();
             }
 

@@ -14,17 +14,40 @@ class EngineOpsTest {
     @Test
     void sessionsReadAsTheOperatorWritesAddresses() {
         SessionView tcp = new SessionView(6, Ipv4.parse("192.168.1.10"), 40000, Ipv4.parse("203.0.113.1"), 40000,
-                Ipv4.parse("198.51.100.7"), 443, SessionView.TCP_SYN_ORIGINAL | SessionView.TCP_SYN_REPLY, 7_439_001);
+                Ipv4.parse("198.51.100.7"), 443, SessionView.TCP_SYN_ORIGINAL | SessionView.TCP_SYN_REPLY, 7_439_001,
+                new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false));
         assertEquals(new ControlService.Session("tcp", "192.168.1.10:40000", "203.0.113.1:40000", "198.51.100.7:443",
-                "established", 7440), EngineOps.session(tcp));
+                "established", 7440, "outbound #1"), EngineOps.session(tcp, RULES));
         SessionView ping = new SessionView(1, Ipv4.parse("192.168.1.10"), 7, Ipv4.parse("203.0.113.1"), 1030,
-                Ipv4.parse("198.51.100.7"), 0, 0, 0);
+                Ipv4.parse("198.51.100.7"), 0, 0, 0, null);
         assertEquals(new ControlService.Session("icmp", "192.168.1.10 id 7", "203.0.113.1 id 1030", "198.51.100.7", "-",
-                0), EngineOps.session(ping));
+                0, "-"), EngineOps.session(ping, RULES));
         SessionView gre = new SessionView(47, Ipv4.parse("192.168.1.10"), 0, Ipv4.parse("203.0.113.9"), 0,
-                Ipv4.parse("198.51.100.7"), 0, 0, 1500);
-        assertEquals(new ControlService.Session("47", "192.168.1.10", "203.0.113.9", "198.51.100.7", "-", 2),
-                EngineOps.session(gre));
+                Ipv4.parse("198.51.100.7"), 0, 0, 1500, new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false));
+        assertEquals(new ControlService.Session("47", "192.168.1.10", "203.0.113.9", "198.51.100.7", "-", 2,
+                "1:1 #3"), EngineOps.session(gre, RULES), "numbered among all 1:1 rules, the disabled #2 too");
+    }
+
+    /**
+     * A session names the rule that opened it as {@code hairpin rules} numbers it; one opened under
+     * rules since changed, which the engine finds none of the rules in force for, or whose place the
+     * config does not have, names none.
+     */
+    @Test
+    void aSessionNamesTheRuleThatOpenedIt() {
+        SessionView reflected = SessionView.of(k1("192.168.1.10", "203.0.113.1"), (6L << 32) | (40000L << 16) | 80,
+                k1("203.0.113.1", "192.168.1.20"), (6L << 32) | (40000L << 16) | 80, 0, 1000,
+                new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, false));
+        assertEquals("port-forward #2 web, reflected", EngineOps.session(reflected, RULES).rule(),
+                "both ends rewritten: a client inside reached the server by the public address");
+        assertEquals("192.168.1.20:80", EngineOps.session(reflected, RULES).remote());
+        SessionView gone = new SessionView(17, 1, 1, 2, 2, 3, 3, 0, 1000,
+                new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 5, false));
+        assertEquals("-", EngineOps.session(gone, RULES).rule());
+    }
+
+    private static long k1(String src, String dst) {
+        return ((long) Ipv4.parse(src) << 32) | (Ipv4.parse(dst) & 0xffffffffL);
     }
 
     @Test

@@ -159,10 +159,10 @@ class ClientCommandsTest {
         Run r = hairpin("sessions");
         assertEquals(0, r.exit(), r.err());
         assertEquals("""
-                PROTO  INSIDE           OUTSIDE             REMOTE            STATE        EXPIRES
-                tcp    10.3.1.15:44321  203.0.113.15:44321  198.51.100.7:443  established    7440s
-                udp    10.3.1.16:5353   203.0.113.1:61000   198.51.100.9:53   new              29s
-                icmp   10.3.1.15:7      203.0.113.15:7      198.51.100.7      -                 5s
+                PROTO  INSIDE           OUTSIDE             REMOTE            STATE        EXPIRES  RULE
+                tcp    10.3.1.15:44321  203.0.113.15:44321  198.51.100.7:443  established    7440s  1:1 #1 web
+                udp    10.3.1.16:5353   203.0.113.1:61000   198.51.100.9:53   new              29s  outbound #2
+                icmp   10.3.1.15:7      203.0.113.15:7      198.51.100.7      -                 5s  -
                 3 session(s)
                 """, r.out());
         r = hairpin("sessions", "--address", "10.3.1.15", "--protocol", "tcp", "--limit", "1");

@@ -180,7 +180,7 @@ class ControlServerTest {
             r.send("{\"id\":4,\"cmd\":\"sessions\",\"limit\":1}\n");
             assertEquals("{\"id\":4,\"ok\":true,\"result\":{\"sessions\":[{\"protocol\":\"tcp\",\"inside\":\"10.3.1.15:44321\","
                     + "\"outside\":\"203.0.113.15:44321\",\"remote\":\"198.51.100.7:443\",\"state\":\"established\","
-                    + "\"expiresInSeconds\":7440}],\"limit\":1}}", r.line());
+                    + "\"expiresInSeconds\":7440,\"rule\":\"1:1 #1 web\"}],\"limit\":1}}", r.line());
             r.send("{\"id\":5,\"cmd\":\"trace\",\"n\":1,\"timeout\":0.25}\n");
             assertEquals("{\"id\":5,\"ok\":true,\"result\":{\"packets\":[{\"timestampNanos\":1000000000,\"port\":\"wan\","
                     + "\"summary\":\"203.0.113.9:5000 > 203.0.113.15:443 tcp syn\",\"verdict\":\"translated\","

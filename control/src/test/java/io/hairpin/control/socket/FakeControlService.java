@@ -37,9 +37,10 @@ public final class FakeControlService implements ControlService {
             "1:1 NAT\n  EXTERNAL        INTERNAL\n  203.0.113.15    10.3.1.15\n");
 
     public static final List<Session> SESSIONS = List.of(
-            new Session("tcp", "10.3.1.15:44321", "203.0.113.15:44321", "198.51.100.7:443", "established", 7440),
-            new Session("udp", "10.3.1.16:5353", "203.0.113.1:61000", "198.51.100.9:53", "new", 29),
-            new Session("icmp", "10.3.1.15:7", "203.0.113.15:7", "198.51.100.7", null, 5));
+            new Session("tcp", "10.3.1.15:44321", "203.0.113.15:44321", "198.51.100.7:443", "established", 7440,
+                    "1:1 #1 web"),
+            new Session("udp", "10.3.1.16:5353", "203.0.113.1:61000", "198.51.100.9:53", "new", 29, "outbound #2"),
+            new Session("icmp", "10.3.1.15:7", "203.0.113.15:7", "198.51.100.7", null, 5, "-"));
 
     public static final ApplyResult APPLIED = new ApplyResult(true, 4, List.of(),
             List.of("/etc/h.yaml:3:5: warning: 10.3.1.15 and 10.3.1.16 share 203.0.113.15"));

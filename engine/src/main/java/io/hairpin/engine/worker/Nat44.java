@@ -442,7 +442,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                 out[b + 2] = sessions.rewriteK1(2 * s);
                 out[b + 3] = sessions.rewriteK2(2 * s);
                 out[b + 4] = sessions.expiresAt(s);
-                out[b + 5] = ((long) (sessions.state(s) & ~HOST_COUNTED) << 32) | (sessions.tag(s) & 0xffffffffL);
+                out[b + 5] = ((long) (sessions.state(s) & ~HOST_COUNTED) << 32) | sessions.rule(s);
             } else {
                 expired(s); // releases the mapping, its port, the host's count and the permit
                 sessions.remove(s);

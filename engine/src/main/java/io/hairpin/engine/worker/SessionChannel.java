@@ -18,7 +18,7 @@ public final class SessionChannel {
     /**
      * Longs per listed session: flow 0's k1, k2, rk1, rk2 (packed as in
      * {@link io.hairpin.engine.session.SessionTable}), its expiry (System.nanoTime based), and
-     * TCP state bits &lt;&lt; 32 | tag.
+     * TCP state bits &lt;&lt; 32 | the counter id of the rule that opened it.
      */
     public static final int FIELDS = 6;
     static final int LIST = 1;

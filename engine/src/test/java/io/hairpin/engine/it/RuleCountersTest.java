@@ -20,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.RuleCounts;
+import io.hairpin.engine.SessionView;
+import io.hairpin.engine.TraceEntry;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatConfig.Destination;
 import io.hairpin.engine.nat.NatConfig.Reflection;
@@ -28,6 +30,7 @@ import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -233,6 +236,14 @@ class RuleCountersTest {
             assertEquals(1, after.outbound().get(0).sessions());
             assertEquals(List.of(RuleCounts.Rule.ZERO, RuleCounts.Rule.ZERO), after.portForwards(),
                     "the old forward's session counts for the rule that opened it, not for the new ones");
+            Map<Integer, TraceEntry.Rule> opener = new HashMap<>();
+            for (SessionView v : rig.engine.sessions(0, 0, 10)) {
+                opener.put(v.protocol(), v.rule());
+            }
+            assertEquals(new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false), opener.get(17),
+                    "the outbound session names its rule, which stayed");
+            assertTrue(opener.containsKey(6) && opener.get(6) == null,
+                    "the web session names no rule: the one that opened it is gone, " + opener);
         }
     }
 
@@ -260,6 +271,13 @@ class RuleCountersTest {
             RuleCounts open = rig.engine.ruleCounts();
             assertEquals(2, open.outbound().get(0).active(), "two UDP flows out");
             assertEquals(1, open.portForwards().get(0).active(), "the SYN to the server");
+            Map<Integer, TraceEntry.Rule> opener = new HashMap<>();
+            for (SessionView v : rig.engine.sessions(0, 0, 10)) {
+                opener.put(v.protocol(), v.rule());
+            }
+            assertEquals(Map.of(17, new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false),
+                    6, new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, false)), opener,
+                    "each session lists the rule that opened it");
 
             assertEquals(1, rig.engine.flushSessions(SERVER, 0));
             awaitSessions(rig, 2);
