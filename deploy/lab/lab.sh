@@ -590,6 +590,19 @@ config_reflection_source() {
 }
 
 # --- checks -------------------------------------------------------------------
+# report_checked NUM DESCRIPTION RC OUT CHECKED: a control command's output (OUT, its exit code RC)
+# read by a python check (CHECKED: a line "ok ..." per thing seen, "BAD ..." per problem)
+report_checked() {
+    local num=$1 what=$2 rc=$3 out=$4 checked=$5
+    if [[ $rc -ne 0 ]]; then
+        report FAIL "$num" "$what" "rc=$rc: $(oneline <<<"$out")"
+    elif grep -q '^BAD\|Traceback' <<<"$checked"; then
+        report FAIL "$num" "$what" "$(oneline <<<"$checked")"
+    else
+        report PASS "$num" "$what" "$(sed 's/^ok //' <<<"$checked" | paste -sd ';' | sed 's/;/; /g')"
+    fi
+}
+
 report() {   # report PASS|FAIL NUM DESCRIPTION SEEN
     local verdict=$1 num=$2 what=$3 seen=$4
     if [[ "$verdict" == PASS ]]; then PASS_N=$((PASS_N + 1)); else FAIL_N=$((FAIL_N + 1)); fi
@@ -815,14 +828,8 @@ if not rules:
 elif sum(r["active"] for r in rules) == 0:
     print("BAD no rule has an active session, though the checks just opened some")
 ' <<<"$out" 2>&1)
-    what="hairpin stats: every NAT rule counted the checks' packets (and sessions)"
-    if [[ $stats_rc -ne 0 ]]; then
-        report FAIL w "$what" "rc=$stats_rc: $(oneline <<<"$out")"
-    elif grep -q '^BAD\|Traceback' <<<"$got"; then
-        report FAIL w "$what" "$(oneline <<<"$got")"
-    else
-        report PASS w "$what" "$(sed 's/^ok //' <<<"$got" | paste -sd ';' | sed 's/;/; /g')"
-    fi
+    report_checked w "hairpin stats: every NAT rule counted the checks' packets (and sessions)" \
+        "$stats_rc" "$out" "$got"
 
     # x: every session the checks left names the rule that opened it, one of those stats lists
     local stats_json=$out
@@ -841,16 +848,10 @@ for s in sessions:
     named[rule] = named.get(rule, 0) + 1
 if not sessions:
     print("BAD no sessions listed")
-print("ok " + "; ".join(str(n) + " by " + r for r, n in sorted(named.items())))
+for r, n in sorted(named.items()):
+    print("ok " + str(n) + " by " + r)
 ' "$stats_json" <<<"$out" 2>&1)
-    what="hairpin sessions: each session names the rule that opened it"
-    if [[ $sessions_rc -ne 0 ]]; then
-        report FAIL x "$what" "rc=$sessions_rc: $(oneline <<<"$out")"
-    elif grep -q '^BAD\|Traceback' <<<"$got"; then
-        report FAIL x "$what" "$(oneline <<<"$got")"
-    else
-        report PASS x "$what" "$(sed 's/^ok //' <<<"$got")"
-    fi
+    report_checked x "hairpin sessions: each session names the rule that opened it" "$sessions_rc" "$out" "$got"
 
     # r: the running config plus a 1:1 rule for the inside client, applied while running
     new="$STATE/apply-new.yaml"
