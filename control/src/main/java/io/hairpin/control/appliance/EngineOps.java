@@ -2,9 +2,6 @@ package io.hairpin.control.appliance;
 
 import io.hairpin.control.config.Ipv4;
 import io.hairpin.control.config.NatSettings;
-import io.hairpin.control.config.OneToOneRule;
-import io.hairpin.control.config.OutboundRule;
-import io.hairpin.control.config.PortForwardRule;
 import io.hairpin.control.service.ControlService;
 import io.hairpin.engine.Engine;
 import io.hairpin.engine.EngineConfig;
@@ -14,8 +11,6 @@ import io.hairpin.engine.TraceEntry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
-import java.util.function.Predicate;
 
 /**
  * What the control plane asks of a running engine beyond its counters and snapshot: the rule swap,
@@ -58,7 +53,8 @@ interface EngineOps {
             @Override
             public List<ControlService.Session> sessions(ControlService.SessionFilter filter, int limit,
                                                          NatSettings rules) {
-                return engine.sessions(address(filter), filter.protocol(), limit).stream().map(v -> session(v, rules))
+                EnabledRules names = EnabledRules.of(rules);
+                return engine.sessions(address(filter), filter.protocol(), limit).stream().map(v -> session(v, names))
                         .toList();
             }
 
@@ -69,7 +65,8 @@ interface EngineOps {
 
             @Override
             public List<ControlService.TraceRecord> trace(int n, long timeoutMillis, NatSettings rules) {
-                return engine.trace(n, timeoutMillis).stream().map(e -> traceRecord(e, rules)).toList();
+                EnabledRules names = EnabledRules.of(rules);
+                return engine.trace(n, timeoutMillis).stream().map(e -> traceRecord(e, names)).toList();
             }
         };
     }
@@ -86,7 +83,8 @@ interface EngineOps {
         return Ipv4.parse(a.trim());
     }
 
-    static ControlService.Session session(SessionView v, NatSettings rules) {
+    /** A session, named by the rule that opened it ("-" when rules have none such). */
+    static ControlService.Session session(SessionView v, EnabledRules rules) {
         String proto = switch (v.protocol()) {
             case 6 -> "tcp";
             case 17 -> "udp";
@@ -99,7 +97,7 @@ interface EngineOps {
                 endpoint(v.outsideIp(), v.outsidePort(), ports, v.protocol()),
                 endpoint(v.remoteIp(), v.remotePort(), ports, v.protocol()), state,
                 (v.expiresInMillis() + 999) / 1000, v.rule() == null ? "-" : Objects.requireNonNullElse(
-                        ruleName(v.rule(), rules), "-"));
+                        rules.name(v.rule()), "-"));
     }
 
     /** "a.b.c.d:port" for TCP and UDP, "a.b.c.d id N" for an ICMP query's identifier, else the address. */
@@ -118,48 +116,10 @@ interface EngineOps {
      * translated with the flow it quotes) the column is the kind of NAT the verdict names
      * ("…, nat 203.0.113.1:5000 (napt, new session)" gives "napt"), "-" when none touched it.
      */
-    static ControlService.TraceRecord traceRecord(TraceEntry e, NatSettings rules) {
-        String rule = e.rule() == null ? null : ruleName(e.rule(), rules);
+    static ControlService.TraceRecord traceRecord(TraceEntry e, EnabledRules rules) {
+        String rule = e.rule() == null ? null : rules.name(e.rule());
         return new ControlService.TraceRecord(e.nanos(), e.port(), e.summary(), e.verdict(),
                 rule == null ? ruleOf(e.verdict()) : rule);
-    }
-
-    /**
-     * "port-forward #2 web": the rule's kind, its number among all rules of its kind (disabled
-     * ones too), and its description.
-     */
-    static String ruleName(TraceEntry.Rule rule, NatSettings rules) {
-        String name = switch (rule.kind()) {
-            case ONE_TO_ONE -> nth("1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description,
-                    rule.index());
-            case PORT_FORWARD -> nth("port-forward", rules.portForwards(), PortForwardRule::enabled,
-                    PortForwardRule::description, rule.index());
-            case OUTBOUND -> nth("outbound", rules.outbound(), OutboundRule::enabled, OutboundRule::description,
-                    rule.index());
-        };
-        return name == null ? null : rule.reflected() ? name + ", reflected" : name;
-    }
-
-    /** The label of the index-th enabled rule of the list, or null when it has fewer. */
-    private static <R> String nth(String kind, List<R> list, Predicate<R> enabled, Function<R, String> description,
-                                  int index) {
-        List<Integer> numbers = enabledNumbers(list, enabled);
-        if (index >= numbers.size()) {
-            return null;
-        }
-        int number = numbers.get(index);
-        return ControlService.RuleStats.label(kind, number, description.apply(list.get(number - 1)));
-    }
-
-    /** The numbers of the list's enabled rules (1 for its first rule), in order: the engine's rules, numbered. */
-    private static <R> List<Integer> enabledNumbers(List<R> list, Predicate<R> enabled) {
-        List<Integer> out = new ArrayList<>();
-        for (int i = 0; i < list.size(); i++) {
-            if (enabled.test(list.get(i))) {
-                out.add(i + 1);
-            }
-        }
-        return out;
     }
 
     /**
@@ -168,22 +128,21 @@ interface EngineOps {
      * counts' rules, in order.
      */
     static List<ControlService.RuleStats> ruleStats(RuleCounts counts, NatSettings rules) {
+        EnabledRules enabled = EnabledRules.of(rules);
         List<ControlService.RuleStats> out = new ArrayList<>();
-        kind(out, "1:1", rules.oneToOne(), OneToOneRule::enabled, OneToOneRule::description, counts.oneToOne());
-        kind(out, "port-forward", rules.portForwards(), PortForwardRule::enabled, PortForwardRule::description,
-                counts.portForwards());
-        kind(out, "outbound", rules.outbound(), OutboundRule::enabled, OutboundRule::description, counts.outbound());
+        kind(out, enabled.oneToOne(), counts.oneToOne());
+        kind(out, enabled.portForwards(), counts.portForwards());
+        kind(out, enabled.outbound(), counts.outbound());
         return out;
     }
 
-    private static <R> void kind(List<ControlService.RuleStats> out, String kind, List<R> list, Predicate<R> enabled,
-                                 Function<R, String> description, List<RuleCounts.Rule> counted) {
-        List<Integer> numbers = enabledNumbers(list, enabled);
-        for (int k = 0; k < Math.min(numbers.size(), counted.size()); k++) {
-            int number = numbers.get(k);
+    private static void kind(List<ControlService.RuleStats> out, List<EnabledRules.Numbered> rules,
+                             List<RuleCounts.Rule> counted) {
+        for (int k = 0; k < Math.min(rules.size(), counted.size()); k++) {
+            EnabledRules.Numbered r = rules.get(k);
             RuleCounts.Rule c = counted.get(k);
-            out.add(new ControlService.RuleStats(kind, number, description.apply(list.get(number - 1)), c.packets(),
-                    c.bytes(), c.sessions(), c.active()));
+            out.add(new ControlService.RuleStats(r.kind(), r.number(), r.description(), c.packets(), c.bytes(),
+                    c.sessions(), c.active()));
         }
     }
 

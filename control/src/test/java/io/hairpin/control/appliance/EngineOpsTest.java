@@ -17,15 +17,15 @@ class EngineOpsTest {
                 Ipv4.parse("198.51.100.7"), 443, SessionView.TCP_SYN_ORIGINAL | SessionView.TCP_SYN_REPLY, 7_439_001,
                 new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false));
         assertEquals(new ControlService.Session("tcp", "192.168.1.10:40000", "203.0.113.1:40000", "198.51.100.7:443",
-                "established", 7440, "outbound #1"), EngineOps.session(tcp, RULES));
+                "established", 7440, "outbound #1"), EngineOps.session(tcp, NAMES));
         SessionView ping = new SessionView(1, Ipv4.parse("192.168.1.10"), 7, Ipv4.parse("203.0.113.1"), 1030,
                 Ipv4.parse("198.51.100.7"), 0, 0, 0, null);
         assertEquals(new ControlService.Session("icmp", "192.168.1.10 id 7", "203.0.113.1 id 1030", "198.51.100.7", "-",
-                0, "-"), EngineOps.session(ping, RULES));
+                0, "-"), EngineOps.session(ping, NAMES));
         SessionView gre = new SessionView(47, Ipv4.parse("192.168.1.10"), 0, Ipv4.parse("203.0.113.9"), 0,
                 Ipv4.parse("198.51.100.7"), 0, 0, 1500, new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false));
         assertEquals(new ControlService.Session("47", "192.168.1.10", "203.0.113.9", "198.51.100.7", "-", 2,
-                "1:1 #3"), EngineOps.session(gre, RULES), "numbered among all 1:1 rules, the disabled #2 too");
+                "1:1 #3"), EngineOps.session(gre, NAMES), "numbered among all 1:1 rules, the disabled #2 too");
     }
 
     /**
@@ -38,12 +38,12 @@ class EngineOpsTest {
         SessionView reflected = SessionView.of(k1("192.168.1.10", "203.0.113.1"), (6L << 32) | (40000L << 16) | 80,
                 k1("203.0.113.1", "192.168.1.20"), (6L << 32) | (40000L << 16) | 80, 0, 1000,
                 new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, false));
-        assertEquals("port-forward #2 web, reflected", EngineOps.session(reflected, RULES).rule(),
+        assertEquals("port-forward #2 web, reflected", EngineOps.session(reflected, NAMES).rule(),
                 "both ends rewritten: a client inside reached the server by the public address");
-        assertEquals("192.168.1.20:80", EngineOps.session(reflected, RULES).remote());
+        assertEquals("192.168.1.20:80", EngineOps.session(reflected, NAMES).remote());
         SessionView gone = new SessionView(17, 1, 1, 2, 2, 3, 3, 0, 1000,
                 new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 5, false));
-        assertEquals("-", EngineOps.session(gone, RULES).rule());
+        assertEquals("-", EngineOps.session(gone, NAMES).rule());
     }
 
     private static long k1(String src, String dst) {
@@ -61,7 +61,7 @@ class EngineOpsTest {
         TraceEntry e = new TraceEntry(1234, 0, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10", "forwarded lan, nat > 10.0.0.1:10 (1:1)",
                 null);
         assertEquals(new ControlService.TraceRecord(1234, "wan", "udp 1.2.3.4:5 > 6.7.8.9:10",
-                "forwarded lan, nat > 10.0.0.1:10 (1:1)", "1:1"), EngineOps.traceRecord(e, RULES));
+                "forwarded lan, nat > 10.0.0.1:10 (1:1)", "1:1"), EngineOps.traceRecord(e, NAMES));
     }
 
     /** Numbered as {@code hairpin rules} numbers them: every rule of its kind counts, disabled ones too. */
@@ -81,16 +81,18 @@ class EngineOpsTest {
                 - {interface: wan, source: 192.168.1.0/24, translation: interface}
             """, "rules.yaml").nat();
 
+    static final EnabledRules NAMES = EnabledRules.of(RULES);
+
     @Test
     void theRuleColumnNamesTheRuleByItsNumberInTheConfig() {
-        assertEquals("1:1 #1 server", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 0, false), RULES));
-        assertEquals("1:1 #3", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false), RULES));
+        assertEquals("1:1 #1 server", NAMES.name(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 0, false)));
+        assertEquals("1:1 #3", NAMES.name(new TraceEntry.Rule(TraceEntry.RuleKind.ONE_TO_ONE, 1, false)));
         assertEquals("port-forward #2 web, reflected",
-                EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, true), RULES));
-        assertEquals("outbound #1", EngineOps.ruleName(new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false), RULES));
+                NAMES.name(new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 0, true)));
+        assertEquals("outbound #1", NAMES.name(new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false)));
         TraceEntry.Rule gone = new TraceEntry.Rule(TraceEntry.RuleKind.PORT_FORWARD, 1, false);
-        assertEquals(null, EngineOps.ruleName(gone, RULES), "the engine's rules were more than the config holds now");
+        assertEquals(null, NAMES.name(gone), "the engine's rules were more than the config holds now");
         assertEquals("port-forward", EngineOps.traceRecord(new TraceEntry(0, 0, "wan", "tcp", "forwarded lan, nat > "
-                + "192.168.1.20:80 (port-forward)", gone), RULES).rule(), "then the kind, as without a rule");
+                + "192.168.1.20:80 (port-forward)", gone), NAMES).rule(), "then the kind, as without a rule");
     }
 }
