@@ -1262,14 +1262,23 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (isIcmpError(ip, ihl, total)) {
                 stateless = false;
                 decideQuoteFromOuter(ip);
-                // The quoted packet may have been for another 1:1 host than the one reporting:
-                // the outside knows that host only by its public address.
+                if (!quoteUsable(ip, ihl, total)) {
+                    return Counters.NAT_BAD_QUOTE;
+                }
+                // An error goes to the quoted packet's sender, and that packet went to the host
+                // reporting it or to another 1:1 host, which the outside knows only by its public
+                // address. No mapping holds any other quote (RFC 5508 REQ-4), and passing it would
+                // show the outside an address it never saw.
                 long q = ip + ihl + Icmp.HEADER_LEN;
+                if (Ipv4.src(q) != Ipv4.dst(ip)) {
+                    return Counters.NAT_NO_MAPPING;
+                }
                 if (quoteDst == Ipv4.dst(q)) {
                     int other = nat.binatByInternal(quoteDst, Ipv4.src(q), egress);
-                    if (other >= 0) {
-                        quoteDst = nat.binatToExternal(other, quoteDst);
+                    if (other < 0) {
+                        return Counters.NAT_NO_MAPPING;
                     }
+                    quoteDst = nat.binatToExternal(other, quoteDst);
                 }
             }
             return TRANSLATE;

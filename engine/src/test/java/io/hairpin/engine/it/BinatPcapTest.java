@@ -140,6 +140,35 @@ class BinatPcapTest {
         assertEquals(1, r.event(Counters.BAD_ICMP_CHECKSUM));
     }
 
+    /**
+     * RFC 5508 REQ-4: an error from a 1:1 host leaves with its quote translated when a mapping holds
+     * the quoted packet, and is dropped when none does: a quote of a packet to another internal host,
+     * or from another sender than the one the error goes to, would show the outside internal addresses.
+     */
+    @Test
+    void anErrorFromAOneToOneHostWhoseQuoteNoMappingHoldsIsDroppedNotLeaked() throws Exception {
+        int other = ip("10.3.1.99");
+        byte[] toServer = Frames.udp4(0, 0, REMOTE, SERVER, 4000, 53, PAYLOAD).packet();
+        byte[] toOther = Frames.udp4(0, 0, REMOTE, other, 4000, 53, PAYLOAD).packet();
+        byte[] fromOther = Frames.udp4(0, 0, other, SERVER, 4000, 53, PAYLOAD).packet();
+        List<byte[]> lanIn = List.of(
+                Frames.icmpError4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, Frames.ICMP_DEST_UNREACHABLE, 3, 0, toServer).build(),
+                Frames.icmpError4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, Frames.ICMP_DEST_UNREACHABLE, 3, 0, toOther).build(),
+                Frames.icmpError4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, Frames.ICMP_DEST_UNREACHABLE, 3, 0, fromOther).build());
+        List<byte[]> wanIn = List.of(Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP));
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null)), wanIn, lanIn);
+        List<Decoded.Ipv4> wan = sent(r.out("w")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(1, wan.size(), "only the error whose quote a mapping holds leaves: " + wan);
+        Decoded.Ipv4 p = wan.get(0);
+        assertEquals(SERVER_PUBLIC, p.src());
+        assertEquals(REMOTE, p.dst());
+        assertValid(p);
+        assertEquals(REMOTE, p.icmp().quoted().src());
+        assertEquals(SERVER_PUBLIC, p.icmp().quoted().dst(), "the quote shows the packet as REMOTE sent it");
+        assertTrue(p.icmp().quoted().headerChecksumValid());
+        assertEquals(2, r.event(Counters.NAT_NO_MAPPING));
+    }
+
     @Test
     void hairpinBetweenTwoOneToOneHostsShowsTheClientsPublicAddress() throws Exception {
         List<byte[]> lanIn = List.of(
