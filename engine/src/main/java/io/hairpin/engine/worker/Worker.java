@@ -1718,9 +1718,13 @@ public final class Worker implements Agent {
         }
         if (txPortId[physicalPorts + iface] < 0) {
             int proto = Ipv4.protocol(ip);
-            icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE,
-                    proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_TCP ? Icmp.CODE_PORT_UNREACHABLE
-                            : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
+            // ICMP other than echo is dropped quietly (RFC 1122 3.2.2): "protocol unreachable" would
+            // say the appliance has no ICMP
+            if (proto != Ipv4.PROTO_ICMP) {
+                icmpError(m, ip, ihl, total, iface, Icmp.TYPE_UNREACHABLE,
+                        proto == Ipv4.PROTO_UDP || proto == Ipv4.PROTO_TCP ? Icmp.CODE_PORT_UNREACHABLE
+                                : Icmp.CODE_PROTOCOL_UNREACHABLE, 0);
+            }
             drop(m, Counters.LOCAL_UNHANDLED);
             return;
         }

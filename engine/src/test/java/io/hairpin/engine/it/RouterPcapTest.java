@@ -126,6 +126,30 @@ class RouterPcapTest {
         assertEquals(1, r.event(Counters.ECHO_REPLIED));
     }
 
+    /**
+     * With no kernel behind an interface, traffic to its address that the data plane does not
+     * handle is dropped and counted: UDP gets "port unreachable", another protocol "protocol
+     * unreachable", and ICMP other than echo requests nothing (RFC 1122 3.2.2; the appliance has ICMP).
+     */
+    @Test
+    void answersUnhandledLocalTrafficAsAHostWouldAndOtherIcmpNotAtAll() throws Exception {
+        long lanMac = dryRunMac(1);
+        List<byte[]> in = List.of(Frames.arpReply(INSIDE_MAC, INSIDE, lanMac, LAN),
+                Frames.udp4(INSIDE_MAC, lanMac, INSIDE, LAN, 40000, 161, PAYLOAD).build(),
+                Frames.ipv4(INSIDE_MAC, lanMac, INSIDE, LAN).payload(47, PAYLOAD).build(),
+                Frames.icmpEcho4(INSIDE_MAC, lanMac, INSIDE, LAN, Frames.ICMP_ECHO_REPLY, 1, 1, PAYLOAD).build(),
+                Frames.ipv4(INSIDE_MAC, lanMac, INSIDE, LAN).icmp(13, 0, 0, new byte[12]).build());
+        PcapRun.Result r = run(Map.of("l", in));
+        List<Decoded.Icmp> answers = withoutAnnouncements(r.out("l")).stream().map(f -> f.ipv4().icmp()).toList();
+        assertEquals(2, answers.size(), "answers: " + answers);
+        assertEquals(Frames.ICMP_DEST_UNREACHABLE, answers.get(0).type());
+        assertEquals(3, answers.get(0).code(), "port unreachable for UDP");
+        assertEquals(Frames.PROTO_UDP, answers.get(0).quoted().protocol());
+        assertEquals(2, answers.get(1).code(), "protocol unreachable for GRE");
+        assertEquals(47, answers.get(1).quoted().protocol());
+        assertEquals(5, r.event(Counters.LOCAL_UNHANDLED), "the four, and the ARP reply, learnt and then left for a kernel");
+    }
+
     /** wan is on device group "w", lan on "l": their MACs are fixed by the run. */
     private static long dryRunMac(int iface) {
         return PcapRun.macOf(iface == 0 ? "w" : "l");
