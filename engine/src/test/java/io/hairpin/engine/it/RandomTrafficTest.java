@@ -21,6 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.hairpin.engine.nat.NatConfig;
+import io.hairpin.engine.nat.NatConfig.Destination;
+import io.hairpin.engine.nat.NatConfig.Reflection;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
@@ -32,6 +35,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,36 +63,70 @@ class RandomTrafficTest {
     @TempDir
     Path dir;
 
-    static Stream<Long> seeds() {
+    /** A 1:1 host of the second rule set's subnet rule. */
+    private static final int SUBNET_HOST = ip("192.168.1.65");
+    private static final long SUBNET_HOST_MAC = Frames.mac("02:00:00:00:01:65");
+    private static final int SUBNET_HOST_PUBLIC = ip("203.0.113.65");
+    private static final int[] POOL = {ip("203.0.113.100"), ip("203.0.113.101")};
+
+    /**
+     * The first rule set: RuleCountersTest's (1:1 of one host, two TCP forwards, outbound NAPT of the
+     * LAN to the interface address, reflection from the mapped address, address-dependent filtering).
+     */
+    private static final NatConfig FIRST = RuleCountersTest.RULES;
+
+    /**
+     * The second: reflection from the interface address, endpoint-independent filtering, a
+     * 1:1 subnet that admits only tcp/80 unsolicited and excludes one host (No-BINAT), a 1:1 rule
+     * only for one destination, a TCP and UDP forward of a port range from all but one source prefix,
+     * outbound NAPT of the rest to a pool, and room for 300 sessions, 40 a host, so that the table
+     * and a host's share fill.
+     */
+    private static final NatConfig SECOND = new NatConfig(true, NatConfig.ReflectionSource.INTERFACE,
+            NatConfig.Filtering.ENDPOINT_INDEPENDENT, NatConfig.Timeouts.DEFAULTS, 300, 40,
+            List.of(new NatConfig.OneToOne(0, 0, ip("192.168.1.66"), 32, true, Destination.ANY, Reflection.DEFAULT, null,
+                            false, null, "no-binat"),
+                    new NatConfig.OneToOne(0, ip("203.0.113.64"), ip("192.168.1.64"), 30, false, Destination.ANY,
+                            Reflection.ENABLE, null, true, List.of(new NatConfig.InboundAllow(6, 80, 80)), "subnet"),
+                    new NatConfig.OneToOne(0, HOST_PUBLIC, CLIENT2, 32, false, new Destination(REMOTE2, 32, false),
+                            Reflection.DISABLE, null, true, null, "to remote2")),
+            List.of(new NatConfig.PortForward(0, NatConfig.PROTO_TCP | NatConfig.PROTO_UDP, WAN_IP, 7000, 7010, SERVER,
+                    8000, new Destination(ip("198.51.100.0"), 24, true), Reflection.DEFAULT, null, "range")),
+            List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, POOL, false, "pool")));
+
+    static Stream<Arguments> cases() {
         String s = System.getProperty("hairpin.random.seeds", "1,2");
-        return Arrays.stream(s.split(",")).map(String::trim).map(Long::parseLong);
+        return Arrays.stream(s.split(",")).map(String::trim).map(Long::parseLong)
+                .flatMap(seed -> Stream.of(Arguments.of("first", seed), Arguments.of("second", seed)));
     }
 
-    @ParameterizedTest(name = "seed {0}")
-    @MethodSource("seeds")
-    void randomAndBrokenFramesLeaveTheWorkerRunningTheOutputWellFormedAndTheSessionsAsTheyWere(long seed)
+    @ParameterizedTest(name = "{0} rule set, seed {1}")
+    @MethodSource("cases")
+    void randomAndBrokenFramesLeaveTheWorkerRunningTheOutputWellFormedAndTheSessionsAsTheyWere(String rules, long seed)
             throws Exception {
+        boolean first = rules.equals("first");
         try (LiveRig rig = new LiveRig(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24"),
                 PcapRun.Port.of("lan", false, "192.168.1.1/24")),
-                List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")), RuleCountersTest.RULES)) {
+                List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")), first ? FIRST : SECOND)) {
             rig.send("w", NaptPcapTest.WAN_NEIGHBOURS);
             rig.send("l", NaptPcapTest.LAN_NEIGHBOURS);
-            for (int host : new int[] {REMOTE, REMOTE2, CLIENT, CLIENT2, SERVER}) {
+            rig.send("l", Frames.arpReply(SUBNET_HOST_MAC, SUBNET_HOST, LAN_MAC, LAN_IP));
+            for (int host : new int[] {REMOTE, REMOTE2, CLIENT, CLIENT2, SERVER, SUBNET_HOST}) {
                 rig.awaitNeighbor(host);
             }
-            List<byte[]> before = probe(rig);
+            List<byte[]> before = first ? probeFirst(rig) : probeSecond(rig);
 
             RandomFrames random = new RandomFrames(new Random(seed));
             long sent = received(rig);
             sent += send(rig, random, false);
-            checkOutput(rig, sent, true, seed, "well-formed random frames");
+            checkOutput(rig, sent, true, rules + " rule set, seed " + seed + ", well-formed random frames: ");
             sent += send(rig, random, true);
-            checkOutput(rig, sent, false, seed, "broken random frames");
+            checkOutput(rig, sent, false, rules + " rule set, seed " + seed + ", broken random frames: ");
 
-            List<byte[]> after = probe(rig);
+            List<byte[]> after = first ? probeFirst(rig) : probeSecond(rig);
             for (int i = 0; i < before.size(); i++) {
                 assertEquals(HexFormat.of().formatHex(before.get(i)), HexFormat.of().formatHex(after.get(i)),
-                        "seed " + seed + ": probe " + i + " is translated as before the random frames: "
+                        rules + " rule set, seed " + seed + ": probe " + i + " is translated as before the random frames: "
                                 + Decoded.frame(after.get(i)));
             }
         }
@@ -118,14 +156,14 @@ class RandomTrafficTest {
      * Waits until the engine has taken every frame sent and gone quiet, then checks all it sent
      * meanwhile. From well-formed input every checksum must hold; from broken input the IPv4 header's.
      */
-    private static void checkOutput(LiveRig rig, long sent, boolean wellFormedInput, long seed, String what)
+    private static void checkOutput(LiveRig rig, long sent, boolean wellFormedInput, String context)
             throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
         List<byte[]> toWan = new ArrayList<>();
         List<byte[]> toLan = new ArrayList<>();
         while (received(rig) < sent) {
             if (System.nanoTime() > deadline) {
-                fail("seed " + seed + ": the engine took " + received(rig) + " of " + sent + " frames in 20 s");
+                fail(context + "the engine took " + received(rig) + " of " + sent + " frames in 20 s");
             }
             toWan.addAll(rig.take("w"));
             toLan.addAll(rig.take("l"));
@@ -133,7 +171,6 @@ class RandomTrafficTest {
         }
         toWan.addAll(rig.settle("w", 300));
         toLan.addAll(rig.settle("l", 50));
-        String context = "seed " + seed + ", " + what + ": ";
         assertFalse(rig.engine.workerStopped().isDone(), context + "the worker stopped");
         assertEquals(0, rig.engine.eventCounter(Counters.WORKER_ERRORS), context + "errors in the worker's loop");
         for (byte[] f : toWan) {
@@ -186,10 +223,10 @@ class RandomTrafficTest {
     }
 
     /**
-     * Frames that use every rule and session kind, each sent alone; returns what the engine sent for
-     * each, in order.
+     * Frames that use every rule and session kind of the first rule set, each sent alone; returns
+     * what the engine sent for each, in order.
      */
-    private static List<byte[]> probe(LiveRig rig) throws InterruptedException {
+    private static List<byte[]> probeFirst(LiveRig rig) throws InterruptedException {
         List<byte[]> out = new ArrayList<>();
         out.add(exchange(rig, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
         int mapped = Decoded.frame(out.get(0)).ipv4().udp().sport();
@@ -201,6 +238,26 @@ class RandomTrafficTest {
         out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, HOST_PUBLIC, 53, 7001, PAYLOAD)
                 .build()));
         out.add(exchange(rig, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT, 8080,
+                7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        return out;
+    }
+
+    /** The same for the second rule set. */
+    private static List<byte[]> probeSecond(LiveRig rig) throws InterruptedException {
+        List<byte[]> out = new ArrayList<>();
+        out.add(exchange(rig, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
+        Decoded.Ipv4 sent = Decoded.frame(out.get(0)).ipv4();
+        out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, sent.src(), 53, sent.udp().sport(),
+                PAYLOAD).build()));
+        out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, PROBE_REMOTE_PORT, 7005,
+                PAYLOAD).build()));
+        out.add(exchange(rig, "l", "w", Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 8005, PROBE_REMOTE_PORT,
+                PAYLOAD).build()));
+        out.add(exchange(rig, "w", "l", Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SUBNET_HOST_PUBLIC,
+                PROBE_REMOTE_PORT, 80, 1000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        out.add(exchange(rig, "l", "w", Frames.udp4(CLIENT2_MAC, LAN_MAC, CLIENT2, REMOTE2, PROBE_UDP_PORT, 53,
+                PAYLOAD).build()));
+        out.add(exchange(rig, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT, 7005,
                 7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
         return out;
     }
@@ -217,13 +274,16 @@ class RandomTrafficTest {
     static final class RandomFrames {
         private static final int[] ADDRESSES = {WAN_IP, LAN_IP, HOST_PUBLIC, CLIENT, CLIENT2, SERVER, REMOTE, REMOTE2,
             ip("198.51.100.7"), ip("192.168.1.99"), ip("192.168.1.255"), ip("203.0.113.255"), ip("203.0.113.51"),
+            SUBNET_HOST, SUBNET_HOST_PUBLIC, ip("192.168.1.66"), ip("203.0.113.66"), POOL[0], POOL[1],
             0, -1, ip("127.0.0.1"), ip("224.0.0.5"), ip("10.1.2.3"), ip("169.254.1.1")};
         private static final int[] WAN_SOURCES = {REMOTE, REMOTE, REMOTE2, ip("198.51.100.7")};
-        private static final int[] WAN_DESTINATIONS = {WAN_IP, WAN_IP, HOST_PUBLIC, ip("203.0.113.51")};
-        private static final int[] LAN_SOURCES = {CLIENT, CLIENT, CLIENT2, SERVER, ip("192.168.1.99")};
+        private static final int[] WAN_DESTINATIONS = {WAN_IP, WAN_IP, HOST_PUBLIC, ip("203.0.113.51"),
+            SUBNET_HOST_PUBLIC, ip("203.0.113.66"), POOL[0], POOL[1]};
+        private static final int[] LAN_SOURCES = {CLIENT, CLIENT, CLIENT2, SERVER, ip("192.168.1.99"), SUBNET_HOST,
+            ip("192.168.1.66")};
         private static final int[] LAN_DESTINATIONS = {REMOTE, REMOTE2, WAN_IP, HOST_PUBLIC, LAN_IP,
-            ip("198.51.100.7")};
-        private static final int[] PORTS = {53, 80, 90, 8080, 9090, 7001, 0, 1, 1024, 65535};
+            ip("198.51.100.7"), SUBNET_HOST_PUBLIC, POOL[0]};
+        private static final int[] PORTS = {53, 80, 90, 8080, 9090, 7001, 7000, 7005, 7010, 8005, 0, 1, 1024, 65535};
         private static final int[] OTHER_PROTOCOLS = {0, 2, 4, 47, 50, 58, 132, 255};
         private static final int[] TTLS = {64, 64, 64, 64, 1, 0, 2, 255};
 
@@ -278,6 +338,8 @@ class RandomTrafficTest {
                 return CLIENT2_MAC;
             } else if (address == SERVER) {
                 return SERVER_MAC;
+            } else if (address == SUBNET_HOST) {
+                return SUBNET_HOST_MAC;
             }
             return wan ? Frames.mac("02:00:00:00:03:01") : Frames.mac("02:00:00:00:03:02");
         }
