@@ -27,11 +27,14 @@ import io.hairpin.engine.nat.NatConfig.Reflection;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -128,6 +131,45 @@ class RandomTrafficTest {
                 assertEquals(HexFormat.of().formatHex(before.get(i)), HexFormat.of().formatHex(after.get(i)),
                         rules + " rule set, seed " + seed + ": probe " + i + " is translated as before the random frames: "
                                 + Decoded.frame(after.get(i)));
+            }
+        }
+    }
+
+    static Stream<Long> seeds() {
+        return cases().map(a -> (Long) a.get()[1]).distinct();
+    }
+
+    /**
+     * Two workers, random frames on every queue of both ports (net_pcap), so that packets of one
+     * flow reach either worker and cross to the sessions' owner: the same checks of what is sent,
+     * once for well-formed frames and once for broken ones, each with the first rule set.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void twoWorkersTakeRandomAndBrokenFramesOnEveryQueue(long seed) throws Exception {
+        RandomFrames random = new RandomFrames(new Random(seed));
+        for (boolean broken : new boolean[] {false, true}) {
+            Map<String, List<byte[]>> in = new HashMap<>();
+            for (String queue : List.of("w:0", "w:1", "l:0", "l:1")) {
+                boolean wan = queue.startsWith("w");
+                List<byte[]> frames = new ArrayList<>(queue.endsWith("0")
+                        ? wan ? NaptPcapTest.WAN_NEIGHBOURS : NaptPcapTest.LAN_NEIGHBOURS : List.of());
+                for (int i = 0; i < FRAMES / 4; i++) {
+                    byte[] f = random.wellFormed(wan);
+                    frames.add(broken ? random.broken(f) : f);
+                }
+                in.put(queue, frames);
+            }
+            Path runDir = Files.createDirectories(dir.resolve(broken ? "broken" : "well-formed"));
+            PcapRun.Result r = PcapRun.run(runDir, 2, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24"),
+                    PcapRun.Port.of("lan", false, "192.168.1.1/24")), List.of("w", "l"), in, List.of(), FIRST);
+            String context = "two workers, seed " + seed + (broken ? ", broken" : ", well-formed") + " random frames: ";
+            assertEquals(0, r.event(Counters.WORKER_ERRORS), context + "errors in the workers' loops");
+            for (byte[] f : r.out("w")) {
+                checkSent(f, !broken, true, context);
+            }
+            for (byte[] f : r.out("l")) {
+                checkSent(f, !broken, false, context);
             }
         }
     }
