@@ -19,23 +19,30 @@ import static io.hairpin.engine.it.RuleCountersTest.HOST_PUBLIC;
 import static io.hairpin.engine.testing.Frames.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.hairpin.engine.EngineConfig;
+import io.hairpin.engine.TraceEntry;
 import io.hairpin.engine.nat.NatConfig;
 import io.hairpin.engine.nat.NatConfig.Destination;
 import io.hairpin.engine.nat.NatConfig.Reflection;
 import io.hairpin.engine.testing.Decoded;
 import io.hairpin.engine.testing.Frames;
 import io.hairpin.engine.worker.Counters;
+import io.hairpin.engine.worker.Tracer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -121,16 +128,72 @@ class RandomTrafficTest {
 
             RandomFrames random = new RandomFrames(new Random(seed));
             long sent = received(rig);
-            sent += send(rig, random, false);
-            checkOutput(rig, sent, true, rules + " rule set, seed " + seed + ", well-formed random frames: ");
-            sent += send(rig, random, true);
-            checkOutput(rig, sent, false, rules + " rule set, seed " + seed + ", broken random frames: ");
+            List<TraceEntry> traced;
+            try (Operator operator = new Operator(rig)) {
+                sent += send(rig, random, false);
+                checkOutput(rig, sent, true, rules + " rule set, seed " + seed + ", well-formed random frames: ");
+                sent += send(rig, random, true);
+                checkOutput(rig, sent, false, rules + " rule set, seed " + seed + ", broken random frames: ");
+                traced = operator.traced;
+            }
+            assertTrue(traced.size() > 0, "the operator's traces saw packets");
+            for (TraceEntry e : traced) {
+                assertFalse(e.verdict().startsWith("consumed"), rules + " rule set, seed " + seed
+                        + ": every packet is sent, held or counted as dropped, but " + e.summary() + ": " + e.verdict());
+            }
 
             List<byte[]> after = first ? probeFirst(rig) : probeSecond(rig);
             for (int i = 0; i < before.size(); i++) {
                 assertEquals(HexFormat.of().formatHex(before.get(i)), HexFormat.of().formatHex(after.get(i)),
                         rules + " rule set, seed " + seed + ": probe " + i + " is translated as before the random frames: "
                                 + Decoded.frame(after.get(i)));
+            }
+        }
+    }
+
+    /**
+     * What an operator does meanwhile, on another thread: traces packets, lists sessions, and
+     * applies the rules with another port forward added, then without it. Closing stops it,
+     * applies the rules it found, and fails with whatever the engine threw.
+     */
+    private static final class Operator implements AutoCloseable {
+        private final LiveRig rig;
+        private final Thread thread;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicReference<Throwable> failed = new AtomicReference<>();
+        final List<TraceEntry> traced = Collections.synchronizedList(new ArrayList<>());
+
+        Operator(LiveRig rig) {
+            this.rig = rig;
+            EngineConfig c = rig.config;
+            List<NatConfig.PortForward> forwards = new ArrayList<>(c.nat().portForwards());
+            forwards.add(new NatConfig.PortForward(0, NatConfig.PROTO_TCP, WAN_IP, 2222, 2222, SERVER, 22,
+                    Destination.ANY, Reflection.DEFAULT, null, "added"));
+            NatConfig n = c.nat();
+            EngineConfig more = new EngineConfig(c.workers(), c.eal(), c.interfaces(), c.routes(), c.exceptionPath(),
+                    new NatConfig(n.reflection(), n.reflectionSource(), n.filtering(), n.timeouts(), n.maxSessions(),
+                            n.maxSessionsPerHost(), n.oneToOne(), forwards, n.outbound()));
+            thread = new Thread(() -> {
+                try {
+                    for (int round = 0; !stop.get(); round++) {
+                        traced.addAll(rig.engine.trace(Tracer.CAPACITY, 20));
+                        rig.engine.sessions(0, 0, 100);
+                        rig.engine.apply(round % 2 == 0 ? more : c, 5000);
+                    }
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            }, "operator");
+            thread.start();
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop.set(true);
+            thread.join(30_000);
+            rig.engine.apply(rig.config, 5000);
+            if (failed.get() != null) {
+                throw new AssertionError("the operator's call failed", failed.get());
             }
         }
     }
