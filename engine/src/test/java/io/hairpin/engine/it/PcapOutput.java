@@ -22,15 +22,20 @@ final class PcapOutput {
 
     /** The IPv4 header checksum, and the UDP, TCP or ICMP checksum where the packet has one, verify. */
     static void assertValid(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), "IPv4 header checksum");
+        assertValid(p, "");
+    }
+
+    /** The same, each failure's message starting with {@code context}. */
+    static void assertValid(Decoded.Ipv4 p, String context) {
+        assertTrue(p.headerChecksumValid(), context + "IPv4 header checksum");
         if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), "UDP checksum");
+            assertTrue(p.udp().checksumValid(), context + "UDP checksum");
         }
         if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), "TCP checksum");
+            assertTrue(p.tcp().checksumValid(), context + "TCP checksum");
         }
         if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), "ICMP checksum");
+            assertTrue(p.icmp().checksumValid(), context + "ICMP checksum");
         }
     }
 }

@@ -131,7 +131,8 @@ public final class PcapRun {
         return 0x02005e000000L | group.charAt(0);
     }
 
-    private static long received(Engine engine) {
+    /** Frames the engine has taken from all its ports. */
+    static long received(Engine engine) {
         long sum = 0;
         for (int p = 0; p < engine.ports().size(); p++) {
             sum += engine.portCounter(p, Counters.RX_PACKETS);

@@ -132,7 +132,7 @@ class RandomTrafficTest {
             List<byte[]> before = first ? probeFirst(rig) : probeSecond(rig);
 
             RandomFrames random = new RandomFrames(new Random(seed));
-            long sent = received(rig);
+            long sent = PcapRun.received(rig.engine);
             List<TraceEntry> traced;
             try (Operator operator = new Operator(rig)) {
                 sent += send(rig, random, false);
@@ -254,10 +254,6 @@ class RandomTrafficTest {
         return FRAMES;
     }
 
-    private static long received(LiveRig rig) {
-        return rig.engine.portCounter(0, Counters.RX_PACKETS) + rig.engine.portCounter(1, Counters.RX_PACKETS);
-    }
-
     /**
      * Waits until the engine has taken every frame sent and gone quiet, then checks all it sent
      * meanwhile. From well-formed input every checksum must hold; from broken input the IPv4 header's.
@@ -267,9 +263,9 @@ class RandomTrafficTest {
         long deadline = System.nanoTime() + 20_000_000_000L;
         List<byte[]> toWan = new ArrayList<>();
         List<byte[]> toLan = new ArrayList<>();
-        while (received(rig) < sent) {
+        while (PcapRun.received(rig.engine) < sent) {
             if (System.nanoTime() > deadline) {
-                fail(context + "the engine took " + received(rig) + " of " + sent + " frames in 20 s");
+                fail(context + "the engine took " + PcapRun.received(rig.engine) + " of " + sent + " frames in 20 s");
             }
             toWan.addAll(rig.take("w"));
             toLan.addAll(rig.take("l"));
@@ -314,13 +310,8 @@ class RandomTrafficTest {
             }
         }
         boolean whole = !p.mf() && p.fragOffset() == 0;
-        if (!wellFormedInput || !whole) {
-            return;
-        }
-        if (p.udp() != null && !p.udp().checksumValid()
-                || p.tcp() != null && !p.tcp().checksumValid()
-                || icmp != null && !icmp.checksumValid()) {
-            fail(where + " (a wrong L4 checksum from well-formed input)");
+        if (wellFormedInput && whole) {
+            PcapOutput.assertValid(p, where + ", from well-formed input: ");
         }
     }
 
