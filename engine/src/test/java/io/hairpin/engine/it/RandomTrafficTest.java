@@ -35,12 +35,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -53,13 +54,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Random traffic through a running engine on real DPDK, with 1:1 NAT, port forwards, outbound NAPT
  * and reflection configured: first frames of every kind the pipeline parses, with random
  * addresses, ports, flags, options, fragments and ICMP quotes and correct checksums; then such
- * frames with random bytes broken, cut short or run on. One worker takes them from net_ring rings
- * while an operator traces, lists sessions and applies rules; two workers take them from every
- * queue of net_pcap ports. Whatever arrives, no worker may fail; every traced packet must be sent,
- * held or counted as dropped; every IPv4 packet sent must be well formed with a correct header
- * checksum and, from well-formed input, correct TCP, UDP and ICMP checksums; no internal address
- * may leave on the WAN side, in a header, an ICMP error's quote or an ARP frame; and the sessions
- * and rules in force before must translate a fixed set of probes exactly as they did before.
+ * frames with random bytes broken, cut short or run on. One worker takes them from net_ring rings,
+ * traced, while an operator lists sessions and applies rules, on untagged interfaces and on VLAN
+ * sub-interfaces; two workers take them from every queue of net_pcap ports. Whatever arrives, no
+ * worker may fail; every traced packet must be sent, held or counted as dropped; every IPv4 packet
+ * sent must be well formed with a correct header checksum and, from well-formed input, correct
+ * TCP, UDP and ICMP checksums; every frame must leave on the VLAN of its destination's
+ * interface; no internal address may leave on the WAN side, in a header, an ICMP error's quote or
+ * an ARP frame; and the sessions and rules in force before must translate a fixed set of probes
+ * exactly as they did before.
  * The oracle is the tests' own decoder and checksum ({@link Decoded}) and the frames the engine
  * sent for the same probes before. A failure names its seed; {@code -Dhairpin.random.seeds=7,8}
  * runs other seeds.
@@ -67,6 +70,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RandomTrafficTest {
     private static final int FRAMES = 3000;
     private static final int LAN_PREFIX = ip("192.168.1.0");
+    /** The third case's guest VLAN beside the untagged LAN, and the VLAN id of its tagged WAN. */
+    private static final int GUEST_PREFIX = ip("192.168.10.0");
+    private static final int GUEST_GATEWAY = ip("192.168.10.1");
+    private static final int GUEST = ip("192.168.10.20");
+    private static final long GUEST_MAC = Frames.mac("02:00:00:00:10:20");
+    private static final int GUEST_VID = 10;
+    private static final int WAN_VID = 100;
     /** The probes' own client ports, which no random frame uses, so that it cannot end their sessions. */
     private static final int PROBE_UDP_PORT = 5000;
     private static final int PROBE_REMOTE_PORT = 40000;
@@ -106,48 +116,108 @@ class RandomTrafficTest {
                     8000, new Destination(ip("198.51.100.0"), 24, true), Reflection.DEFAULT, null, "range")),
             List.of(new NatConfig.Outbound(0, ip("192.168.1.0"), 24, POOL, false, "pool")));
 
+    /**
+     * The third: the first rule set with outbound NAPT for the guest VLAN too, on a WAN that is a
+     * VLAN sub-interface (VLAN 100) and a LAN port that carries the untagged LAN and the guest
+     * VLAN 10, so that every frame is tagged, untagged or retagged on its way through.
+     */
+    private static final NatConfig THIRD = new NatConfig(FIRST.reflection(), FIRST.reflectionSource(),
+            FIRST.filtering(), FIRST.timeouts(), FIRST.maxSessions(), FIRST.maxSessionsPerHost(), FIRST.oneToOne(),
+            FIRST.portForwards(), Stream.concat(FIRST.outbound().stream(),
+                    Stream.of(new NatConfig.Outbound(0, GUEST_PREFIX, 24, new int[0], false, "guest"))).toList());
+
+    /**
+     * The VLAN ids on the wires: a frame to or from the WAN port carries {@code wanVid}, one to or
+     * from a guest address on the LAN port carries {@code guestVid}, 0 meaning untagged.
+     */
+    private record Wire(int wanVid, int guestVid) {
+        static final Wire UNTAGGED = new Wire(0, 0);
+
+        /** The frame as it is on the wire of the device ("w" or "l"): tagged when it is untagged and should not be. */
+        byte[] tag(String device, byte[] f) {
+            Decoded.Frame d = Decoded.frame(f);
+            int vid = device.equals("w") ? wanVid : guest(source(d)) ? guestVid : 0;
+            if (vid == 0 || f.length < 14 || d.vlan() >= 0) {
+                return f;
+            }
+            byte[] out = new byte[f.length + 4];
+            System.arraycopy(f, 0, out, 0, 12);
+            out[12] = (byte) 0x81;
+            out[14] = (byte) (vid >> 8);
+            out[15] = (byte) vid;
+            System.arraycopy(f, 12, out, 16, f.length - 12);
+            return out;
+        }
+
+        List<byte[]> tag(String device, List<byte[]> frames) {
+            return frames.stream().map(f -> tag(device, f)).toList();
+        }
+
+        /**
+         * The VLAN id, or -1 for none, that an IPv4 packet to {@code dst} must carry when it
+         * leaves by the device: the guest VLAN's only for an address in it.
+         */
+        int expectedVlan(String device, int dst) {
+            int vid = device.equals("w") ? wanVid : guest(dst) ? guestVid : 0;
+            return vid == 0 ? -1 : vid;
+        }
+
+        private static int source(Decoded.Frame d) {
+            return d.arp() != null ? d.arp().spa() : d.ipv4() != null ? d.ipv4().src() : 0;
+        }
+    }
+
     static Stream<Long> seeds() {
         String s = System.getProperty("hairpin.random.seeds", "1,2");
         return Arrays.stream(s.split(",")).map(String::trim).map(Long::parseLong);
     }
 
     static Stream<Arguments> cases() {
-        return seeds().flatMap(seed -> Stream.of(Arguments.of("first", seed), Arguments.of("second", seed)));
+        return seeds().flatMap(seed -> Stream.of(Arguments.of("first", seed), Arguments.of("second", seed),
+                Arguments.of("vlan", seed)));
     }
 
     @ParameterizedTest(name = "{0} rule set, seed {1}")
     @MethodSource("cases")
     void randomAndBrokenFramesLeaveTheWorkerRunningTheOutputWellFormedAndTheSessionsAsTheyWere(String rules, long seed)
             throws Exception {
-        boolean first = rules.equals("first");
-        try (LiveRig rig = new LiveRig(dir, List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24"),
-                PcapRun.Port.of("lan", false, "192.168.1.1/24")),
-                List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")), first ? FIRST : SECOND)) {
-            rig.send("w", NaptPcapTest.WAN_NEIGHBOURS);
+        boolean second = rules.equals("second");
+        boolean vlan = rules.equals("vlan");
+        Wire wire = vlan ? new Wire(WAN_VID, GUEST_VID) : Wire.UNTAGGED;
+        List<PcapRun.Port> ports = new ArrayList<>(List.of(PcapRun.Port.of("wan", true, "203.0.113.1/24").vlan(wire.wanVid()),
+                PcapRun.Port.of("lan", false, "192.168.1.1/24")));
+        List<LiveRig.Device> devices = new ArrayList<>(List.of(LiveRig.Device.ring("w"), LiveRig.Device.ring("l")));
+        if (vlan) {
+            ports.add(PcapRun.Port.of("guest", false, "192.168.10.1/24").vlan(GUEST_VID));
+            devices.add(LiveRig.Device.ring("l"));
+        }
+        try (LiveRig rig = new LiveRig(dir, ports, devices, second ? SECOND : vlan ? THIRD : FIRST)) {
+            rig.send("w", wire.tag("w", NaptPcapTest.WAN_NEIGHBOURS));
             rig.send("l", NaptPcapTest.LAN_NEIGHBOURS);
             rig.send("l", Frames.arpReply(SUBNET_HOST_MAC, SUBNET_HOST, LAN_MAC, LAN_IP));
-            for (int host : new int[] {REMOTE, REMOTE2, CLIENT, CLIENT2, SERVER, SUBNET_HOST}) {
+            rig.send("l", wire.tag("l", Frames.arpReply(GUEST_MAC, GUEST, LAN_MAC, GUEST_GATEWAY)));
+            for (int host : vlan ? new int[] {REMOTE, REMOTE2, CLIENT, CLIENT2, SERVER, SUBNET_HOST, GUEST}
+                    : new int[] {REMOTE, REMOTE2, CLIENT, CLIENT2, SERVER, SUBNET_HOST}) {
                 rig.awaitNeighbor(host);
             }
-            List<byte[]> before = first ? probeFirst(rig) : probeSecond(rig);
+            List<byte[]> before = second ? probeSecond(rig) : probeFirst(rig, wire);
 
-            RandomFrames random = new RandomFrames(new Random(seed));
+            RandomFrames random = new RandomFrames(new Random(seed), vlan);
             long sent = PcapRun.received(rig.engine);
-            List<TraceEntry> traced;
+            List<TraceEntry> traced = new ArrayList<>();
             try (Operator operator = new Operator(rig)) {
-                sent += send(rig, random, false);
-                checkOutput(rig, sent, true, rules + " rule set, seed " + seed + ", well-formed random frames: ");
-                sent += send(rig, random, true);
-                checkOutput(rig, sent, false, rules + " rule set, seed " + seed + ", broken random frames: ");
-                traced = operator.traced;
+                sent += sendTraced(rig, wire, random, false, traced);
+                checkOutput(rig, wire, sent, true, rules + " rule set, seed " + seed + ", well-formed random frames: ");
+                sent += sendTraced(rig, wire, random, true, traced);
+                checkOutput(rig, wire, sent, false, rules + " rule set, seed " + seed + ", broken random frames: ");
             }
-            assertTrue(traced.size() > 0, "the operator's traces saw packets");
+            assertEquals(2 * Tracer.CAPACITY, traced.size(), "the traces saw the first packets of both kinds");
             for (TraceEntry e : traced) {
                 assertFalse(e.verdict().startsWith("consumed"), rules + " rule set, seed " + seed
                         + ": every packet is sent, held or counted as dropped, but " + e.summary() + ": " + e.verdict());
             }
 
-            List<byte[]> after = first ? probeFirst(rig) : probeSecond(rig);
+            List<byte[]> after = second ? probeSecond(rig) : probeFirst(rig, wire);
             for (int i = 0; i < before.size(); i++) {
                 assertEquals(HexFormat.of().formatHex(before.get(i)), HexFormat.of().formatHex(after.get(i)),
                         rules + " rule set, seed " + seed + ": probe " + i + " is translated as before the random frames: "
@@ -157,16 +227,15 @@ class RandomTrafficTest {
     }
 
     /**
-     * What an operator does meanwhile, on another thread: traces packets, lists sessions, and
-     * applies the rules with another port forward added, then without it. Closing stops it,
-     * applies the rules it found, and fails with whatever the engine threw.
+     * What an operator does meanwhile, on another thread: lists sessions and applies the rules
+     * with another port forward added, then without it. Closing stops it, applies the rules it
+     * found, and fails with whatever the engine threw.
      */
     private static final class Operator implements AutoCloseable {
         private final LiveRig rig;
         private final Thread thread;
         private final AtomicBoolean stop = new AtomicBoolean();
         private final AtomicReference<Throwable> failed = new AtomicReference<>();
-        final List<TraceEntry> traced = Collections.synchronizedList(new ArrayList<>());
 
         Operator(LiveRig rig) {
             this.rig = rig;
@@ -181,7 +250,6 @@ class RandomTrafficTest {
             thread = new Thread(() -> {
                 try {
                     for (int round = 0; !stop.get(); round++) {
-                        traced.addAll(rig.engine.trace(Tracer.CAPACITY, 20));
                         rig.engine.sessions(0, 0, 100);
                         rig.engine.apply(round % 2 == 0 ? more : c, 5000);
                     }
@@ -211,7 +279,7 @@ class RandomTrafficTest {
     @ParameterizedTest(name = "seed {0}")
     @MethodSource("seeds")
     void twoWorkersTakeRandomAndBrokenFramesOnEveryQueue(long seed) throws Exception {
-        RandomFrames random = new RandomFrames(new Random(seed));
+        RandomFrames random = new RandomFrames(new Random(seed), false);
         for (boolean broken : new boolean[] {false, true}) {
             Map<String, List<byte[]>> in = new HashMap<>();
             for (String queue : List.of("w:0", "w:1", "l:0", "l:1")) {
@@ -230,21 +298,46 @@ class RandomTrafficTest {
             String context = "two workers, seed " + seed + (broken ? ", broken" : ", well-formed") + " random frames: ";
             assertEquals(0, r.event(Counters.WORKER_ERRORS), context + "errors in the workers' loops");
             for (byte[] f : r.out("w")) {
-                checkSent(f, !broken, true, context);
+                checkSent(f, Wire.UNTAGGED, !broken, true, context);
             }
             for (byte[] f : r.out("l")) {
-                checkSent(f, !broken, false, context);
+                checkSent(f, Wire.UNTAGGED, !broken, false, context);
             }
         }
     }
 
-    /** Sends FRAMES random frames, each to the WAN or the LAN port, interleaved in bursts; returns how many. */
-    private static int send(LiveRig rig, RandomFrames random, boolean broken) {
+    /**
+     * {@link #send}, with a trace of the first {@link Tracer#CAPACITY} packets the worker takes,
+     * armed before the first frame goes; adds what it traced to traced.
+     */
+    private static int sendTraced(LiveRig rig, Wire wire, RandomFrames random, boolean broken,
+            List<TraceEntry> traced) throws Exception {
+        Tracer tracer = rig.engine.workers().get(0).tracer();
+        CompletableFuture<List<TraceEntry>> trace =
+                CompletableFuture.supplyAsync(() -> rig.engine.trace(Tracer.CAPACITY, 30_000));
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!tracer.isArmed()) {
+            assertTrue(System.nanoTime() < deadline, "the worker runs the trace within 10 s");
+            Thread.sleep(1);
+        }
+        int n = send(rig, wire, random, broken);
+        traced.addAll(trace.get(30, TimeUnit.SECONDS));
+        return n;
+    }
+
+    /**
+     * Sends FRAMES random frames, each to the WAN or the LAN port, interleaved in bursts; returns how
+     * many. Where the wire is tagged, one frame in twenty stays untagged.
+     */
+    private static int send(LiveRig rig, Wire wire, RandomFrames random, boolean broken) {
         List<byte[]> wan = new ArrayList<>();
         List<byte[]> lan = new ArrayList<>();
         for (int i = 0; i < FRAMES; i++) {
             boolean fromWan = random.fromWan();
             byte[] f = random.wellFormed(fromWan);
+            if (wire.wanVid() != 0 && random.chance(95)) {
+                f = wire.tag(fromWan ? "w" : "l", f);
+            }
             (fromWan ? wan : lan).add(broken ? random.broken(f) : f);
         }
         for (int i = 0; i < Math.max(wan.size(), lan.size()); i += 64) {
@@ -258,7 +351,7 @@ class RandomTrafficTest {
      * Waits until the engine has taken every frame sent and gone quiet, then checks all it sent
      * meanwhile. From well-formed input every checksum must hold; from broken input the IPv4 header's.
      */
-    private static void checkOutput(LiveRig rig, long sent, boolean wellFormedInput, String context)
+    private static void checkOutput(LiveRig rig, Wire wire, long sent, boolean wellFormedInput, String context)
             throws InterruptedException {
         long deadline = System.nanoTime() + 20_000_000_000L;
         List<byte[]> toWan = new ArrayList<>();
@@ -276,22 +369,31 @@ class RandomTrafficTest {
         assertFalse(rig.engine.workerStopped().isDone(), context + "the worker stopped");
         assertEquals(0, rig.engine.eventCounter(Counters.WORKER_ERRORS), context + "errors in the worker's loop");
         for (byte[] f : toWan) {
-            checkSent(f, wellFormedInput, true, context);
+            checkSent(f, wire, wellFormedInput, true, context);
         }
         for (byte[] f : toLan) {
-            checkSent(f, wellFormedInput, false, context);
+            checkSent(f, wire, wellFormedInput, false, context);
         }
     }
 
-    private static void checkSent(byte[] f, boolean wellFormedInput, boolean wan, String context) {
+    private static void checkSent(byte[] f, Wire wire, boolean wellFormedInput, boolean wan, String context) {
         Decoded.Frame d = Decoded.frame(f);
         String where = context + (wan ? "sent to the WAN: " : "sent to the LAN: ") + d;
         if (d.arp() != null && wan && (internal(d.arp().spa()) || internal(d.arp().tpa()))) {
             fail(where + " (an internal address in ARP on the WAN side)");
         }
+        if (wan && d.vlan() != wire.expectedVlan("w", 0)) {
+            fail(where + " (not on the WAN's VLAN)");
+        }
+        if (!wan && d.vlan() >= 0 && d.vlan() != wire.guestVid()) {
+            fail(where + " (on no VLAN of the LAN port)");
+        }
         Decoded.Ipv4 p = d.ipv4();
         if (p == null) {
             return;
+        }
+        if (!wan && d.vlan() != wire.expectedVlan("l", p.dst())) {
+            fail(where + " (on the VLAN of another subnet than its destination's)");
         }
         if (!p.wellFormed() || !p.headerChecksumValid()) {
             fail(where + " (a malformed IPv4 header or a wrong header checksum)");
@@ -316,51 +418,65 @@ class RandomTrafficTest {
     }
 
     private static boolean internal(int address) {
-        return (address & 0xFFFF_FF00) == LAN_PREFIX;
+        return (address & 0xFFFF_FF00) == LAN_PREFIX || guest(address);
+    }
+
+    private static boolean guest(int address) {
+        return (address & 0xFFFF_FF00) == GUEST_PREFIX;
     }
 
     /**
-     * Frames that use every rule and session kind of the first rule set, each sent alone; returns
-     * what the engine sent for each, in order.
+     * Frames that use every rule and session kind of the first rule set, each sent alone, as they
+     * are on the wire; returns what the engine sent for each, in order. Where there is a guest
+     * VLAN, its host's outbound session and reflection to the untagged LAN too.
      */
-    private static List<byte[]> probeFirst(LiveRig rig) throws InterruptedException {
+    private static List<byte[]> probeFirst(LiveRig rig, Wire wire) throws InterruptedException {
         List<byte[]> out = new ArrayList<>();
-        out.add(exchange(rig, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
+        out.add(exchange(rig, wire, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
         int mapped = Decoded.frame(out.get(0)).ipv4().udp().sport();
-        out.add(exchange(rig, "w", "l", NaptPcapTest.udpIn(REMOTE_MAC, REMOTE, 53, mapped)));
-        out.add(exchange(rig, "w", "l", Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, PROBE_REMOTE_PORT, 8080,
-                1000, 0, Frames.TCP_SYN, PAYLOAD).build()));
-        out.add(exchange(rig, "l", "w", Frames.tcp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 80, PROBE_REMOTE_PORT,
+        out.add(exchange(rig, wire, "w", "l", NaptPcapTest.udpIn(REMOTE_MAC, REMOTE, 53, mapped)));
+        out.add(exchange(rig, wire, "w", "l", Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, PROBE_REMOTE_PORT,
+                8080, 1000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        out.add(exchange(rig, wire, "l", "w", Frames.tcp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 80, PROBE_REMOTE_PORT,
                 5000, 1001, Frames.TCP_SYN | Frames.TCP_ACK, PAYLOAD).build()));
-        out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, HOST_PUBLIC, 53, 7001, PAYLOAD)
+        out.add(exchange(rig, wire, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, HOST_PUBLIC, 53, 7001, PAYLOAD)
                 .build()));
-        out.add(exchange(rig, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT, 8080,
-                7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        out.add(exchange(rig, wire, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT,
+                8080, 7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        if (wire.guestVid() != 0) {
+            out.add(exchange(rig, wire, "l", "w", NaptPcapTest.udpOut(GUEST_MAC, GUEST, PROBE_UDP_PORT, REMOTE, 53)));
+            int guestMapped = Decoded.frame(out.get(out.size() - 1)).ipv4().udp().sport();
+            out.add(exchange(rig, wire, "w", "l", NaptPcapTest.udpIn(REMOTE_MAC, REMOTE, 53, guestMapped)));
+            out.add(exchange(rig, wire, "l", "l", Frames.tcp4(GUEST_MAC, LAN_MAC, GUEST, WAN_IP, PROBE_REFLECTED_PORT,
+                    8080, 7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
+        }
         return out;
     }
 
     /** The same for the second rule set. */
     private static List<byte[]> probeSecond(LiveRig rig) throws InterruptedException {
         List<byte[]> out = new ArrayList<>();
-        out.add(exchange(rig, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
+        Wire wire = Wire.UNTAGGED;
+        out.add(exchange(rig, wire, "l", "w", NaptPcapTest.udpOut(CLIENT_MAC, CLIENT, PROBE_UDP_PORT, REMOTE, 53)));
         Decoded.Ipv4 sent = Decoded.frame(out.get(0)).ipv4();
-        out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, sent.src(), 53, sent.udp().sport(),
+        out.add(exchange(rig, wire, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, sent.src(), 53, sent.udp().sport(),
                 PAYLOAD).build()));
-        out.add(exchange(rig, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, PROBE_REMOTE_PORT, 7005,
+        out.add(exchange(rig, wire, "w", "l", Frames.udp4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, PROBE_REMOTE_PORT, 7005,
                 PAYLOAD).build()));
-        out.add(exchange(rig, "l", "w", Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 8005, PROBE_REMOTE_PORT,
+        out.add(exchange(rig, wire, "l", "w", Frames.udp4(SERVER_MAC, LAN_MAC, SERVER, REMOTE, 8005, PROBE_REMOTE_PORT,
                 PAYLOAD).build()));
-        out.add(exchange(rig, "w", "l", Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SUBNET_HOST_PUBLIC,
+        out.add(exchange(rig, wire, "w", "l", Frames.tcp4(REMOTE_MAC, WAN_MAC, REMOTE, SUBNET_HOST_PUBLIC,
                 PROBE_REMOTE_PORT, 80, 1000, 0, Frames.TCP_SYN, PAYLOAD).build()));
-        out.add(exchange(rig, "l", "w", Frames.udp4(CLIENT2_MAC, LAN_MAC, CLIENT2, REMOTE2, PROBE_UDP_PORT, 53,
+        out.add(exchange(rig, wire, "l", "w", Frames.udp4(CLIENT2_MAC, LAN_MAC, CLIENT2, REMOTE2, PROBE_UDP_PORT, 53,
                 PAYLOAD).build()));
-        out.add(exchange(rig, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT, 7005,
+        out.add(exchange(rig, wire, "l", "l", Frames.tcp4(CLIENT_MAC, LAN_MAC, CLIENT, WAN_IP, PROBE_REFLECTED_PORT, 7005,
                 7000, 0, Frames.TCP_SYN, PAYLOAD).build()));
         return out;
     }
 
-    private static byte[] exchange(LiveRig rig, String in, String out, byte[] frame) throws InterruptedException {
-        rig.send(in, frame);
+    private static byte[] exchange(LiveRig rig, Wire wire, String in, String out, byte[] frame)
+            throws InterruptedException {
+        rig.send(in, wire.tag(in, frame));
         List<byte[]> got = rig.await(out, 1, f -> Decoded.frame(f).ipv4() != null, 2000);
         List<byte[]> ip = got.stream().filter(f -> Decoded.frame(f).ipv4() != null).toList();
         assertEquals(1, ip.size(), "one frame for the probe " + Decoded.frame(frame));
@@ -385,9 +501,24 @@ class RandomTrafficTest {
         private static final int[] TTLS = {64, 64, 64, 64, 1, 0, 2, 255};
 
         private final Random r;
+        /** Whether there is a guest VLAN, whose addresses then join the pools. */
+        private final boolean guest;
+        private final int[] addresses;
+        private final int[] lanSources;
+        private final int[] lanDestinations;
 
-        RandomFrames(Random r) {
+        RandomFrames(Random r, boolean guest) {
             this.r = r;
+            this.guest = guest;
+            this.addresses = guest ? with(ADDRESSES, GUEST, GUEST_GATEWAY, ip("192.168.10.99")) : ADDRESSES;
+            this.lanSources = guest ? with(LAN_SOURCES, GUEST, GUEST) : LAN_SOURCES;
+            this.lanDestinations = guest ? with(LAN_DESTINATIONS, GUEST, GUEST_GATEWAY) : LAN_DESTINATIONS;
+        }
+
+        private static int[] with(int[] pool, int... more) {
+            int[] out = Arrays.copyOf(pool, pool.length + more.length);
+            System.arraycopy(more, 0, out, pool.length, more.length);
+            return out;
         }
 
         boolean fromWan() {
@@ -437,6 +568,8 @@ class RandomTrafficTest {
                 return SERVER_MAC;
             } else if (address == SUBNET_HOST) {
                 return SUBNET_HOST_MAC;
+            } else if (address == GUEST) {
+                return GUEST_MAC;
             }
             return wan ? Frames.mac("02:00:00:00:03:01") : Frames.mac("02:00:00:00:03:02");
         }
@@ -448,10 +581,10 @@ class RandomTrafficTest {
             if (kind < 6) {
                 return arp(wan, routerMac);
             }
-            int src = chance(75) ? pick(wan ? WAN_SOURCES : LAN_SOURCES) : pick(ADDRESSES);
-            int dst = chance(75) ? pick(wan ? WAN_DESTINATIONS : LAN_DESTINATIONS) : pick(ADDRESSES);
+            int src = chance(75) ? pick(wan ? WAN_SOURCES : lanSources) : pick(addresses);
+            int dst = chance(75) ? pick(wan ? WAN_DESTINATIONS : lanDestinations) : pick(addresses);
             while (wan && internal(dst)) {
-                dst = pick(ADDRESSES); // the oracle takes an internal address leaving on the WAN side for a leak
+                dst = pick(addresses); // the oracle takes an internal address leaving on the WAN side for a leak
             }
             long dstMac = chance(95) ? routerMac : chance(50) ? Frames.BROADCAST : Frames.mac("02:00:00:00:09:09");
             if (kind < 9) {
@@ -498,11 +631,11 @@ class RandomTrafficTest {
                         chance(50) ? r.nextInt(4) : r.nextInt(0x10000), r.nextInt(0x10000), payload);
             } else if (kind < 90 && depth > 0) {
                 // an error about a packet that went the other way
-                int innerSrc = chance(80) ? dst : pick(ADDRESSES);
-                int innerDst = chance(80) ? src : pick(ADDRESSES);
+                int innerSrc = chance(80) ? dst : pick(addresses);
+                int innerDst = chance(80) ? src : pick(addresses);
                 while (wan && (internal(innerSrc) || internal(innerDst))) {
-                    innerSrc = pick(ADDRESSES);
-                    innerDst = pick(ADDRESSES);
+                    innerSrc = pick(addresses);
+                    innerDst = pick(addresses);
                 }
                 Frames.Ipv4Builder inner = l4(Frames.ipv4(0, 0, innerSrc, innerDst), innerSrc, innerDst, depth - 1,
                         wan).ttl(pick(TTLS));
@@ -529,9 +662,13 @@ class RandomTrafficTest {
 
         /** ARP that never claims a known host's address with another MAC (that would rightly move its traffic). */
         private byte[] arp(boolean wan, long routerMac) {
-            int spa = chance(50) ? (wan ? ip("203.0.113.77") : ip("192.168.1.77")) : pick(ADDRESSES);
+            int spa = chance(50) ? (wan ? ip("203.0.113.77") : ip("192.168.1.77")) : pick(addresses);
+            int tpa = chance(70) ? (wan ? WAN_IP : LAN_IP) : pick(addresses);
+            if (guest && !wan && chance(30)) {
+                spa = ip("192.168.10.77");
+                tpa = GUEST_GATEWAY;
+            }
             long sha = macOf(spa, wan);
-            int tpa = chance(70) ? (wan ? WAN_IP : LAN_IP) : pick(ADDRESSES);
             int op = chance(45) ? Frames.ARP_REQUEST : chance(80) ? Frames.ARP_REPLY : r.nextInt(0x10000);
             Frames.ArpBuilder a = Frames.arp(op, sha, spa, op == Frames.ARP_REQUEST ? 0 : routerMac, tpa);
             if (op != Frames.ARP_REQUEST) {
