@@ -1081,6 +1081,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
             newDst = server;
             if (error) {
                 decideQuoteFromOuter(ip);
+                if (!quoteUsable(ip, ihl, total)) {
+                    return Counters.NAT_BAD_QUOTE;
+                }
+                // An error goes to the sender of the packet it quotes. A quote from another address
+                // is no packet of this host's, which no mapping holds (RFC 5508 REQ-4).
+                if (Ipv4.src(ip + ihl + Icmp.HEADER_LEN) != Ipv4.dst(ip)) {
+                    return Counters.NAT_NO_MAPPING;
+                }
             }
             stateless = !error;
             return TRANSLATE;

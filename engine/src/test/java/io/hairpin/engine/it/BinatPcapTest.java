@@ -169,6 +169,35 @@ class BinatPcapTest {
         assertEquals(2, r.event(Counters.NAT_NO_MAPPING));
     }
 
+    /**
+     * The other way: an error from outside reaches a 1:1 host only when it quotes a packet that host
+     * sent (the quote's source is the public address the error goes to); any other quote is a packet
+     * no mapping holds (RFC 5508 REQ-4), and the host would be told of traffic it never sent.
+     */
+    @Test
+    void anErrorToAOneToOneHostThatQuotesAnotherSendersPacketIsDropped() throws Exception {
+        byte[] fromServer = Frames.udp4(0, 0, SERVER_PUBLIC, REMOTE, 53, 4000, PAYLOAD).ttl(63).packet();
+        byte[] fromOther = Frames.udp4(0, 0, CLIENT_PUBLIC, REMOTE, 53, 4000, PAYLOAD).ttl(63).packet();
+        List<byte[]> wanIn = List.of(
+                Frames.icmpError4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
+                        fromServer).build(),
+                Frames.icmpError4(REMOTE_MAC, WAN_MAC, REMOTE, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
+                        fromOther).build());
+        List<byte[]> lanIn = List.of(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP));
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null), binat(CLIENT_PUBLIC, CLIENT, 32, null)),
+                wanIn, lanIn);
+        List<Decoded.Ipv4> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).map(Decoded.Frame::ipv4).toList();
+        assertEquals(1, lan.size(), "only the error about the host's own packet reaches it: " + lan);
+        Decoded.Ipv4 p = lan.get(0);
+        assertEquals(REMOTE, p.src());
+        assertEquals(SERVER, p.dst());
+        assertValid(p);
+        assertEquals(SERVER, p.icmp().quoted().src(), "the quote shows the packet as the host sent it");
+        assertEquals(REMOTE, p.icmp().quoted().dst());
+        assertTrue(p.icmp().quoted().headerChecksumValid());
+        assertEquals(1, r.event(Counters.NAT_NO_MAPPING));
+    }
+
     @Test
     void hairpinBetweenTwoOneToOneHostsShowsTheClientsPublicAddress() throws Exception {
         List<byte[]> lanIn = List.of(
