@@ -97,6 +97,7 @@ final class TraceFormat {
             case Tracer.AWAITING_ARP -> "awaiting arp on " + ifaceName(snap, detail - 1);
             case Tracer.HANDED_OFF -> "handed to worker 0";
             case Tracer.PARKED -> "parked (a fragment waiting for its first fragment)";
+            case Tracer.LEARNT -> "learnt (an ARP reply)";
             case Tracer.DROPPED -> "drop " + (detail >= 0 && detail < Counters.EVENT_NAMES.length
                     ? Counters.EVENT_NAMES[detail] : "reason " + detail);
             default -> "consumed";

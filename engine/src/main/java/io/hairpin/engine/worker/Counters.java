@@ -81,7 +81,12 @@ public final class Counters {
     public static final int NAT_PEERS_UNRECORDED = 50;
     /** Exceptions out of a worker's loop (a defect of the engine; the loop goes on, see Worker#onError). */
     public static final int WORKER_ERRORS = 51;
-    public static final int EVENT_COUNT = 52;
+    /**
+     * ARP replies to the appliance that it learnt from and, with no kernel behind the interface
+     * to hand them to, kept (not a drop: a reply to the appliance's own request ends there).
+     */
+    public static final int ARP_REPLIES_LEARNT = 52;
+    public static final int EVENT_COUNT = 53;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -94,7 +99,7 @@ public final class Counters {
         "fragment_invalid", "fragment_timeout", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
         "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits",
-        "session_fast_path", "nat_peers_unrecorded", "worker_errors"};
+        "session_fast_path", "nat_peers_unrecorded", "worker_errors", "arp_replies_learnt"};
     public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);

@@ -43,6 +43,8 @@ public final class Tracer {
     public static final int HANDED_OFF = 5;
     public static final int PARKED = 6;
     public static final int REPLIED = 7;
+    /** An ARP reply learnt from and kept: no kernel behind the interface to hand it to. */
+    public static final int LEARNT = 8;
 
     // NAT kinds (low byte of the NAT word) and flags
     public static final int NAT_NONE = 0;

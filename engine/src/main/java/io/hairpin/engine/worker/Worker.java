@@ -1328,6 +1328,8 @@ public final class Worker implements Agent {
                 outcome = Tracer.HANDED_OFF; // m belongs to worker 0 now: not read again here
             } else if (traceCounted(Counters.FRAGMENTS_PARKED, eventBase)) {
                 outcome = Tracer.PARKED;
+            } else if (traceCounted(Counters.ARP_REPLIES_LEARNT, eventBase)) {
+                outcome = Tracer.LEARNT;
             } else {
                 for (int r = 0; r < Counters.DROP_REASONS; r++) {
                     if (r != Counters.NEIGHBOR_TABLE_FULL && traceCounted(r, eventBase)) {
@@ -1448,6 +1450,8 @@ public final class Worker implements Agent {
             Mbuf.setLength(m, Math.max(l2 + Arp.LEN, 60));
             counters.count(Counters.ARP_REPLIED);
             enqueue(snap.port[iface], m);
+        } else if (txPortId[physicalPorts + iface] < 0) {
+            drop(m, Counters.ARP_REPLIES_LEARNT); // freed, and counted among the events, not the drops
         } else {
             // The kernel behind the TAP learns neighbours from replies to its own requests.
             toKernel(m, f, l2, iface);

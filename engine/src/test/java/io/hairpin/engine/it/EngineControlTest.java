@@ -647,7 +647,7 @@ class EngineControlTest {
             assertThrows(IllegalArgumentException.class, () -> rig.engine.trace(1001, 100));
             assertEquals(List.of(), rig.engine.trace(3, 50), "nothing came in: nothing traced");
 
-            CompletableFuture<List<TraceEntry>> trace = CompletableFuture.supplyAsync(() -> rig.engine.trace(5, 5000));
+            CompletableFuture<List<TraceEntry>> trace = CompletableFuture.supplyAsync(() -> rig.engine.trace(6, 5000));
             long deadline = System.nanoTime() + 2_000_000_000L;
             while (!rig.engine.workers().get(0).tracer().isArmed() && System.nanoTime() < deadline) {
                 Thread.sleep(1); // armed in the worker's next housekeeping round
@@ -663,9 +663,10 @@ class EngineControlTest {
             rig.send("w", Frames.icmpEcho4(REMOTE_MAC, WAN_MAC, REMOTE, WAN_IP, Frames.ICMP_ECHO_REQUEST, 7, 1, PAYLOAD)
                     .build());
             assertEquals(REMOTE, next(rig, "w").dst());
+            rig.send("w", Frames.arpReply(REMOTE_MAC, REMOTE, WAN_MAC, WAN_IP));
 
             List<TraceEntry> t = trace.get();
-            assertEquals(5, t.size(), t.toString());
+            assertEquals(6, t.size(), t.toString());
             assertEntry(t.get(0), "lan", "udp 192.168.1.10:5000 > 203.0.113.254:53",
                     "forwarded wan, nat 203.0.113.1:5000 (napt, new session)");
             assertEntry(t.get(1), "wan", "udp 203.0.113.254:53 > 203.0.113.1:5000",
@@ -673,8 +674,9 @@ class EngineControlTest {
             assertEntry(t.get(2), "lan", "udp 10.9.9.9:1 > 203.0.113.254:53", "drop spoofed_source");
             assertEntry(t.get(3), "lan", "arp request 192.168.1.10 > 192.168.1.1", "replied lan");
             assertEntry(t.get(4), "wan", "icmp 203.0.113.254 > 203.0.113.1 echo-request id 7", "replied wan");
+            assertEntry(t.get(5), "wan", "arp reply 203.0.113.254 > 203.0.113.1", "learnt (an ARP reply)");
             TraceEntry.Rule outbound = new TraceEntry.Rule(TraceEntry.RuleKind.OUTBOUND, 0, false);
-            assertEquals(java.util.Arrays.asList(outbound, outbound, null, null, null),
+            assertEquals(java.util.Arrays.asList(outbound, outbound, null, null, null, null),
                     t.stream().map(TraceEntry::rule).toList(), "the NAPT packets name the outbound rule");
             for (int i = 0; i < t.size(); i++) {
                 assertEquals(0, t.get(i).worker());
