@@ -190,35 +190,6 @@ class NatRfcPcapTest {
 
     // ---- oracle assertions ------------------------------------------------------------------
 
-    /** Every checksum the packet carries, recomputed: IPv4 header, UDP/TCP/ICMP, and for an ICMP error its quote. */
-    static void assertChecksums(Decoded.Ipv4 p) {
-        assertTrue(p.headerChecksumValid(), () -> "IPv4 header checksum: " + p);
-        if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), () -> "UDP checksum: " + p);
-        }
-        if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), () -> "TCP checksum: " + p);
-        }
-        if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), () -> "ICMP checksum: " + p);
-            Decoded.Ipv4 q = p.icmp().quoted();
-            if (q != null) {
-                assertTrue(q.headerChecksumValid(), () -> "embedded IPv4 header checksum: " + p);
-                if (!q.truncated()) { // a whole packet is quoted: its own checksums can be recomputed too
-                    if (q.udp() != null) {
-                        assertTrue(q.udp().checksumValid(), () -> "embedded UDP checksum: " + p);
-                    }
-                    if (q.tcp() != null) {
-                        assertTrue(q.tcp().checksumValid(), () -> "embedded TCP checksum: " + p);
-                    }
-                    if (q.icmp() != null) {
-                        assertTrue(q.icmp().checksumValid(), () -> "embedded ICMP checksum: " + p);
-                    }
-                }
-            }
-        }
-    }
-
     /**
      * An ICMP error as it must leave the appliance: outer addresses, TTL decremented once, type,
      * code and rest of header unchanged, every checksum right, and the quote exactly the packet as
@@ -235,7 +206,7 @@ class NatRfcPcapTest {
         assertEquals(type, p.icmp().type(), "ICMP type unchanged");
         assertEquals(code, p.icmp().code(), "ICMP code unchanged");
         assertEquals(rest, p.icmp().restOfHeader(), "rest of the ICMP header unchanged");
-        assertChecksums(p);
+        PcapOutput.assertValid(p);
         assertArrayEquals(expectedQuote, p.icmp().body(), () -> "quote\n expected " + Decoded.ipv4(expectedQuote)
                 + "\n      got " + p.icmp().quoted());
         return p;
@@ -250,7 +221,7 @@ class NatRfcPcapTest {
         assertEquals(sport, p.udp().sport(), () -> "source port of " + p);
         assertEquals(dport, p.udp().dport(), () -> "destination port of " + p);
         assertArrayEquals(PAYLOAD, p.udp().payload());
-        assertChecksums(p);
+        PcapOutput.assertValid(p);
     }
 
     static void assertTcp(Decoded.Frame f, long dstMac, int src, int sport, int dst, int dport, int flags) {
@@ -262,7 +233,7 @@ class NatRfcPcapTest {
         assertEquals(sport, p.tcp().sport(), () -> "source port of " + p);
         assertEquals(dport, p.tcp().dport(), () -> "destination port of " + p);
         assertEquals(flags, p.tcp().flags(), () -> "flags of " + p);
-        assertChecksums(p);
+        PcapOutput.assertValid(p);
     }
 
     static void assertEcho(Decoded.Frame f, long dstMac, int src, int dst, int type, int id) {
@@ -272,7 +243,7 @@ class NatRfcPcapTest {
         assertEquals(Frames.ipString(dst), Frames.ipString(p.dst()), () -> "destination of " + p);
         assertEquals(type, p.icmp().type());
         assertEquals(id, p.icmp().id(), () -> "echo identifier of " + p);
-        assertChecksums(p);
+        PcapOutput.assertValid(p);
     }
 
     /** Nothing with an internal (RFC 1918) source or an internal address in a quote ever leaves on the WAN. */
@@ -905,7 +876,7 @@ class NatRfcPcapTest {
             for (int k = 0; k < 4; k++) {
                 Decoded.Ipv4 p = wan.get(4 * h + k).ipv4();
                 assertEquals(Frames.ipString(address), Frames.ipString(p.src()), "host " + h + ": one address for all flows");
-                assertChecksums(p);
+                PcapOutput.assertValid(p);
             }
         }
         assertTrue(used.size() > 1, () -> "different hosts spread over the pool: " + used);
@@ -1026,6 +997,6 @@ class NatRfcPcapTest {
         assertEquals(1, wan2.size(), wan2::toString);
         assertEquals(Frames.ipString(wan2Ip), Frames.ipString(wan2.get(0).ipv4().src()),
                 "leaves wan2 with wan2's address: " + wan2.get(0));
-        assertChecksums(wan2.get(0).ipv4());
+        PcapOutput.assertValid(wan2.get(0).ipv4());
     }
 }

@@ -20,22 +20,37 @@ final class PcapOutput {
         return frames.stream().filter(f -> Decoded.frame(f).ipv4() != null).toList();
     }
 
-    /** The IPv4 header checksum, and the UDP, TCP or ICMP checksum where the packet has one, verify. */
+    /**
+     * The IPv4 header checksum, and the UDP, TCP or ICMP checksum where the packet has one, verify;
+     * in an ICMP error, so does the quoted header's checksum, and where the whole packet is quoted,
+     * its own UDP, TCP or ICMP checksum.
+     */
     static void assertValid(Decoded.Ipv4 p) {
         assertValid(p, "");
     }
 
     /** The same, each failure's message starting with {@code context}. */
     static void assertValid(Decoded.Ipv4 p, String context) {
-        assertTrue(p.headerChecksumValid(), context + "IPv4 header checksum");
+        assertTrue(p.headerChecksumValid(), () -> context + "IPv4 header checksum: " + p);
+        assertL4(p, context, "");
+        Decoded.Ipv4 q = p.icmp() != null ? p.icmp().quoted() : null;
+        if (q != null) {
+            assertTrue(q.headerChecksumValid(), () -> context + "embedded IPv4 header checksum: " + p);
+            if (!q.truncated()) {
+                assertL4(q, context, "embedded ");
+            }
+        }
+    }
+
+    private static void assertL4(Decoded.Ipv4 p, String context, String which) {
         if (p.udp() != null) {
-            assertTrue(p.udp().checksumValid(), context + "UDP checksum");
+            assertTrue(p.udp().checksumValid(), () -> context + which + "UDP checksum: " + p);
         }
         if (p.tcp() != null) {
-            assertTrue(p.tcp().checksumValid(), context + "TCP checksum");
+            assertTrue(p.tcp().checksumValid(), () -> context + which + "TCP checksum: " + p);
         }
         if (p.icmp() != null) {
-            assertTrue(p.icmp().checksumValid(), context + "ICMP checksum");
+            assertTrue(p.icmp().checksumValid(), () -> context + which + "ICMP checksum: " + p);
         }
     }
 }
