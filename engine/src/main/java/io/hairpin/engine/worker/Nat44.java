@@ -1080,14 +1080,9 @@ final class Nat44 implements SessionTable.ExpiryListener {
         if (snap.external[ingress]) {
             newDst = server;
             if (error) {
-                decideQuoteFromOuter(ip);
-                if (!quoteUsable(ip, ihl, total)) {
-                    return Counters.NAT_BAD_QUOTE;
-                }
-                // An error goes to the sender of the packet it quotes. A quote from another address
-                // is no packet of this host's, which no mapping holds (RFC 5508 REQ-4).
-                if (Ipv4.src(ip + ihl + Icmp.HEADER_LEN) != Ipv4.dst(ip)) {
-                    return Counters.NAT_NO_MAPPING;
+                int v = oneToOneErrorQuote(ip, ihl, total);
+                if (v != TRANSLATE) {
+                    return v;
                 }
             }
             stateless = !error;
@@ -1269,18 +1264,14 @@ final class Nat44 implements SessionTable.ExpiryListener {
             stateless = true;
             if (isIcmpError(ip, ihl, total)) {
                 stateless = false;
-                decideQuoteFromOuter(ip);
-                if (!quoteUsable(ip, ihl, total)) {
-                    return Counters.NAT_BAD_QUOTE;
+                int v = oneToOneErrorQuote(ip, ihl, total);
+                if (v != TRANSLATE) {
+                    return v;
                 }
-                // An error goes to the quoted packet's sender, and that packet went to the host
-                // reporting it or to another 1:1 host, which the outside knows only by its public
-                // address. No mapping holds any other quote (RFC 5508 REQ-4), and passing it would
-                // show the outside an address it never saw.
+                // The quoted packet went to the host reporting it or to another 1:1 host, which the
+                // outside knows only by its public address. No mapping holds any other quote, and
+                // passing it would show the outside an address it never saw.
                 long q = ip + ihl + Icmp.HEADER_LEN;
-                if (Ipv4.src(q) != Ipv4.dst(ip)) {
-                    return Counters.NAT_NO_MAPPING;
-                }
                 if (quoteDst == Ipv4.dst(q)) {
                     int other = nat.binatByInternal(quoteDst, Ipv4.src(q), egress);
                     if (other < 0) {
@@ -1503,6 +1494,20 @@ final class Nat44 implements SessionTable.ExpiryListener {
         quoteSrcPort = rwDp;
         quoteDstPort = rwSp;
         return TRANSLATE;
+    }
+
+    /**
+     * Decides the quote of an ICMP error a 1:1 rule translates, either way: TRANSLATE, or
+     * NAT_BAD_QUOTE for a quote too short to read, or NAT_NO_MAPPING for a quote whose source is
+     * not the error's destination. An error goes to the sender of the packet it quotes, so such a
+     * quote is a packet that no mapping holds (RFC 5508 REQ-4).
+     */
+    private int oneToOneErrorQuote(long ip, int ihl, int total) {
+        decideQuoteFromOuter(ip);
+        if (!quoteUsable(ip, ihl, total)) {
+            return Counters.NAT_BAD_QUOTE;
+        }
+        return Ipv4.src(ip + ihl + Icmp.HEADER_LEN) == Ipv4.dst(ip) ? TRANSLATE : Counters.NAT_NO_MAPPING;
     }
 
     /** Stateless (1:1) error translation: the quote gets the inverse of the outer rewrite, ports kept. */
