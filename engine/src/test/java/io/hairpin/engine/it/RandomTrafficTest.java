@@ -140,13 +140,8 @@ class RandomTrafficTest {
             if (vid == 0 || f.length < 14 || d.vlan() >= 0) {
                 return f;
             }
-            byte[] out = new byte[f.length + 4];
-            System.arraycopy(f, 0, out, 0, 12);
-            out[12] = (byte) 0x81;
-            out[14] = (byte) (vid >> 8);
-            out[15] = (byte) vid;
-            System.arraycopy(f, 12, out, 16, f.length - 12);
-            return out;
+            int etherType = (f[12] & 0xff) << 8 | f[13] & 0xff; // as it stands, even a broken tag's
+            return Frames.ethernetVlan(d.dstMac(), d.srcMac(), vid, etherType, Arrays.copyOfRange(f, 14, f.length));
         }
 
         List<byte[]> tag(String device, List<byte[]> frames) {
@@ -550,28 +545,19 @@ class RandomTrafficTest {
             return p;
         }
 
+        /** The hosts the engine knows, by address, with their own MACs. */
+        private static final Map<Integer, Long> KNOWN = Map.of(REMOTE, REMOTE_MAC, REMOTE2, REMOTE2_MAC,
+                CLIENT, CLIENT_MAC, CLIENT2, CLIENT2_MAC, SERVER, SERVER_MAC, SUBNET_HOST, SUBNET_HOST_MAC,
+                GUEST, GUEST_MAC);
+
         private static boolean known(int address) {
-            return macOf(address, true) == macOf(address, false);
+            return KNOWN.containsKey(address);
         }
 
         /** A host's own MAC when it is one the engine knows, so that no frame claims another's address. */
         private static long macOf(int address, boolean wan) {
-            if (address == REMOTE) {
-                return REMOTE_MAC;
-            } else if (address == REMOTE2) {
-                return REMOTE2_MAC;
-            } else if (address == CLIENT) {
-                return CLIENT_MAC;
-            } else if (address == CLIENT2) {
-                return CLIENT2_MAC;
-            } else if (address == SERVER) {
-                return SERVER_MAC;
-            } else if (address == SUBNET_HOST) {
-                return SUBNET_HOST_MAC;
-            } else if (address == GUEST) {
-                return GUEST_MAC;
-            }
-            return wan ? Frames.mac("02:00:00:00:03:01") : Frames.mac("02:00:00:00:03:02");
+            Long mac = KNOWN.get(address);
+            return mac != null ? mac : wan ? Frames.mac("02:00:00:00:03:01") : Frames.mac("02:00:00:00:03:02");
         }
 
         /** A frame as it might arrive on the WAN (wan) or LAN port, with correct checksums. */
