@@ -1134,7 +1134,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     newSrc = mapped;
                     newDst = server;
                     if (error) {
-                        decideQuoteFromOuter(ip);
+                        int v = oneToOneErrorQuote(ip, ihl, total);
+                        if (v != TRANSLATE) {
+                            return v;
+                        }
                     }
                     stateless = !error;
                     return TRANSLATE;
