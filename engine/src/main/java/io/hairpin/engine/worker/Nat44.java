@@ -1135,7 +1135,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     newDst = server;
                     if (error) {
                         int v = oneToOneErrorQuote(ip, ihl, total);
-                        if (v != TRANSLATE) {
+                        if (v != TRANSLATE || (v = quoteToOneToOneHost(nat, ip, ihl, ruleIface)) != TRANSLATE) {
                             return v;
                         }
                     }
@@ -1268,20 +1268,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             if (isIcmpError(ip, ihl, total)) {
                 stateless = false;
                 int v = oneToOneErrorQuote(ip, ihl, total);
-                if (v != TRANSLATE) {
-                    return v;
-                }
-                // The quoted packet went to the host reporting it or to another 1:1 host, which the
-                // outside knows only by its public address. No mapping holds any other quote, and
-                // passing it would show the outside an address it never saw.
-                long q = ip + ihl + Icmp.HEADER_LEN;
-                if (quoteDst == Ipv4.dst(q)) {
-                    int other = nat.binatByInternal(quoteDst, Ipv4.src(q), egress);
-                    if (other < 0) {
-                        return Counters.NAT_NO_MAPPING;
-                    }
-                    quoteDst = nat.binatToExternal(other, quoteDst);
-                }
+                return v != TRANSLATE ? v : quoteToOneToOneHost(nat, ip, ihl, egress);
             }
             return TRANSLATE;
         }
@@ -1511,6 +1498,25 @@ final class Nat44 implements SessionTable.ExpiryListener {
             return Counters.NAT_BAD_QUOTE;
         }
         return Ipv4.src(ip + ihl + Icmp.HEADER_LEN) == Ipv4.dst(ip) ? TRANSLATE : Counters.NAT_NO_MAPPING;
+    }
+
+    /**
+     * After {@link #oneToOneErrorQuote} of an error from a 1:1 host: the quoted packet went to the
+     * host reporting it or to another 1:1 host, which the error's destination knows only by its
+     * public address. No mapping holds any other quote, and passing it would show that
+     * destination an address it never sent to. Returns TRANSLATE or NAT_NO_MAPPING.
+     */
+    private int quoteToOneToOneHost(NatRules nat, long ip, int ihl, int iface) {
+        long q = ip + ihl + Icmp.HEADER_LEN;
+        if (quoteDst != Ipv4.dst(q)) {
+            return TRANSLATE; // the reporting host's own packet: translated with the error
+        }
+        int other = nat.binatByInternal(quoteDst, Ipv4.src(q), iface);
+        if (other < 0) {
+            return Counters.NAT_NO_MAPPING;
+        }
+        quoteDst = nat.binatToExternal(other, quoteDst);
+        return TRANSLATE;
     }
 
     /** Stateless (1:1) error translation: the quote gets the inverse of the outer rewrite, ports kept. */

@@ -224,35 +224,41 @@ class BinatPcapTest {
     }
 
     /**
-     * Reflected, the same rule: an error one 1:1 host sends to another's public address reaches
-     * that host only when it quotes a packet from that public address; a quote of another sender's
-     * packet is one no mapping holds, and a quote too short to read cannot be translated.
+     * Reflected, the same rules: an error one 1:1 host sends to another's public address reaches
+     * that host only when it quotes a packet from that public address to the reporting host or to
+     * another 1:1 host (shown by its public address, as the server sent it); a quote of another
+     * sender's packet or of one to a host no rule maps is one no mapping holds, and a quote too
+     * short to read cannot be translated.
      */
     @Test
     void aReflectedErrorReachesTheOneToOneHostOnlyWhenItQuotesThatHostsPacket() throws Exception {
+        int other = ip("10.3.1.40");
+        int otherPublic = ip("198.51.100.240");
         byte[] fromServer = Frames.udp4(0, 0, SERVER_PUBLIC, CLIENT, 53, 4000, PAYLOAD).ttl(63).packet();
+        byte[] toOther = Frames.udp4(0, 0, SERVER_PUBLIC, other, 53, 4001, PAYLOAD).ttl(63).packet();
         byte[] fromRemote = Frames.udp4(0, 0, REMOTE, CLIENT, 53, 4000, PAYLOAD).ttl(63).packet();
+        byte[] toUnmapped = Frames.udp4(0, 0, SERVER_PUBLIC, ip("10.3.1.99"), 53, 4000, PAYLOAD).ttl(63).packet();
         byte[] cutShort = java.util.Arrays.copyOf(fromServer, 12);
-        List<byte[]> lanIn = List.of(
-                Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP),
-                Frames.icmpError4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
-                        fromServer).build(),
-                Frames.icmpError4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
-                        fromRemote).build(),
-                Frames.icmpError4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
-                        cutShort).build());
-        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null), binat(CLIENT_PUBLIC, CLIENT, 32, null)),
-                List.of(), lanIn);
+        List<byte[]> lanIn = new java.util.ArrayList<>(List.of(Frames.arpReply(SERVER_MAC, SERVER, LAN_MAC, LAN_IP)));
+        for (byte[] quote : List.of(fromServer, toOther, fromRemote, toUnmapped, cutShort)) {
+            lanIn.add(Frames.icmpError4(CLIENT_MAC, LAN_MAC, CLIENT, SERVER_PUBLIC, Frames.ICMP_DEST_UNREACHABLE, 3, 0,
+                    quote).build());
+        }
+        PcapRun.Result r = run(List.of(binat(SERVER_PUBLIC, SERVER, 32, null), binat(CLIENT_PUBLIC, CLIENT, 32, null),
+                binat(otherPublic, other, 32, null)), List.of(), lanIn);
         List<Decoded.Frame> lan = sent(r.out("l")).stream().filter(f -> f.ipv4() != null).toList();
-        assertEquals(1, lan.size(), "only the error about the server's own packet reaches it: " + lan);
-        assertEquals(SERVER_MAC, lan.get(0).dstMac());
-        Decoded.Ipv4 p = lan.get(0).ipv4();
-        assertEquals(CLIENT_PUBLIC, p.src(), "the server hears from the client's public identity");
-        assertEquals(SERVER, p.dst());
-        assertValid(p);
-        assertEquals(SERVER, p.icmp().quoted().src(), "the quote shows the packet as the server sent it");
-        assertEquals(CLIENT_PUBLIC, p.icmp().quoted().dst());
-        assertEquals(1, r.event(Counters.NAT_NO_MAPPING));
+        assertEquals(2, lan.size(), "only the errors about the server's own packets reach it: " + lan);
+        int[] quotedDst = {CLIENT_PUBLIC, otherPublic};
+        for (int i = 0; i < 2; i++) {
+            assertEquals(SERVER_MAC, lan.get(i).dstMac());
+            Decoded.Ipv4 p = lan.get(i).ipv4();
+            assertEquals(CLIENT_PUBLIC, p.src(), "the server hears from the client's public identity");
+            assertEquals(SERVER, p.dst());
+            assertValid(p);
+            assertEquals(SERVER, p.icmp().quoted().src(), "the quote shows the packet as the server sent it");
+            assertEquals(quotedDst[i], p.icmp().quoted().dst());
+        }
+        assertEquals(2, r.event(Counters.NAT_NO_MAPPING));
         assertEquals(1, r.event(Counters.NAT_BAD_QUOTE));
         assertEquals(0, sent(r.out("w")).size(), "reflected errors never leave on the WAN");
     }
