@@ -17,10 +17,39 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A small HTTP server on a configured {@code address:port} (the metrics endpoint, the myip
- * responder): a couple of daemon threads, GET and HEAD only, stopped by {@link #close}. Binding
- * failures are reported as one sentence.
+ * responder): GET and HEAD only, stopped by {@link #close}. Binding failures are reported as one
+ * sentence.
+ *
+ * <p>The myip responder faces the LAN, so any host there may be a slow or hostile client. The JDK
+ * server reads a request on the thread that serves it: with a pool of two threads, two clients
+ * that sent half a request line and waited held up every other request for good. Each
+ * exchange therefore gets a virtual thread of its own, and unless the operator set them, the JDK
+ * server's documented limits bound what a client can hold: a request must arrive within
+ * {@value #REQUEST_SECONDS} s and a response be taken within as long, an idle connection is closed
+ * after {@value #IDLE_SECONDS} s, and an endpoint keeps at most {@value #MAX_CONNECTIONS}
+ * connections (it closes further ones at once), so that clients cannot use up the process's file
+ * descriptors. The JDK reads these once, before its first server: hence here.
  */
 public final class HttpEndpoint implements AutoCloseable {
+    static final int REQUEST_SECONDS = 5;
+    static final int IDLE_SECONDS = 10;
+    static final int MAX_CONNECTIONS = 256;
+    /** Connections waiting to be accepted: a burst beyond it waits out a SYN retry (a second). */
+    private static final int BACKLOG = 64;
+
+    static {
+        setIfAbsent("sun.net.httpserver.maxReqTime", REQUEST_SECONDS);
+        setIfAbsent("sun.net.httpserver.maxRspTime", REQUEST_SECONDS);
+        setIfAbsent("sun.net.httpserver.idleInterval", IDLE_SECONDS);
+        setIfAbsent("jdk.httpserver.maxConnections", MAX_CONNECTIONS);
+    }
+
+    private static void setIfAbsent(String property, int value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, Integer.toString(value));
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
 
@@ -69,7 +98,7 @@ public final class HttpEndpoint implements AutoCloseable {
         }
         HttpServer server;
         try {
-            server = HttpServer.create(address, 16);
+            server = HttpServer.create(address, BACKLOG);
         } catch (IOException e) {
             String why = reason(e, address);
             if (notLocalHint != null && why.endsWith("is not an address of this host")) {
@@ -77,11 +106,8 @@ public final class HttpEndpoint implements AutoCloseable {
             }
             throw new EndpointException("Cannot listen for " + what + " on " + endpoint + ": " + why + ".");
         }
-        ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "hairpin-http-" + what.replace(' ', '-'));
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService executor = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("hairpin-http-" + what.replace(' ', '-') + "-", 0).factory());
         server.setExecutor(executor);
         server.createContext("/", exchange -> serve(exchange, handler));
         server.start();
