@@ -200,8 +200,7 @@ public final class Worker implements Agent {
     private long fillK2;
     private long nextHousekeeping;
     private long kernelPolledAt;
-    private long icmpTokens = ICMP_ERRORS_BURST;
-    private long icmpRefilledAt;
+    private final TokenBucket icmpErrors = new TokenBucket(ICMP_ERRORS_PER_SECOND, ICMP_ERRORS_BURST);
     private int ipId;
     private boolean announced;
     private final int cpu;
@@ -1902,7 +1901,7 @@ public final class Worker implements Agent {
         if (Ipv4.protocol(ip) == Ipv4.PROTO_ICMP && total - ihl >= 1 && Icmp.isError(Icmp.type(ip + ihl))) {
             return;
         }
-        if (icmpTokens == 0) {
+        if (icmpErrors.tokens() == 0) {
             counters.count(Counters.ICMP_RATE_LIMITED);
             return;
         }
@@ -1915,7 +1914,7 @@ public final class Worker implements Agent {
         if (n == 0) {
             return;
         }
-        icmpTokens--;
+        icmpErrors.take();
         int quote = Math.min(total, ICMP_ERROR_MAX_IP_LEN - Ipv4.MIN_HEADER_LEN - Icmp.HEADER_LEN);
         int ipLen = Ipv4.MIN_HEADER_LEN + Icmp.HEADER_LEN + quote;
         long f = Mbuf.data(n);
@@ -1989,12 +1988,7 @@ public final class Worker implements Agent {
             traceArmSeen = arm;
             traceRemaining = tracer.start(arm);
         }
-        long elapsed = now - icmpRefilledAt;
-        long refill = elapsed * ICMP_ERRORS_PER_SECOND / 1_000_000_000L;
-        if (refill > 0) {
-            icmpTokens = Math.min(ICMP_ERRORS_BURST, icmpTokens + refill);
-            icmpRefilledAt = now;
-        }
+        icmpErrors.refill(now);
         nat.expire(now);
         if (id == 0) {
             SessionChannel.Request request = sessionChannel.pending();
