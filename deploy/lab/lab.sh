@@ -729,6 +729,56 @@ check_closed_port_silent() {
     fi
 }
 
+# (y) a flood of UDP from outside to a closed port of the appliance's WAN address for 1 s: every
+# such packet is the kernel's work behind the exception path, so each worker hands the kernel at
+# most its burst and rate (Worker.KERNEL_PACKETS_BURST and _PER_SECOND) and counts the rest as
+# the drop kernel_policed; the host service of (t) on the same address answers right after.
+KERNEL_BURST=1000
+KERNEL_PER_SECOND=10000
+check_kernel_policed() {
+    local num=$1 before after flood body rc
+    local what="a flood to the appliance's own address is policed on its way to the kernel"
+    run_cap before hairpin_client stats --json
+    run_cap flood nsx "$NS_OUTSIDE" timeout 10 "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+sent, t0 = 0, time.monotonic()
+while time.monotonic() - t0 < 1.0:
+    for _ in range(64):
+        try:
+            s.sendto(b"flood", (sys.argv[1], int(sys.argv[2])))
+            sent += 1
+        except BlockingIOError:
+            pass
+print(sent, time.monotonic() - t0)
+' "$WAN_ADDR" "$ROUTER_CLOSED_PORT"
+    rc=$RC
+    run_cap after hairpin_client stats --json
+    run_cap body nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 \
+        "http://$WAN_ADDR:$ROUTER_WAN_ECHO_PORT/"
+    if [[ $rc -ne 0 ]]; then
+        report FAIL "$num" "$what" "the flood did not run: rc=$rc: $(oneline <<<"$flood")"
+        return
+    fi
+    report_checked "$num" "$what" 0 "" "$(python3 -c '
+import json, sys
+before, after = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+sent, seconds = sys.argv[3].split()
+burst, rate, body = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].strip()
+def delta(name):
+    return after["events"][name] - before["events"][name]
+workers = len(after["workers"])
+# the stats were read up to a second around the flood
+most = workers * (burst + rate * (float(seconds) + 1.0))
+kernel, policed = delta("to_kernel"), delta("kernel_policed")
+print(("ok " if kernel <= most else "BAD ") + "the kernel got %d packets of the %s sent (at most %d for %d worker(s))"
+      % (kernel, sent, most, workers))
+print(("ok " if policed > 0 else "BAD ") + "%d dropped as kernel_policed" % policed)
+print(("ok " if body.startswith(sys.argv[7]) else "BAD ") + "the host service answered %r" % body[:60])
+' "$before" "$after" "$flood" "$KERNEL_BURST" "$KERNEL_PER_SECOND" "$body" "$OUTSIDE_IP" 2>&1)"
+}
+
 # --- NAT checks (lab-nat.yaml) ----------------------------------------------------
 # refl_expect CLIENT_IP: the source the server must see for CLIENT_IP's reflected traffic
 refl_expect() {
@@ -852,6 +902,8 @@ for r, n in sorted(named.items()):
     print("ok " + str(n) + " by " + r)
 ' "$stats_json" <<<"$out" 2>&1)
     report_checked x "hairpin sessions: each session names the rule that opened it" "$sessions_rc" "$out" "$got"
+
+    check_kernel_policed y
 
     # r: the running config plus a 1:1 rule for the inside client, applied while running
     new="$STATE/apply-new.yaml"

@@ -55,38 +55,43 @@ public final class Counters {
     public static final int FRAGMENT_LIMIT = 34;
     public static final int FRAGMENT_INVALID = 35;
     public static final int FRAGMENT_TIMEOUT = 36;
-    public static final int FORWARDED = 37;
-    public static final int ECHO_REPLIED = 38;
-    public static final int ICMP_ERRORS_SENT = 39;
-    public static final int ICMP_RATE_LIMITED = 40;
-    public static final int ARP_REPLIED = 41;
-    public static final int ARP_REQUESTS_SENT = 42;
-    public static final int TO_KERNEL = 43;
-    public static final int FROM_KERNEL = 44;
-    public static final int NAT_TRANSLATED = 45;
-    public static final int HANDED_OFF = 46;
-    public static final int FRAGMENTS_PARKED = 47;
+    /**
+     * Packets for the kernel behind an interface's exception path beyond what the worker hands it
+     * ({@link Worker#KERNEL_PACKETS_PER_SECOND}): each costs the worker's core the kernel's work.
+     */
+    public static final int KERNEL_POLICED = 37;
+    public static final int FORWARDED = 38;
+    public static final int ECHO_REPLIED = 39;
+    public static final int ICMP_ERRORS_SENT = 40;
+    public static final int ICMP_RATE_LIMITED = 41;
+    public static final int ARP_REPLIED = 42;
+    public static final int ARP_REQUESTS_SENT = 43;
+    public static final int TO_KERNEL = 44;
+    public static final int FROM_KERNEL = 45;
+    public static final int NAT_TRANSLATED = 46;
+    public static final int HANDED_OFF = 47;
+    public static final int FRAGMENTS_PARKED = 48;
     /** Packets forwarded by the flow cache's fast path with a stateless decision (also counted as forwarded). */
-    public static final int FLOW_CACHE_HITS = 48;
+    public static final int FLOW_CACHE_HITS = 49;
     /**
      * Packets forwarded by the established-session path, through the session table or a flow's
      * session entry in the flow cache (also counted as forwarded and translated).
      */
-    public static final int SESSION_FAST_PATH = 49;
+    public static final int SESSION_FAST_PATH = 50;
     /**
      * New sessions whose remote address the mapping table had no room to note for
      * address-dependent filtering (see MappingTable#addPeer): that address reaches the mapping only
      * through its sessions' own tuples.
      */
-    public static final int NAT_PEERS_UNRECORDED = 50;
+    public static final int NAT_PEERS_UNRECORDED = 51;
     /** Exceptions out of a worker's loop (a defect of the engine; the loop goes on, see Worker#onError). */
-    public static final int WORKER_ERRORS = 51;
+    public static final int WORKER_ERRORS = 52;
     /**
      * ARP replies to the appliance that it learnt from and, with no kernel behind the interface
      * to hand them to, kept (not a drop: a reply to the appliance's own request ends there).
      */
-    public static final int ARP_REPLIES_LEARNT = 52;
-    public static final int EVENT_COUNT = 53;
+    public static final int ARP_REPLIES_LEARNT = 53;
+    public static final int EVENT_COUNT = 54;
 
     /** Names for display, indexed like the constants above; the first DROP_REASONS are drops. */
     public static final String[] EVENT_NAMES = {
@@ -96,11 +101,11 @@ public final class Counters {
         "arp_invalid", "arp_not_for_us", "bad_icmp_checksum", "local_unhandled", "multi_segment", "mbuf_exhausted",
         "neighbor_table_full", "nat_no_mapping", "nat_not_admitted", "nat_reflection_disabled",
         "nat_untranslated_source", "nat_sessions_full", "nat_ports_exhausted", "nat_bad_quote", "handoff_full", "fragment_duplicate", "fragment_overlap", "fragment_limit",
-        "fragment_invalid", "fragment_timeout", "forwarded",
+        "fragment_invalid", "fragment_timeout", "kernel_policed", "forwarded",
         "echo_replied", "icmp_errors_sent", "icmp_rate_limited", "arp_replied", "arp_requests_sent", "to_kernel",
         "from_kernel", "nat_translated", "handed_off", "fragments_parked", "flow_cache_hits",
         "session_fast_path", "nat_peers_unrecorded", "worker_errors", "arp_replies_learnt"};
-    public static final int DROP_REASONS = FRAGMENT_TIMEOUT + 1;
+    public static final int DROP_REASONS = KERNEL_POLICED + 1;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 

@@ -42,6 +42,16 @@ public final class Worker implements Agent {
     static final long KERNEL_POLL_NANOS = 20_000L;
     static final int ICMP_ERRORS_PER_SECOND = 1000;
     static final int ICMP_ERRORS_BURST = 100;
+    /**
+     * Packets a worker hands the kernel behind one interface's exception path a second; more are
+     * dropped as {@link Counters#KERNEL_POLICED}. A packet written to a TAP costs the worker's core
+     * the kernel's work on it, 2.5 µs for UDP to a closed port and 3.3 for a TCP ACK here
+     * (perf/tapcost.sh; the worker forwards 80 to 100 packets in that time), so 300 000 to 400 000
+     * packets a second to the appliance's own address would otherwise stop its forwarding. Enough
+     * for management (ssh, myip, a routing daemon), not for bulk transfers to the appliance itself.
+     */
+    static final int KERNEL_PACKETS_PER_SECOND = 10_000;
+    static final int KERNEL_PACKETS_BURST = 1_000;
     /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
     static final int ICMP_ERROR_MAX_IP_LEN = 576;
     static final int DEFAULT_TTL = 64;
@@ -201,6 +211,8 @@ public final class Worker implements Agent {
     private long nextHousekeeping;
     private long kernelPolledAt;
     private final TokenBucket icmpErrors = new TokenBucket(ICMP_ERRORS_PER_SECOND, ICMP_ERRORS_BURST);
+    /** Per interface: what may still go to the kernel behind it. */
+    private final TokenBucket[] toKernel;
     private int ipId;
     private boolean announced;
     private final int cpu;
@@ -231,6 +243,10 @@ public final class Worker implements Agent {
         this.mempool = mempool;
         this.txPortId = txPortId.clone();
         this.physicalPorts = physicalPorts;
+        this.toKernel = new TokenBucket[txPortId.length - physicalPorts];
+        for (int i = 0; i < toKernel.length; i++) {
+            toKernel[i] = new TokenBucket(KERNEL_PACKETS_PER_SECOND, KERNEL_PACKETS_BURST);
+        }
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
         this.workerCount = snapshots.workers();
@@ -1741,6 +1757,10 @@ public final class Worker implements Agent {
             drop(m, Counters.LOCAL_UNHANDLED);
             return;
         }
+        if (!toKernel[iface].take()) {
+            drop(m, Counters.KERNEL_POLICED);
+            return;
+        }
         if (l2 != Ethernet.HEADER_LEN) {
             Mem.copy(f, f + Ethernet.VLAN_TAG_LEN, 12);
             Mbuf.adjustFront(m, Ethernet.VLAN_TAG_LEN);
@@ -1989,6 +2009,9 @@ public final class Worker implements Agent {
             traceRemaining = tracer.start(arm);
         }
         icmpErrors.refill(now);
+        for (TokenBucket b : toKernel) {
+            b.refill(now);
+        }
         nat.expire(now);
         if (id == 0) {
             SessionChannel.Request request = sessionChannel.pending();
