@@ -1135,7 +1135,10 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     newDst = server;
                     if (error) {
                         int v = oneToOneErrorQuote(ip, ihl, total);
-                        if (v != TRANSLATE || (v = quoteToOneToOneHost(nat, ip, ihl, ruleIface)) != TRANSLATE) {
+                        if (v == TRANSLATE) {
+                            v = quoteToOneToOneHost(nat, ip, ihl, ruleIface);
+                        }
+                        if (v != TRANSLATE) {
                             return v;
                         }
                     }
