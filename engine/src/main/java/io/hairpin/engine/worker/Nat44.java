@@ -1134,10 +1134,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
                     newSrc = mapped;
                     newDst = server;
                     if (error) {
-                        int v = oneToOneErrorQuote(ip, ihl, total);
-                        if (v == TRANSLATE) {
-                            v = quoteToOneToOneHost(nat, ip, ihl, ruleIface);
-                        }
+                        int v = errorFromOneToOneHost(nat, ip, ihl, total, ruleIface);
                         if (v != TRANSLATE) {
                             return v;
                         }
@@ -1270,8 +1267,7 @@ final class Nat44 implements SessionTable.ExpiryListener {
             stateless = true;
             if (isIcmpError(ip, ihl, total)) {
                 stateless = false;
-                int v = oneToOneErrorQuote(ip, ihl, total);
-                return v != TRANSLATE ? v : quoteToOneToOneHost(nat, ip, ihl, egress);
+                return errorFromOneToOneHost(nat, ip, ihl, total, egress);
             }
             return TRANSLATE;
         }
@@ -1504,12 +1500,17 @@ final class Nat44 implements SessionTable.ExpiryListener {
     }
 
     /**
-     * After {@link #oneToOneErrorQuote} of an error from a 1:1 host: the quoted packet went to the
-     * host reporting it or to another 1:1 host, which the error's destination knows only by its
-     * public address. No mapping holds any other quote, and passing it would show that
-     * destination an address it never sent to. Returns TRANSLATE or NAT_NO_MAPPING.
+     * {@link #oneToOneErrorQuote} of an error from a 1:1 host (leaving through iface, or reflected
+     * to another host), then its quote's destination: the quoted packet went to the host reporting
+     * it or to another 1:1 host, which the error's destination knows only by its public address.
+     * No mapping holds any other quote, and passing it would show that destination an address it
+     * never sent to. Returns TRANSLATE, NAT_BAD_QUOTE or NAT_NO_MAPPING.
      */
-    private int quoteToOneToOneHost(NatRules nat, long ip, int ihl, int iface) {
+    private int errorFromOneToOneHost(NatRules nat, long ip, int ihl, int total, int iface) {
+        int v = oneToOneErrorQuote(ip, ihl, total);
+        if (v != TRANSLATE) {
+            return v;
+        }
         long q = ip + ihl + Icmp.HEADER_LEN;
         if (quoteDst != Ipv4.dst(q)) {
             return TRANSLATE; // the reporting host's own packet: translated with the error
