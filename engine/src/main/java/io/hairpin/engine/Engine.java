@@ -23,9 +23,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -300,7 +302,7 @@ public final class Engine implements AutoCloseable {
         }
         ip("link", "set", "dev", tap, "address", Ethernet.formatMac(mac), "mtu", Integer.toString(ifc.mtu()), "up");
         for (EngineConfig.Address a : ifc.addresses()) {
-            ip("addr", "replace", Ipv4.format(a.address()) + "/" + a.prefixLength(), "dev", tap);
+            ip("addr", "replace", cidr(a), "dev", tap);
         }
         if (ifc.gateway() != 0) {
             // A high metric leaves a management interface's own default route in charge.
@@ -309,15 +311,26 @@ public final class Engine implements AutoCloseable {
     }
 
     private static void ip(String... args) {
+        String failed = ipCommand(args);
+        if (failed != null) {
+            throw new DpdkException("Setting up the exception path failed: " + failed);
+        }
+    }
+
+    /** A removal that the kernel may have made already (a route that went with its subnet's address). */
+    private static void ipIfPresent(String... args) {
+        ipCommand(args);
+    }
+
+    /** Runs {@code ip args}: null when it succeeded, else the command and what it said. */
+    private static String ipCommand(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add("ip");
         cmd.addAll(List.of(args));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (p.waitFor() != 0) {
-                throw new DpdkException("Setting up the exception path failed: '" + String.join(" ", cmd) + "': " + out);
-            }
+            return p.waitFor() == 0 ? null : "'" + String.join(" ", cmd) + "': " + out;
         } catch (IOException e) {
             throw new DpdkException("Setting up the exception path needs the 'ip' command (iproute2): " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -335,8 +348,8 @@ public final class Engine implements AutoCloseable {
     /**
      * Swaps the running rules while traffic flows (RCU): compiles {@code next} into a new
      * snapshot, publishes it, and waits until every worker runs it. Only NAT rules, static routes
-     * and each interface's MTU (up to what its port was started with), anti-spoofing and gateway
-     * may differ from the running config. Sessions created under the old rules keep their
+     * and each interface's addresses, MTU (up to what its port was started with), anti-spoofing
+     * and gateway may differ from the running config. Sessions created under the old rules keep their
      * translation until they expire or are flushed. Calls are serialised.
      *
      * @return the new snapshot's version
@@ -362,6 +375,7 @@ public final class Engine implements AutoCloseable {
             List<long[]> nowRetired = new ArrayList<>(retiredNat);
             if (running.workers() > 1) {
                 nowRetired.addAll(natPrefixes(running.nat()));
+                nowRetired.addAll(addressesGone(running, next));
                 retired = prefixMap(nowRetired);
             }
             RuleCounterIds.Plan plan = ruleIds.plan(next.nat());
@@ -458,9 +472,6 @@ public final class Engine implements AutoCloseable {
                 if (a.vlan() != b.vlan()) {
                     diffs.add(n + " vlan " + vlanText(a.vlan()) + " -> " + vlanText(b.vlan()));
                 }
-                if (!a.addresses().equals(b.addresses())) {
-                    diffs.add(n + " address " + addressText(a.addresses()) + " -> " + addressText(b.addresses()));
-                }
                 if (a.external() != b.external()) {
                     diffs.add(n + " role " + roleText(a.external()) + " -> " + roleText(b.external()));
                 }
@@ -535,17 +546,6 @@ public final class Engine implements AutoCloseable {
         return mac == 0 ? "(the device's own)" : Ethernet.formatMac(mac);
     }
 
-    private static String addressText(List<EngineConfig.Address> addresses) {
-        if (addresses.isEmpty()) {
-            return "(none)";
-        }
-        List<String> parts = new ArrayList<>();
-        for (EngineConfig.Address a : addresses) {
-            parts.add(Ipv4.format(a.address()) + "/" + a.prefixLength());
-        }
-        return String.join(", ", parts);
-    }
-
     /** The public addresses a NAT config translates to, as (address, prefix length) pairs. */
     static List<long[]> natPrefixes(NatConfig nat) {
         List<long[]> out = new ArrayList<>();
@@ -567,6 +567,26 @@ public final class Engine implements AutoCloseable {
         return out;
     }
 
+    /**
+     * The interface addresses running has and next does not, as /32s: sessions that outbound
+     * NAT made on an interface's old address keep it until they expire.
+     */
+    static List<long[]> addressesGone(EngineConfig running, EngineConfig next) {
+        Set<Integer> kept = new HashSet<>();
+        for (EngineConfig.Interface i : next.interfaces()) {
+            i.addresses().forEach(a -> kept.add(a.address()));
+        }
+        List<long[]> out = new ArrayList<>();
+        for (EngineConfig.Interface i : running.interfaces()) {
+            for (EngineConfig.Address a : i.addresses()) {
+                if (!kept.contains(a.address())) {
+                    out.add(new long[] {a.address(), 32});
+                }
+            }
+        }
+        return out;
+    }
+
     private static PrefixMap prefixMap(List<long[]> prefixes) {
         if (prefixes.isEmpty()) {
             return null;
@@ -578,8 +598,25 @@ public final class Engine implements AutoCloseable {
         return b.build();
     }
 
-    /** The exception path's kernel side follows MTU and gateway changes. */
+    /**
+     * The exception path's kernel side follows address, MTU and gateway changes. When an
+     * {@code ip} command fails, what it had changed is put back as far as it goes, and the
+     * failure is thrown.
+     */
     private void updateKernelSide(EngineConfig running, EngineConfig next) {
+        try {
+            changeKernelSide(running, next);
+        } catch (DpdkException e) {
+            try {
+                changeKernelSide(next, running);
+            } catch (DpdkException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+    }
+
+    private void changeKernelSide(EngineConfig running, EngineConfig next) {
         for (int i = 0; i < next.interfaces().size() && i < tapNames.size(); i++) {
             EngineConfig.Interface a = running.interfaces().get(i);
             EngineConfig.Interface b = next.interfaces().get(i);
@@ -587,14 +624,29 @@ public final class Engine implements AutoCloseable {
             if (a.mtu() != b.mtu()) {
                 ip("link", "set", "dev", tap, "mtu", Integer.toString(b.mtu()));
             }
-            if (a.gateway() != b.gateway()) {
-                if (b.gateway() != 0) {
-                    ip("route", "replace", "default", "via", Ipv4.format(b.gateway()), "dev", tap, "metric", "1000");
-                } else {
-                    ip("route", "del", "default", "via", Ipv4.format(a.gateway()), "dev", tap, "metric", "1000");
+            boolean renumbered = !a.addresses().equals(b.addresses());
+            if (renumbered) {
+                // old ones first: taking a subnet's primary address away takes its secondaries along
+                for (EngineConfig.Address old : a.addresses()) {
+                    if (!b.addresses().contains(old)) {
+                        ipIfPresent("addr", "del", cidr(old), "dev", tap);
+                    }
+                }
+                for (EngineConfig.Address now : b.addresses()) {
+                    ip("addr", "replace", cidr(now), "dev", tap);
                 }
             }
+            if (b.gateway() != 0 && (renumbered || a.gateway() != b.gateway())) {
+                // the kernel drops a route whose gateway's subnet went with an address
+                ip("route", "replace", "default", "via", Ipv4.format(b.gateway()), "dev", tap, "metric", "1000");
+            } else if (b.gateway() == 0 && a.gateway() != 0) {
+                ipIfPresent("route", "del", "default", "via", Ipv4.format(a.gateway()), "dev", tap, "metric", "1000");
+            }
         }
+    }
+
+    private static String cidr(EngineConfig.Address a) {
+        return Ipv4.format(a.address()) + "/" + a.prefixLength();
     }
 
     /**

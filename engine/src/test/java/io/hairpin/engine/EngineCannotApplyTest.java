@@ -1,5 +1,6 @@
 package io.hairpin.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -39,20 +40,28 @@ class EngineCannotApplyTest {
     }
 
     @Test
-    void rulesRoutesGatewayAntiSpoofingAndMtuWithinThePortMayChange() {
+    void rulesRoutesAddressesGatewayAntiSpoofingAndMtuWithinThePortMayChange() {
         EngineConfig running = config(wan("203.0.113.1", 0, 1500), NatConfig.none(), List.of());
         EngineConfig next = new EngineConfig(1, List.of(), List.of(new EngineConfig.Interface("wan", true, "dev_w", 0,
-                List.of(new EngineConfig.Address(Ipv4.parse("203.0.113.1"), 24)), Ipv4.parse("203.0.113.254"), 1280,
+                List.of(new EngineConfig.Address(Ipv4.parse("198.51.100.7"), 25)), Ipv4.parse("198.51.100.1"), 1280,
                 false), lan()), List.of(new EngineConfig.StaticRoute(Ipv4.parse("10.0.0.0"), 8,
                 Ipv4.parse("192.168.1.254"))), true, pools(3));
         assertNull(Engine.cannotApply(running, next, MTU, 0));
     }
 
+    /** With several workers, traffic to an address an interface lost still goes to the sessions' owner. */
+    @Test
+    void theAddressesAnApplyTakesFromTheInterfacesAreRetired() {
+        EngineConfig running = config(wan("203.0.113.1", 0, 1500), NatConfig.none(), List.of());
+        List<long[]> gone = Engine.addressesGone(running, config(wan("203.0.113.2", 0, 1500), NatConfig.none(), List.of()));
+        assertEquals(1, gone.size());
+        assertArrayEquals(new long[] {Ipv4.parse("203.0.113.1"), 32}, gone.get(0));
+        assertEquals(List.of(), Engine.addressesGone(running, running));
+    }
+
     @Test
     void eachDifferenceThatNeedsARestartIsNamed() {
         EngineConfig running = config(wan("203.0.113.1", 0, 1500), NatConfig.none(), List.of());
-        assertEquals("changing interfaces requires a restart: wan address 203.0.113.1/24 -> 203.0.113.2/24",
-                Engine.cannotApply(running, config(wan("203.0.113.2", 0, 1500), NatConfig.none(), List.of()), MTU, 0));
         assertEquals("changing eal requires a restart: [] -> [--no-huge]",
                 Engine.cannotApply(running, config(wan("203.0.113.1", 0, 1500), NatConfig.none(),
                         List.of("--no-huge")), MTU, 0));

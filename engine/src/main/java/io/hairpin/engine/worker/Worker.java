@@ -404,6 +404,7 @@ public final class Worker implements Agent {
             processHeldOver();
         }
         if (s != snap) {
+            Snapshot before = snap;
             boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
                     && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
             snap = s;
@@ -414,6 +415,9 @@ public final class Worker implements Agent {
                 nat.sweepRouteMemos(routeMemos);
             }
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
+            if (announced && id == 0) {
+                announceAdded(before);
+            }
             snapshots.acknowledge(id, s.version);
             flowBypass = 0; // new rules may make the traffic cacheable
             flowBypassNext = FLOW_BYPASS;
@@ -1998,6 +2002,36 @@ public final class Worker implements Agent {
                 sendArpRequest(i, a, a);
             }
         }
+    }
+
+    /**
+     * Gratuitous ARP for the addresses a new snapshot adds to an interface (its own, renumbered,
+     * or a rule's public one), so neighbours drop what they cached for them.
+     */
+    private void announceAdded(Snapshot before) {
+        for (int i = 0; i < snap.interfaceCount; i++) {
+            int[] own = before.addresses[i];
+            int[] nat = before.nat.announcedAddresses(i);
+            announceUnless(i, snap.addresses[i], own, nat);
+            announceUnless(i, snap.nat.announcedAddresses(i), own, nat);
+        }
+    }
+
+    private void announceUnless(int iface, int[] addresses, int[] own, int[] nat) {
+        for (int a : addresses) {
+            if (!contains(own, a) && !contains(nat, a)) {
+                sendArpRequest(iface, a, a);
+            }
+        }
+    }
+
+    private static boolean contains(int[] values, int value) {
+        for (int v : values) {
+            if (v == value) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ---- housekeeping -----------------------------------------------------------------------

@@ -139,12 +139,11 @@ class EngineControlTest {
             EngineConfig running = rig.config;
             long version = rig.engine.snapshot().version;
             EngineConfig.Interface wan = running.interfaces().get(0);
-            EngineConfig.Interface moved = new EngineConfig.Interface("wan", true, wan.device(), 0,
-                    List.of(new EngineConfig.Address(ip("203.0.113.2"), 24)), wan.gateway(), wan.mtu(),
-                    wan.antiSpoofing(), wan.mac());
+            EngineConfig.Interface moved = new EngineConfig.Interface("wan", true, "net_ring_elsewhere", 0,
+                    wan.addresses(), wan.gateway(), wan.mtu(), wan.antiSpoofing(), wan.mac());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> rig.engine.apply(withWan(running, moved), 1000));
-            assertEquals("changing interfaces requires a restart: wan address 203.0.113.1/24 -> 203.0.113.2/24",
+            assertEquals("changing interfaces requires a restart: wan device " + wan.device() + " -> net_ring_elsewhere",
                     e.getMessage());
 
             EngineConfig twoWorkers = new EngineConfig(2, running.eal(), running.interfaces(), running.routes(),
@@ -172,6 +171,78 @@ class EngineControlTest {
             assertEquals(next, rig.engine.config());
             rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
             assertEquals(POOL_B, next(rig, "w").src(), "the new rules are in force");
+        }
+    }
+
+    /**
+     * An interface renumbered by apply (an ISP moving the WAN address) is taken up while the
+     * appliance runs: the new address is announced with a gratuitous ARP and answered for, the
+     * old one no longer is; outbound NAT to "the interface's address" opens new sessions on the
+     * new address while the sessions opened before keep the old one, replies included.
+     * Oracle: the frames on the wire, decoded independently.
+     */
+    @Test
+    void anInterfaceRenumberedWhileRunningIsAnnouncedAnsweredAndTranslatedTo() throws Exception {
+        int renumbered = ip("203.0.113.2");
+        Predicate<byte[]> arp = f -> Decoded.frame(f).arp() != null;
+        try (LiveRig rig = rig(napt())) {
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(WAN_IP, next(rig, "w").src(), "outbound NAT to the interface's address");
+
+            EngineConfig.Interface wan = rig.config.interfaces().get(0);
+            EngineConfig.Interface moved = new EngineConfig.Interface("wan", true, wan.device(), 0,
+                    List.of(new EngineConfig.Address(renumbered, 24)), wan.gateway(), wan.mtu(), wan.antiSpoofing(),
+                    wan.mac());
+            rig.engine.apply(withWan(rig.config, moved), 1000);
+            List<Decoded.Arp> announced = rig.await("w", 1, arp, 2000).stream().filter(arp)
+                    .map(f -> Decoded.frame(f).arp()).toList();
+            assertEquals(1, announced.size(), announced.toString());
+            Decoded.Arp garp = announced.get(0);
+            assertEquals(1, garp.op(), "a gratuitous request: " + garp);
+            assertEquals(renumbered, garp.spa());
+            assertEquals(renumbered, garp.tpa());
+            assertEquals(WAN_MAC, garp.sha());
+            assertEquals(List.of(), rig.settle("l", 50).stream().filter(arp).toList(), "the LAN kept its address");
+
+            rig.send("w", Frames.arpRequest(REMOTE_MAC, REMOTE, renumbered));
+            List<Decoded.Arp> answers = rig.await("w", 1, arp, 2000).stream().filter(arp)
+                    .map(f -> Decoded.frame(f).arp()).toList();
+            assertEquals(1, answers.size(), answers.toString());
+            assertEquals(2, answers.get(0).op());
+            assertEquals(renumbered, answers.get(0).spa());
+            assertEquals(WAN_MAC, answers.get(0).sha());
+            rig.send("w", Frames.arpRequest(REMOTE_MAC, REMOTE, WAN_IP));
+            assertEquals(List.of(), rig.settle("w", 100).stream().filter(arp).toList(), "the old address is not ours");
+
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+            assertEquals(WAN_IP, next(rig, "w").src(), "the session opened before keeps its translation");
+            rig.send("w", fromRemote(WAN_IP, 5000));
+            Decoded.Ipv4 back = next(rig, "l");
+            assertEquals(CLIENT, back.dst(), "and its replies still come back");
+            assertEquals(5000, back.udp().dport());
+
+            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
+            Decoded.Ipv4 fresh = next(rig, "w");
+            assertEquals(renumbered, fresh.src(), "a new session leaves from the new address");
+            assertEquals(5001, fresh.udp().sport());
+            rig.send("w", fromRemote(renumbered, 5001));
+            Decoded.Ipv4 reply = next(rig, "l");
+            assertEquals(CLIENT, reply.dst());
+            assertEquals(5001, reply.udp().dport());
+
+            int published = ip("203.0.113.40");
+            NatConfig withServer = new NatConfig(true, NatConfig.ReflectionSource.MAPPED,
+                    NatConfig.Filtering.ADDRESS_DEPENDENT, NatConfig.Timeouts.DEFAULTS, 1000, 0,
+                    List.of(new NatConfig.OneToOne(0, published, CLIENT2, 32, false, NatConfig.Destination.ANY,
+                            NatConfig.Reflection.DEFAULT, null, true, null, "server")),
+                    List.of(), napt().outbound());
+            rig.engine.apply(withNat(rig.engine.config(), withServer), 1000);
+            List<Decoded.Arp> added = rig.await("w", 1, arp, 2000).stream().filter(arp)
+                    .map(f -> Decoded.frame(f).arp()).toList();
+            assertEquals(1, added.size(), "only the rule's new address, not the WAN's again: " + added);
+            assertEquals(published, added.get(0).spa());
+            assertEquals(published, added.get(0).tpa());
+            assertEquals(List.of(), rig.settle("w", 100).stream().filter(arp).toList(), "announced once");
         }
     }
 
