@@ -8,6 +8,7 @@ import io.hairpin.control.config.ConfigSummary;
 import io.hairpin.control.config.ControlConfig;
 import io.hairpin.control.config.HairpinConfig;
 import io.hairpin.control.config.InterfaceConfig;
+import io.hairpin.control.config.Ipv4;
 import io.hairpin.control.config.LoadedConfig;
 import io.hairpin.control.engine.EngineConfigs;
 import io.hairpin.control.myip.PublicAddresses;
@@ -344,7 +345,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         if (!io.hairpin.control.config.Ipv4.isValid(h)) {
             throw new IllegalArgumentException("'" + host + "' is not an IPv4 address.");
         }
-        return io.hairpin.control.config.Ipv4.parse(h);
+        return Ipv4.parse(h);
     }
 
     // ---------------------------------------------------------------- apply
@@ -402,6 +403,9 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         List<String> warnings = render(loaded.warnings());
         HairpinConfig next = withSource(loaded.config(), store.path());
         String controlChange = controlChange(before.config().control(), next.control());
+        if (controlChange == null) {
+            controlChange = listenerAddressGone(before.config(), next);
+        }
         if (controlChange != null) {
             return new ApplyResult(false, current, List.of(name + ": " + controlChange), warnings);
         }
@@ -482,6 +486,38 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         if (!Objects.equals(was.metrics(), now.metrics())) {
             return "control.metrics: changing the metrics endpoint (" + orNone(was.metrics()) + " to "
                     + orNone(now.metrics()) + ") requires a restart.";
+        }
+        return null;
+    }
+
+    /**
+     * Why next cannot be applied because it takes away the interface address the myip responder
+     * or the metrics endpoint listens on (the socket would stay bound and hear nothing), or null.
+     */
+    private static String listenerAddressGone(HairpinConfig was, HairpinConfig now) {
+        String myip = endpointAddressGone("myip", now.control().myip(), was, now);
+        return myip != null ? myip : endpointAddressGone("metrics", now.control().metrics(), was, now);
+    }
+
+    private static String endpointAddressGone(String key, String endpoint, HairpinConfig was, HairpinConfig now) {
+        if (endpoint == null) {
+            return null;
+        }
+        int address = Ipv4.parse(endpoint.substring(0, endpoint.lastIndexOf(':')));
+        String had = interfaceWith(was, address);
+        if (had == null || interfaceWith(now, address) != null) {
+            return null;
+        }
+        return "control." + key + ": " + endpoint + " listens on an address this file takes away from interface '"
+                + had + "'; moving the " + key + " endpoint requires a restart (or keep the address)";
+    }
+
+    /** The name of the interface that has this address, or null. */
+    private static String interfaceWith(HairpinConfig config, int address) {
+        for (InterfaceConfig i : config.interfaces()) {
+            if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
+                return i.name();
+            }
         }
         return null;
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.hairpin.control.config.ConfigLoader;
 import io.hairpin.control.config.NatSettings;
 import io.hairpin.control.config.HairpinConfig;
 import io.hairpin.control.engine.EngineConfigs;
@@ -322,6 +323,29 @@ class ApplianceServiceTest {
         assertEquals(List.of(candidate + ": control.metrics: changing the metrics endpoint (none to 127.0.0.1:9100)"
                 + " requires a restart."), r.errors());
         assertEquals(List.of(), ops.applied);
+    }
+
+    /**
+     * An interface may be renumbered by apply, but not away from the address the myip responder
+     * listens on: its socket would stay bound to an address the appliance no longer has.
+     */
+    @Test
+    void aRenumberingThatTakesTheMyipAddressAwayNeedsARestart() throws Exception {
+        String withMyip = interfaces.replace("exception-path: false", "exception-path: true") + TestAppliance.NAT
+                + "control: {myip: 192.168.1.1:80}\n";
+        Path file = Files.writeString(dir.resolve("hairpin.yaml"), withMyip);
+        HairpinConfig running = ConfigLoader.parseAndValidate(withMyip, file.toString()).config();
+        FakeOps ops = new FakeOps();
+        ApplianceService s = new ApplianceService(engine, ops, running, new ConfigStore(file), "hairpin test");
+
+        Path wanMoved = Files.writeString(dir.resolve("wan.yaml"), withMyip.replace("203.0.113.1/24", "203.0.113.2/24"));
+        assertTrue(s.apply(wanMoved).applied(), "the WAN address may move");
+        Path lanMoved = Files.writeString(dir.resolve("lan.yaml"), withMyip.replace("192.168.1.1/24", "192.168.1.2/24"));
+        ControlService.ApplyResult r = s.apply(lanMoved);
+        assertFalse(r.applied());
+        assertEquals(List.of(lanMoved + ": control.myip: 192.168.1.1:80 listens on an address this file takes away from"
+                + " interface 'lan'; moving the myip endpoint requires a restart (or keep the address)"), r.errors());
+        assertEquals(1, ops.applied.size(), "only the WAN move reached the engine");
     }
 
     @Test
