@@ -40,6 +40,8 @@ UDP_PORT=9999               # socat UDP echo on OUTSIDE_IP
 ROUTER_ECHO_PORT=8090       # echo_server.py on the appliance's own LAN address (exception path)
 ROUTER_WAN_ECHO_PORT=8091   # NAT mode: echo_server.py on the appliance's own WAN address (exception path)
 ROUTER_CLOSED_PORT=8092     # NAT mode: nothing listens here on the WAN address (RFC 5382 REQ-4)
+RENUMBERED_WAN_ADDR=203.0.113.2  # NAT mode, check (z): the WAN address an apply moves the appliance to
+RENUMBERED_ECHO_PORT=8093   # NAT mode, check (z): echo_server.py bound to that address (exception path)
 
 SERVER_BODY="hello from server"
 OUTSIDE_BODY="hello from outside"
@@ -821,7 +823,8 @@ run_nat_checks() {
 # o-p: the myip responder on the LAN address answers each host with the address it is seen as;
 # q: `hairpin cpnat` agrees; w: `hairpin stats` counted the checks' packets for each NAT rule;
 # r: `hairpin apply` of a config with a new 1:1 rule (inside client -> APPLY_EXT) takes effect
-# without a restart; s: a broken file is refused, the running file and rules stay as they were.
+# without a restart; s: a broken file is refused, the running file and rules stay as they were;
+# z: the WAN address renumbered by apply and back (check_renumbered).
 APPLY_EXT=203.0.113.30
 
 hairpin_client() {   # hairpin_client ARGS... : the launcher against this lab's control socket
@@ -832,11 +835,12 @@ appliance_pid() { local _ pid; read -r _ pid <"$STATE/pids/appliance.pid" 2>/dev
 
 run_control_checks() {
     if [[ ! -s "$STATE/control.launcher" || ! -s "$STATE/control.config" ]]; then
-        info "control checks o-s, v and w skipped: the appliance was not started as 'hairpin run --config FILE'"
+        info "control checks o-s and v-z skipped: the appliance was not started as 'hairpin run --config FILE'"
         return 0
     fi
     local running new broken out pid_before want got
     running=$(cat "$STATE/control.config")
+    cp -- "$running" "$STATE/apply-orig.yaml"   # for (z), which puts it back
     check_http o "myip: server -> http://$LAN_ADDR/myip is its 1:1 address" "$NS_SERVER" \
         "http://$LAN_ADDR/myip" "$ONE_TO_ONE_EXT" "answered"
     check_http p "myip: inside -> http://$LAN_ADDR/myip is its outbound NAT address" "$NS_INSIDE" \
@@ -948,6 +952,62 @@ for r, n in sorted(named.items()):
         report FAIL s "$what" "outside saw \"$(oneline <<<"$got")\" from inside, expected $APPLY_EXT (the applied rules)"
     else
         report PASS s "$what" "rc=$broken_rc: $(grep -m1 -E ':[0-9]+:[0-9]+: ' <<<"$broken_out" | oneline); outside still saw $got"
+    fi
+
+    check_renumbered z "$STATE/apply-orig.yaml"
+}
+
+# (z) the WAN renumbered by apply while running (an ISP moving the address): the file as the lab
+# started it, with WAN_ADDR replaced by RENUMBERED_WAN_ADDR in the interface and the port
+# forwards. Outbound NAPT then leaves from the new address, the port forward answers on it, a host
+# service bound to it is reached through the exception path (the kernel side has the address),
+# and the old address answers no ping. Applying the lab's own file back restores all of it.
+check_renumbered() {
+    local num=$1 orig=$2 moved="$STATE/apply-renumbered.yaml" out got rc
+    local new=$RENUMBERED_WAN_ADDR port=$RENUMBERED_ECHO_PORT
+    local what="hairpin apply: WAN $WAN_ADDR renumbered to $new and back while running"
+    sed -e "s#addresses: \[$WAN_ADDR/#addresses: [$new/#" -e "s#\"$WAN_ADDR:#\"$new:#g" "$orig" >"$moved"
+    run_cap out hairpin_client apply "$moved"
+    if [[ $RC -ne 0 ]]; then report FAIL "$num" "$what" "apply rc=$RC: $(oneline <<<"$out")"; return; fi
+    run_cap got nsx "$NS_INSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 \
+        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/"
+    got=${got%$'\n'}
+    if [[ "$got" != "$new" ]]; then
+        report FAIL "$num" "$what" "after renumbering outside saw \"$(oneline <<<"$got")\" from inside, expected $new"
+        return
+    fi
+    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$new:$PF_TCP_PORT/"
+    got=${got%$'\n'}
+    if [[ "$got" != "$OUTSIDE_IP" ]]; then
+        report FAIL "$num" "$what" "port forward $new:$PF_TCP_PORT: the server saw \"$(oneline <<<"$got")\", expected $OUTSIDE_IP"
+        return
+    fi
+    start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$new" --port "$port" \
+        >/dev/null 2>&1 || true
+    if ! wait_listen "$NS_ROUTER" tcp "$port"; then
+        report FAIL "$num" "$what" "no host service could bind $new:$port: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
+        return
+    fi
+    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$new:$port/"
+    got=${got%$'\n'}
+    if [[ "$got" != "$OUTSIDE_IP" ]]; then
+        report FAIL "$num" "$what" "host service $new:$port: \"$(oneline <<<"$got")\", expected $OUTSIDE_IP"
+        return
+    fi
+    if nsx "$NS_OUTSIDE" ping -n -q -c 1 -W 1 "$WAN_ADDR" >/dev/null 2>&1; then
+        report FAIL "$num" "$what" "the old address $WAN_ADDR still answers ping"
+        return
+    fi
+    run_cap out hairpin_client apply "$orig"
+    rc=$RC
+    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$WAN_ADDR:$PF_TCP_PORT/"
+    got=${got%$'\n'}
+    if [[ $rc -ne 0 ]]; then
+        report FAIL "$num" "$what" "applying $orig back: rc=$rc: $(oneline <<<"$out")"
+    elif [[ "$got" != "$OUTSIDE_IP" ]]; then
+        report FAIL "$num" "$what" "back on $WAN_ADDR, port forward: the server saw \"$(oneline <<<"$got")\""
+    else
+        report PASS "$num" "$what" "inside left as $new, port forward and host service answered on it, $WAN_ADDR silent; back on $WAN_ADDR"
     fi
 }
 
