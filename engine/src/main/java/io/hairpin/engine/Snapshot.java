@@ -26,6 +26,8 @@ public final class Snapshot {
     public final int[] mtu;
     public final boolean[] external;
     public final boolean[] antiSpoofing;
+    /** Per interface: the packets a second each worker hands its kernel side. */
+    public final int[] kernelRate;
     /** Per interface: its addresses and their prefix lengths. */
     public final int[][] addresses;
     public final int[][] prefixLengths;
@@ -55,6 +57,7 @@ public final class Snapshot {
         mtu = new int[interfaceCount];
         external = new boolean[interfaceCount];
         antiSpoofing = new boolean[interfaceCount];
+        kernelRate = new int[interfaceCount];
         addresses = new int[interfaceCount][];
         prefixLengths = new int[interfaceCount][];
         interfaceByPortVlan = new int[devices.size() * VLANS];
@@ -68,6 +71,7 @@ public final class Snapshot {
             mtu[i] = f.mtu();
             external[i] = f.external();
             antiSpoofing[i] = f.antiSpoofing();
+            kernelRate[i] = f.kernelRate();
             addresses[i] = f.addresses().stream().mapToInt(EngineConfig.Address::address).toArray();
             prefixLengths[i] = f.addresses().stream().mapToInt(EngineConfig.Address::prefixLength).toArray();
             interfaceByPortVlan[port[i] * VLANS + f.vlan()] = i;

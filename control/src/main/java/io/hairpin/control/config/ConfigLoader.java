@@ -27,7 +27,8 @@ public final class ConfigLoader {
 
     static final List<String> TOP_LEVEL_KEYS = List.of("workers", "eal", "interfaces", "routes", "nat", "control", "exception-path");
     static final List<String> INTERFACE_KEYS =
-            List.of("name", "role", "device", "addresses", "gateway", "mtu", "vlan", "anti-spoofing", "mac");
+            List.of("name", "role", "device", "addresses", "gateway", "mtu", "vlan", "anti-spoofing", "mac",
+                    "exception-path-rate");
     static final List<String> ROUTE_KEYS = List.of("prefix", "via");
     static final List<String> CONTROL_KEYS = List.of("socket", "myip", "metrics");
 
@@ -304,12 +305,17 @@ public final class ConfigLoader {
         Node macNode = section.value("mac");
         Long mac = macNode == null ? null : reader.mac(macNode, section.pathOf("mac"));
 
+        Node rateNode = section.value("exception-path-rate");
+        Integer rate = rateNode == null ? Integer.valueOf(InterfaceConfig.DEFAULT_EXCEPTION_PATH_RATE)
+                : reader.integer(rateNode, section.pathOf("exception-path-rate"), 1,
+                        InterfaceConfig.MAX_EXCEPTION_PATH_RATE);
+
         if (reader.errorCount() > errorsBefore) {
             return null;
         }
         var locations = new InterfaceConfig.Locations(section.locationOf("name"), section.locationOf("device"),
                 addressLocations, section.locationOf("gateway"));
-        return new InterfaceConfig(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, mac,
+        return new InterfaceConfig(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, mac, rate,
                 section.location(), locations);
     }
 

@@ -31,14 +31,16 @@ public final class ConfigSummary {
         out.append("EAL:     ").append(config.eal().isEmpty() ? "(none)" : String.join(" ", config.eal())).append('\n');
 
         out.append("\nInterfaces\n");
-        TextTable interfaces = new TextTable("NAME", "ROLE", "DEVICE", "VLAN", "ADDRESSES", "GATEWAY", "MTU", "ANTI-SPOOFING");
+        TextTable interfaces = new TextTable("NAME", "ROLE", "DEVICE", "VLAN", "ADDRESSES", "GATEWAY", "MTU", "ANTI-SPOOFING",
+                "TO KERNEL");
         for (InterfaceConfig itf : config.interfaces()) {
             interfaces.add(itf.name(), itf.role().configName(), itf.device(),
                     itf.vlan() == InterfaceConfig.UNTAGGED ? NONE : Integer.toString(itf.vlan()),
                     itf.addresses().stream().map(Cidr::toString).collect(Collectors.joining(", ")),
                     itf.hasGateway() ? Ipv4.format(itf.gateway()) : NONE,
                     Integer.toString(itf.mtu()),
-                    itf.antiSpoofing() ? "on" : "off");
+                    itf.antiSpoofing() ? "on" : "off",
+                    config.exceptionPath() ? itf.exceptionPathRate() + "/s" : NONE);
         }
         interfaces.appendTo(out, "  ");
 

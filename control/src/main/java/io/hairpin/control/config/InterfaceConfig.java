@@ -1,5 +1,6 @@
 package io.hairpin.control.config;
 
+import io.hairpin.engine.EngineConfig;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -9,6 +10,7 @@ import java.util.Objects;
  *
  * @param gateway the default gateway as an IPv4 address, or null for none
  * @param vlan 802.1Q VLAN id 1..4094, or 0 for untagged
+ * @param exceptionPathRate packets a second each worker hands the interface's kernel side
  * @param location where the interface's entry starts in the file
  * @param locations where its individual settings are, for errors about one of them
  */
@@ -22,11 +24,14 @@ public record InterfaceConfig(
         int vlan,
         boolean antiSpoofing,
         Long mac,
+        int exceptionPathRate,
         SourceLocation location,
         Locations locations) {
 
     public static final int DEFAULT_MTU = 1500;
     public static final int UNTAGGED = 0;
+    public static final int DEFAULT_EXCEPTION_PATH_RATE = EngineConfig.Interface.DEFAULT_KERNEL_RATE;
+    public static final int MAX_EXCEPTION_PATH_RATE = EngineConfig.Interface.MAX_KERNEL_RATE;
 
     /**
      * Positions of individual settings. A setting that is absent from the file (a default) is placed at
@@ -64,14 +69,15 @@ public record InterfaceConfig(
     /** An interface whose settings all point at {@code location}. */
     public InterfaceConfig(String name, Role role, String device, List<Cidr> addresses, Integer gateway,
             int mtu, int vlan, boolean antiSpoofing, SourceLocation location) {
-        this(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, null, location,
-                Locations.allAt(location, addresses.size()));
+        this(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, null, DEFAULT_EXCEPTION_PATH_RATE,
+                location, Locations.allAt(location, addresses.size()));
     }
 
     /** An interface that keeps its device's own MAC address. */
     public InterfaceConfig(String name, Role role, String device, List<Cidr> addresses, Integer gateway,
             int mtu, int vlan, boolean antiSpoofing, SourceLocation location, Locations locations) {
-        this(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, null, location, locations);
+        this(name, role, device, addresses, gateway, mtu, vlan, antiSpoofing, null, DEFAULT_EXCEPTION_PATH_RATE,
+                location, locations);
     }
 
     public boolean hasGateway() {

@@ -28,7 +28,8 @@ public final class EngineConfigs {
         List<EngineConfig.Address> addrs = i.addresses().stream()
                 .map((Cidr a) -> new EngineConfig.Address(a.address(), a.prefixLength())).toList();
         return new EngineConfig.Interface(i.name(), i.role() == Role.EXTERNAL, i.device(), i.vlan(), addrs,
-                i.gateway() == null ? 0 : i.gateway(), i.mtu(), i.antiSpoofing(), i.mac() == null ? 0 : i.mac());
+                i.gateway() == null ? 0 : i.gateway(), i.mtu(), i.antiSpoofing(), i.mac() == null ? 0 : i.mac(),
+                i.exceptionPathRate());
     }
 
     private static EngineConfig.StaticRoute routeOf(RouteConfig r) {

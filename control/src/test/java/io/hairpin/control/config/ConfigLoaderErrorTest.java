@@ -111,7 +111,7 @@ final class ConfigLoaderErrorTest {
                 """,
                 "hairpin.yaml:2:5: missing required key 'addresses' in interfaces[0]",
                 "hairpin.yaml:5:5: unknown key 'adresses' in interfaces[0]"
-                        + " (expected one of: name, role, device, addresses, gateway, mtu, vlan, anti-spoofing, mac)");
+                        + " (expected one of: name, role, device, addresses, gateway, mtu, vlan, anti-spoofing, mac, exception-path-rate)");
     }
 
     @Test
@@ -465,6 +465,18 @@ final class ConfigLoaderErrorTest {
     }
 
     @Test
+    void exceptionPathRateOutOfRange() {
+        assertErrors("""
+                interfaces:
+                  - {name: a, role: external, device: d0, addresses: [10.0.0.1/24], exception-path-rate: 0}
+                  - {name: b, role: internal, device: d1, addresses: [10.0.1.1/24], exception-path-rate: 10000001}
+                  - {name: c, role: internal, device: d2, addresses: [10.0.2.1/24], exception-path-rate: 1}
+                """,
+                "hairpin.yaml:2:90: interfaces[0].exception-path-rate: must be between 1 and 10000000, got 0",
+                "hairpin.yaml:3:90: interfaces[1].exception-path-rate: must be between 1 and 10000000, got 10000001");
+    }
+
+    @Test
     void interfaceMtuOutOfRangeQuotedOrText() {
         assertErrors("""
                 interfaces:
@@ -682,7 +694,7 @@ final class ConfigLoaderErrorTest {
                 "hairpin.yaml:7:10: interfaces[0].mtu: must be between 576 and 9000, got 100",
                 "hairpin.yaml:8:5: missing required key 'role' in interfaces[1]",
                 "hairpin.yaml:9:5: unknown key 'rol' in interfaces[1]"
-                        + " (expected one of: name, role, device, addresses, gateway, mtu, vlan, anti-spoofing, mac)",
+                        + " (expected one of: name, role, device, addresses, gateway, mtu, vlan, anti-spoofing, mac, exception-path-rate)",
                 "hairpin.yaml:12:19: routes[0].prefix: 10.20.0.1/16 is not a network address (host bits are set);"
                         + " did you mean 10.20.0.0/16?",
                 "hairpin.yaml:13:18: nat.filtering: expected 'endpoint-independent', 'address-dependent'"

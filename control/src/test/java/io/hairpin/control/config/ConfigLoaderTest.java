@@ -81,7 +81,8 @@ final class ConfigLoaderTest {
         SourceLocation nowhere = new SourceLocation("-", 1, 1);
         List<InterfaceConfig> interfaces = config.interfaces().stream()
                 .map(i -> new InterfaceConfig(i.name(), i.role(), i.device(), i.addresses(), i.gateway(), i.mtu(), i.vlan(),
-                        i.antiSpoofing(), i.mac(), nowhere, InterfaceConfig.Locations.allAt(nowhere, i.addresses().size())))
+                        i.antiSpoofing(), i.mac(), i.exceptionPathRate(), nowhere,
+                        InterfaceConfig.Locations.allAt(nowhere, i.addresses().size())))
                 .toList();
         List<RouteConfig> routes = config.routes().stream().map(r -> new RouteConfig(r.prefix(), r.via(), nowhere)).toList();
         return new HairpinConfig(config.workers(), config.eal(), interfaces, routes, withoutLocations(config.nat(), nowhere),

@@ -19,6 +19,7 @@ final class ConfigSummaryTest {
                     device: net_af_packet0,iface=r-wan
                     addresses: [203.0.113.1/24]
                     gateway: 203.0.113.254
+                    exception-path-rate: 2000
                   - name: lan
                     role: internal
                     device: net_af_packet1,iface=r-lan
@@ -38,9 +39,9 @@ final class ConfigSummaryTest {
                 EAL:     --no-pci --log-level=7
 
                 Interfaces
-                  NAME  ROLE      DEVICE                      VLAN  ADDRESSES                                       GATEWAY        MTU   ANTI-SPOOFING
-                  wan   external  net_af_packet0,iface=r-wan  -     203.0.113.1/24                                  203.0.113.254  1500  on
-                  lan   internal  net_af_packet1,iface=r-lan  10    192.168.1.1/24, 192.168.1.2/24, 192.168.2.1/24  -              9000  off
+                  NAME  ROLE      DEVICE                      VLAN  ADDRESSES                                       GATEWAY        MTU   ANTI-SPOOFING  TO KERNEL
+                  wan   external  net_af_packet0,iface=r-wan  -     203.0.113.1/24                                  203.0.113.254  1500  on             2000/s
+                  lan   internal  net_af_packet1,iface=r-lan  10    192.168.1.1/24, 192.168.1.2/24, 192.168.2.1/24  -              9000  off            10000/s
 
                 Routing table
                   PREFIX          VIA            INTERFACE  ORIGIN
@@ -81,8 +82,8 @@ final class ConfigSummaryTest {
                 EAL:     (none)
 
                 Interfaces
-                  NAME  ROLE      DEVICE    VLAN  ADDRESSES   GATEWAY  MTU   ANTI-SPOOFING
-                  lan   internal  net_tap0  -     10.0.0.1/8  -        1500  on
+                  NAME  ROLE      DEVICE    VLAN  ADDRESSES   GATEWAY  MTU   ANTI-SPOOFING  TO KERNEL
+                  lan   internal  net_tap0  -     10.0.0.1/8  -        1500  on             10000/s
 
                 Routing table
                   PREFIX         VIA        INTERFACE  ORIGIN

@@ -57,7 +57,8 @@ public final class Counters {
     public static final int FRAGMENT_TIMEOUT = 36;
     /**
      * Packets for the kernel behind an interface's exception path beyond what the worker hands it
-     * ({@link Worker#KERNEL_PACKETS_PER_SECOND}): each costs the worker's core the kernel's work.
+     * (the interface's {@link io.hairpin.engine.EngineConfig.Interface#kernelRate} a second): each
+     * costs the worker's core the kernel's work.
      */
     public static final int KERNEL_POLICED = 37;
     public static final int FORWARDED = 38;

@@ -51,6 +51,10 @@ final class TokenBucket {
         }
     }
 
+    long rate() {
+        return rate;
+    }
+
     long tokens() {
         return tokens;
     }

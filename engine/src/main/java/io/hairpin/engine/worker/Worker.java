@@ -1,5 +1,6 @@
 package io.hairpin.engine.worker;
 
+import io.hairpin.engine.EngineConfig;
 import io.hairpin.engine.KernelListeners;
 import io.hairpin.engine.Snapshot;
 import io.hairpin.engine.neighbor.NeighborTable;
@@ -42,16 +43,6 @@ public final class Worker implements Agent {
     static final long KERNEL_POLL_NANOS = 20_000L;
     static final int ICMP_ERRORS_PER_SECOND = 1000;
     static final int ICMP_ERRORS_BURST = 100;
-    /**
-     * Packets a worker hands the kernel behind one interface's exception path a second; more are
-     * dropped as {@link Counters#KERNEL_POLICED}. A packet written to a TAP costs the worker's core
-     * the kernel's work on it, 2.5 µs for UDP to a closed port and 3.3 for a TCP ACK here
-     * (perf/tapcost.sh; the worker forwards 80 to 100 packets in that time), so 300 000 to 400 000
-     * packets a second to the appliance's own address would otherwise stop its forwarding. Enough
-     * for management (ssh, myip, a routing daemon), not for bulk transfers to the appliance itself.
-     */
-    static final int KERNEL_PACKETS_PER_SECOND = 10_000;
-    static final int KERNEL_PACKETS_BURST = 1_000;
     /** RFC 1812 4.3.2.3: an ICMP error holds as much of the original as fits in 576 bytes. */
     static final int ICMP_ERROR_MAX_IP_LEN = 576;
     static final int DEFAULT_TTL = 64;
@@ -245,7 +236,7 @@ public final class Worker implements Agent {
         this.physicalPorts = physicalPorts;
         this.toKernel = new TokenBucket[txPortId.length - physicalPorts];
         for (int i = 0; i < toKernel.length; i++) {
-            toKernel[i] = new TokenBucket(KERNEL_PACKETS_PER_SECOND, KERNEL_PACKETS_BURST);
+            toKernel[i] = kernelBucket(EngineConfig.Interface.DEFAULT_KERNEL_RATE);
         }
         this.cpu = cpu;
         this.counters = new Counters(txPortId.length);
@@ -417,6 +408,11 @@ public final class Worker implements Agent {
             handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
             if (announced && id == 0) {
                 announceAdded(before);
+            }
+            for (int i = 0; i < toKernel.length; i++) {
+                if (toKernel[i].rate() != s.kernelRate[i]) {
+                    toKernel[i] = kernelBucket(s.kernelRate[i]);
+                }
             }
             snapshots.acknowledge(id, s.version);
             flowBypass = 0; // new rules may make the traffic cacheable
@@ -2002,6 +1998,14 @@ public final class Worker implements Agent {
                 sendArpRequest(i, a, a);
             }
         }
+    }
+
+    /**
+     * The policer of packets to one interface's kernel side ({@link Counters#KERNEL_POLICED}
+     * beyond it): its rate, in bursts of a tenth of a second's worth.
+     */
+    private static TokenBucket kernelBucket(int rate) {
+        return new TokenBucket(rate, Math.max(1, rate / 10));
     }
 
     /**
