@@ -733,13 +733,23 @@ check_closed_port_silent() {
 
 # (y) a flood of UDP from outside to a closed port of the appliance's WAN address for 1 s: every
 # such packet is the kernel's work behind the exception path, so each worker hands the kernel at
-# most its burst and rate (Worker.KERNEL_PACKETS_BURST and _PER_SECOND) and counts the rest as
-# the drop kernel_policed; the host service of (t) on the same address answers right after.
-KERNEL_BURST=1000
-KERNEL_PER_SECOND=10000
+# most its burst and rate (the interface's exception-path-rate, a tenth of it as burst) and counts
+# the rest as the drop kernel_policed; the host service of (t) on the same address answers right
+# after. The rate is lowered below the default by an apply first, so the bound shows it took.
+KERNEL_RATE=2000
 check_kernel_policed() {
-    local num=$1 before after flood body rc
+    local num=$1 running=$2 limited="$STATE/apply-policed.yaml" out before after flood body rc
     local what="a flood to the appliance's own address is policed on its way to the kernel"
+    sed "s#{name: wan, #{name: wan, exception-path-rate: $KERNEL_RATE, #" "$running" >"$limited"
+    if ! grep -q "exception-path-rate: $KERNEL_RATE" "$limited"; then
+        report FAIL "$num" "$what" "no '{name: wan, ' in $running to set exception-path-rate on"
+        return
+    fi
+    run_cap out hairpin_client apply "$limited"
+    if [[ $RC -ne 0 ]]; then
+        report FAIL "$num" "$what" "applying exception-path-rate: $KERNEL_RATE: rc=$RC: $(oneline <<<"$out")"
+        return
+    fi
     run_cap before hairpin_client stats --json
     run_cap flood nsx "$NS_OUTSIDE" timeout 10 "$PY" -c '
 import socket, sys, time
@@ -774,11 +784,11 @@ workers = len(after["workers"])
 # the stats were read up to a second around the flood
 most = workers * (burst + rate * (float(seconds) + 1.0))
 kernel, policed = delta("to_kernel"), delta("kernel_policed")
-print(("ok " if kernel <= most else "BAD ") + "the kernel got %d packets of the %s sent (at most %d for %d worker(s))"
-      % (kernel, sent, most, workers))
+print(("ok " if kernel <= most else "BAD ") + "the kernel got %d packets of the %s sent (at most %d at %d/s for %d worker(s))"
+      % (kernel, sent, most, rate, workers))
 print(("ok " if policed > 0 else "BAD ") + "%d dropped as kernel_policed" % policed)
 print(("ok " if body.startswith(sys.argv[7]) else "BAD ") + "the host service answered %r" % body[:60])
-' "$before" "$after" "$flood" "$KERNEL_BURST" "$KERNEL_PER_SECOND" "$body" "$OUTSIDE_IP" 2>&1)"
+' "$before" "$after" "$flood" "$((KERNEL_RATE / 10))" "$KERNEL_RATE" "$body" "$OUTSIDE_IP" 2>&1)"
 }
 
 # --- NAT checks (lab-nat.yaml) ----------------------------------------------------
@@ -907,7 +917,7 @@ for r, n in sorted(named.items()):
 ' "$stats_json" <<<"$out" 2>&1)
     report_checked x "hairpin sessions: each session names the rule that opened it" "$sessions_rc" "$out" "$got"
 
-    check_kernel_policed y
+    check_kernel_policed y "$running"
 
     # r: the running config plus a 1:1 rule for the inside client, applied while running
     new="$STATE/apply-new.yaml"
