@@ -386,6 +386,37 @@ public final class Worker implements Agent {
         whenStopped.accept(null);
     }
 
+    /**
+     * Takes a newly published snapshot up, at the top of a loop iteration (out of {@link
+     * #doWork}'s own code, which runs every iteration): the NAT state follows its rules, route
+     * memos are forgotten when its routing differs, new addresses are announced, the kernel
+     * policers follow its rates, and the control plane is told.
+     */
+    private void takeUp(Snapshot s) {
+        Snapshot before = snap;
+        boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
+                && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
+        snap = s;
+        fastPorts(s);
+        nat.use(s, snapshots.natTables());
+        if (!sameRouting) {
+            routeMemos.advance();
+            nat.sweepRouteMemos(routeMemos);
+        }
+        handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
+        if (announced && id == 0) {
+            announceAdded(before);
+        }
+        for (int i = 0; i < toKernel.length; i++) {
+            if (toKernel[i].rate() != s.kernelRate[i]) {
+                toKernel[i] = kernelBucket(s.kernelRate[i]);
+            }
+        }
+        snapshots.acknowledge(id, s.version);
+        flowBypass = 0; // new rules may make the traffic cacheable
+        flowBypassNext = FLOW_BYPASS;
+    }
+
     @Override
     public int doWork() {
         Snapshot s = snapshots.current();
@@ -395,28 +426,7 @@ public final class Worker implements Agent {
             processHeldOver();
         }
         if (s != snap) {
-            Snapshot before = snap;
-            boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
-                    && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
-            snap = s;
-            fastPorts(s);
-            nat.use(s, snapshots.natTables());
-            if (!sameRouting) {
-                routeMemos.advance();
-                nat.sweepRouteMemos(routeMemos);
-            }
-            handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
-            if (announced && id == 0) {
-                announceAdded(before);
-            }
-            for (int i = 0; i < toKernel.length; i++) {
-                if (toKernel[i].rate() != s.kernelRate[i]) {
-                    toKernel[i] = kernelBucket(s.kernelRate[i]);
-                }
-            }
-            snapshots.acknowledge(id, s.version);
-            flowBypass = 0; // new rules may make the traffic cacheable
-            flowBypassNext = FLOW_BYPASS;
+            takeUp(s);
         }
         natActive = snap.nat.hasRules || nat.sessionCount() > 0;
         sessionPath = !handOff && nat.holdsSessions();
