@@ -973,52 +973,40 @@ for r, n in sorted(named.items()):
 # service bound to it is reached through the exception path (the kernel side has the address),
 # and the old address answers no ping. Applying the lab's own file back restores all of it.
 check_renumbered() {
-    local num=$1 orig=$2 moved="$STATE/apply-renumbered.yaml" out got rc
+    local num=$1 orig=$2 moved="$STATE/apply-renumbered.yaml" out
     local new=$RENUMBERED_WAN_ADDR port=$RENUMBERED_ECHO_PORT
     local what="hairpin apply: WAN $WAN_ADDR renumbered to $new and back while running"
     sed -e "s#addresses: \[$WAN_ADDR/#addresses: [$new/#" -e "s#\"$WAN_ADDR:#\"$new:#g" "$orig" >"$moved"
     run_cap out hairpin_client apply "$moved"
     if [[ $RC -ne 0 ]]; then report FAIL "$num" "$what" "apply rc=$RC: $(oneline <<<"$out")"; return; fi
-    run_cap got nsx "$NS_INSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 \
-        "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/"
-    got=${got%$'\n'}
-    if [[ "$got" != "$new" ]]; then
-        report FAIL "$num" "$what" "after renumbering outside saw \"$(oneline <<<"$got")\" from inside, expected $new"
-        return
-    fi
-    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$new:$PF_TCP_PORT/"
-    got=${got%$'\n'}
-    if [[ "$got" != "$OUTSIDE_IP" ]]; then
-        report FAIL "$num" "$what" "port forward $new:$PF_TCP_PORT: the server saw \"$(oneline <<<"$got")\", expected $OUTSIDE_IP"
-        return
-    fi
     start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$new" --port "$port" \
         >/dev/null 2>&1 || true
     if ! wait_listen "$NS_ROUTER" tcp "$port"; then
         report FAIL "$num" "$what" "no host service could bind $new:$port: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
         return
     fi
-    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$new:$port/"
-    got=${got%$'\n'}
-    if [[ "$got" != "$OUTSIDE_IP" ]]; then
-        report FAIL "$num" "$what" "host service $new:$port: \"$(oneline <<<"$got")\", expected $OUTSIDE_IP"
-        return
-    fi
+    seen_as "$num" "$what" "$NS_INSIDE" "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$new" || return
+    seen_as "$num" "$what" "$NS_OUTSIDE" "http://$new:$PF_TCP_PORT/" "$OUTSIDE_IP" || return
+    seen_as "$num" "$what" "$NS_OUTSIDE" "http://$new:$port/" "$OUTSIDE_IP" || return
     if nsx "$NS_OUTSIDE" ping -n -q -c 1 -W 1 "$WAN_ADDR" >/dev/null 2>&1; then
         report FAIL "$num" "$what" "the old address $WAN_ADDR still answers ping"
         return
     fi
     run_cap out hairpin_client apply "$orig"
-    rc=$RC
-    run_cap got nsx "$NS_OUTSIDE" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "http://$WAN_ADDR:$PF_TCP_PORT/"
+    if [[ $RC -ne 0 ]]; then report FAIL "$num" "$what" "applying $orig back: rc=$RC: $(oneline <<<"$out")"; return; fi
+    seen_as "$num" "$what" "$NS_OUTSIDE" "http://$WAN_ADDR:$PF_TCP_PORT/" "$OUTSIDE_IP" || return
+    report PASS "$num" "$what" "inside left as $new, port forward and host service answered on it, $WAN_ADDR silent; back on $WAN_ADDR"
+}
+
+# seen_as NUM WHAT NS URL WANT: curl URL from NS; unless the body (the source the far side saw)
+# is WANT, a FAIL report for NUM and status 1
+seen_as() {
+    local num=$1 what=$2 ns=$3 url=$4 want=$5 got
+    run_cap got nsx "$ns" curl -sS --noproxy '*' --connect-timeout 3 --max-time 5 "$url"
     got=${got%$'\n'}
-    if [[ $rc -ne 0 ]]; then
-        report FAIL "$num" "$what" "applying $orig back: rc=$rc: $(oneline <<<"$out")"
-    elif [[ "$got" != "$OUTSIDE_IP" ]]; then
-        report FAIL "$num" "$what" "back on $WAN_ADDR, port forward: the server saw \"$(oneline <<<"$got")\""
-    else
-        report PASS "$num" "$what" "inside left as $new, port forward and host service answered on it, $WAN_ADDR silent; back on $WAN_ADDR"
-    fi
+    [[ "$got" == "$want" ]] && return 0
+    report FAIL "$num" "$what" "${ns#"$P"} -> $url: \"$(oneline <<<"$got")\", expected $want"
+    return 1
 }
 
 # (l) a 256 KiB file from the server through 1:1 to outside: many full-size segments, and the

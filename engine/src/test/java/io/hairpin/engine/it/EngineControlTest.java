@@ -214,17 +214,7 @@ class EngineControlTest {
             rig.send("w", Frames.arpRequest(REMOTE_MAC, REMOTE, WAN_IP));
             assertEquals(List.of(), rig.settle("w", 100).stream().filter(arp).toList(), "the old address is not ours");
 
-            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
-            assertEquals(WAN_IP, next(rig, "w").src(), "the session opened before keeps its translation");
-            rig.send("w", fromRemote(WAN_IP, 5000));
-            Decoded.Ipv4 back = next(rig, "l");
-            assertEquals(CLIENT, back.dst(), "and its replies still come back");
-            assertEquals(5000, back.udp().dport());
-
-            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
-            Decoded.Ipv4 fresh = next(rig, "w");
-            assertEquals(renumbered, fresh.src(), "a new session leaves from the new address");
-            assertEquals(5001, fresh.udp().sport());
+            assertOldFlowKeptNewFlowMoved(rig, WAN_IP, renumbered);
             rig.send("w", fromRemote(renumbered, 5001));
             Decoded.Ipv4 reply = next(rig, "l");
             assertEquals(CLIENT, reply.dst());
@@ -434,16 +424,7 @@ class EngineControlTest {
             long version = rig.engine.apply(withNat(rig.config, napt(POOL_B)), 1000);
             assertEquals(version, rig.engine.snapshot().version);
 
-            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
-            assertEquals(POOL_A, next(rig, "w").src(), "the session created before the swap keeps its translation");
-            rig.send("w", fromRemote(POOL_A, 5000));
-            Decoded.Ipv4 back = next(rig, "l");
-            assertEquals(CLIENT, back.dst(), "and its replies still come back");
-            assertEquals(5000, back.udp().dport());
-            rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
-            Decoded.Ipv4 fresh = next(rig, "w");
-            assertEquals(POOL_B, fresh.src(), "a new flow follows the new rules");
-            assertEquals(5001, fresh.udp().sport());
+            assertOldFlowKeptNewFlowMoved(rig, POOL_A, POOL_B);
 
             assertEquals(2, rig.engine.sessions(0, 0, 100).size());
             assertEquals(1, rig.engine.sessions(0, 0, 1).size(), "limit");
@@ -472,6 +453,24 @@ class EngineControlTest {
             assertEquals(List.of(), rig.settle("l", 100).stream().filter(IPV4).toList(),
                     "the pre-swap session is gone too");
         }
+    }
+
+    /**
+     * After a swap: the client's flow from port 5000, whose session was opened before it, still
+     * leaves from {@code kept} and its replies come back; a new flow from port 5001 leaves from
+     * {@code moved}, its port preserved.
+     */
+    private static void assertOldFlowKeptNewFlowMoved(LiveRig rig, int kept, int moved) throws InterruptedException {
+        rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5000));
+        assertEquals(kept, next(rig, "w").src(), "the session created before the swap keeps its translation");
+        rig.send("w", fromRemote(kept, 5000));
+        Decoded.Ipv4 back = next(rig, "l");
+        assertEquals(CLIENT, back.dst(), "and its replies still come back");
+        assertEquals(5000, back.udp().dport());
+        rig.send("l", fromClient(CLIENT_MAC, CLIENT, 5001));
+        Decoded.Ipv4 fresh = next(rig, "w");
+        assertEquals(moved, fresh.src(), "a new flow follows the new rules");
+        assertEquals(5001, fresh.udp().sport());
     }
 
     /**
