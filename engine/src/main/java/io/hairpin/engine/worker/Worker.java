@@ -48,6 +48,7 @@ public final class Worker implements Agent {
     static final int DEFAULT_TTL = 64;
     /** Flow cache buckets (four flows each, 256 bytes): 128 Ki flows in 8 MiB per worker. */
     static final int FLOW_CACHE_BUCKETS = 1 << 15;
+    private static final int[] NO_ADDRESSES = new int[0];
     /** A burst packet's bucket when it is eligible but the flow-cache bypass skips its lookup. */
     private static final long BYPASSED = 1;
     /** The TCP flags that change a session's state (Nat44.refresh): SYN, FIN, RST. */
@@ -205,7 +206,6 @@ public final class Worker implements Agent {
     /** Per interface: what may still go to the kernel behind it. */
     private final TokenBucket[] toKernel;
     private int ipId;
-    private boolean announced;
     private final int cpu;
     private volatile int tid;
 
@@ -394,8 +394,8 @@ public final class Worker implements Agent {
      */
     private void takeUp(Snapshot s) {
         Snapshot before = snap;
-        boolean sameRouting = snap != null && s.routes.sameRoutes(snap.routes)
-                && Arrays.equals(s.antiSpoofing, snap.antiSpoofing);
+        boolean sameRouting = before != null && s.routes.sameRoutes(before.routes)
+                && Arrays.equals(s.antiSpoofing, before.antiSpoofing);
         snap = s;
         fastPorts(s);
         nat.use(s, snapshots.natTables());
@@ -404,8 +404,8 @@ public final class Worker implements Agent {
             nat.sweepRouteMemos(routeMemos);
         }
         handOff = toOwner != null && ((s.nat.hasRules && s.nat.needsSessions()) || s.retiredNat != null);
-        if (announced && id == 0) {
-            announceAdded(before);
+        if (id == 0) {
+            announce(before);
         }
         for (int i = 0; i < toKernel.length; i++) {
             if (toKernel[i].rate() != s.kernelRate[i]) {
@@ -433,12 +433,6 @@ public final class Worker implements Agent {
         now = System.nanoTime();
         // 16 bits of the version: an entry lives a second at most, and no 65536 applies fit in one
         flowStamp = (snap.version & 0xffff) << 32;
-        if (!announced) {
-            announced = true;
-            if (id == 0) {
-                announceAddresses();
-            }
-        }
         int work = 0;
         if (sessionPath && nat.bigTable()) {
             // a big table: each port's burst is received one burst ahead of its processing, the
@@ -1998,18 +1992,6 @@ public final class Worker implements Agent {
         enqueue(snap.port[iface], n);
     }
 
-    /** Gratuitous ARP for every address at start (NAT's public ones too), so neighbours update stale caches. */
-    private void announceAddresses() {
-        for (int i = 0; i < snap.interfaceCount; i++) {
-            for (int a : snap.addresses[i]) {
-                sendArpRequest(i, a, a);
-            }
-            for (int a : snap.nat.announcedAddresses(i)) {
-                sendArpRequest(i, a, a);
-            }
-        }
-    }
-
     /**
      * The policer of packets to one interface's kernel side ({@link Counters#KERNEL_POLICED}
      * beyond it): its rate, in bursts of a tenth of a second's worth.
@@ -2019,13 +2001,14 @@ public final class Worker implements Agent {
     }
 
     /**
-     * Gratuitous ARP for the addresses a new snapshot adds to an interface (its own, renumbered,
-     * or a rule's public one), so neighbours drop what they cached for them.
+     * Gratuitous ARP, so neighbours drop what they cached: with no snapshot before (at start) for
+     * every address (NAT's public ones too), later for each one a new snapshot adds to an
+     * interface (its own, renumbered, or a rule's public one).
      */
-    private void announceAdded(Snapshot before) {
+    private void announce(Snapshot before) {
         for (int i = 0; i < snap.interfaceCount; i++) {
-            int[] own = before.addresses[i];
-            int[] nat = before.nat.announcedAddresses(i);
+            int[] own = before == null ? NO_ADDRESSES : before.addresses[i];
+            int[] nat = before == null ? NO_ADDRESSES : before.nat.announcedAddresses(i);
             announceUnless(i, snap.addresses[i], own, nat);
             announceUnless(i, snap.nat.announcedAddresses(i), own, nat);
         }
