@@ -305,8 +305,7 @@ public final class Engine implements AutoCloseable {
             ip("addr", "replace", cidr(a), "dev", tap);
         }
         if (ifc.gateway() != 0) {
-            // A high metric leaves a management interface's own default route in charge.
-            ip("route", "replace", "default", "via", Ipv4.format(ifc.gateway()), "dev", tap, "metric", "1000");
+            ip(defaultRoute("replace", ifc.gateway(), tap));
         }
     }
 
@@ -638,11 +637,16 @@ public final class Engine implements AutoCloseable {
             }
             if (b.gateway() != 0 && (renumbered || a.gateway() != b.gateway())) {
                 // the kernel drops a route whose gateway's subnet went with an address
-                ip("route", "replace", "default", "via", Ipv4.format(b.gateway()), "dev", tap, "metric", "1000");
+                ip(defaultRoute("replace", b.gateway(), tap));
             } else if (b.gateway() == 0 && a.gateway() != 0) {
-                ipIfPresent("route", "del", "default", "via", Ipv4.format(a.gateway()), "dev", tap, "metric", "1000");
+                ipIfPresent(defaultRoute("del", a.gateway(), tap));
             }
         }
+    }
+
+    /** {@code ip route VERB} of the TAP's default route; a high metric leaves a management interface's own in charge. */
+    private static String[] defaultRoute(String verb, int gateway, String tap) {
+        return new String[] {"route", verb, "default", "via", Ipv4.format(gateway), "dev", tap, "metric", "1000"};
     }
 
     private static String cidr(EngineConfig.Address a) {
