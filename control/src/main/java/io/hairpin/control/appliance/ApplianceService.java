@@ -8,7 +8,6 @@ import io.hairpin.control.config.ConfigSummary;
 import io.hairpin.control.config.ControlConfig;
 import io.hairpin.control.config.HairpinConfig;
 import io.hairpin.control.config.InterfaceConfig;
-import io.hairpin.control.config.Ipv4;
 import io.hairpin.control.config.LoadedConfig;
 import io.hairpin.control.engine.EngineConfigs;
 import io.hairpin.control.myip.PublicAddresses;
@@ -345,7 +344,7 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         if (!io.hairpin.control.config.Ipv4.isValid(h)) {
             throw new IllegalArgumentException("'" + host + "' is not an IPv4 address.");
         }
-        return Ipv4.parse(h);
+        return io.hairpin.control.config.Ipv4.parse(h);
     }
 
     // ---------------------------------------------------------------- apply
@@ -503,23 +502,13 @@ public final class ApplianceService implements ControlService, AutoCloseable {
         if (endpoint == null) {
             return null;
         }
-        int address = Ipv4.parse(endpoint.substring(0, endpoint.lastIndexOf(':')));
-        String had = interfaceWith(was, address);
-        if (had == null || interfaceWith(now, address) != null) {
+        int address = ControlConfig.addressOf(endpoint);
+        InterfaceConfig had = InterfaceConfig.withAddress(was.interfaces(), address);
+        if (had == null || InterfaceConfig.withAddress(now.interfaces(), address) != null) {
             return null;
         }
         return "control." + key + ": " + endpoint + " listens on an address this file takes away from interface '"
-                + had + "'; moving the " + key + " endpoint requires a restart (or keep the address)";
-    }
-
-    /** The name of the interface that has this address, or null. */
-    private static String interfaceWith(HairpinConfig config, int address) {
-        for (InterfaceConfig i : config.interfaces()) {
-            if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
-                return i.name();
-            }
-        }
-        return null;
+                + had.name() + "'; moving the " + key + " endpoint requires a restart (or keep the address)";
     }
 
     private static String orNone(String s) {

@@ -398,14 +398,12 @@ public final class ConfigLoader {
         if (endpoint == null) {
             return;
         }
-        int address = Ipv4.parse(endpoint.substring(0, endpoint.lastIndexOf(':')));
-        for (InterfaceConfig i : interfaces) {
-            if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
-                reader.error(section.value(key), "control." + key + ": " + Ipv4.format(address) + " is an address of"
-                        + " interface '" + i.name() + "', which this host has only through the exception path;"
-                        + " with exception-path: false nothing can listen on it (set exception-path: true)");
-                return;
-            }
+        int address = ControlConfig.addressOf(endpoint);
+        InterfaceConfig i = InterfaceConfig.withAddress(interfaces, address);
+        if (i != null) {
+            reader.error(section.value(key), "control." + key + ": " + Ipv4.format(address) + " is an address of"
+                    + " interface '" + i.name() + "', which this host has only through the exception path;"
+                    + " with exception-path: false nothing can listen on it (set exception-path: true)");
         }
     }
 

@@ -17,6 +17,11 @@ public record ControlConfig(String socket, String myip, String metrics) {
         Objects.requireNonNull(socket, "socket");
     }
 
+    /** The address of an {@code address:port} endpoint as read (myip, metrics). */
+    public static int addressOf(String endpoint) {
+        return Ipv4.parse(endpoint.substring(0, endpoint.lastIndexOf(':')));
+    }
+
     /** The control section of a file that has none: the default socket, no myip, no metrics. */
     public static ControlConfig defaults() {
         return new ControlConfig(DEFAULT_SOCKET, null, null);

@@ -80,6 +80,16 @@ public record InterfaceConfig(
                 location, locations);
     }
 
+    /** The interface among these that has this address, or null. */
+    public static InterfaceConfig withAddress(List<InterfaceConfig> interfaces, int address) {
+        for (InterfaceConfig i : interfaces) {
+            if (i.addresses().stream().anyMatch(a -> a.address() == address)) {
+                return i;
+            }
+        }
+        return null;
+    }
+
     public boolean hasGateway() {
         return gateway != null;
     }
