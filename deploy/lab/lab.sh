@@ -703,14 +703,20 @@ check_host_service() {
     local num=$1 ns=$2 addr=$3 port=$4 client=$5
     local what="${ns#"$P"} -> host service on the appliance $addr:$port (exception path)"
     if ! wait_listen "$NS_ROUTER" tcp "$port"; then
-        start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$addr" --port "$port" \
-            >/dev/null 2>&1 || true
-        if ! wait_listen "$NS_ROUTER" tcp "$port"; then
-            report FAIL "$num" "$what" "could not start a server on $addr:$port in $NS_ROUTER: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
-            return
-        fi
+        start_router_echo "$num" "$what" "$addr" "$port" || return
     fi
     check_http "$num" "$what" "$ns" "http://$addr:$port/" "$client" "the appliance's host saw"
+}
+
+# start_router_echo NUM WHAT ADDR PORT: an echo_server.py bound to ADDR:PORT in the router
+# namespace (a host service on the appliance); unless it then listens, a FAIL report for NUM and status 1
+start_router_echo() {
+    local num=$1 what=$2 addr=$3 port=$4
+    start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$addr" --port "$port" \
+        >/dev/null 2>&1 || true
+    wait_listen "$NS_ROUTER" tcp "$port" && return 0
+    report FAIL "$num" "$what" "could not start a server on $addr:$port in $NS_ROUTER: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
+    return 1
 }
 
 # (u) RFC 5382 REQ-4: an unsolicited SYN to the NAPT address is not answered while no host service
@@ -979,12 +985,7 @@ check_renumbered() {
     sed -e "s#addresses: \[$WAN_ADDR/#addresses: [$new/#" -e "s#\"$WAN_ADDR:#\"$new:#g" "$orig" >"$moved"
     run_cap out hairpin_client apply "$moved"
     if [[ $RC -ne 0 ]]; then report FAIL "$num" "$what" "apply rc=$RC: $(oneline <<<"$out")"; return; fi
-    start_bg "router-echo-$port" "$NS_ROUTER" "$PY" -u "$LAB_DIR/echo_server.py" --bind "$new" --port "$port" \
-        >/dev/null 2>&1 || true
-    if ! wait_listen "$NS_ROUTER" tcp "$port"; then
-        report FAIL "$num" "$what" "no host service could bind $new:$port: $(tail -n 3 "$STATE/logs/router-echo-$port.log" 2>/dev/null | oneline)"
-        return
-    fi
+    start_router_echo "$num" "$what" "$new" "$port" || return
     seen_as "$num" "$what" "$NS_INSIDE" "http://$OUTSIDE_IP2:$OUTSIDE_ECHO_PORT/" "$new" || return
     seen_as "$num" "$what" "$NS_OUTSIDE" "http://$new:$PF_TCP_PORT/" "$OUTSIDE_IP" || return
     seen_as "$num" "$what" "$NS_OUTSIDE" "http://$new:$port/" "$OUTSIDE_IP" || return
